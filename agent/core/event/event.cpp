@@ -1,0 +1,197 @@
+#include "core/event/event.hpp"
+
+#include <array>
+#include <cstdio>
+
+#include "core/util/digest.hpp"
+
+namespace seatlock {
+
+using nlohmann::json;
+
+json to_json(const Event& e) {
+  json j = {{"schema", kEventSchema},
+            {"id", e.id},
+            {"seq", e.seq},
+            {"time", format_rfc3339_ms(e.time)},
+            {"seat", {{"id", e.seat_id}, {"hostname", e.hostname}}},
+            {"kind", e.kind},
+            {"severity", e.severity},
+            {"outcome", e.outcome},
+            {"details", e.details.is_null() ? json::object() : e.details},
+            {"prev", e.prev}};
+  if (e.user) j["user"] = {{"name", e.user->name}, {"uid", e.user->uid}};
+  if (!e.mode.empty()) j["mode"] = e.mode;
+  if (!e.policy_sha256.empty() || !e.rule.empty()) {
+    j["policy"] = json::object();
+    if (!e.policy_sha256.empty()) j["policy"]["sha256"] = e.policy_sha256;
+    if (!e.rule.empty()) j["policy"]["rule"] = e.rule;
+  }
+  return j;
+}
+
+namespace {
+
+bool is_hex64(const std::string& s) {
+  if (s.size() != 64) return false;
+  for (char c : s)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
+struct Reader {
+  const json& root;
+  std::vector<std::string>& errors;
+
+  const json* field(const json& obj, const std::string& ptr, const char* key, bool required) {
+    auto it = obj.find(key);
+    if (it == obj.end()) {
+      if (required) errors.push_back(ptr + "/" + key + ": required field is missing");
+      return nullptr;
+    }
+    return &*it;
+  }
+  bool str(const json& obj, const std::string& ptr, const char* key, std::string& out, bool required = true) {
+    const json* v = field(obj, ptr, key, required);
+    if (!v) return false;
+    if (!v->is_string()) {
+      errors.push_back(ptr + "/" + key + ": expected a string, got " + v->type_name());
+      return false;
+    }
+    out = v->get<std::string>();
+    return true;
+  }
+};
+
+}  // namespace
+
+std::vector<std::string> event_from_json(const json& j, Event& out) {
+  std::vector<std::string> errors;
+  if (!j.is_object()) return {": expected an event object, got " + std::string(j.type_name())};
+  static const std::array<const char*, 13> kAllowed = {"schema", "id",       "seq",     "time",    "seat",
+                                                       "user",   "kind",     "severity", "outcome", "mode",
+                                                       "policy", "details",  "prev"};
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    bool known = false;
+    for (const char* k : kAllowed) known = known || it.key() == k;
+    if (!known) errors.push_back("/" + it.key() + ": unknown field");
+  }
+  Reader r{j, errors};
+  Event e;
+  std::string schema;
+  if (r.str(j, "", "schema", schema) && schema != kEventSchema)
+    errors.push_back("/schema: expected \"" + std::string(kEventSchema) + "\", got \"" + schema + "\"");
+  if (r.str(j, "", "id", e.id) && !is_uuid(e.id)) errors.push_back("/id: expected a UUID, got \"" + e.id + "\"");
+  if (const json* v = r.field(j, "", "seq", true)) {
+    if (!v->is_number_unsigned() || v->get<std::uint64_t>() == 0)
+      errors.push_back("/seq: expected a positive integer");
+    else
+      e.seq = v->get<std::uint64_t>();
+  }
+  std::string time_text;
+  if (r.str(j, "", "time", time_text)) {
+    auto t = parse_rfc3339(time_text);
+    if (!t)
+      errors.push_back("/time: expected an RFC 3339 time with offset, got \"" + time_text + "\"");
+    else
+      e.time = *t;
+  }
+  if (const json* seat = r.field(j, "", "seat", true)) {
+    if (!seat->is_object()) {
+      errors.push_back("/seat: expected an object");
+    } else {
+      if (r.str(*seat, "/seat", "id", e.seat_id) && e.seat_id.empty()) errors.push_back("/seat/id: must not be empty");
+      r.str(*seat, "/seat", "hostname", e.hostname, false);
+    }
+  }
+  if (const json* user = r.field(j, "", "user", false); user && !user->is_null()) {
+    if (!user->is_object()) {
+      errors.push_back("/user: expected an object or null");
+    } else {
+      UserRef u;
+      r.str(*user, "/user", "name", u.name);
+      if (const json* uid = r.field(*user, "/user", "uid", true)) {
+        if (!uid->is_number_integer())
+          errors.push_back("/user/uid: expected an integer");
+        else
+          u.uid = uid->get<std::int64_t>();
+      }
+      e.user = u;
+    }
+  }
+  if (r.str(j, "", "kind", e.kind) && e.kind.find('.') == std::string::npos)
+    errors.push_back("/kind: expected \"<area>.<what>\", got \"" + e.kind + "\"");
+  if (r.str(j, "", "severity", e.severity) && !is_known_severity(e.severity))
+    errors.push_back("/severity: expected one of info, low, medium, high, critical, got \"" + e.severity + "\"");
+  r.str(j, "", "outcome", e.outcome);
+  r.str(j, "", "mode", e.mode, false);
+  if (const json* pol = r.field(j, "", "policy", false)) {
+    if (!pol->is_object()) {
+      errors.push_back("/policy: expected an object");
+    } else {
+      r.str(*pol, "/policy", "sha256", e.policy_sha256, false);
+      r.str(*pol, "/policy", "rule", e.rule, false);
+    }
+  }
+  if (const json* d = r.field(j, "", "details", true)) {
+    if (!d->is_object())
+      errors.push_back("/details: expected an object");
+    else
+      e.details = *d;
+  }
+  if (r.str(j, "", "prev", e.prev) && !is_hex64(e.prev))
+    errors.push_back("/prev: expected 64 lower-case hex digits");
+  if (errors.empty()) out = std::move(e);
+  return errors;
+}
+
+std::string canonical_bytes(const json& j) {
+  // nlohmann's default object type is a std::map, so keys come out sorted by byte value.
+  return j.dump(-1, ' ', false, json::error_handler_t::strict);
+}
+
+std::string canonical_bytes(const Event& e) { return canonical_bytes(to_json(e)); }
+
+std::string chain_hash(const Event& e) { return sha256_hex(canonical_bytes(e)); }
+
+std::string make_uuid_v7(UnixMillis ms, const unsigned char r[10]) {
+  unsigned char b[16];
+  std::uint64_t t = static_cast<std::uint64_t>(ms) & 0xFFFFFFFFFFFFULL;
+  for (int i = 0; i < 6; ++i) b[i] = static_cast<unsigned char>(t >> (40 - 8 * i));
+  b[6] = static_cast<unsigned char>(0x70 | (r[0] & 0x0F));
+  b[7] = r[1];
+  b[8] = static_cast<unsigned char>(0x80 | (r[2] & 0x3F));
+  for (int i = 9; i < 16; ++i) b[i] = r[i - 6];
+  char out[37];
+  std::snprintf(out, sizeof out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+  return out;
+}
+
+bool is_uuid(const std::string& s) {
+  if (s.size() != 36) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (c != '-') return false;
+    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool is_known_severity(const std::string& s) {
+  return s == "info" || s == "low" || s == "medium" || s == "high" || s == "critical";
+}
+
+bool is_violation(const Event& e) {
+  // Housekeeping kinds; everything else is evidence of something that happened on the seat.
+  static const std::array<const char*, 5> kHousekeeping = {"agent.heartbeat", "agent.started", "agent.stopping",
+                                                           "policy.applied", "spool.overflow"};
+  for (const char* k : kHousekeeping)
+    if (e.kind == k) return false;
+  return e.severity != "info";
+}
+
+}  // namespace seatlock

@@ -1,0 +1,123 @@
+#pragma once
+// The effective (merged, validated) policy. Produced only by policy/loader (parse + validate);
+// every other component receives it as a value. Field meanings: policy/README.md; the JSON
+// Schema policy/seatlock-policy.schema.json describes the same shape.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/util/time.hpp"
+
+namespace seatlock {
+
+enum class Mode { Enforce, Audit };
+const char* to_string(Mode m);
+
+// ---- usb ------------------------------------------------------------------------------------
+struct UsbException {
+  std::string vid;  // 4 lower-case hex digits
+  std::string pid;  // 4 lower-case hex digits
+  std::optional<std::string> serial;
+  std::optional<std::string> port;  // sysfs port path such as "1-2" or "3-1.4"
+  UnixMillis until = 0;
+  std::string ticket;
+  bool read_only = false;
+  std::string comment;
+  std::string source;  // "policy.d/90-seat.json" (where it came from, for events)
+};
+
+struct UsbPolicy {
+  Mode mode = Mode::Enforce;
+  // Interface class names allowed to bind (see core/usb for the name -> class code table):
+  // e.g. "hid", "audio", "hub", "video", "smart-card", "printer", "wireless" (bluetooth).
+  std::vector<std::string> allow_classes = {"hub", "hid", "audio"};
+  std::vector<UsbException> exceptions;
+};
+
+// ---- network --------------------------------------------------------------------------------
+struct PortRange {
+  std::uint16_t first = 0;
+  std::uint16_t last = 0;  // == first for a single port
+  bool operator==(const PortRange&) const = default;
+};
+
+struct Cidr {
+  int family = 4;      // 4 or 6
+  std::string address;  // network address in canonical text form ("10.0.0.0", "fd00::")
+  int prefix = 32;
+  std::string text() const { return address + "/" + std::to_string(prefix); }
+  bool operator==(const Cidr&) const = default;
+};
+
+struct EgressRule {
+  std::vector<Cidr> to;           // at least one
+  std::vector<PortRange> ports;   // empty = all ports
+  std::string proto = "any";      // "tcp", "udp", "any" (tcp+udp+icmp)
+  std::string comment;
+};
+
+struct NetException {
+  std::vector<std::string> users;   // user names as written in the policy
+  std::vector<std::string> groups;  // group names; expanded to uids by the OS layer
+  std::vector<EgressRule> allow;
+  UnixMillis until = 0;
+  std::string ticket;
+  std::string comment;
+  std::string source;
+};
+
+struct PlannedAddress {
+  std::string interface;  // "eth0", "enp3s0"
+  Cidr address;           // the planned address with its prefix, e.g. 10.1.2.117/24
+};
+
+struct NetworkPolicy {
+  Mode mode = Mode::Enforce;
+  std::vector<EgressRule> allow;
+  std::vector<std::string> dns;  // resolver IPs the seat may query (udp+tcp 53)
+  std::vector<std::string> ntp;  // NTP server IPs (udp 123)
+  std::vector<NetException> exceptions;
+  std::vector<PlannedAddress> addresses;
+  std::int64_t denied_window_ms = 60'000;  // aggregation window for net.egress_denied
+  std::uint32_t denied_log_rate = 50;      // log-rate limit, packets per second
+};
+
+// ---- firmware -------------------------------------------------------------------------------
+struct FirmwarePolicy {
+  Mode mode = Mode::Audit;  // firmware cannot be enforced from the OS; audit = report only
+  std::int64_t interval_ms = 6 * 3'600'000LL;  // how often to attest
+  std::int64_t resend_ms = 24 * 3'600'000LL;   // repeat an unchanged result at most this often
+  // Checks that must pass: admin_password, usb_boot_disabled, boot_order_locked,
+  // usb_storage_disabled, secure_boot.
+  std::vector<std::string> require = {"admin_password", "usb_boot_disabled", "secure_boot"};
+  std::string baseline;                  // path of the signed baseline file ("" = none)
+  std::vector<std::string> trusted_keys;  // base64 raw Ed25519 public keys of IT
+};
+
+// ---- report ---------------------------------------------------------------------------------
+struct ReportPolicy {
+  std::string seat_id;    // "" = use the hostname
+  std::string collector;  // "https://host:port" ("" = keep events in the local spool only)
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  std::string token_file;  // enrollment token (alternative to a client certificate)
+  std::int64_t heartbeat_ms = 5 * 60'000LL;
+  std::uint64_t spool_max_bytes = 256ULL << 20;
+  std::uint32_t batch_max_events = 5000;
+};
+
+struct Policy {
+  UsbPolicy usb;
+  NetworkPolicy network;
+  FirmwarePolicy firmware;
+  ReportPolicy report;
+  nlohmann::json effective;  // the merged JSON document (what `policy show` prints)
+  std::string sha256;        // sha256 of canonical bytes of `effective`
+  std::vector<std::string> sources;  // file names merged, in order
+};
+
+}  // namespace seatlock

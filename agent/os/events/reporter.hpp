@@ -1,0 +1,51 @@
+#pragma once
+// Fills in what every event shares (id, time, seat, user, policy hash) and hands it to the sink.
+// Producers only say what happened.
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/event/sink.hpp"
+
+namespace seatlock {
+
+struct SeatIdentity {
+  std::string seat_id;
+  std::string hostname;
+};
+
+// The user of the active graphical/console session (sd-login); nullopt when nobody is logged in.
+std::optional<UserRef> active_session_user();
+SeatIdentity local_seat_identity(const std::string& configured_id);
+
+class Reporter {
+ public:
+  using UserLookup = std::function<std::optional<UserRef>()>;
+  Reporter(EventSink& sink, SeatIdentity seat, UserLookup user_lookup = active_session_user);
+
+  void set_policy_hash(const std::string& sha256) { policy_sha256_ = sha256; }
+  void set_seat(SeatIdentity seat) { seat_ = std::move(seat); }
+  // Swap the sink (e.g. when the spool opens after start); not thread-safe.
+  void set_sink(EventSink& sink) { sink_ = &sink; }
+  const SeatIdentity& seat() const { return seat_; }
+
+  // `draft` needs kind, severity, outcome, details; mode and rule where they apply. id and
+  // time are filled when empty/zero (set them yourself when the finding happened earlier);
+  // user is looked up when not set. Returns the stored event (seq, prev assigned).
+  Event report(Event draft);
+  // Fills the shared fields without storing (for producers that batch).
+  Event prepare(Event draft);
+
+ private:
+  EventSink* sink_;
+  SeatIdentity seat_;
+  UserLookup user_lookup_;
+  std::string policy_sha256_;
+};
+
+// Random bytes and clock for event ids.
+std::string new_event_id(UnixMillis now);
+UnixMillis now_millis();
+
+}  // namespace seatlock
