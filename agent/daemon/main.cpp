@@ -1,1 +1,113 @@
-int main() { return 0; }
+// seatlockd: wires the OS adapters and services to one sd-event loop. No policy logic here.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include "daemon/event_store.hpp"
+#include "daemon/loop_hooks.hpp"
+#include "daemon/policy_manager.hpp"
+#include "daemon/service.hpp"
+#include "os/base/log.hpp"
+#include "os/base/netns.hpp"
+#include "seatlock/version.hpp"
+
+using namespace seatlock;
+
+namespace {
+
+std::vector<std::unique_ptr<Service>> make_services(DaemonContext& ctx) {
+  std::vector<std::unique_ptr<Service>> services;
+  // Order matters only for start-up: lock USB first, then the network, then the rest.
+  if (ctx.options.enabled("usb")) services.push_back(make_usb_service(ctx));
+  if (ctx.options.enabled("network")) services.push_back(make_network_service(ctx));
+  if (ctx.options.enabled("firmware")) services.push_back(make_firmware_service(ctx));
+  if (ctx.options.enabled("delivery")) services.push_back(make_delivery_service(ctx));
+  return services;
+}
+
+void report_lifecycle(Reporter& reporter, const char* kind, nlohmann::json details) {
+  Event e;
+  e.kind = kind;
+  e.severity = "info";
+  e.outcome = "reported";
+  e.details = std::move(details);
+  reporter.report(std::move(e));
+}
+
+int run(const DaemonOptions& opts) {
+  if (!opts.netns.empty()) enter_network_namespace(opts.netns);
+  std::filesystem::create_directories(opts.state_dir);
+  chmod(opts.state_dir.c_str(), 0700);
+
+  sd_event* loop = nullptr;
+  if (sd_event_default(&loop) < 0) throw std::runtime_error("cannot create event loop");
+  sd_event_set_watchdog(loop, true);  // sends WATCHDOG=1 when WatchdogSec= is set
+
+  std::unique_ptr<EventSink> sink = make_event_sink(opts);
+  Reporter reporter(*sink, local_seat_identity(opts.seat_id));
+  ControlServer control(loop, opts.control_socket, opts.control_uid);
+  DaemonContext ctx{loop, opts, reporter, control};
+
+  std::vector<std::unique_ptr<Service>> services = make_services(ctx);
+  PolicyManager policy(ctx, services);
+  const UnixMillis started = now_millis();
+
+  control.add("status", [&](const nlohmann::json&) {
+    nlohmann::json components = nlohmann::json::object();
+    for (const auto& s : services) components[s->name()] = s->status();
+    return nlohmann::json{{"version", kVersion},
+                          {"pid", getpid()},
+                          {"started_at", format_rfc3339_ms(started)},
+                          {"uptime_s", (now_millis() - started) / 1000},
+                          {"seat", {{"id", reporter.seat().seat_id}, {"hostname", reporter.seat().hostname}}},
+                          {"policy", policy.status()},
+                          {"components", components}};
+  });
+  control.add("reload", [&](const nlohmann::json&) {
+    bool ok = policy.reload("seatlockctl reload");
+    if (!ok) throw ControlError("policy rejected, previous policy stays in force: " +
+                                policy.status().value("last_rejected", nlohmann::json()).dump());
+    return nlohmann::json{{"sha256", policy.current()->sha256}};
+  });
+
+  report_lifecycle(reporter, "agent.started",
+                   {{"version", kVersion}, {"components", nlohmann::json(opts.components)}});
+  if (!policy.load_initial()) {
+    log_error("no valid policy in " + opts.policy_dir + " and no last good policy; refusing to start");
+    return 1;
+  }
+  if (policy.current()->network.mode == Mode::Audit && opts.enabled("network"))
+    log_info("network section runs in AUDIT mode: egress rules only log, they never drop");
+
+  install_signal_handlers(
+      loop, [&] { sd_event_exit(loop, 0); }, [&] { policy.reload("SIGHUP"); });
+  watch_policy_directory(loop, opts.policy_dir, [&] { policy.reload("policy directory changed"); });
+
+  std::string ready = "enforcing policy " + policy.current()->sha256.substr(0, 12);
+  log_info("seatlockd " + std::string(kVersion) + " ready: " + ready + ", control socket " + opts.control_socket);
+  notify_ready(ready);
+  int rc = sd_event_loop(loop);
+
+  notify_stopping();
+  // Stopping watches, not enforcement: the seat stays locked while the daemon is down.
+  for (auto& s : services) s->stop();
+  report_lifecycle(reporter, "agent.stopping", {{"reason", "signal"}});
+  services.clear();
+  sd_event_unref(loop);
+  return rc < 0 ? 1 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  DaemonOptions opts = parse_daemon_options(argc, argv);
+  try {
+    return run(opts);
+  } catch (const std::exception& e) {
+    log_error(e.what());
+    return 1;
+  }
+}

@@ -1,16 +1,183 @@
-// Placeholder until the delivery work lands: reports that the delivery component is not built yet.
+// The delivery component of seatlockd: applies report.* to the spool bound and the sender,
+// emits heartbeats on an sd-event timer, and relays the sender's own events (from its worker
+// thread, through an eventfd) to the reporter on the loop thread.
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <deque>
+#include <fstream>
+#include <mutex>
+#include <stdexcept>
+
+#include "daemon/delivery/spool_handle.hpp"
 #include "daemon/service.hpp"
+#include "os/base/log.hpp"
+#include "os/delivery/sender.hpp"
+#include "os/spool/spool.hpp"
 
 namespace seatlock {
+
+void register_test_injection(DaemonContext& ctx, Spool& spool);  // test_inject.cpp
+
 namespace {
-class PendingDeliveryService : public Service {
+
+std::string read_token(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("report.token_file: cannot read " + path);
+  std::string token;
+  std::getline(in, token);
+  while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
+  if (token.empty()) throw std::runtime_error("report.token_file: " + path + " is empty");
+  return token;
+}
+
+void require_readable(const std::string& what, const std::string& path) {
+  if (!path.empty() && access(path.c_str(), R_OK) != 0) throw std::runtime_error(what + ": cannot read " + path);
+}
+
+class DeliveryService : public Service {
  public:
+  explicit DeliveryService(DaemonContext& ctx) : ctx_(ctx), spool_(daemon_spool()) {
+    if (!spool_) throw std::runtime_error("delivery: the event spool is not open");
+    SeatKey key = SeatKey::load_or_create(ctx.options.state_dir + "/seat.key");
+    notify_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (notify_fd_ < 0) throw std::runtime_error("delivery: eventfd failed");
+    sd_event_add_io(ctx.loop, &notify_src_, notify_fd_, EPOLLIN, on_notice, this);
+    sender_ = std::make_unique<Sender>(*spool_, std::move(key), [this](Event e) { post_notice(std::move(e)); });
+    ctx.control.add("delivery.status", [this](const nlohmann::json&) { return status(); });
+    ctx.control.add("delivery.flush", [this](const nlohmann::json&) {
+      sender_->kick();
+      return nlohmann::json{{"kicked", true}};
+    });
+    if (const char* t = std::getenv("SEATLOCK_TEST_EVENTS"); t && std::string(t) == "1")
+      register_test_injection(ctx, *spool_);
+  }
+
+  ~DeliveryService() override {
+    stop();
+    sd_event_source_unref(notify_src_);
+    sd_event_source_unref(heartbeat_);
+    if (notify_fd_ >= 0) close(notify_fd_);
+  }
+
   std::string name() const override { return "delivery"; }
-  void apply(const Policy&) override {}
-  nlohmann::json status() const override { return {{"state", "not-implemented"}}; }
+
+  void check(const Policy& p) override {
+    if (p.report.collector.empty()) return;
+    if (p.report.collector.rfind("https://", 0) != 0 && p.report.collector.rfind("http://127.", 0) != 0)
+      throw std::runtime_error("report.collector: expected an https:// URL, got \"" + p.report.collector + "\"");
+    require_readable("report.ca", p.report.ca_file);
+    require_readable("report.cert", p.report.cert_file);
+    require_readable("report.key", p.report.key_file);
+    if (!p.report.token_file.empty()) read_token(p.report.token_file);
+    if (p.report.cert_file.empty() != p.report.key_file.empty())
+      throw std::runtime_error("report: cert and key must be given together");
+  }
+
+  void apply(const Policy& p) override {
+    spool_->set_max_bytes(p.report.spool_max_bytes);
+    SenderConfig cfg;
+    cfg.collector = p.report.collector;
+    while (!cfg.collector.empty() && cfg.collector.back() == '/') cfg.collector.pop_back();
+    cfg.tls.ca_file = p.report.ca_file;
+    cfg.tls.cert_file = p.report.cert_file;
+    cfg.tls.key_file = p.report.key_file;
+    if (!p.report.token_file.empty()) cfg.tls.token = read_token(p.report.token_file);
+    cfg.batch_max_events = std::max<std::uint32_t>(1, p.report.batch_max_events);
+    sender_->configure(std::move(cfg));
+    sender_->start();
+    heartbeat_ms_ = std::max<std::int64_t>(1000, p.report.heartbeat_ms);
+    arm_heartbeat();
+  }
+
+  nlohmann::json status() const override {
+    nlohmann::json j = sender_->status();
+    SpoolStats s = spool_->stats();
+    j["spool"] = {{"path", spool_->path()}, {"head_seq", s.head_seq}, {"queued", s.queued},
+                  {"delivered", s.delivered}, {"quarantined", s.quarantined}, {"bytes", s.bytes},
+                  {"max_bytes", s.max_bytes}, {"dropped", s.dropped}};
+    j["heartbeat_ms"] = heartbeat_ms_;
+    return j;
+  }
+
+  void stop() override {
+    sender_->stop();
+    if (heartbeat_) sd_event_source_set_enabled(heartbeat_, SD_EVENT_OFF);
+  }
+
+ private:
+  void post_notice(Event e) {
+    {
+      std::lock_guard lk(notices_mu_);
+      notices_.push_back(std::move(e));
+    }
+    std::uint64_t one = 1;
+    if (write(notify_fd_, &one, sizeof one) < 0) log_warning("delivery: eventfd write failed");
+  }
+
+  static int on_notice(sd_event_source*, int fd, uint32_t, void* self) {
+    auto* me = static_cast<DeliveryService*>(self);
+    std::uint64_t n;
+    while (read(fd, &n, sizeof n) > 0) {
+    }
+    std::deque<Event> todo;
+    {
+      std::lock_guard lk(me->notices_mu_);
+      todo.swap(me->notices_);
+    }
+    for (auto& e : todo) {
+      try {
+        me->ctx_.reporter.report(std::move(e));
+      } catch (const std::exception& ex) {
+        log_error(std::string("delivery: cannot record event: ") + ex.what());
+      }
+    }
+    return 0;
+  }
+
+  void arm_heartbeat() {
+    std::uint64_t now = 0;
+    sd_event_now(ctx_.loop, CLOCK_MONOTONIC, &now);
+    std::uint64_t at = now + static_cast<std::uint64_t>(heartbeat_ms_) * 1000;
+    if (!heartbeat_) {
+      sd_event_add_time(ctx_.loop, &heartbeat_, CLOCK_MONOTONIC, at, 100'000, on_heartbeat, this);
+    } else {
+      sd_event_source_set_time(heartbeat_, at);
+    }
+    sd_event_source_set_enabled(heartbeat_, SD_EVENT_ON);
+  }
+
+  static int on_heartbeat(sd_event_source*, uint64_t, void* self) {
+    auto* me = static_cast<DeliveryService*>(self);
+    try {
+      Event e;
+      e.kind = "agent.heartbeat";
+      e.severity = "info";
+      e.outcome = "reported";
+      nlohmann::json st = me->status();
+      e.details = {{"spool", st["spool"]}, {"delivery", st.value("state", "")}};
+      me->ctx_.reporter.report(std::move(e));
+    } catch (const std::exception& ex) {
+      log_error(std::string("heartbeat not recorded: ") + ex.what());
+    }
+    me->arm_heartbeat();
+    return 0;
+  }
+
+  DaemonContext& ctx_;
+  Spool* spool_;
+  std::unique_ptr<Sender> sender_;
+  int notify_fd_ = -1;
+  sd_event_source* notify_src_ = nullptr;
+  sd_event_source* heartbeat_ = nullptr;
+  std::int64_t heartbeat_ms_ = 300'000;
+  std::mutex notices_mu_;
+  std::deque<Event> notices_;
 };
+
 }  // namespace
 
-std::unique_ptr<Service> make_delivery_service(DaemonContext&) { return std::make_unique<PendingDeliveryService>(); }
+std::unique_ptr<Service> make_delivery_service(DaemonContext& ctx) { return std::make_unique<DeliveryService>(ctx); }
 
 }  // namespace seatlock

@@ -1,16 +1,203 @@
-// Placeholder until the network work lands: reports that the network component is not built yet.
-#include "daemon/service.hpp"
+// Network lockdown service: applying the ruleset, exception expiry and the control commands.
+// The watchers (denied packets, tampering, addresses/routes/links) are in network_watch.cpp.
+#include "daemon/network/network_service.hpp"
+
+#include <chrono>
+#include <cstring>
+
+#include "core/net/fallback_file.hpp"
+#include "os/base/log.hpp"
+#include "os/net/net_state.hpp"
+#include "os/net/user_directory.hpp"
 
 namespace seatlock {
-namespace {
-class PendingNetworkService : public Service {
- public:
-  std::string name() const override { return "network"; }
-  void apply(const Policy&) override {}
-  nlohmann::json status() const override { return {{"state", "not-implemented"}}; }
-};
-}  // namespace
 
-std::unique_ptr<Service> make_network_service(DaemonContext&) { return std::make_unique<PendingNetworkService>(); }
+using nlohmann::json;
+
+NetworkService::NetworkService(DaemonContext& ctx) : ctx_(ctx) {
+  closed_ = net::read_closed_flag(ctx.options.state_dir);
+  // One libnftables context for the daemon's life: it holds the socket that owns the table.
+  nft_ = std::make_unique<net::Nft>();
+  start_watchers();
+  ctx_.control.add("net.status", [this](const json&) { return status(); });
+  ctx_.control.add("net.close", [this](const json&) { return set_closed(true); });
+  ctx_.control.add("net.open", [this](const json&) { return set_closed(false); });
+}
+
+NetworkService::~NetworkService() {
+  for (auto* s : io_sources_) sd_event_source_disable_unref(s);
+  sd_event_source_disable_unref(expiry_timer_);
+  sd_event_source_disable_unref(window_timer_);
+}
+
+void NetworkService::check(const Policy& policy) {
+  net::SystemUserDirectory users;
+  net::NetRules rules = net::rules_for_policy(policy, users, ctx_.options.network_mode_override, closed_);
+  try {
+    (void)net::compile_ruleset(rules, now_millis());
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(e.what());
+  }
+}
+
+void NetworkService::apply(const Policy& policy) {
+  window_ms_ = policy.network.denied_window_ms > 0 ? policy.network.denied_window_ms : 60'000;
+  net::SystemUserDirectory users;
+  put_in_force(net::rules_for_policy(policy, users, ctx_.options.network_mode_override, closed_), "policy");
+  check_planned_addresses();
+}
+
+void NetworkService::put_in_force(const net::NetRules& rules, const std::string& why) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const UnixMillis now = now_millis();
+  net::CompiledRuleset compiled = net::compile_ruleset(rules, now);
+  const std::string text = net::full_transaction(rules, compiled);
+  try {
+    try {
+      nft_->run(text);
+    } catch (const net::NftError&) {
+      // A table named like ours that we do not own (made while seatlockd was down) blocks the
+      // owned one: remove it and try once more.
+      nft_->run(std::string("delete table inet ") + net::kOwnedTable);
+      nft_->run(text);
+    }
+  } catch (const net::NftError& e) {
+    last_error_ = std::string("nft: ") + e.what();
+    throw std::runtime_error("cannot apply the egress ruleset (" + why + "): " + e.what());
+  }
+  last_apply_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  rules_ = rules;
+  compiled_ = std::move(compiled);
+  applied_at_ = now;
+  last_error_.clear();
+  try {
+    net::write_fallback_file(ctx_.options.state_dir, net::render_fallback_file(rules, compiled_, now));
+  } catch (const std::exception& e) {
+    last_error_ = e.what();
+    log_error(std::string("network: ") + e.what());
+  }
+  arm_expiry_timer();
+  log_info("network: ruleset applied (" + why + ", " + to_string(rules.mode) + (rules.closed ? ", closed" : "") +
+           ", " + std::to_string(compiled_.base_elements) + " base + " +
+           std::to_string(compiled_.exception_elements) + " exception elements, " +
+           std::to_string(int(last_apply_ms_)) + " ms)");
+}
+
+void NetworkService::arm_expiry_timer() {
+  sd_event_source_disable_unref(expiry_timer_);
+  expiry_timer_ = nullptr;
+  if (!compiled_.next_expiry) return;
+  // CLOCK_REALTIME: `until` is wall-clock time, and the timer must fire at it exactly.
+  std::uint64_t usec = std::uint64_t(*compiled_.next_expiry) * 1000;
+  int r = sd_event_add_time(ctx_.loop, &expiry_timer_, CLOCK_REALTIME, usec, 1000, &NetworkService::on_expiry, this);
+  if (r < 0) log_error(std::string("network: cannot arm the expiry timer: ") + std::strerror(-r));
+}
+
+int NetworkService::on_expiry(sd_event_source*, std::uint64_t, void* self) {
+  auto* s = static_cast<NetworkService*>(self);
+  const UnixMillis now = now_millis();
+  try {
+    s->report_expired(now);
+    if (s->rules_) s->put_in_force(*s->rules_, "exception expired");
+  } catch (const std::exception& e) {
+    log_error(std::string("network: ") + e.what());
+  }
+  return 0;
+}
+
+void NetworkService::report_expired(UnixMillis now) {
+  if (!rules_) return;
+  for (const auto& e : rules_->exceptions) {
+    if (e.until > now || !expired_reported_.insert({e.ticket, e.until}).second) continue;
+    report("net.exception_expired", "info", "expired", "network.exceptions",
+           {{"ticket", e.ticket}, {"users", e.users}, {"groups", e.groups}, {"uids", e.uids},
+            {"until", format_rfc3339_ms(e.until)}, {"source", e.source}, {"closed", rules_->closed}});
+  }
+}
+
+json NetworkService::set_closed(bool closed) {
+  if (!rules_) throw ControlError("no network policy is in force yet");
+  try {
+    net::write_closed_flag(ctx_.options.state_dir, closed);
+  } catch (const std::exception& e) {
+    throw ControlError(e.what());
+  }
+  const bool changed = closed_ != closed;
+  closed_ = closed;
+  net::NetRules rules = *rules_;
+  rules.closed = closed;
+  std::size_t suspended = compiled_.active.size();
+  try {
+    put_in_force(rules, closed ? "net close" : "net open");
+  } catch (const std::exception& e) {
+    throw ControlError(e.what());
+  }
+  if (changed)
+    report(closed ? "net.closed" : "net.opened", closed ? "medium" : "info", "applied", "network.close",
+           {{"suspended_exceptions", closed ? suspended : 0}, {"active_exceptions", compiled_.active.size()}});
+  return status();
+}
+
+json NetworkService::counters() const {
+  json out = json::object();
+  for (const char* table : {net::kOwnedTable, net::kFallbackTable}) {
+    json t = json::object();
+    try {
+      for (const auto& item : nft_->list_json(std::string("list counters table inet ") + table)) {
+        if (!item.contains("counter")) continue;
+        const auto& c = item["counter"];
+        t[c.value("name", "?")] = {{"packets", c.value("packets", std::uint64_t(0))}, {"bytes", c.value("bytes", std::uint64_t(0))}};
+      }
+      out[table] = t;
+    } catch (const std::exception& e) {
+      out[table] = {{"error", e.what()}};
+    }
+  }
+  return out;
+}
+
+json NetworkService::status() const {
+  json j;
+  j["state"] = !rules_ ? "starting" : (last_error_.empty() && watch_errors_.empty() ? "running" : "degraded");
+  if (!last_error_.empty()) j["error"] = last_error_;
+  if (!watch_errors_.empty()) j["watch_errors"] = watch_errors_;
+  if (!rules_) return j;
+  const UnixMillis now = now_millis();
+  j["mode"] = to_string(rules_->mode);
+  j["closed"] = closed_;
+  j["applied_at"] = format_rfc3339_ms(applied_at_);
+  j["apply_ms"] = last_apply_ms_;
+  j["rules"] = {{"allow_entries", rules_->allow.size()},
+                {"dns", rules_->dns},
+                {"ntp", rules_->ntp},
+                {"collector", rules_->collector.size()},
+                {"exceptions_in_policy", rules_->exceptions.size()},
+                {"base_set_elements", compiled_.base_elements},
+                {"exception_set_elements", compiled_.exception_elements},
+                {"planned_addresses", rules_->addresses.size()}};
+  json active = json::array();
+  for (const auto& a : compiled_.active) {
+    std::int64_t left = std::max<std::int64_t>(0, a.until - now);
+    active.push_back({{"ticket", a.ticket}, {"users", a.users}, {"groups", a.groups}, {"uids", a.uid_count},
+                      {"until", format_rfc3339_ms(a.until)}, {"left_ms", left}, {"left", format_duration(left)},
+                      {"source", a.source}});
+  }
+  j["active_exceptions"] = active;
+  if (compiled_.next_expiry) j["next_expiry"] = format_rfc3339_ms(*compiled_.next_expiry);
+  j["counters"] = counters();
+  j["events"] = {{"tamper", tamper_count_}, {"egress_denied", denied_events_}};
+  j["fallback_file"] = net::fallback_file_path(ctx_.options.state_dir);
+  return j;
+}
+
+void NetworkService::stop() {
+  // Stop watching; the tables stay (the owned one goes with the process, the fallback stays).
+  for (auto* s : io_sources_) sd_event_source_set_enabled(s, SD_EVENT_OFF);
+  sd_event_source_set_enabled(expiry_timer_, SD_EVENT_OFF);
+  sd_event_source_set_enabled(window_timer_, SD_EVENT_OFF);
+  flush_denied();
+}
+
+std::unique_ptr<Service> make_network_service(DaemonContext& ctx) { return std::make_unique<NetworkService>(ctx); }
 
 }  // namespace seatlock

@@ -1,0 +1,70 @@
+#pragma once
+// NetRules: the network section with everything the OS had to tell already resolved (user and
+// group names -> uids, the collector's address) plus the run-time switches (mode override,
+// `net close`). It is what the ruleset compiler consumes, and it is stored as JSON in the
+// fallback file so `seatlockctl net load-fallback` can recompile it at boot without NSS.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/policy/policy.hpp"
+
+namespace seatlock::net {
+
+// NFLOG group of seatlock's log rules (any other NFLOG user on the seat uses another one).
+inline constexpr std::uint16_t kLogGroup = 4711;
+
+struct Endpoint {
+  std::string address;  // IP literal
+  std::uint16_t port = 443;
+  std::string proto = "tcp";
+};
+
+struct ResolvedException {
+  std::string ticket;
+  std::vector<std::string> users;   // as written (for status and events)
+  std::vector<std::string> groups;  // as written
+  std::vector<std::uint32_t> uids;  // users + every member of the groups (primary or not)
+  std::vector<EgressRule> allow;
+  UnixMillis until = 0;
+  std::string source;
+};
+
+struct NetRules {
+  Mode mode = Mode::Enforce;
+  bool closed = false;  // `seatlockctl net close`: exceptions suspended, base allowlist only
+  std::vector<EgressRule> allow;
+  std::vector<std::string> dns;
+  std::vector<std::string> ntp;
+  std::vector<Endpoint> collector;
+  std::vector<ResolvedException> exceptions;
+  std::vector<PlannedAddress> addresses;
+  std::uint32_t log_rate = 50;
+  std::uint16_t log_group = kLogGroup;
+};
+
+// The collector URL's host and port ("https://10.1.0.5:8443" -> {"10.1.0.5", 8443});
+// nullopt when `url` is empty or malformed. The host may still be a name (the OS resolves it).
+struct CollectorTarget {
+  std::string host;
+  std::uint16_t port = 443;
+};
+std::optional<CollectorTarget> parse_collector_url(const std::string& url);
+
+// Builds NetRules from the policy. uids[i] are the resolved uids of network.exceptions[i];
+// collector holds the collector's resolved addresses (empty when none is configured).
+NetRules make_net_rules(const Policy& policy, const std::vector<std::vector<std::uint32_t>>& uids,
+                        const std::vector<std::string>& collector_addresses,
+                        std::optional<Mode> mode_override, bool closed);
+
+nlohmann::json to_json(const NetRules& rules);
+// Throws std::runtime_error naming the bad field.
+NetRules net_rules_from_json(const nlohmann::json& j);
+
+// Parses "CIDR", "CIDR:port", "CIDR:first-last", "[v6CIDR]:port" (seatlockctl net allow --to).
+std::optional<EgressRule> parse_destination(const std::string& text);
+
+}  // namespace seatlock::net

@@ -1,0 +1,58 @@
+#pragma once
+// Compiles NetRules to nftables native syntax: one table with interval sets (so the per-packet
+// cost does not grow with the number of entries) and one output chain. Layout and rationale:
+// docs/network.md. In audit mode no rule drops: what enforce would drop is logged and accepted.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/net/net_rules.hpp"
+
+namespace seatlock::net {
+
+inline constexpr const char* kOwnedTable = "seatlock";              // flags owner, lives with seatlockd
+inline constexpr const char* kFallbackTable = "seatlock_fallback";  // non-owned, loaded at boot
+
+// NFLOG prefixes -> what the packet violated.
+inline constexpr const char* kPrefixDenied = "sl-deny";    // not on any allowlist (enforce)
+inline constexpr const char* kPrefixAudit = "sl-audit";    // would be denied (audit)
+inline constexpr const char* kPrefixSource = "sl-saddr";   // source is not the planned address
+
+struct ActiveException {
+  std::string ticket;
+  std::vector<std::string> users;
+  std::vector<std::string> groups;
+  std::size_t uid_count = 0;
+  UnixMillis until = 0;
+  std::string source;
+};
+
+struct CompiledRuleset {
+  std::string sets;  // counter and set definitions (the same in both tables)
+  std::size_t base_elements = 0;       // elements in the base allow sets after merging
+  std::size_t exception_elements = 0;  // elements in the exception sets after merging
+  std::vector<ActiveException> active;  // in force now (empty while closed)
+  std::optional<UnixMillis> next_expiry;  // the earliest `until` still ahead (also while closed)
+};
+
+// Throws std::invalid_argument on a malformed address (the loader validates first, so this is
+// a programming error or a hand-edited fallback file).
+CompiledRuleset compile_ruleset(const NetRules& rules, UnixMillis now);
+
+// The output chain. The owned table logs denied packets (with_log); the fallback table does
+// not, so a packet is never logged twice, and it hooks 10 later so the owned table decides first.
+std::string output_chain(const NetRules& rules, bool with_log, int priority_offset);
+
+// "table inet NAME { [flags owner;] sets chain }"
+std::string table_definition(const std::string& table, bool owner, const CompiledRuleset& compiled,
+                             const std::string& chain);
+// Both tables, each replaced atomically, in one transaction (what seatlockd applies).
+std::string full_transaction(const NetRules& rules, const CompiledRuleset& compiled);
+// Only the fallback table (what `seatlockctl net load-fallback` applies at boot).
+std::string fallback_transaction(const NetRules& rules, const CompiledRuleset& compiled);
+// Commands that atomically replace NAME with `definition` in the same transaction (the table
+// is created if missing, so the delete never fails).
+std::string replace_table(const std::string& table, bool owner, const std::string& definition);
+
+}  // namespace seatlock::net

@@ -1,0 +1,170 @@
+#include "core/policy/build.hpp"
+
+#include <cctype>
+
+#include "core/event/event.hpp"
+#include "core/policy/cidr.hpp"
+#include "core/policy/formats.hpp"
+#include "core/util/digest.hpp"
+
+namespace seatlock::policy_build {
+
+using nlohmann::json;
+
+namespace {
+
+std::string format_size(std::uint64_t n) {
+  if (n >= (1ULL << 30) && n % (1ULL << 30) == 0) return std::to_string(n >> 30) + "GiB";
+  if (n >= (1ULL << 20) && n % (1ULL << 20) == 0) return std::to_string(n >> 20) + "MiB";
+  if (n >= (1ULL << 10) && n % (1ULL << 10) == 0) return std::to_string(n >> 10) + "KiB";
+  return std::to_string(n) + "B";
+}
+
+void overlay(json& dst, const json& src) {
+  for (const auto& [k, v] : src.items()) {
+    if (v.is_object() && dst.contains(k) && dst[k].is_object())
+      overlay(dst[k], v);
+    else
+      dst[k] = v;
+  }
+}
+
+Mode mode_of(const json& v) { return v.get<std::string>() == "audit" ? Mode::Audit : Mode::Enforce; }
+
+std::int64_t duration_of(const json& v) { return parse_duration_ms(v.get<std::string>()).value_or(0); }
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::vector<std::string> strings(const json& v) {
+  std::vector<std::string> out;
+  for (const auto& s : v) out.push_back(s.get<std::string>());
+  return out;
+}
+
+EgressRule egress_rule(const json& e) {
+  EgressRule r;
+  json to = e["to"].is_string() ? json::array({e["to"]}) : e["to"];
+  for (const auto& c : to) r.to.push_back(*parse_cidr(c.get<std::string>()).cidr);
+  if (e.contains("ports"))
+    for (const auto& p : e["ports"]) {
+      PortRange range;
+      policy_format::check_port(p, &range);
+      r.ports.push_back(range);
+    }
+  r.proto = e.value("proto", "any");
+  r.comment = e.value("comment", "");
+  return r;
+}
+
+std::string source_of(const policy_merge::Merged& merged, const std::vector<policy_merge::FileDoc>& files,
+                      const std::string& merged_ptr) {
+  auto it = merged.origins.find(merged_ptr);
+  return it == merged.origins.end() ? std::string() : files[it->second.file].name;
+}
+
+std::string canonical_ip(const json& v) { return parse_ip(v.get<std::string>())->text(); }
+
+}  // namespace
+
+json default_document() {
+  const Policy d;
+  return {
+      {"usb", {{"mode", to_string(d.usb.mode)}, {"allow_classes", d.usb.allow_classes}, {"exceptions", json::array()}}},
+      {"network",
+       {{"mode", to_string(d.network.mode)},
+        {"allow", json::array()},
+        {"dns", json::array()},
+        {"ntp", json::array()},
+        {"exceptions", json::array()},
+        {"addresses", json::object()},
+        {"denied_log", {{"window", format_duration(d.network.denied_window_ms)}, {"rate", d.network.denied_log_rate}}}}},
+      {"firmware",
+       {{"mode", to_string(d.firmware.mode)},
+        {"interval", format_duration(d.firmware.interval_ms)},
+        {"resend", format_duration(d.firmware.resend_ms)},
+        {"require", d.firmware.require},
+        {"trusted_keys", json::array()}}},
+      {"report",
+       {{"heartbeat", format_duration(d.report.heartbeat_ms)},
+        {"spool_max", format_size(d.report.spool_max_bytes)},
+        {"batch_max_events", d.report.batch_max_events}}},
+  };
+}
+
+json effective_document(const json& merged) {
+  json doc = default_document();
+  overlay(doc, merged);
+  return doc;
+}
+
+Policy build_policy(const json& eff, const policy_merge::Merged& merged, const std::vector<policy_merge::FileDoc>& files) {
+  Policy p;
+  const json& usb = eff["usb"];
+  p.usb.mode = mode_of(usb["mode"]);
+  p.usb.allow_classes = strings(usb["allow_classes"]);
+  for (std::size_t i = 0; i < usb["exceptions"].size(); ++i) {
+    const json& e = usb["exceptions"][i];
+    UsbException x;
+    x.vid = lower(e["vid"].get<std::string>());
+    x.pid = lower(e["pid"].get<std::string>());
+    if (e.contains("serial")) x.serial = e["serial"].get<std::string>();
+    if (e.contains("port")) x.port = e["port"].get<std::string>();
+    x.until = parse_rfc3339(e["until"].get<std::string>()).value_or(0);
+    x.ticket = e["ticket"].get<std::string>();
+    x.read_only = e.value("read_only", false);
+    x.comment = e.value("comment", "");
+    x.source = source_of(merged, files, "/usb/exceptions/" + std::to_string(i));
+    p.usb.exceptions.push_back(std::move(x));
+  }
+
+  const json& net = eff["network"];
+  p.network.mode = mode_of(net["mode"]);
+  for (const auto& e : net["allow"]) p.network.allow.push_back(egress_rule(e));
+  for (const auto& ip : net["dns"]) p.network.dns.push_back(canonical_ip(ip));
+  for (const auto& ip : net["ntp"]) p.network.ntp.push_back(canonical_ip(ip));
+  for (std::size_t i = 0; i < net["exceptions"].size(); ++i) {
+    const json& e = net["exceptions"][i];
+    NetException x;
+    if (e.contains("users")) x.users = strings(e["users"]);
+    if (e.contains("groups")) x.groups = strings(e["groups"]);
+    for (const auto& a : e["allow"]) x.allow.push_back(egress_rule(a));
+    x.until = parse_rfc3339(e["until"].get<std::string>()).value_or(0);
+    x.ticket = e["ticket"].get<std::string>();
+    x.comment = e.value("comment", "");
+    x.source = source_of(merged, files, "/network/exceptions/" + std::to_string(i));
+    p.network.exceptions.push_back(std::move(x));
+  }
+  for (const auto& [name, addr] : net["addresses"].items())
+    p.network.addresses.push_back({name, *parse_interface_address(addr.get<std::string>()).cidr});
+  p.network.denied_window_ms = duration_of(net["denied_log"]["window"]);
+  p.network.denied_log_rate = net["denied_log"]["rate"].get<std::uint32_t>();
+
+  const json& fw = eff["firmware"];
+  p.firmware.mode = mode_of(fw["mode"]);
+  p.firmware.interval_ms = duration_of(fw["interval"]);
+  p.firmware.resend_ms = duration_of(fw["resend"]);
+  p.firmware.require = strings(fw["require"]);
+  p.firmware.baseline = fw.value("baseline", "");
+  p.firmware.trusted_keys = strings(fw["trusted_keys"]);
+
+  const json& r = eff["report"];
+  p.report.seat_id = r.value("seat_id", "");
+  p.report.collector = r.value("collector", "");
+  p.report.ca_file = r.value("ca", "");
+  p.report.cert_file = r.value("cert", "");
+  p.report.key_file = r.value("key", "");
+  p.report.token_file = r.value("token_file", "");
+  p.report.heartbeat_ms = duration_of(r["heartbeat"]);
+  policy_format::check_byte_size(r["spool_max"], &p.report.spool_max_bytes);
+  p.report.batch_max_events = r["batch_max_events"].get<std::uint32_t>();
+
+  p.effective = eff;
+  p.sha256 = sha256_hex(canonical_bytes(eff));
+  for (const auto& f : files) p.sources.push_back(f.name);
+  return p;
+}
+
+}  // namespace seatlock::policy_build

@@ -1,0 +1,147 @@
+#include "core/policy/merge.hpp"
+
+#include <algorithm>
+
+#include "core/policy/cidr.hpp"
+
+namespace seatlock::policy_merge {
+namespace {
+
+enum class Rule { Accumulate, Set, PerKey, Replace };
+
+Rule rule_for(const std::string& merged_ptr) {
+  static const std::map<std::string, Rule> kRules = {
+      {"/usb/exceptions", Rule::Accumulate},     {"/network/allow", Rule::Accumulate},
+      {"/network/exceptions", Rule::Accumulate}, {"/network/dns", Rule::Set},
+      {"/network/ntp", Rule::Set},               {"/firmware/trusted_keys", Rule::Set},
+      {"/network/addresses", Rule::PerKey},
+  };
+  auto it = kRules.find(merged_ptr);
+  return it == kRules.end() ? Rule::Replace : it->second;
+}
+
+// Set members compare by meaning: "fd00::0053" and "fd00::53" are one resolver.
+std::string set_key(const json& v) {
+  if (!v.is_string()) return v.dump();
+  if (auto ip = parse_ip(v.get<std::string>())) return ip->text();
+  return v.get<std::string>();
+}
+
+class Merger {
+ public:
+  Merger(const std::vector<FileDoc>& files, Merged& out, std::vector<PolicyDiagnostic>& errors)
+      : files_(files), out_(out), errors_(errors) {}
+
+  void file(std::size_t index) {
+    file_ = index;
+    const json& doc = files_[index].doc;
+    for (const auto& [key, value] : doc.items()) {
+      if (key == "$schema" || key == "comment") continue;
+      std::string p = "/" + json_pointer_escape(key);
+      object_member(out_.doc, key, value, p, p);
+    }
+  }
+
+ private:
+  const std::vector<FileDoc>& files_;
+  Merged& out_;
+  std::vector<PolicyDiagnostic>& errors_;
+  std::size_t file_ = 0;
+
+  void record(const std::string& merged_ptr, const std::string& file_ptr) { out_.origins[merged_ptr] = {file_, file_ptr}; }
+
+  // Sets dst[key] from src (a member of the current file at file_ptr).
+  void object_member(json& dst, const std::string& key, const json& src, const std::string& merged_ptr,
+                     const std::string& file_ptr) {
+    Rule rule = rule_for(merged_ptr);
+    if (rule == Rule::Accumulate || rule == Rule::Set) {
+      json& list = dst[key];
+      if (!list.is_array()) list = json::array();
+      record(merged_ptr, file_ptr);
+      for (std::size_t i = 0; i < src.size(); ++i) {
+        std::string item_ptr = file_ptr + "/" + std::to_string(i);
+        if (files_[file_].dropped.count(item_ptr)) continue;
+        bool duplicate = std::any_of(list.begin(), list.end(), [&](const json& have) {
+          return rule == Rule::Set ? set_key(have) == set_key(src[i]) : have == src[i];
+        });
+        if (duplicate) continue;
+        list.push_back(src[i]);
+        record(merged_ptr + "/" + std::to_string(list.size() - 1), item_ptr);
+      }
+    } else if (rule == Rule::PerKey) {
+      json& map = dst[key];
+      if (!map.is_object()) map = json::object();
+      record(merged_ptr, file_ptr);
+      for (const auto& [name, value] : src.items()) {
+        std::string mp = merged_ptr + "/" + json_pointer_escape(name);
+        std::string fp = file_ptr + "/" + json_pointer_escape(name);
+        if (map.contains(name) && !same_address(map[name], value)) {
+          const Origin& first = out_.origins[mp];
+          TextPos pos = files_[file_].locator->value(fp).value_or(TextPos{});
+          errors_.push_back({files_[file_].name, pos.line, pos.column, fp,
+                             "conflicts with " + describe_origin(out_, files_, mp) + ": interface \"" + name +
+                                 "\" is planned with two different addresses (" + map[name].get<std::string>() +
+                                 " and " + value.get<std::string>() + ")"});
+          (void)first;
+          continue;
+        }
+        map[name] = value;
+        record(mp, fp);
+      }
+    } else if (src.is_object() && dst.contains(key) && dst[key].is_object()) {
+      record(merged_ptr, file_ptr);
+      for (const auto& [k, v] : src.items()) {
+        std::string esc = json_pointer_escape(k);
+        object_member(dst[key], k, v, merged_ptr + "/" + esc, file_ptr + "/" + esc);
+      }
+    } else {
+      dst[key] = json::object();  // rebuild through the rules so nested lists keep provenance
+      if (src.is_object()) {
+        record(merged_ptr, file_ptr);
+        for (const auto& [k, v] : src.items()) {
+          std::string esc = json_pointer_escape(k);
+          object_member(dst[key], k, v, merged_ptr + "/" + esc, file_ptr + "/" + esc);
+        }
+      } else {
+        dst[key] = src;
+        record(merged_ptr, file_ptr);
+      }
+    }
+  }
+
+  static bool same_address(const json& a, const json& b) {
+    auto pa = parse_interface_address(a.get<std::string>()).cidr;
+    auto pb = parse_interface_address(b.get<std::string>()).cidr;
+    return pa && pb && *pa == *pb;
+  }
+};
+
+}  // namespace
+
+std::string describe_origin(const Merged& merged, const std::vector<FileDoc>& files, const std::string& merged_ptr) {
+  auto it = merged.origins.find(merged_ptr);
+  if (it == merged.origins.end()) return merged_ptr;
+  const FileDoc& f = files[it->second.file];
+  TextPos pos = f.locator->value(it->second.pointer).value_or(TextPos{});
+  return f.name + ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column) + " (" + it->second.pointer + ")";
+}
+
+PolicyDiagnostic diagnostic_at(const Merged& merged, const std::vector<FileDoc>& files, const std::string& merged_ptr,
+                               const std::string& message, bool at_key) {
+  auto it = merged.origins.find(merged_ptr);
+  if (it == merged.origins.end()) return {"", 0, 0, merged_ptr, message};
+  const FileDoc& f = files[it->second.file];
+  std::optional<TextPos> pos = at_key ? f.locator->key(it->second.pointer) : std::nullopt;
+  if (!pos) pos = f.locator->value(it->second.pointer);
+  TextPos p = pos.value_or(TextPos{});
+  return {f.name, p.line, p.column, it->second.pointer, message};
+}
+
+Merged merge_documents(const std::vector<FileDoc>& files, std::vector<PolicyDiagnostic>& errors) {
+  Merged out;
+  Merger m(files, out, errors);
+  for (std::size_t i = 0; i < files.size(); ++i) m.file(i);
+  return out;
+}
+
+}  // namespace seatlock::policy_merge

@@ -1,0 +1,105 @@
+#include "core/policy/cidr.hpp"
+#include "core/policy/formats.hpp"
+#include "core/policy/validate.hpp"
+
+namespace seatlock::policy_check {
+namespace pf = policy_format;
+
+namespace {
+
+std::string check_network(const std::string& s) { return parse_cidr(s).error; }
+
+std::string check_ip(const std::string& s) {
+  if (parse_ip(s)) return "";
+  return "expected an IPv4 or IPv6 address, got " + json(s).dump();
+}
+
+std::string check_proto(const std::string& s) {
+  if (s == "tcp" || s == "udp" || s == "any") return "";
+  return "expected \"tcp\", \"udp\" or \"any\", got " + json(s).dump();
+}
+
+void validate_allow_entry(const json& e, const std::string& ptr, Checker& c) {
+  if (!c.object(e, ptr, {"to", "ports", "proto", "comment"}, {"to"})) return;
+  if (e.contains("to")) {
+    const json& to = e["to"];
+    if (to.is_string()) {
+      c.string_format(to, ptr + "/to", check_network);
+    } else if (to.is_array() && !to.empty()) {
+      c.string_array(to, ptr + "/to", check_network);
+    } else {
+      c.error(ptr + "/to", "expected a CIDR such as \"10.20.0.0/16\" or a non-empty array of them, got " + pf::describe(to));
+    }
+  }
+  if (e.contains("ports") && c.is_array(e["ports"], ptr + "/ports")) {
+    const json& ports = e["ports"];
+    if (ports.empty()) c.error(ptr + "/ports", "expected at least one port (leave \"ports\" out to allow all ports)");
+    for (std::size_t i = 0; i < ports.size(); ++i) {
+      std::string problem = pf::check_port(ports[i]);
+      if (!problem.empty()) c.error(ptr + "/ports/" + std::to_string(i), problem);
+    }
+  }
+  if (e.contains("proto")) c.string_format(e["proto"], ptr + "/proto", check_proto);
+  if (e.contains("comment")) c.is_string(e["comment"], ptr + "/comment");
+}
+
+void validate_allow_list(const json& v, const std::string& ptr, Checker& c) {
+  if (!c.is_array(v, ptr)) return;
+  for (std::size_t i = 0; i < v.size(); ++i) validate_allow_entry(v[i], ptr + "/" + std::to_string(i), c);
+}
+
+void validate_exception(const json& e, const std::string& ptr, Checker& c, const PolicyLoadOptions& options) {
+  if (!c.object(e, ptr, {"users", "groups", "allow", "until", "ticket", "comment"}, {"allow", "until", "ticket"})) return;
+  auto user = [](const std::string& s) { return pf::check_posix_name(s, "user"); };
+  auto group = [](const std::string& s) { return pf::check_posix_name(s, "group"); };
+  if (e.contains("users")) c.string_array(e["users"], ptr + "/users", user);
+  if (e.contains("groups")) c.string_array(e["groups"], ptr + "/groups", group);
+  auto nonempty = [&](const char* k) { return e.contains(k) && e[k].is_array() && !e[k].empty(); };
+  if (!nonempty("users") && !nonempty("groups") && !(e.contains("users") && !e["users"].is_array()) &&
+      !(e.contains("groups") && !e["groups"].is_array()))
+    c.error(ptr, "expected \"users\" or \"groups\" with at least one name (who the exception is for)");
+  if (e.contains("allow")) {
+    validate_allow_list(e["allow"], ptr + "/allow", c);
+    if (e["allow"].is_array() && e["allow"].empty())
+      c.error(ptr + "/allow", "expected at least one allow entry");
+  }
+  if (e.contains("ticket")) c.string_format(e["ticket"], ptr + "/ticket", pf::check_ticket);
+  if (e.contains("comment")) c.is_string(e["comment"], ptr + "/comment");
+  check_until(e, ptr, c, options);
+}
+
+void validate_addresses(const json& v, Checker& c) {
+  if (!v.is_object()) {
+    c.error("/network/addresses", "expected an object mapping interface names to addresses, got " + pf::describe(v));
+    return;
+  }
+  for (const auto& [name, addr] : v.items()) {
+    std::string ptr = "/network/addresses/" + json_pointer_escape(name);
+    std::string problem = pf::check_interface_name(name);
+    if (!problem.empty()) c.error_at_key(ptr, problem);
+    c.string_format(addr, ptr, [](const std::string& s) { return parse_interface_address(s).error; });
+  }
+}
+
+}  // namespace
+
+void validate_network(const json& v, Checker& c, const PolicyLoadOptions& options) {
+  if (!c.object(v, "/network", {"mode", "allow", "dns", "ntp", "exceptions", "addresses", "denied_log"})) return;
+  if (v.contains("mode")) c.string_format(v["mode"], "/network/mode", pf::check_mode);
+  if (v.contains("allow")) validate_allow_list(v["allow"], "/network/allow", c);
+  if (v.contains("dns")) c.string_array(v["dns"], "/network/dns", check_ip);
+  if (v.contains("ntp")) c.string_array(v["ntp"], "/network/ntp", check_ip);
+  if (v.contains("exceptions") && c.is_array(v["exceptions"], "/network/exceptions")) {
+    const json& list = v["exceptions"];
+    for (std::size_t i = 0; i < list.size(); ++i)
+      validate_exception(list[i], "/network/exceptions/" + std::to_string(i), c, options);
+  }
+  if (v.contains("addresses")) validate_addresses(v["addresses"], c);
+  if (v.contains("denied_log") && c.object(v["denied_log"], "/network/denied_log", {"window", "rate"})) {
+    const json& d = v["denied_log"];
+    if (d.contains("window")) c.string_format(d["window"], "/network/denied_log/window", pf::check_duration);
+    if (d.contains("rate")) c.is_positive_int(d["rate"], "/network/denied_log/rate", 100000);
+  }
+}
+
+}  // namespace seatlock::policy_check

@@ -1,0 +1,83 @@
+#pragma once
+// seatlockd's network lockdown: puts the compiled egress ruleset in force (owned table +
+// fallback table, one transaction), ends exceptions at `until` on an exact timer, serves
+// `net.status|close|open`, and turns NFLOG packets, nftables notifications and rtnetlink
+// changes into events. Policy logic lives in core/net; OS access in os/net.
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/net/denied.hpp"
+#include "core/net/net_rules.hpp"
+#include "core/net/ruleset.hpp"
+#include "daemon/service.hpp"
+#include "os/net/link_watch.hpp"
+#include "os/net/nflog_receiver.hpp"
+#include "os/net/nft.hpp"
+#include "os/net/tamper_monitor.hpp"
+
+namespace seatlock {
+
+class NetworkService : public Service {
+ public:
+  explicit NetworkService(DaemonContext& ctx);
+  ~NetworkService() override;
+
+  std::string name() const override { return "network"; }
+  void check(const Policy& policy) override;
+  void apply(const Policy& policy) override;
+  nlohmann::json status() const override;
+  void stop() override;
+
+ private:
+  // network_service.cpp: applying and the control commands
+  void put_in_force(const net::NetRules& rules, const std::string& why);
+  void arm_expiry_timer();
+  void report_expired(UnixMillis now);
+  nlohmann::json set_closed(bool closed);
+  nlohmann::json counters() const;
+  static int on_expiry(sd_event_source*, std::uint64_t, void* self);
+
+  // network_watch.cpp: the three watchers
+  void start_watchers();
+  void on_logged_packet(const net::LoggedPacket& p);
+  void flush_denied();
+  void on_table_change(const net::TableChange& change);
+  void verify_tables();
+  void on_address(const net::AddressChange& c);
+  void on_default_route(const net::RouteChange& c);
+  void on_interface(const net::InterfaceAdded& c);
+  void check_planned_addresses();
+  void report(const char* kind, const char* severity, const char* outcome, const std::string& rule,
+              nlohmann::json details, std::optional<UserRef> user = std::nullopt);
+  static int on_io(sd_event_source*, int fd, std::uint32_t, void* self);
+  static int on_window(sd_event_source*, std::uint64_t, void* self);
+
+  DaemonContext& ctx_;
+  std::unique_ptr<net::Nft> nft_;
+  std::unique_ptr<net::NflogReceiver> nflog_;
+  std::unique_ptr<net::TamperMonitor> tamper_;
+  std::unique_ptr<net::LinkWatch> links_;
+  std::map<int, std::string> io_kind_;  // fd -> "nflog" | "tamper" | "links"
+  std::vector<sd_event_source*> io_sources_;
+  sd_event_source* expiry_timer_ = nullptr;
+  sd_event_source* window_timer_ = nullptr;
+
+  std::optional<net::NetRules> rules_;  // in force
+  net::CompiledRuleset compiled_;
+  bool closed_ = false;
+  std::int64_t window_ms_ = 60'000;
+  std::set<std::pair<std::string, UnixMillis>> expired_reported_;  // (ticket, until)
+  net::DeniedAggregator denied_;
+  UnixMillis applied_at_ = 0;
+  double last_apply_ms_ = 0;
+  std::string last_error_;
+  std::vector<std::string> watch_errors_;  // watchers that could not start
+  std::uint64_t tamper_count_ = 0;
+  std::uint64_t denied_events_ = 0;
+};
+
+}  // namespace seatlock

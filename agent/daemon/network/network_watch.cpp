@@ -1,0 +1,235 @@
+// Network lockdown service: the watchers. Denied packets (NFLOG) are aggregated per window;
+// foreign changes to seatlock's tables are reverted at once and reported; address, route and
+// link changes are reported.
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <functional>
+
+#include "daemon/network/network_service.hpp"
+#include "os/base/log.hpp"
+
+namespace seatlock {
+
+using nlohmann::json;
+
+namespace {
+
+std::optional<UserRef> user_for_uid(std::int64_t uid) {
+  if (uid < 0) return std::nullopt;
+  std::vector<char> buf(16384);
+  passwd pw{}, *res = nullptr;
+  UserRef u;
+  u.uid = uid;
+  if (getpwuid_r(uid_t(uid), &pw, buf.data(), buf.size(), &res) == 0 && res) u.name = res->pw_name;
+  return u;
+}
+
+std::string host_part(const std::string& cidr) { return cidr.substr(0, cidr.find('/')); }
+
+bool is_link_local_v6(const std::string& addr) {
+  return addr.size() >= 4 && (addr.compare(0, 4, "fe80") == 0 || addr.compare(0, 4, "FE80") == 0);
+}
+
+}  // namespace
+
+void NetworkService::start_watchers() {
+  auto watch = [&](int fd, const char* kind) {
+    sd_event_source* src = nullptr;
+    int r = sd_event_add_io(ctx_.loop, &src, fd, EPOLLIN, &NetworkService::on_io, this);
+    if (r < 0) throw std::runtime_error(std::string("cannot watch ") + kind + ": " + std::strerror(-r));
+    io_sources_.push_back(src);
+    io_kind_[fd] = kind;
+  };
+  // A watcher that cannot start (e.g. the NFLOG group is taken) must not stop enforcement:
+  // it is logged and shown in `net status`, and the rest runs.
+  auto attempt = [&](const char* kind, const std::function<void()>& start) {
+    try {
+      start();
+    } catch (const std::exception& e) {
+      watch_errors_.push_back(std::string(kind) + ": " + e.what());
+      log_error(std::string("network: ") + kind + " watcher not running: " + e.what());
+    }
+  };
+  attempt("nflog", [&] {
+    nflog_ = std::make_unique<net::NflogReceiver>(net::kLogGroup,
+                                                  [this](const net::LoggedPacket& p) { on_logged_packet(p); });
+    watch(nflog_->fd(), "nflog");
+  });
+  attempt("tamper", [&] {
+    tamper_ = std::make_unique<net::TamperMonitor>(
+        std::set<std::string>{net::kOwnedTable, net::kFallbackTable},
+        [this](const net::TableChange& c) { on_table_change(c); }, [this] { verify_tables(); });
+    watch(tamper_->fd(), "tamper");
+  });
+  attempt("links", [&] {
+    links_ = std::make_unique<net::LinkWatch>(net::LinkWatchHandlers{
+        [this](const net::AddressChange& c) { on_address(c); },
+        [this](const net::RouteChange& c) { on_default_route(c); },
+        [this](const net::InterfaceAdded& c) { on_interface(c); }});
+    watch(links_->fd(), "links");
+  });
+}
+
+int NetworkService::on_io(sd_event_source*, int fd, std::uint32_t, void* self) {
+  auto* s = static_cast<NetworkService*>(self);
+  const std::string& kind = s->io_kind_[fd];
+  try {
+    if (kind == "nflog") s->nflog_->on_readable();
+    else if (kind == "tamper") s->tamper_->on_readable();
+    else if (kind == "links") s->links_->on_readable();
+  } catch (const std::exception& e) {
+    log_error("network: " + kind + ": " + e.what());
+  }
+  return 0;
+}
+
+void NetworkService::report(const char* kind, const char* severity, const char* outcome, const std::string& rule,
+                            json details, std::optional<UserRef> user) {
+  Event e;
+  e.kind = kind;
+  e.severity = severity;
+  e.outcome = outcome;
+  e.mode = rules_ ? to_string(rules_->mode) : "";
+  e.rule = rule;
+  e.details = std::move(details);
+  if (user) e.user = *user;
+  try {
+    ctx_.reporter.report(std::move(e));
+  } catch (const std::exception& ex) {
+    log_error(std::string("network: cannot record ") + kind + ": " + ex.what());
+  }
+}
+
+// ---- denied packets -----------------------------------------------------------------------
+
+void NetworkService::on_logged_packet(const net::LoggedPacket& p) {
+  net::DeniedKey key;
+  key.uid = p.uid;
+  key.daddr = p.packet.daddr;
+  key.dport = p.packet.dport;
+  key.proto = p.packet.proto;
+  key.reason = p.prefix == net::kPrefixSource ? "source-address" : p.prefix == net::kPrefixAudit ? "audit" : "not-allowed";
+  const UnixMillis now = now_millis();
+  if (denied_.add(key, p.packet.saddr, now)) {
+    sd_event_source_disable_unref(window_timer_);
+    window_timer_ = nullptr;
+    std::uint64_t at = 0;
+    sd_event_now(ctx_.loop, CLOCK_MONOTONIC, &at);
+    sd_event_add_time(ctx_.loop, &window_timer_, CLOCK_MONOTONIC, at + std::uint64_t(window_ms_) * 1000, 10'000,
+                      &NetworkService::on_window, this);
+  }
+}
+
+int NetworkService::on_window(sd_event_source*, std::uint64_t, void* self) {
+  static_cast<NetworkService*>(self)->flush_denied();
+  return 0;
+}
+
+void NetworkService::flush_denied() {
+  if (denied_.empty()) return;
+  net::DeniedWindow w = denied_.take(now_millis());
+  const bool enforce = !rules_ || rules_->mode == Mode::Enforce;
+  for (const auto& g : w.groups) {
+    const bool source = g.key.reason == "source-address";
+    report("net.egress_denied", source ? "high" : (enforce ? "medium" : "low"), enforce ? "blocked" : "reported",
+           source ? "network.addresses" : "network.allow",
+           {{"uid", g.key.uid}, {"daddr", g.key.daddr}, {"dport", g.key.dport}, {"proto", g.key.proto},
+            {"saddr", g.saddr}, {"reason", g.key.reason}, {"count", g.count},
+            {"first", format_rfc3339_ms(g.first)}, {"last", format_rfc3339_ms(g.last)},
+            {"window_start", format_rfc3339_ms(w.start)}, {"window_end", format_rfc3339_ms(w.end)},
+            {"log_rate_per_s", rules_ ? rules_->log_rate : 0}},
+           user_for_uid(g.key.uid));
+    ++denied_events_;
+  }
+  if (w.overflow_packets > 0) {
+    report("net.egress_denied", "medium", enforce ? "blocked" : "reported", "network.allow",
+           {{"reason", "other-destinations"}, {"count", w.overflow_packets}, {"destinations", w.overflow_keys},
+            {"window_start", format_rfc3339_ms(w.start)}, {"window_end", format_rfc3339_ms(w.end)}});
+    ++denied_events_;
+  }
+}
+
+// ---- tampering ----------------------------------------------------------------------------
+
+void NetworkService::on_table_change(const net::TableChange& change) {
+  if (change.pid == std::uint32_t(getpid())) return;  // our own transaction
+  ++tamper_count_;
+  json details = {{"pid", change.pid},
+                  {"process", change.comm},
+                  {"tables", change.tables},
+                  {"changes", change.messages},
+                  {"generation", change.generation}};
+  std::string outcome = "reverted";
+  if (rules_) {
+    try {
+      put_in_force(*rules_, "tamper by " + change.comm + "[" + std::to_string(change.pid) + "]");
+      details["revert_ms"] = last_apply_ms_;
+    } catch (const std::exception& e) {
+      outcome = "detected";
+      details["error"] = e.what();
+    }
+  }
+  log_warning("network: tables changed by " + change.comm + " (pid " + std::to_string(change.pid) + "): " + outcome);
+  report("net.tamper", "critical", outcome.c_str(), "network.tables", std::move(details));
+}
+
+void NetworkService::verify_tables() {
+  // Notifications were lost: make sure both tables are still there; if not, put them back.
+  for (const char* table : {net::kOwnedTable, net::kFallbackTable}) {
+    try {
+      nft_->list_json(std::string("list chain inet ") + table + " output");
+    } catch (const std::exception&) {
+      on_table_change({0, "unknown (notifications lost)", 0, {table}, {"missing"}});
+      return;
+    }
+  }
+}
+
+// ---- addresses, routes, links -------------------------------------------------------------
+
+void NetworkService::on_address(const net::AddressChange& c) {
+  if (!rules_ || (c.family == 6 && is_link_local_v6(c.address))) return;
+  for (const auto& p : rules_->addresses) {
+    if (p.interface != c.interface || p.address.family != c.family) continue;
+    const bool is_planned = host_part(c.address) == p.address.address;
+    const char* severity = is_planned == c.added ? "info" : "high";
+    const bool enforce = rules_->mode == Mode::Enforce;
+    report("net.address_changed", severity, (!is_planned && c.added && enforce) ? "blocked" : "detected",
+           "network.addresses",
+           {{"interface", c.interface}, {"address", c.address}, {"action", c.added ? "added" : "removed"},
+            {"planned", p.address.text()}, {"is_planned", is_planned}});
+    return;
+  }
+}
+
+void NetworkService::check_planned_addresses() {
+  if (!rules_ || !links_) return;
+  for (const auto& p : rules_->addresses) {
+    bool present = false;
+    json others = json::array();
+    for (const auto& a : links_->addresses_of(p.interface)) {
+      if (a.family != p.address.family || (a.family == 6 && is_link_local_v6(a.address))) continue;
+      if (host_part(a.address) == p.address.address) present = true;
+      else others.push_back(a.address);
+    }
+    if (present && others.empty()) continue;
+    report("net.address_changed", "high", "detected", "network.addresses",
+           {{"interface", p.interface}, {"action", "mismatch"}, {"planned", p.address.text()},
+            {"planned_present", present}, {"other_addresses", others}});
+  }
+}
+
+void NetworkService::on_default_route(const net::RouteChange& c) {
+  report("net.route_changed", c.added ? "medium" : "low", "detected", "network.routes",
+         {{"action", c.added ? "added" : "removed"}, {"destination", c.family == 6 ? "::/0" : "0.0.0.0/0"},
+          {"gateway", c.gateway}, {"interface", c.interface}, {"table", c.table}});
+}
+
+void NetworkService::on_interface(const net::InterfaceAdded& c) {
+  report("net.interface_added", "medium", "detected", "network.interfaces",
+         {{"interface", c.interface}, {"kind", c.kind}, {"mac", c.mac}, {"ifindex", c.ifindex}});
+}
+
+}  // namespace seatlock

@@ -1,0 +1,398 @@
+#include "daemon/usb/usb_enforcer.hpp"
+
+#include <dirent.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include "core/usb/usb_udev_rules.hpp"
+#include "os/base/log.hpp"
+
+namespace seatlock {
+
+// ---- latency figures --------------------------------------------------------------------------
+void UsbLatencyStats::add(std::int64_t ns) {
+  constexpr std::size_t kKeep = 4096;
+  if (samples_ns.size() < kKeep) samples_ns.push_back(ns);
+  else samples_ns[next] = ns;
+  next = (next + 1) % kKeep;
+  ++total;
+}
+
+nlohmann::json UsbLatencyStats::summary() const {
+  if (samples_ns.empty()) return {{"count", 0}};
+  std::vector<std::int64_t> s = samples_ns;
+  std::sort(s.begin(), s.end());
+  auto pct = [&](double p) { return static_cast<double>(s[static_cast<std::size_t>(p * (s.size() - 1))]) / 1000.0; };
+  return {{"count", total}, {"window", s.size()}, {"p50_us", pct(0.50)}, {"p99_us", pct(0.99)},
+          {"max_us", static_cast<double>(s.back()) / 1000.0}};
+}
+
+// ---- enforcer ---------------------------------------------------------------------------------
+UsbEnforcer::UsbEnforcer(UsbEnforcerOptions options, Reporter& reporter)
+    : opt_(std::move(options)), reporter_(reporter), sysfs_(opt_.sys_root) {}
+
+std::string UsbEnforcer::device_key(const UsbDevice& d) {
+  return d.vid + ":" + d.pid + ":" + d.serial + "@" + d.port;
+}
+
+void UsbEnforcer::report_error(const std::string& what, const std::string& error) {
+  log_error("usb: " + what + ": " + error);
+  errors_.push_back(what + ": " + error);
+  if (errors_.size() > 20) errors_.erase(errors_.begin());
+}
+
+namespace {
+
+void send(Reporter& reporter, Event e) {
+  try {
+    reporter.report(std::move(e));
+  } catch (const std::exception& ex) {
+    log_error(std::string("usb: cannot record event: ") + ex.what());
+  }
+}
+
+std::vector<std::string> list_names(const std::string& dir) {
+  std::vector<std::string> out;
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (dirent* e = ::readdir(d))
+      if (e->d_name[0] != '.') out.emplace_back(e->d_name);
+    ::closedir(d);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string exception_id(const UsbException& e) {
+  return e.source + "|" + e.ticket + "|" + e.vid + ":" + e.pid + ":" + e.serial.value_or("*") + "@" +
+         e.port.value_or("*") + "|" + std::to_string(e.until);
+}
+
+nlohmann::json exception_json(const UsbException& e) {
+  nlohmann::json j = {{"ticket", e.ticket}, {"vid", e.vid},         {"pid", e.pid},
+                      {"until", format_rfc3339_ms(e.until)}, {"read_only", e.read_only}, {"source", e.source}};
+  if (e.serial) j["serial"] = *e.serial;
+  if (e.port) j["port"] = *e.port;
+  return j;
+}
+
+}  // namespace
+
+void UsbEnforcer::apply(const UsbPolicy& policy, UnixMillis now) {
+  const UsbPolicy before = policy_;
+  const bool first = !applied_;
+  policy_ = policy;
+  applied_ = true;
+  write_udev_rules();
+  for (const auto& hub : sysfs_.root_hubs()) lock_root_hub(hub);
+  std::set<std::string> present;
+  for (const auto& name : sysfs_.device_names()) {
+    present.insert(name);
+    decide_device(name, now, first);
+  }
+  for (auto it = devices_.begin(); it != devices_.end();)
+    it = present.count(it->first) ? std::next(it) : devices_.erase(it);
+  for (const auto& name : list_names(opt_.sys_root + "/class/block")) handle_block(name, now);
+  if (!first) report_exception_changes(before, policy_);
+  report_expired(now);
+}
+
+void UsbEnforcer::lock_root_hub(const std::string& name) {
+  try {
+    if (read_sysfs_attr(sysfs_.device_dir(name) + "/interface_authorized_default").value_or("") != "0")
+      sysfs_.set_interface_authorized_default(name, false);
+  } catch (const std::exception& e) {
+    report_error("lock root hub " + name, e.what());
+  }
+}
+
+void UsbEnforcer::handle(const Uevent& ev, UnixMillis now, Clock::time_point received) {
+  if (!applied_) return;  // nothing decided before the first policy; the start-up sweep covers it
+  const bool add = ev.action == "add";
+  if (ev.subsystem == "usb") {
+    const bool itf = ev.devtype == "usb_interface" || ev.sysname.find(':') != std::string::npos;
+    const std::string dev = itf ? usb_device_of_interface(ev.sysname) : ev.sysname;
+    if (ev.action == "remove") {
+      if (itf) return;
+      auto it = devices_.find(dev);
+      if (it == devices_.end()) return;
+      if (it->second.report_pending) report_device(it->second, received);  // a plug too short to wait for
+      devices_.erase(it);
+      return;
+    }
+    if (ev.action != "add" && ev.action != "change" && ev.action != "bind") return;
+    if (!itf && dev.rfind("usb", 0) == 0) lock_root_hub(dev);
+    decide_device(dev, now, add, received);
+  } else if (ev.subsystem == "block" && (add || ev.action == "change")) {
+    handle_block(ev.sysname, now);
+  }
+}
+
+void UsbEnforcer::decide_device(const std::string& name, UnixMillis now, bool plug,
+                                std::optional<Clock::time_point> received) {
+  std::optional<UsbDevice> dev = sysfs_.read_device(name);
+  if (!dev) {
+    devices_.erase(name);
+    return;
+  }
+  DeviceState& st = devices_[name];
+  st.device = std::move(*dev);
+  st.decision = decide_usb(st.device, policy_, now);
+  enforce(st, received);
+
+  std::string sig = st.decision.exception ? "x:" + st.decision.exception->ticket + ";" : "";
+  for (const auto& d : st.decision.interfaces) sig += d.name + (d.allow ? "+" : "-") + ";";
+  const bool changed = sig != st.signature;
+  st.signature = sig;
+  const bool noteworthy = st.decision.any_blocked() || st.decision.exception.has_value();
+  if (noteworthy && (changed || (plug && !st.report_pending))) {
+    if (!st.report_pending) st.plug = plug;
+    st.report_pending = true;
+    st.report_at = (received ? *received : Clock::now()) + std::chrono::milliseconds(opt_.report_delay_ms);
+  }
+}
+
+void UsbEnforcer::enforce(DeviceState& st, std::optional<Clock::time_point> received) {
+  bool timed = false;
+  for (auto& itf : st.device.interfaces) {
+    const InterfaceDecision* d = st.decision.find(itf.name);
+    const bool want = (d && d->allow) || !enforcing();
+    if (want == itf.authorized) continue;
+    if (received && !timed) {
+      latency_.add(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - *received).count());
+      timed = true;
+    }
+    try {
+      sysfs_.set_interface_authorized(itf.name, want);
+      itf.authorized = want;
+      if (want) sysfs_.probe(itf.name);  // binding an authorized interface needs a probe
+    } catch (const std::exception& e) {
+      report_error(std::string(want ? "authorize " : "deauthorize ") + itf.name, e.what());
+    }
+  }
+}
+
+void UsbEnforcer::handle_block(const std::string& name, UnixMillis now) {
+  std::optional<BlockDevice> b = read_block_device(opt_.sys_root, name);
+  if (!b || !b->is_storage_candidate()) return;
+  std::optional<UsbException> exc;
+  const UsbDevice* owner = nullptr;
+  if (!b->usb_interface.empty()) {
+    const std::string port = b->usb_device();
+    if (!devices_.count(port)) decide_device(port, now, false);
+    auto it = devices_.find(port);
+    if (it != devices_.end()) {
+      owner = &it->second.device;
+      exc = it->second.decision.exception;
+    }
+  }
+  if (b->partition && !(exc && exc->read_only)) return;  // the disk's own event decides
+
+  Event e;
+  e.kind = "usb.storage_detected";
+  e.mode = to_string(policy_.mode);
+  e.details = {{"block", b->name},
+               {"removable", b->removable},
+               {"usb_interface", b->usb_interface},
+               {"path", b->mmc_card.empty() ? (b->usb_interface.empty() ? "scsi" : "usb") : "mmc"}};
+  if (owner)
+    e.details["device"] = {{"vid", owner->vid}, {"pid", owner->pid}, {"serial", owner->serial},
+                           {"product", owner->product}, {"port", owner->port}};
+  if (exc) {
+    e.severity = "medium";
+    e.outcome = "allowed";
+    e.rule = "usb.exceptions";
+    e.details["exception"] = exception_json(*exc);
+    if (exc->read_only) {
+      try {
+        set_block_read_only(opt_.dev_root, b->name);
+        e.details["read_only"] = "set";
+      } catch (const std::exception& ex) {
+        report_error("read-only " + b->name, ex.what());
+        e.details["read_only"] = std::string("failed: ") + ex.what();
+        e.severity = "high";
+      }
+    }
+  } else {
+    e.severity = "high";
+    e.rule = "usb.storage";
+    if (enforcing()) {
+      try {
+        e.details["action"] = detach_block_device(opt_.sys_root, *b);
+        e.outcome = "blocked";
+      } catch (const std::exception& ex) {
+        report_error("detach " + b->name, ex.what());
+        e.details["action"] = std::string("failed: ") + ex.what();
+        e.outcome = "detected";
+        e.severity = "critical";
+      }
+    } else {
+      e.outcome = "detected";
+    }
+  }
+  send(reporter_, std::move(e));
+}
+
+std::optional<UsbEnforcer::Clock::time_point> UsbEnforcer::flush_reports(Clock::time_point now) {
+  std::optional<Clock::time_point> next;
+  for (auto& [name, st] : devices_) {
+    if (!st.report_pending) continue;
+    if (st.report_at <= now) report_device(st, now);
+    else if (!next || st.report_at < *next) next = st.report_at;
+  }
+  return next;
+}
+
+void UsbEnforcer::report_device(DeviceState& st, Clock::time_point now) {
+  st.report_pending = false;
+  const DeviceDecision& d = st.decision;
+  nlohmann::json details = usb_event_details(st.device, d, enforcing());
+  details["trigger"] = st.plug ? "plug" : "policy";
+  if (d.exception) {
+    Event e;
+    e.kind = "usb.exception_used";
+    e.severity = "medium";
+    e.outcome = "allowed";
+    e.mode = to_string(policy_.mode);
+    e.rule = "usb.exceptions";
+    e.details = details;
+    send(reporter_, std::move(e));
+    return;
+  }
+  if (!d.any_blocked()) return;
+  ReportMemo& memo = memos_[device_key(st.device)];
+  const bool quiet = memo.last != Clock::time_point{} &&
+                     now - memo.last < std::chrono::milliseconds(opt_.replug_quiet_ms);
+  if (st.plug && quiet) {  // replug storm: count, report with the next event
+    ++memo.suppressed;
+    return;
+  }
+  details["suppressed_plugs"] = memo.suppressed;
+  memo.suppressed = 0;
+  memo.last = now;
+  Event e;
+  e.kind = "usb.blocked";
+  e.severity = "high";
+  e.outcome = enforcing() ? "blocked" : "reported";
+  e.mode = to_string(policy_.mode);
+  e.rule = d.rule();
+  e.details = std::move(details);
+  send(reporter_, std::move(e));
+}
+
+void UsbEnforcer::expire(UnixMillis now) {
+  for (const auto& name : sysfs_.device_names()) {
+    auto it = devices_.find(name);
+    const bool had_exception = it != devices_.end() && it->second.decision.exception;
+    if (!had_exception) continue;
+    decide_device(name, now, false);
+    auto& st = devices_[name];
+    if (!st.decision.exception) st.report_pending = false;  // usb.exception_expired says it
+  }
+  report_expired(now);
+}
+
+void UsbEnforcer::report_expired(UnixMillis now) {
+  for (const auto& x : policy_.exceptions) {
+    if (x.until > now || !expired_reported_.insert(exception_id(x)).second) continue;
+    nlohmann::json devices = nlohmann::json::array();
+    for (const auto& [name, st] : devices_) {
+      if (st.device.vid != x.vid || st.device.pid != x.pid) continue;
+      if ((x.serial && *x.serial != st.device.serial) || (x.port && *x.port != st.device.port)) continue;
+      devices.push_back(usb_event_details(st.device, st.decision, enforcing()));
+    }
+    Event e;
+    e.kind = "usb.exception_expired";
+    e.severity = "medium";
+    e.outcome = devices.empty() ? "reported" : (enforcing() ? "blocked" : "reported");
+    e.mode = to_string(policy_.mode);
+    e.rule = "usb.exceptions";
+    e.details = {{"exception", exception_json(x)}, {"devices", devices}};
+    send(reporter_, std::move(e));
+  }
+}
+
+void UsbEnforcer::report_exception_changes(const UsbPolicy& before, const UsbPolicy& after) {
+  auto ids = [](const UsbPolicy& p) {
+    std::map<std::string, const UsbException*> m;
+    for (const auto& e : p.exceptions) m[exception_id(e)] = &e;
+    return m;
+  };
+  auto a = ids(before), b = ids(after);
+  for (const auto& [id, x] : b) {
+    if (a.count(id)) continue;
+    Event e;
+    e.kind = "usb.exception_added";
+    e.severity = "medium";
+    e.outcome = "reported";
+    e.mode = to_string(policy_.mode);
+    e.rule = "usb.exceptions";
+    e.details = {{"exception", exception_json(*x)}};
+    send(reporter_, std::move(e));
+  }
+  for (const auto& [id, x] : a) {
+    if (b.count(id) || x->until <= now_millis()) continue;  // expiry has its own event
+    Event e;
+    e.kind = "usb.exception_removed";
+    e.severity = "info";
+    e.outcome = "reported";
+    e.mode = to_string(policy_.mode);
+    e.rule = "usb.exceptions";
+    e.details = {{"exception", exception_json(*x)}};
+    send(reporter_, std::move(e));
+  }
+}
+
+std::optional<UnixMillis> UsbEnforcer::next_expiry(UnixMillis now) const {
+  std::optional<UnixMillis> next;
+  for (const auto& e : policy_.exceptions)
+    if (e.until > now && (!next || e.until < *next)) next = e.until;
+  return next;
+}
+
+void UsbEnforcer::write_udev_rules() {
+  if (opt_.udev_rules_dir.empty()) return;
+  const std::string path = opt_.udev_rules_dir + "/" + kUsbUdevRulesFile;
+  const std::string tmp = path + ".tmp";
+  try {
+    std::filesystem::create_directories(opt_.udev_rules_dir);
+    {
+      std::ofstream f(tmp, std::ios::trunc);
+      f << generate_usb_udev_rules(policy_);
+      f.flush();
+      if (!f) throw std::runtime_error(tmp + ": write failed");
+    }
+    std::filesystem::rename(tmp, path);
+    rules_state_ = "written to " + path;
+  } catch (const std::exception& e) {
+    rules_state_ = std::string("failed: ") + e.what();
+    report_error("udev rules", e.what());
+  }
+}
+
+nlohmann::json UsbEnforcer::list() const {
+  nlohmann::json devices = nlohmann::json::array();
+  for (const auto& [name, st] : devices_) {
+    nlohmann::json d = usb_event_details(st.device, st.decision, enforcing());
+    for (std::size_t i = 0; i < st.device.interfaces.size() && i < d["interfaces"].size(); ++i)
+      d["interfaces"][i]["authorized"] = st.device.interfaces[i].authorized;  // what sysfs says now
+    d["root_hub"] = st.device.is_root_hub();
+    devices.push_back(std::move(d));
+  }
+  return {{"mode", to_string(policy_.mode)}, {"devices", std::move(devices)}};
+}
+
+nlohmann::json UsbEnforcer::status() const {
+  std::size_t blocked = 0;
+  for (const auto& [n, st] : devices_) blocked += st.decision.any_blocked() ? 1 : 0;
+  return {{"state", applied_ ? "running" : "waiting for policy"},
+          {"mode", to_string(policy_.mode)},
+          {"devices", devices_.size()},
+          {"devices_with_blocked_interfaces", blocked},
+          {"udev_rules", rules_state_},
+          {"recent_errors", errors_},
+          {"latency", latency_.summary()}};
+}
+
+}  // namespace seatlock

@@ -1,0 +1,72 @@
+#include "os/delivery/http_post.hpp"
+
+#include <mutex>
+
+#include <curl/curl.h>
+
+namespace seatlock {
+
+namespace {
+
+size_t collect(char* data, size_t size, size_t n, void* user) {
+  auto* out = static_cast<std::string*>(user);
+  if (out->size() < (1u << 20)) out->append(data, size * n);  // a collector answer is small
+  return size * n;
+}
+
+int progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  auto* abort = static_cast<const std::atomic<bool>*>(user);
+  return abort && abort->load() ? 1 : 0;
+}
+
+}  // namespace
+
+HttpResult http_post(const std::string& url, const std::string& body, const std::vector<std::string>& headers,
+                     const TlsSettings& tls, const std::atomic<bool>* abort, long timeout_s) {
+  static std::once_flag init;
+  std::call_once(init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  HttpResult r;
+  CURL* c = curl_easy_init();
+  if (!c) {
+    r.error = "curl_easy_init failed";
+    return r;
+  }
+  curl_slist* hs = nullptr;
+  for (const auto& h : headers) hs = curl_slist_append(hs, h.c_str());
+  std::string auth;
+  if (!tls.token.empty()) hs = curl_slist_append(hs, ("Authorization: Bearer " + tls.token).c_str());
+  hs = curl_slist_append(hs, "Expect:");  // no 100-continue round trip
+  char errbuf[CURL_ERROR_SIZE] = {0};
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_POST, 1L);
+  curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.data());
+  curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, hs);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &r.body);
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout_s);
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,http");
+  curl_easy_setopt(c, CURLOPT_NOPROXY, "*");  // evidence goes straight to the collector
+  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress);
+  curl_easy_setopt(c, CURLOPT_XFERINFODATA, abort);
+  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+  if (!tls.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, tls.ca_file.c_str());
+  if (!tls.cert_file.empty()) curl_easy_setopt(c, CURLOPT_SSLCERT, tls.cert_file.c_str());
+  if (!tls.key_file.empty()) curl_easy_setopt(c, CURLOPT_SSLKEY, tls.key_file.c_str());
+  CURLcode rc = curl_easy_perform(c);
+  if (rc == CURLE_OK) {
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+    curl_off_t ra = -1;
+    if (curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0) r.retry_after_s = static_cast<long>(ra);
+  } else {
+    r.error = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+  }
+  curl_slist_free_all(hs);
+  curl_easy_cleanup(c);
+  return r;
+}
+
+}  // namespace seatlock

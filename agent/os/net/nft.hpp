@@ -1,0 +1,33 @@
+#pragma once
+// libnftables adapter: one context (one netlink socket) for the life of the owner, so a table
+// created with `flags owner` stays owned by it. Every run() is one atomic transaction.
+#include <stdexcept>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+struct nft_ctx;
+
+namespace seatlock::net {
+
+struct NftError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+class Nft {
+ public:
+  Nft();
+  ~Nft();
+  Nft(const Nft&) = delete;
+  Nft& operator=(const Nft&) = delete;
+
+  // Runs `commands` (native syntax) as one transaction; throws NftError with nft's message.
+  void run(const std::string& commands);
+  // Runs a list command with JSON output and returns the parsed "nftables" array.
+  nlohmann::json list_json(const std::string& command);
+
+ private:
+  nft_ctx* ctx_;
+};
+
+}  // namespace seatlock::net

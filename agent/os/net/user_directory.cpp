@@ -1,0 +1,55 @@
+#include "os/net/user_directory.hpp"
+
+#include <grp.h>
+#include <pwd.h>
+
+#include <algorithm>
+#include <set>
+#include <stdexcept>
+
+namespace seatlock::net {
+
+std::optional<std::uint32_t> SystemUserDirectory::uid_of(const std::string& user) {
+  std::vector<char> buf(16384);
+  passwd pw{}, *res = nullptr;
+  if (getpwnam_r(user.c_str(), &pw, buf.data(), buf.size(), &res) != 0 || !res) return std::nullopt;
+  return res->pw_uid;
+}
+
+std::optional<std::vector<std::uint32_t>> SystemUserDirectory::members_of(const std::string& group) {
+  std::vector<char> buf(1 << 16);
+  struct group gr {}, *res = nullptr;
+  if (getgrnam_r(group.c_str(), &gr, buf.data(), buf.size(), &res) != 0 || !res) return std::nullopt;
+  std::set<std::uint32_t> uids;
+  for (char** m = res->gr_mem; m && *m; ++m)
+    if (auto uid = uid_of(*m)) uids.insert(*uid);
+  gid_t gid = res->gr_gid;
+  // Users whose primary group is this one are not listed in gr_mem.
+  setpwent();
+  while (passwd* pw = getpwent())
+    if (pw->pw_gid == gid) uids.insert(pw->pw_uid);
+  endpwent();
+  return std::vector<std::uint32_t>(uids.begin(), uids.end());
+}
+
+std::vector<std::vector<std::uint32_t>> resolve_exception_uids(const NetworkPolicy& policy, UserDirectory& dir) {
+  std::vector<std::vector<std::uint32_t>> out;
+  for (const auto& e : policy.exceptions) {
+    auto where = " in network exception (ticket " + e.ticket + (e.source.empty() ? "" : ", " + e.source) + ")";
+    std::set<std::uint32_t> uids;
+    for (const auto& u : e.users) {
+      auto uid = dir.uid_of(u);
+      if (!uid) throw std::runtime_error("unknown user '" + u + "'" + where);
+      uids.insert(*uid);
+    }
+    for (const auto& g : e.groups) {
+      auto members = dir.members_of(g);
+      if (!members) throw std::runtime_error("unknown group '" + g + "'" + where);
+      uids.insert(members->begin(), members->end());
+    }
+    out.emplace_back(uids.begin(), uids.end());
+  }
+  return out;
+}
+
+}  // namespace seatlock::net

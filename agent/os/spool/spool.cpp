@@ -1,0 +1,257 @@
+#include "os/spool/spool.hpp"
+
+#include <chrono>
+#include <stdexcept>
+
+#include <openssl/rand.h>
+
+#include "core/util/digest.hpp"
+#include "os/spool/overflow.hpp"
+#include "os/spool/spool_rows.hpp"
+#include "os/spool/sqlite.hpp"
+
+namespace seatlock {
+
+namespace {
+
+UnixMillis wall_now() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string fresh_id(UnixMillis now) {
+  unsigned char r[10];
+  if (RAND_bytes(r, sizeof r) != 1) throw std::runtime_error("no randomness for an event id");
+  return make_uuid_v7(now, r);
+}
+
+// A row ready to insert: the event (owned by its request) with seq/prev assigned and its
+// canonical bytes.
+struct Row {
+  const Event* event;
+  std::string body;
+  bool keep = false;
+};
+
+bool keep_row(const Event& e) { return is_violation(e) || e.kind == "spool.overflow"; }
+
+}  // namespace
+
+Spool::Spool(const std::string& path, std::uint64_t max_bytes) : path_(path), max_bytes_(max_bytes) {
+  db_ = std::make_unique<sql::Db>(path, sql::Db::Open::ReadWrite);
+  spool_detail::create_schema(*db_);
+}
+
+Spool::~Spool() = default;
+
+void Spool::set_max_bytes(std::uint64_t max_bytes) {
+  std::lock_guard lk(db_mu_);
+  max_bytes_ = max_bytes;
+}
+
+Event Spool::append(Event draft) {
+  std::vector<Event> one;
+  one.push_back(std::move(draft));
+  return std::move(append_batch(std::move(one)).front());
+}
+
+std::vector<Event> Spool::append_batch(std::vector<Event> drafts) {
+  if (drafts.empty()) return {};
+  Request req{std::move(drafts), nullptr, false};
+  std::unique_lock lk(queue_mu_);
+  queue_.push_back(&req);
+  // Group commit: the first caller to find no commit in progress becomes the leader and writes
+  // everything queued so far in one transaction; the others wait for it.
+  while (!req.done) {
+    if (leader_active_) {
+      queue_cv_.wait(lk);
+      continue;
+    }
+    leader_active_ = true;
+    std::vector<Request*> group;
+    group.swap(queue_);
+    lk.unlock();
+    commit_group(group);
+    lk.lock();
+    for (Request* r : group) r->done = true;
+    leader_active_ = false;
+    queue_cv_.notify_all();
+  }
+  if (req.error) std::rethrow_exception(req.error);
+  return std::move(req.drafts);
+}
+
+void Spool::commit_group(std::vector<Request*>& group) {
+  try {
+    std::lock_guard db_lk(db_mu_);
+    sql::Transaction tx(*db_);
+    sql::Stmt head(*db_, "SELECT seq, hash, bytes FROM head WHERE one = 1");
+    if (!head.step()) throw std::runtime_error("spool " + path_ + ": chain head row is missing");
+    auto seq = static_cast<std::uint64_t>(head.i64(0));
+    std::string hash = head.text(1);
+    auto bytes = static_cast<std::uint64_t>(head.i64(2));
+    head.reset();
+
+    UnixMillis now = wall_now();
+    std::vector<Row> rows;
+    Event overflow_record;  // outlives rows
+    std::uint64_t incoming = 0;
+    // A draft that cannot be serialised (e.g. invalid UTF-8) fails its own request only.
+    for (Request* r : group) {
+      auto seq0 = seq;
+      auto hash0 = hash;
+      auto rows0 = rows.size();
+      auto incoming0 = incoming;
+      try {
+        for (Event& e : r->drafts) {
+          if (e.id.empty()) e.id = fresh_id(now);
+          if (e.time == 0) e.time = now;
+          e.seq = ++seq;
+          e.prev = hash;
+          Row row{&e, canonical_bytes(e), keep_row(e)};
+          hash = sha256_hex(row.body);
+          incoming += row.body.size();
+          rows.push_back(std::move(row));
+        }
+      } catch (const std::exception& ex) {
+        r->error = std::make_exception_ptr(std::runtime_error(std::string("event not stored: ") + ex.what()));
+        seq = seq0;
+        hash = hash0;
+        rows.resize(rows0);
+        incoming = incoming0;
+      }
+    }
+    if (rows.empty()) return;
+
+    // Overflow: make room for the incoming rows plus the overflow record, with some slack so
+    // that a full spool frees space in chunks rather than one row per append.
+    if (bytes + incoming > max_bytes_) {
+      std::uint64_t target = max_bytes_ > incoming + max_bytes_ / 20 + 1024 ? max_bytes_ - incoming - max_bytes_ / 20 - 1024 : 0;
+      auto freed = spool_detail::reclaim(*db_, bytes - std::min(bytes, target));
+      bytes -= std::min(bytes, freed.bytes);
+      if (!freed.lost.empty()) {
+        const Event& like = *rows.front().event;
+        Event& ov = overflow_record;
+        ov.id = fresh_id(now);
+        ov.time = now;
+        ov.seat_id = like.seat_id;
+        ov.hostname = like.hostname;
+        ov.kind = "spool.overflow";
+        ov.severity = freed.lost_violations + freed.carried_violations ? "high" : "medium";
+        ov.outcome = "dropped";
+        ov.rule = "report.spool_max";
+        ov.policy_sha256 = like.policy_sha256;
+        std::uint64_t covered = 0;
+        nlohmann::json ranges = spool_detail::lost_ranges(freed, covered);
+        ov.details = {{"dropped", ranges},
+                      {"events", covered},
+                      {"violations", freed.lost_violations + freed.carried_violations},
+                      {"bytes_freed", freed.bytes},
+                      {"spool_max", max_bytes_}};
+        ov.seq = ++seq;
+        ov.prev = hash;
+        Row row{&ov, canonical_bytes(ov), true};
+        hash = sha256_hex(row.body);
+        incoming += row.body.size();
+        rows.push_back(std::move(row));
+        sql::Stmt drop(*db_, "UPDATE head SET dropped = dropped + ?1 WHERE one = 1");
+        drop.bind(1, static_cast<std::int64_t>(freed.lost.size())).run();
+      }
+    }
+
+    sql::Stmt ins(*db_,
+                  "INSERT INTO events (seq, id, time, seat, kind, severity, keep, state, size, body)"
+                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9)");
+    for (const Row& r : rows) {
+      const Event& e = *r.event;
+      ins.bind(1, static_cast<std::int64_t>(e.seq))
+          .bind(2, e.id)
+          .bind(3, e.time)
+          .bind(4, e.seat_id)
+          .bind(5, e.kind)
+          .bind(6, e.severity)
+          .bind(7, r.keep ? 1 : 0)
+          .bind(8, static_cast<std::int64_t>(r.body.size()))
+          .bind_static(9, r.body)
+          .run();
+    }
+    sql::Stmt upd(*db_, "UPDATE head SET seq = ?1, hash = ?2, bytes = ?3 WHERE one = 1");
+    upd.bind(1, static_cast<std::int64_t>(seq)).bind(2, hash).bind(3, static_cast<std::int64_t>(bytes + incoming)).run();
+    tx.commit();
+    // Each request's drafts now carry their seq and prev: they are handed back as stored.
+  } catch (...) {
+    for (Request* r : group)
+      if (!r->error) r->error = std::current_exception();
+    return;
+  }
+  {
+    std::lock_guard lk(commit_mu_);
+    ++commits_;
+  }
+  commit_cv_.notify_all();
+}
+
+std::vector<SpooledEvent> Spool::next_batch(std::size_t max_events, std::size_t max_body_bytes) {
+  std::lock_guard lk(db_mu_);
+  sql::Stmt st(*db_, std::string("SELECT ") + spool_detail::kRowColumns +
+                         " FROM events WHERE state = 0 ORDER BY seq LIMIT ?1");
+  st.bind(1, static_cast<std::int64_t>(max_events ? max_events : 1));
+  std::vector<SpooledEvent> out;
+  std::size_t body = 0;
+  while (st.step()) {
+    SpooledEvent r = spool_detail::read_row(st);
+    if (!out.empty() && (r.seat_id != out.front().seat_id || body + r.body.size() + 1 > max_body_bytes)) break;
+    body += r.body.size() + 1;
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::size_t Spool::mark_delivered(std::uint64_t first_seq, std::uint64_t upto_seq) {
+  std::lock_guard lk(db_mu_);
+  sql::Stmt st(*db_, "UPDATE events SET state = 1 WHERE state = 0 AND seq BETWEEN ?1 AND ?2");
+  st.bind(1, static_cast<std::int64_t>(first_seq)).bind(2, static_cast<std::int64_t>(upto_seq)).run();
+  return static_cast<std::size_t>(db_->changes());
+}
+
+std::size_t Spool::quarantine(std::uint64_t first_seq, std::uint64_t last_seq, const std::string& reason) {
+  std::lock_guard lk(db_mu_);
+  sql::Stmt st(*db_, "UPDATE events SET state = 2, note = ?3 WHERE state = 0 AND seq BETWEEN ?1 AND ?2");
+  st.bind(1, static_cast<std::int64_t>(first_seq)).bind(2, static_cast<std::int64_t>(last_seq)).bind(3, reason).run();
+  return static_cast<std::size_t>(db_->changes());
+}
+
+std::uint64_t Spool::wait_for_commit(std::uint64_t seen, std::chrono::milliseconds timeout) {
+  std::unique_lock lk(commit_mu_);
+  commit_cv_.wait_for(lk, timeout, [&] { return commits_ != seen; });
+  return commits_;
+}
+
+void Spool::wake_waiters() {
+  {
+    std::lock_guard lk(commit_mu_);
+    ++commits_;
+  }
+  commit_cv_.notify_all();
+}
+
+SpoolStats Spool::stats() {
+  std::lock_guard lk(db_mu_);
+  SpoolStats s = spool_detail::read_stats(*db_);
+  s.max_bytes = max_bytes_;
+  return s;
+}
+
+std::vector<SpooledEvent> Spool::query(const SpoolQuery& q) {
+  std::lock_guard lk(db_mu_);
+  return spool_detail::query(*db_, q);
+}
+
+SpoolReader::SpoolReader(const std::string& path) {
+  db_ = std::make_unique<sql::Db>(path, sql::Db::Open::ReadOnly);
+}
+SpoolReader::~SpoolReader() = default;
+SpoolStats SpoolReader::stats() { return spool_detail::read_stats(*db_); }
+std::vector<SpooledEvent> SpoolReader::query(const SpoolQuery& q) { return spool_detail::query(*db_, q); }
+
+}  // namespace seatlock

@@ -1,0 +1,44 @@
+#pragma once
+// Reads and writes the USB part of sysfs under a configurable root ("/sys" in production, a
+// umockdev testbed's or a fake tree's sys/ in tests). Every write names the file in its error.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/usb/usb_device.hpp"
+
+namespace seatlock {
+
+class UsbSysfs {
+ public:
+  explicit UsbSysfs(std::string sys_root);  // the directory that holds bus/, class/, devices/
+
+  const std::string& root() const { return root_; }
+  // USB devices (not interfaces) under bus/usb/devices, root hubs included, in name order.
+  std::vector<std::string> device_names() const;
+  std::vector<std::string> root_hubs() const;
+  // Device attributes and every interface; nullopt when the device is gone.
+  std::optional<UsbDevice> read_device(const std::string& name) const;
+
+  // Throw std::runtime_error "<path>: <strerror>" on failure.
+  void set_interface_authorized(const std::string& interface_name, bool authorized) const;
+  void probe(const std::string& interface_name) const;  // bus/usb/drivers_probe
+  void set_interface_authorized_default(const std::string& root_hub, bool authorized) const;
+
+  // Maps a libudev syspath ("/sys/devices/...") onto this root.
+  std::string local_path(const std::string& syspath) const;
+  std::string device_dir(const std::string& name) const { return root_ + "/bus/usb/devices/" + name; }
+
+ private:
+  std::string root_;
+};
+
+// "1-2:1.0" -> "1-2"; "" when `name` is not an interface name.
+std::string usb_device_of_interface(const std::string& interface_name);
+
+// Small file helpers shared by the USB adapters.
+std::optional<std::string> read_sysfs_attr(const std::string& path);  // trimmed of the newline
+void write_sysfs_attr(const std::string& path, const std::string& value);  // throws
+bool path_exists(const std::string& path);
+
+}  // namespace seatlock

@@ -1,0 +1,140 @@
+// `seatlock-collector query` latency over a large store: one seat, one day.
+// usage: collector_query_bench [--db /tmp/sl-collector-bench-10m.db] [--events 10000000] [--seats 1000] [--days 10]
+// The database is generated directly (valid chained events, same schema as serve) when the file
+// does not exist yet; generation takes minutes, so the file is kept for later runs.
+#include <openssl/rand.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/event/event.hpp"
+#include "core/util/digest.hpp"
+#include "core/util/time.hpp"
+#include "sqlite_db.hpp"
+#include "sqlite_store.hpp"
+
+using namespace seatlock;
+using namespace seatlock::collector;
+
+namespace {
+
+const UnixMillis kStart = *parse_rfc3339("2026-11-01T00:00:00Z");
+constexpr UnixMillis kDay = 86'400'000;
+
+void generate(const std::string& path, std::uint64_t events, std::uint64_t seats, std::uint64_t days) {
+  open_sqlite_store(path, true);  // schema
+  SqliteDb db(path);
+  db.exec("PRAGMA journal_mode=OFF");
+  db.exec("PRAGMA synchronous=OFF");
+  db.exec("PRAGMA cache_size=-262144");
+  SqliteStmt ins(db.handle(),
+                 "INSERT INTO events(id, seat_id, seq, time_ms, kind, severity, user_name, chain_hash, prev, line, "
+                 "received_ms) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)");
+  std::vector<std::string> last(seats, kGenesisPrev);
+  std::vector<std::uint64_t> seq(seats, 0);
+  const char* kinds[] = {"usb.blocked", "net.egress_denied", "agent.heartbeat", "policy.applied"};
+  const char* sev[] = {"high", "medium", "info", "info"};
+  UnixMillis span = static_cast<UnixMillis>(days) * kDay;
+  auto t0 = std::chrono::steady_clock::now();
+  db.exec("BEGIN");
+  for (std::uint64_t i = 0; i < events; ++i) {
+    // Round-robin over seats, time advancing evenly: every seat has events every day.
+    std::uint64_t s = i % seats;
+    UnixMillis t = kStart + static_cast<UnixMillis>((static_cast<long double>(i) / events) * span);
+    unsigned char rnd[10];
+    RAND_bytes(rnd, sizeof rnd);
+    Event e;
+    e.id = make_uuid_v7(t, rnd);
+    e.seq = ++seq[s];
+    e.time = t;
+    char id[32];
+    std::snprintf(id, sizeof id, "seat-%04llu", static_cast<unsigned long long>(s));
+    e.seat_id = id;
+    e.hostname = e.seat_id;
+    e.user = UserRef{"user" + std::to_string(s % 97), 1000 + static_cast<std::int64_t>(s % 97)};
+    int k = static_cast<int>(i % 4);
+    e.kind = kinds[k];
+    e.severity = sev[k];
+    e.outcome = "blocked";
+    e.mode = "enforce";
+    e.rule = "bench";
+    e.details = {{"dst", "203.0.113." + std::to_string(i % 250)}, {"port", 443}, {"count", i % 17}};
+    e.prev = last[s];
+    std::string line = canonical_bytes(e);
+    last[s] = sha256_hex(line);
+    ins.bind(1, e.id).bind(2, e.seat_id).bind(3, static_cast<std::int64_t>(e.seq)).bind(4, e.time).bind(5, e.kind);
+    ins.bind(6, e.severity).bind(7, e.user->name).bind(8, last[s]).bind(9, e.prev).bind(10, line).bind(11, t);
+    ins.run();
+    if (i % 200000 == 199999) {
+      db.exec("COMMIT");
+      db.exec("BEGIN");
+      double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      std::fprintf(stderr, "\r  generated %llu events (%.0f s)", static_cast<unsigned long long>(i + 1), el);
+    }
+  }
+  db.exec("COMMIT");
+  SqliteStmt put(db.handle(), "INSERT OR REPLACE INTO seats(seat_id, last_seq, last_hash) VALUES(?1, ?2, ?3)");
+  for (std::uint64_t s = 0; s < seats; ++s) {
+    char id[32];
+    std::snprintf(id, sizeof id, "seat-%04llu", static_cast<unsigned long long>(s));
+    put.bind(1, std::string(id)).bind(2, static_cast<std::int64_t>(seq[s])).bind(3, last[s]).run();
+  }
+  db.exec("ANALYZE");
+  std::fprintf(stderr, "\n");
+}
+
+double run_query(const std::string& cmd, std::size_t& rows) {
+  auto t0 = std::chrono::steady_clock::now();
+  FILE* f = popen(cmd.c_str(), "r");
+  char buf[65536];
+  size_t n;
+  rows = 0;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0) rows += static_cast<std::size_t>(std::count(buf, buf + n, '\n'));
+  pclose(f);
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string path = "/tmp/sl-collector-bench-10m.db";
+  std::uint64_t events = 10'000'000, seats = 1000, days = 10;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string k = argv[i];
+    if (k == "--db") path = argv[i + 1];
+    else if (k == "--events") events = std::stoull(argv[i + 1]);
+    else if (k == "--seats") seats = std::stoull(argv[i + 1]);
+    else if (k == "--days") days = std::stoull(argv[i + 1]);
+  }
+  if (!std::filesystem::exists(path)) {
+    auto t0 = std::chrono::steady_clock::now();
+    std::fprintf(stderr, "generating %llu events for %llu seats over %llu days into %s\n",
+                 static_cast<unsigned long long>(events), static_cast<unsigned long long>(seats),
+                 static_cast<unsigned long long>(days), path.c_str());
+    generate(path, events, seats, days);
+    std::fprintf(stderr, "generated in %.0f s\n",
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::string bin = std::string(SEATLOCK_BINARY_DIR) + "/collector/seatlock-collector";
+  std::vector<double> ms;
+  std::size_t rows = 0;
+  for (int i = 0; i < 9; ++i) {
+    // A different seat and day each time, so the page cache is not just replaying one query.
+    char cmd[512];
+    std::snprintf(cmd, sizeof cmd, "%s query --db %s --seat seat-%04d --since 2026-11-%02d --until 2026-11-%02d --json",
+                  bin.c_str(), path.c_str(), (i * 137) % static_cast<int>(seats), 2 + i % 8, 3 + i % 8);
+    ms.push_back(run_query(cmd, rows));
+    std::fprintf(stderr, "  run %d: %.1f ms, %zu events\n", i + 1, ms.back(), rows);
+  }
+  std::sort(ms.begin(), ms.end());
+  std::printf("collector query over %s (%.1f GiB): one seat, one day (~%zu events returned, NDJSON)\n",
+              path.c_str(), std::filesystem::file_size(path) / 1073741824.0, rows);
+  std::printf("  whole `seatlock-collector query` process: median %.1f ms, min %.1f ms, max %.1f ms (9 runs)\n",
+              ms[ms.size() / 2], ms.front(), ms.back());
+  return 0;
+}

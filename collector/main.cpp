@@ -1,0 +1,60 @@
+// seatlock-collector: central store for seat evidence (serve, enroll, query, export, verify, seats).
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "args.hpp"
+#include "commands.hpp"
+#include "seatlock/version.hpp"
+
+namespace {
+
+const char* kUsage = R"(usage: seatlock-collector <command> [options]
+
+  serve   --db FILE --cert server.pem --key server.key --ca seats-ca.pem
+          [--listen 127.0.0.1:8443] [--tokens-only | --require-client-cert]
+          [--max-connections N] [--idle-timeout SECONDS] [--max-pending EVENTS]
+  enroll  --db FILE --seat ID [--key BASE64]      prints a new enrollment token for the seat
+  query   --db FILE [--seat ID] [--user NAME] [--kind KIND] [--severity LEVEL]
+          [--since TIME] [--until TIME] [--json | --csv] [--limit N]
+  export  --db FILE --since TIME --until TIME --format csv|ndjson --out DIR
+  verify  --db FILE [--seat ID] [--since TIME] [--until TIME]    exit 1 if anything is wrong
+  seats   --db FILE [--silent-after N] [--heartbeat DURATION] [--json]
+
+TIME is RFC 3339 ("2026-11-28T14:00:00Z") or a date ("2026-11-28", midnight UTC); --until is exclusive.
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace seatlock::collector;
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  std::string cmd = argv[1];
+  if (cmd == "--version") {
+    std::printf("seatlock-collector %s\n", seatlock::kVersion);
+    return 0;
+  }
+  ArgList args(argv + 2, argv + argc);
+  try {
+    if (cmd == "serve") return cmd_serve(args);
+    if (cmd == "enroll") return cmd_enroll(args, std::cout);
+    if (cmd == "query") return cmd_query(args, std::cout);
+    if (cmd == "export") return cmd_export(args, std::cout);
+    if (cmd == "verify") return cmd_verify(args, std::cout);
+    if (cmd == "seats") return cmd_seats(args, std::cout);
+    std::fprintf(stderr, "seatlock-collector: unknown command \"%s\"\n%s", cmd.c_str(), kUsage);
+    return 2;
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "seatlock-collector %s: %s\n", cmd.c_str(), e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "seatlock-collector %s: %s\n", cmd.c_str(), e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,27 @@
+#include <string>
+
+#include "args.hpp"
+#include "commands.hpp"
+#include "core/util/digest.hpp"
+#include "signing.hpp"
+#include "sqlite_store.hpp"
+
+namespace seatlock::collector {
+
+int cmd_enroll(const ArgList& argv, std::ostream& out) {
+  Args a(argv, {"db", "seat", "key"}, {});
+  std::string db = a.require("db"), seat = a.require("seat");
+  std::string key_b64 = a.get("key").value_or("");
+  std::string raw;
+  if (!key_b64.empty() && (!base64_decode(key_b64, raw) || raw.size() != 32))
+    throw UsageError("--key: expected base64 of a 32-byte Ed25519 public key (the seat's X-Seatlock-Key)");
+  for (char c : seat)
+    if (c <= ' ' || c == 0x7f) throw UsageError("--seat: seat ids contain no spaces or control characters");
+  auto store = open_sqlite_store(db, true);
+  std::string token = new_enrollment_token();
+  store->add_token(sha256_hex(token), seat, key_b64);
+  out << token << "\n";  // shown once; only its hash is stored
+  return 0;
+}
+
+}  // namespace seatlock::collector

@@ -1,0 +1,24 @@
+#pragma once
+// `seatlock-collector serve`: TLS listener, one lightweight thread per connection (HTTP/1.1
+// keep-alive), a single group-commit writer, graceful stop on SIGTERM/SIGINT.
+#include <cstddef>
+#include <string>
+
+#include "tls.hpp"
+
+namespace seatlock::collector {
+
+struct ServeOptions {
+  std::string listen = "127.0.0.1:8443";
+  std::string db, cert, key, ca;
+  AuthMode auth = AuthMode::cert_or_token;
+  std::size_t max_connections = 4096;
+  int idle_timeout_s = 60;
+  std::size_t max_pending_events = 200000;
+};
+
+// Blocks until SIGTERM/SIGINT; returns the process exit code. Prints "listening <addr:port>"
+// on stdout once accepting (port 0 = pick a free one).
+int serve(const ServeOptions& opts);
+
+}  // namespace seatlock::collector

@@ -1,0 +1,403 @@
+#include "sqlite_store.hpp"
+
+#include <sys/stat.h>
+
+#include <mutex>
+#include <stdexcept>
+
+#include "sqlite_db.hpp"
+
+namespace seatlock::collector {
+namespace {
+
+const char* kSchema = R"SQL(
+CREATE TABLE IF NOT EXISTS events(
+  rowid INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  seat_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  time_ms INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  user_name TEXT NOT NULL DEFAULT '',
+  chain_hash TEXT NOT NULL,
+  prev TEXT NOT NULL,
+  line TEXT NOT NULL,
+  received_ms INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS events_seat_seq ON events(seat_id, seq);
+CREATE INDEX IF NOT EXISTS events_seat_time ON events(seat_id, time_ms);
+CREATE INDEX IF NOT EXISTS events_time ON events(time_ms);
+CREATE TABLE IF NOT EXISTS seats(
+  seat_id TEXT PRIMARY KEY,
+  pubkey TEXT NOT NULL DEFAULT '',
+  first_seen_ms INTEGER NOT NULL DEFAULT 0,
+  last_received_ms INTEGER NOT NULL DEFAULT 0,
+  last_seq INTEGER NOT NULL DEFAULT 0,
+  last_hash TEXT NOT NULL DEFAULT '',
+  last_event_ms INTEGER NOT NULL DEFAULT 0,
+  last_event_kind TEXT NOT NULL DEFAULT '',
+  last_heartbeat_ms INTEGER NOT NULL DEFAULT 0,
+  prev_heartbeat_ms INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS findings(
+  id INTEGER PRIMARY KEY,
+  seat_id TEXT NOT NULL,
+  seq_from INTEGER NOT NULL,
+  seq_to INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  found_ms INTEGER NOT NULL,
+  resolved INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS findings_seat ON findings(seat_id, kind, resolved);
+CREATE TABLE IF NOT EXISTS chain_heads(
+  seat_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  hash TEXT NOT NULL,
+  pubkey TEXT NOT NULL,
+  signature TEXT NOT NULL,
+  received_ms INTEGER NOT NULL,
+  PRIMARY KEY(seat_id, seq, hash)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS tokens(
+  token_hash TEXT PRIMARY KEY,
+  seat_id TEXT NOT NULL,
+  created_ms INTEGER NOT NULL);
+)SQL";
+
+const char* kEventCols = "id, seat_id, seq, time_ms, kind, severity, user_name, chain_hash, prev, line, received_ms";
+
+StoredEvent read_event(const SqliteStmt& s) {
+  StoredEvent e;
+  e.id = s.text(0);
+  e.seat_id = s.text(1);
+  e.seq = static_cast<std::uint64_t>(s.i64(2));
+  e.time_ms = s.i64(3);
+  e.kind = s.text(4);
+  e.severity = s.text(5);
+  e.user_name = s.text(6);
+  e.chain_hash = s.text(7);
+  e.prev = s.text(8);
+  e.line = s.text(9);
+  e.received_ms = s.i64(10);
+  return e;
+}
+
+SeatRecord read_seat(const SqliteStmt& s) {
+  SeatRecord r;
+  r.seat_id = s.text(0);
+  r.pubkey_b64 = s.text(1);
+  r.first_seen_ms = s.i64(2);
+  r.last_received_ms = s.i64(3);
+  r.last_seq = static_cast<std::uint64_t>(s.i64(4));
+  r.last_hash = s.text(5);
+  r.last_event_ms = s.i64(6);
+  r.last_event_kind = s.text(7);
+  r.last_heartbeat_ms = s.i64(8);
+  r.prev_heartbeat_ms = s.i64(9);
+  return r;
+}
+const char* kSeatCols =
+    "seat_id, pubkey, first_seen_ms, last_received_ms, last_seq, last_hash, last_event_ms, last_event_kind, "
+    "last_heartbeat_ms, prev_heartbeat_ms";
+
+Finding read_finding(const SqliteStmt& s) {
+  Finding f;
+  f.id = s.i64(0);
+  f.seat_id = s.text(1);
+  f.seq_from = static_cast<std::uint64_t>(s.i64(2));
+  f.seq_to = static_cast<std::uint64_t>(s.i64(3));
+  f.kind = s.text(4);
+  f.detail = s.text(5);
+  f.found_ms = s.i64(6);
+  f.resolved = s.i64(7) != 0;
+  return f;
+}
+const char* kFindingCols = "id, seat_id, seq_from, seq_to, kind, detail, found_ms, resolved";
+
+std::int64_t as_i64(std::uint64_t v) { return static_cast<std::int64_t>(v); }
+
+class SqliteStore;
+
+class SqliteTxn : public StoreTxn {
+ public:
+  explicit SqliteTxn(SqliteStore& s);
+  ~SqliteTxn() override;
+  bool insert_event(const StoredEvent& e) override;
+  std::optional<std::string> line_by_id(const std::string& id) override;
+  std::vector<StoredEvent> events_at(const std::string& seat, std::uint64_t seq) override;
+  std::uint64_t count_in_range(const std::string& seat, std::uint64_t from, std::uint64_t to) override;
+  std::optional<SeatRecord> seat(const std::string& seat) override;
+  void put_seat(const SeatRecord& s) override;
+  void add_finding(const Finding& f) override;
+  std::vector<Finding> open_gaps(const std::string& seat) override;
+  void resolve_finding(std::int64_t id) override;
+  void add_chain_head(const ChainHead& h) override;
+  void savepoint() override;
+  void release() override;
+  void rollback_to() override;
+  void commit() override;
+
+ private:
+  SqliteStore& s_;
+  std::unique_lock<std::recursive_mutex> lock_;
+  bool done_ = false;
+};
+
+class SqliteStore : public EventStore {
+ public:
+  SqliteStore(const std::string& path, bool create) : db_(path) {
+    db_.exec("PRAGMA journal_mode=WAL");
+    db_.exec("PRAGMA synchronous=FULL");
+    db_.exec("PRAGMA cache_size=-65536");  // 64 MiB page cache
+    if (create) db_.exec(kSchema);
+    else {
+      SqliteStmt check(db_.handle(), "SELECT count(*) FROM sqlite_master WHERE name='events'");
+      if (!check.step() || check.i64(0) == 0) throw std::runtime_error(path + " is not a seatlock-collector database");
+    }
+  }
+
+  std::unique_ptr<StoreTxn> begin() override { return std::make_unique<SqliteTxn>(*this); }
+
+  void query(const EventFilter& f, const std::function<bool(const StoredEvent&)>& fn) override {
+    std::string sql = std::string("SELECT ") + kEventCols + " FROM events WHERE 1=1";
+    if (f.seat) sql += " AND seat_id = ?";
+    if (f.user) sql += " AND user_name = ?";
+    if (f.kind) sql += " AND kind = ?";
+    if (f.severity) sql += " AND severity = ?";
+    if (f.since_ms) sql += " AND time_ms >= ?";
+    if (f.until_ms) sql += " AND time_ms < ?";
+    sql += " ORDER BY time_ms, rowid";
+    if (f.limit) sql += " LIMIT " + std::to_string(f.limit);
+    std::lock_guard lk(mu_);
+    SqliteStmt st(db_.handle(), sql.c_str());
+    int i = 1;
+    if (f.seat) st.bind(i++, *f.seat);
+    if (f.user) st.bind(i++, *f.user);
+    if (f.kind) st.bind(i++, *f.kind);
+    if (f.severity) st.bind(i++, *f.severity);
+    if (f.since_ms) st.bind(i++, *f.since_ms);
+    if (f.until_ms) st.bind(i++, *f.until_ms);
+    while (st.step())
+      if (!fn(read_event(st))) break;
+  }
+
+  void scan_seat(const std::string& seat, std::optional<std::int64_t> since_ms, std::optional<std::int64_t> until_ms,
+                 const std::function<void(const StoredEvent&)>& fn) override {
+    std::string sql = std::string("SELECT ") + kEventCols + " FROM events WHERE seat_id = ?1";
+    if (since_ms) sql += " AND time_ms >= ?2";
+    if (until_ms) sql += " AND time_ms < ?3";
+    sql += " ORDER BY seq, rowid";
+    std::lock_guard lk(mu_);
+    SqliteStmt st(db_.handle(), sql.c_str());
+    st.bind(1, seat);
+    if (since_ms) st.bind(2, *since_ms);
+    if (until_ms) st.bind(3, *until_ms);
+    while (st.step()) fn(read_event(st));
+  }
+
+  std::optional<StoredEvent> event_at(const std::string& seat, std::uint64_t seq) override {
+    std::lock_guard lk(mu_);
+    SqliteStmt st(db_.handle(),
+                  (std::string("SELECT ") + kEventCols + " FROM events WHERE seat_id=?1 AND seq=?2 LIMIT 1").c_str());
+    st.bind(1, seat).bind(2, as_i64(seq));
+    if (!st.step()) return std::nullopt;
+    return read_event(st);
+  }
+
+  std::vector<SeatRecord> seats() override {
+    std::lock_guard lk(mu_);
+    SqliteStmt st(db_.handle(), (std::string("SELECT ") + kSeatCols + " FROM seats ORDER BY seat_id").c_str());
+    std::vector<SeatRecord> out;
+    while (st.step()) out.push_back(read_seat(st));
+    return out;
+  }
+
+  std::vector<Finding> findings(const std::optional<std::string>& seat) override {
+    std::lock_guard lk(mu_);
+    std::string sql = std::string("SELECT ") + kFindingCols + " FROM findings";
+    if (seat) sql += " WHERE seat_id = ?1";
+    sql += " ORDER BY seat_id, seq_from, id";
+    SqliteStmt st(db_.handle(), sql.c_str());
+    if (seat) st.bind(1, *seat);
+    std::vector<Finding> out;
+    while (st.step()) out.push_back(read_finding(st));
+    return out;
+  }
+
+  std::vector<ChainHead> chain_heads(const std::string& seat) override {
+    std::lock_guard lk(mu_);
+    SqliteStmt st(db_.handle(),
+                  "SELECT seat_id, seq, hash, pubkey, signature, received_ms FROM chain_heads WHERE seat_id=?1 "
+                  "ORDER BY seq");
+    st.bind(1, seat);
+    std::vector<ChainHead> out;
+    while (st.step()) {
+      out.push_back(ChainHead{st.text(0), static_cast<std::uint64_t>(st.i64(1)), st.text(2), st.text(3), st.text(4),
+                              st.i64(5)});
+    }
+    return out;
+  }
+
+  void add_token(const std::string& token_hash, const std::string& seat, const std::string& pubkey_b64) override {
+    std::lock_guard lk(mu_);
+    db_.exec("BEGIN IMMEDIATE");
+    try {
+      SqliteStmt(db_.handle(), "INSERT INTO tokens(token_hash, seat_id, created_ms) VALUES(?1, ?2, strftime('%s','now')*1000)")
+          .bind(1, token_hash)
+          .bind(2, seat)
+          .run();
+      if (!pubkey_b64.empty()) {
+        // A key registered at enrollment is pinned (replacing any earlier pin: an admin decision).
+        SqliteStmt(db_.handle(), "INSERT INTO seats(seat_id, pubkey) VALUES(?1, ?2) "
+                                 "ON CONFLICT(seat_id) DO UPDATE SET pubkey = excluded.pubkey")
+            .bind(1, seat)
+            .bind(2, pubkey_b64)
+            .run();
+      }
+      db_.exec("COMMIT");
+    } catch (...) {
+      db_.exec("ROLLBACK");
+      throw;
+    }
+  }
+
+  std::optional<std::string> seat_for_token(const std::string& token_hash) override {
+    std::lock_guard lk(mu_);
+    SqliteStmt st(db_.handle(), "SELECT seat_id FROM tokens WHERE token_hash = ?1");
+    st.bind(1, token_hash);
+    if (!st.step()) return std::nullopt;
+    return st.text(0);
+  }
+
+  SqliteDb db_;
+  std::recursive_mutex mu_;  // one connection, one thread at a time (re-entered from scan callbacks)
+  // Prepared once, used by transactions.
+  std::unique_ptr<SqliteStmt> ins_event_, line_by_id_, events_at_, count_range_, get_seat_, put_seat_, add_finding_,
+      open_gaps_, resolve_, add_head_;
+
+  SqliteStmt& stmt(std::unique_ptr<SqliteStmt>& slot, const char* sql) {
+    if (!slot) slot = std::make_unique<SqliteStmt>(db_.handle(), sql);
+    return *slot;
+  }
+};
+
+SqliteTxn::SqliteTxn(SqliteStore& s) : s_(s), lock_(s.mu_) { s_.db_.exec("BEGIN IMMEDIATE"); }
+
+SqliteTxn::~SqliteTxn() {
+  if (!done_) {
+    try {
+      s_.db_.exec("ROLLBACK");
+    } catch (...) {
+    }
+  }
+}
+
+bool SqliteTxn::insert_event(const StoredEvent& e) {
+  auto& st = s_.stmt(s_.ins_event_,
+                     "INSERT OR IGNORE INTO events(id, seat_id, seq, time_ms, kind, severity, user_name, chain_hash, "
+                     "prev, line, received_ms) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)");
+  st.bind(1, e.id).bind(2, e.seat_id).bind(3, as_i64(e.seq)).bind(4, e.time_ms).bind(5, e.kind).bind(6, e.severity);
+  st.bind(7, e.user_name).bind(8, e.chain_hash).bind(9, e.prev).bind(10, e.line).bind(11, e.received_ms);
+  return st.run() == 1;
+}
+
+std::optional<std::string> SqliteTxn::line_by_id(const std::string& id) {
+  auto& st = s_.stmt(s_.line_by_id_, "SELECT line FROM events WHERE id = ?1");
+  st.bind(1, id);
+  std::optional<std::string> out;
+  if (st.step()) out = st.text(0);
+  st.reset();
+  return out;
+}
+
+std::vector<StoredEvent> SqliteTxn::events_at(const std::string& seat, std::uint64_t seq) {
+  auto& st = s_.stmt(s_.events_at_, "SELECT id, seat_id, seq, time_ms, kind, severity, user_name, chain_hash, prev, "
+                                    "line, received_ms FROM events WHERE seat_id=?1 AND seq=?2 ORDER BY rowid");
+  st.bind(1, seat).bind(2, as_i64(seq));
+  std::vector<StoredEvent> out;
+  while (st.step()) out.push_back(read_event(st));
+  st.reset();
+  return out;
+}
+
+std::uint64_t SqliteTxn::count_in_range(const std::string& seat, std::uint64_t from, std::uint64_t to) {
+  auto& st = s_.stmt(s_.count_range_,
+                     "SELECT count(DISTINCT seq) FROM events WHERE seat_id=?1 AND seq BETWEEN ?2 AND ?3");
+  st.bind(1, seat).bind(2, as_i64(from)).bind(3, as_i64(to));
+  st.step();
+  auto n = static_cast<std::uint64_t>(st.i64(0));
+  st.reset();
+  return n;
+}
+
+std::optional<SeatRecord> SqliteTxn::seat(const std::string& seat) {
+  auto& st = s_.stmt(s_.get_seat_, "SELECT seat_id, pubkey, first_seen_ms, last_received_ms, last_seq, last_hash, "
+                                   "last_event_ms, last_event_kind, last_heartbeat_ms, prev_heartbeat_ms FROM seats "
+                                   "WHERE seat_id = ?1");
+  st.bind(1, seat);
+  std::optional<SeatRecord> out;
+  if (st.step()) out = read_seat(st);
+  st.reset();
+  return out;
+}
+
+void SqliteTxn::put_seat(const SeatRecord& r) {
+  auto& st = s_.stmt(s_.put_seat_, "INSERT OR REPLACE INTO seats(seat_id, pubkey, first_seen_ms, last_received_ms, "
+                                   "last_seq, last_hash, last_event_ms, last_event_kind, last_heartbeat_ms, "
+                                   "prev_heartbeat_ms) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)");
+  st.bind(1, r.seat_id).bind(2, r.pubkey_b64).bind(3, r.first_seen_ms).bind(4, r.last_received_ms);
+  st.bind(5, as_i64(r.last_seq)).bind(6, r.last_hash).bind(7, r.last_event_ms).bind(8, r.last_event_kind);
+  st.bind(9, r.last_heartbeat_ms).bind(10, r.prev_heartbeat_ms);
+  st.run();
+}
+
+void SqliteTxn::add_finding(const Finding& f) {
+  auto& st = s_.stmt(s_.add_finding_, "INSERT INTO findings(seat_id, seq_from, seq_to, kind, detail, found_ms, "
+                                      "resolved) VALUES(?1,?2,?3,?4,?5,?6,?7)");
+  st.bind(1, f.seat_id).bind(2, as_i64(f.seq_from)).bind(3, as_i64(f.seq_to)).bind(4, f.kind).bind(5, f.detail);
+  st.bind(6, f.found_ms).bind(7, std::int64_t{f.resolved ? 1 : 0});
+  st.run();
+}
+
+std::vector<Finding> SqliteTxn::open_gaps(const std::string& seat) {
+  auto& st = s_.stmt(s_.open_gaps_, "SELECT id, seat_id, seq_from, seq_to, kind, detail, found_ms, resolved FROM "
+                                    "findings WHERE seat_id=?1 AND kind='gap' AND resolved=0");
+  st.bind(1, seat);
+  std::vector<Finding> out;
+  while (st.step()) out.push_back(read_finding(st));
+  st.reset();
+  return out;
+}
+
+void SqliteTxn::resolve_finding(std::int64_t id) {
+  s_.stmt(s_.resolve_, "UPDATE findings SET resolved = 1 WHERE id = ?1").bind(1, id).run();
+}
+
+void SqliteTxn::add_chain_head(const ChainHead& h) {
+  auto& st = s_.stmt(s_.add_head_, "INSERT OR IGNORE INTO chain_heads(seat_id, seq, hash, pubkey, signature, "
+                                   "received_ms) VALUES(?1,?2,?3,?4,?5,?6)");
+  st.bind(1, h.seat_id).bind(2, as_i64(h.seq)).bind(3, h.hash).bind(4, h.pubkey_b64).bind(5, h.signature_b64);
+  st.bind(6, h.received_ms);
+  st.run();
+}
+
+void SqliteTxn::savepoint() { s_.db_.exec("SAVEPOINT batch"); }
+void SqliteTxn::release() { s_.db_.exec("RELEASE batch"); }
+void SqliteTxn::rollback_to() {
+  s_.db_.exec("ROLLBACK TO batch");
+  s_.db_.exec("RELEASE batch");
+}
+void SqliteTxn::commit() {
+  s_.db_.exec("COMMIT");
+  done_ = true;
+}
+
+}  // namespace
+
+std::unique_ptr<EventStore> open_sqlite_store(const std::string& path, bool create) {
+  if (!create) {
+    struct stat sb;
+    if (::stat(path.c_str(), &sb) != 0) throw std::runtime_error("no database at " + path);
+  }
+  return std::make_unique<SqliteStore>(path, create);
+}
+
+}  // namespace seatlock::collector

@@ -1,0 +1,111 @@
+#pragma once
+// EventStore: where the collector keeps events, per-seat chain state, signed chain heads,
+// findings and enrollment tokens. SQLite is the default (sqlite_store.hpp); another engine only
+// has to implement these two interfaces. Ingest logic (ingest.hpp) works on a StoreTxn.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace seatlock::collector {
+
+struct StoredEvent {
+  std::string id;
+  std::string seat_id;
+  std::uint64_t seq = 0;
+  std::int64_t time_ms = 0;
+  std::string kind;
+  std::string severity;
+  std::string user_name;  // "" when the event has no user
+  std::string chain_hash;  // chain_hash() of the line, computed at ingest
+  std::string prev;
+  std::string line;  // the NDJSON line as received (canonical bytes)
+  std::int64_t received_ms = 0;
+};
+
+struct SeatRecord {
+  std::string seat_id;
+  std::string pubkey_b64;  // pinned Ed25519 key ("" = none yet)
+  std::int64_t first_seen_ms = 0;
+  std::int64_t last_received_ms = 0;
+  std::uint64_t last_seq = 0;  // highest seq stored
+  std::string last_hash;       // chain hash of the event at last_seq
+  std::int64_t last_event_ms = 0;
+  std::string last_event_kind;
+  std::int64_t last_heartbeat_ms = 0;
+  std::int64_t prev_heartbeat_ms = 0;  // the heartbeat before, to estimate the interval
+};
+
+// Something wrong the collector noticed about a seat's chain while ingesting.
+struct Finding {
+  std::int64_t id = 0;
+  std::string seat_id;
+  std::uint64_t seq_from = 0, seq_to = 0;
+  std::string kind;  // gap | break | conflict
+  std::string detail;
+  std::int64_t found_ms = 0;
+  bool resolved = false;  // a gap that later arrived in full
+};
+
+struct ChainHead {
+  std::string seat_id;
+  std::uint64_t seq = 0;
+  std::string hash;
+  std::string pubkey_b64;
+  std::string signature_b64;
+  std::int64_t received_ms = 0;
+};
+
+struct EventFilter {
+  std::optional<std::string> seat, user, kind, severity;
+  std::optional<std::int64_t> since_ms, until_ms;  // [since, until)
+  std::uint64_t limit = 0;                         // 0 = no limit
+};
+
+// One write transaction. Destroyed without commit() = rolled back.
+class StoreTxn {
+ public:
+  virtual ~StoreTxn() = default;
+  // false when an event with this id already exists (nothing written).
+  virtual bool insert_event(const StoredEvent& e) = 0;
+  virtual std::optional<std::string> line_by_id(const std::string& id) = 0;
+  // Events of `seat` at `seq` (more than one = the seat sent two different events with one seq).
+  virtual std::vector<StoredEvent> events_at(const std::string& seat, std::uint64_t seq) = 0;
+  virtual std::uint64_t count_in_range(const std::string& seat, std::uint64_t from, std::uint64_t to) = 0;
+  virtual std::optional<SeatRecord> seat(const std::string& seat) = 0;
+  virtual void put_seat(const SeatRecord& s) = 0;
+  virtual void add_finding(const Finding& f) = 0;
+  virtual std::vector<Finding> open_gaps(const std::string& seat) = 0;
+  virtual void resolve_finding(std::int64_t id) = 0;
+  virtual void add_chain_head(const ChainHead& h) = 0;
+  // Group commit: each batch runs inside a savepoint so one failing batch leaves the others.
+  virtual void savepoint() = 0;
+  virtual void release() = 0;
+  virtual void rollback_to() = 0;
+  virtual void commit() = 0;
+};
+
+class EventStore {
+ public:
+  virtual ~EventStore() = default;
+  virtual std::unique_ptr<StoreTxn> begin() = 0;
+
+  // Events matching `f`, ordered by time then seat and seq. Return false from `fn` to stop.
+  virtual void query(const EventFilter& f, const std::function<bool(const StoredEvent&)>& fn) = 0;
+  // One seat's events ordered by seq (optionally only those with time in [since, until)).
+  virtual void scan_seat(const std::string& seat, std::optional<std::int64_t> since_ms,
+                         std::optional<std::int64_t> until_ms,
+                         const std::function<void(const StoredEvent&)>& fn) = 0;
+  virtual std::optional<StoredEvent> event_at(const std::string& seat, std::uint64_t seq) = 0;
+  virtual std::vector<SeatRecord> seats() = 0;
+  virtual std::vector<Finding> findings(const std::optional<std::string>& seat) = 0;
+  virtual std::vector<ChainHead> chain_heads(const std::string& seat) = 0;
+
+  // Enrollment tokens are stored only as sha256 hex.
+  virtual void add_token(const std::string& token_hash, const std::string& seat, const std::string& pubkey_b64) = 0;
+  virtual std::optional<std::string> seat_for_token(const std::string& token_hash) = 0;
+};
+
+}  // namespace seatlock::collector

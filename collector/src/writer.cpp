@@ -1,0 +1,114 @@
+#include "writer.hpp"
+
+#include <chrono>
+#include <exception>
+
+namespace seatlock::collector {
+namespace {
+std::int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+constexpr std::size_t kMaxEventsPerCommit = 50000;
+}  // namespace
+
+IngestWriter::IngestWriter(EventStore& store, std::size_t max_pending_events)
+    : store_(store), max_pending_(max_pending_events), thread_([this] { run(); }) {}
+
+IngestWriter::~IngestWriter() { stop(); }
+
+WriteOutcome IngestWriter::submit(Batch batch) {
+  std::future<WriteOutcome> fut;
+  {
+    std::lock_guard lk(mu_);
+    if (stopping_ || (pending_events_ > 0 && pending_events_ + batch.events.size() > max_pending_)) {
+      WriteOutcome o;
+      o.kind = WriteOutcome::Kind::overloaded;
+      return o;
+    }
+    pending_events_ += batch.events.size();
+    queue_.push_back(Job{std::move(batch), {}});
+    fut = queue_.back().done.get_future();
+  }
+  cv_.notify_one();
+  return fut.get();
+}
+
+void IngestWriter::stop() {
+  {
+    std::lock_guard lk(mu_);
+    if (stopping_ && !thread_.joinable()) return;
+    stopping_ = true;
+  }
+  cv_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::uint64_t IngestWriter::committed_events() const {
+  std::lock_guard lk(mu_);
+  return committed_;
+}
+
+void IngestWriter::run() {
+  while (true) {
+    std::deque<Job> group;
+    {
+      std::unique_lock lk(mu_);
+      cv_.wait(lk, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping and drained
+      std::size_t n = 0;
+      while (!queue_.empty() && (group.empty() || n + queue_.front().batch.events.size() <= kMaxEventsPerCommit)) {
+        n += queue_.front().batch.events.size();
+        group.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      pending_events_ -= n;
+    }
+    commit_group(group);
+  }
+}
+
+void IngestWriter::commit_group(std::deque<Job>& group) {
+  std::vector<WriteOutcome> out(group.size());
+  std::uint64_t stored = 0;
+  try {
+    auto txn = store_.begin();
+    std::int64_t now = now_ms();
+    for (std::size_t i = 0; i < group.size(); ++i) {
+      txn->savepoint();
+      try {
+        auto r = apply_batch(*txn, group[i].batch, now);
+        if (auto* a = std::get_if<Applied>(&r)) {
+          txn->release();
+          out[i].kind = WriteOutcome::Kind::applied;
+          out[i].applied = std::move(*a);
+          stored += out[i].applied.stored;
+        } else {
+          txn->rollback_to();
+          out[i].kind = WriteOutcome::Kind::rejected;
+          out[i].rejection = std::get<Rejection>(r);
+        }
+      } catch (const std::exception& e) {
+        txn->rollback_to();
+        out[i].kind = WriteOutcome::Kind::failed;
+        out[i].error = e.what();
+      }
+    }
+    txn->commit();
+  } catch (const std::exception& e) {
+    // Nothing of this group is durable: every seat must retry.
+    for (auto& o : out) {
+      o = WriteOutcome{};
+      o.kind = WriteOutcome::Kind::failed;
+      o.error = std::string("commit failed: ") + e.what();
+    }
+    stored = 0;
+  }
+  {
+    std::lock_guard lk(mu_);
+    committed_ += stored;
+  }
+  for (std::size_t i = 0; i < group.size(); ++i) group[i].done.set_value(std::move(out[i]));
+}
+
+}  // namespace seatlock::collector

@@ -1,0 +1,53 @@
+#pragma once
+// The single writer: batches from all connections are queued here and committed together
+// (group commit). Each batch runs in its own savepoint, so a rejected batch never takes others
+// down with it, and a seat is answered only after the commit is on disk.
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "ingest.hpp"
+#include "store.hpp"
+
+namespace seatlock::collector {
+
+struct WriteOutcome {
+  enum class Kind { applied, rejected, overloaded, failed } kind = Kind::failed;
+  Applied applied;
+  Rejection rejection;
+  std::string error;  // for failed
+};
+
+class IngestWriter {
+ public:
+  // max_pending_events: queued events beyond this answer 503 (the seat retries later).
+  IngestWriter(EventStore& store, std::size_t max_pending_events);
+  ~IngestWriter();
+  WriteOutcome submit(Batch batch);
+  // Commits what is queued, then stops; later submits answer overloaded.
+  void stop();
+  std::uint64_t committed_events() const;
+
+ private:
+  struct Job {
+    Batch batch;
+    std::promise<WriteOutcome> done;
+  };
+  void run();
+  void commit_group(std::deque<Job>& group);
+
+  EventStore& store_;
+  std::size_t max_pending_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Job> queue_;
+  std::size_t pending_events_ = 0;
+  bool stopping_ = false;
+  std::uint64_t committed_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace seatlock::collector

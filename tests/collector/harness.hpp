@@ -1,0 +1,76 @@
+#pragma once
+// Real-process harness for collector tests: a throw-away PKI made with the openssl CLI, a
+// `seatlock-collector serve` child on a loopback port, a libcurl client and CLI runs.
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "seat_sim.hpp"
+
+namespace seatlock::testing {
+
+std::string collector_binary();
+
+struct TempDir {
+  TempDir();
+  ~TempDir();
+  std::string path;
+  std::string operator/(const std::string& name) const { return path + "/" + name; }
+};
+
+// CA "test-ca" signing the server certificate (127.0.0.1) and seat certificates (CN = seat id);
+// a second, unrelated CA for "invalid certificate" cases.
+struct Pki {
+  explicit Pki(const TempDir& dir);
+  std::string ca, server_cert, server_key;
+  struct Pair {
+    std::string cert, key;
+  };
+  Pair seat(const std::string& seat_id);        // signed by test-ca
+  Pair rogue_seat(const std::string& seat_id);  // signed by the unrelated CA
+ private:
+  std::string dir_;
+};
+
+class CollectorProcess {
+ public:
+  // extra: e.g. {"--tokens-only"}.
+  CollectorProcess(const std::string& db, const Pki& pki, const std::vector<std::string>& extra = {});
+  ~CollectorProcess();
+  std::string url(const std::string& path = "/v1/events") const;
+  // SIGTERM and wait; returns the exit status (or -1).
+  int stop();
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+struct HttpResult {
+  long status = 0;  // 0 = transport/TLS failure
+  std::string body;
+  std::string error;  // curl error text when status == 0
+};
+
+struct ClientAuth {
+  std::string cert, key;  // client certificate (optional)
+  std::string token;      // bearer token (optional)
+};
+
+HttpResult post_events(const std::string& url, const std::string& ca, const ClientAuth& auth, const Post& p,
+                       bool gzip = true);
+HttpResult http_get(const std::string& url, const std::string& ca);
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out;
+};
+// Runs seatlock-collector with args; stdout captured, stderr passed through.
+CliResult run_cli(const std::vector<std::string>& args);
+
+// sqlite3 statement against the db file (test tampering); returns sqlite3_changes().
+int sql_exec(const std::string& db, const std::string& sql);
+
+}  // namespace seatlock::testing

@@ -1,0 +1,193 @@
+// Unit tests of the egress compiler (no root): interval merging, modes, exceptions, close.
+#include <catch2/catch.hpp>
+
+#include <random>
+#include <regex>
+
+#include "core/net/address_space.hpp"
+#include "core/net/fallback_file.hpp"
+#include "core/net/net_rules.hpp"
+#include "core/net/ruleset.hpp"
+
+using namespace seatlock;
+using namespace seatlock::net;
+
+namespace {
+
+EgressRule rule(const std::string& to, std::vector<PortRange> ports = {}, std::string proto = "any") {
+  auto r = parse_destination(to);
+  REQUIRE(r);
+  r->ports = std::move(ports);
+  r->proto = std::move(proto);
+  return *r;
+}
+
+const UnixMillis kNow = 1'800'000'000'000;
+
+std::string set_block(const std::string& sets, const std::string& name) {
+  auto start = sets.find("set " + name + " {");
+  REQUIRE(start != std::string::npos);
+  return sets.substr(start, sets.find("\n  }\n", start) - start);
+}
+
+}  // namespace
+
+TEST_CASE("disjoint_boxes covers the union without overlaps and keeps the max value", "[net][unit]") {
+  std::mt19937 rng(42);
+  for (int round = 0; round < 200; ++round) {
+    std::vector<Box> in;
+    int n = 1 + int(rng() % 8);
+    for (int i = 0; i < n; ++i) {
+      U128 a = rng() % 64, b = rng() % 64;
+      std::uint16_t p = std::uint16_t(rng() % 16), q = std::uint16_t(rng() % 16);
+      in.push_back({std::min(a, b), std::max(a, b), std::min(p, q), std::max(p, q), std::int64_t(rng() % 4)});
+    }
+    auto out = disjoint_boxes(in);
+    for (U128 addr = 0; addr < 64; ++addr)
+      for (std::uint16_t port = 0; port < 16; ++port) {
+        std::int64_t want = -1;
+        for (const auto& b : in)
+          if (b.addr_first <= addr && addr <= b.addr_last && b.port_first <= port && port <= b.port_last)
+            want = std::max(want, b.value);
+        int hits = 0;
+        std::int64_t got = -1;
+        for (const auto& b : out)
+          if (b.addr_first <= addr && addr <= b.addr_last && b.port_first <= port && port <= b.port_last) {
+            ++hits;
+            got = b.value;
+          }
+        REQUIRE(hits == (want >= 0 ? 1 : 0));
+        REQUIRE(got == want);
+      }
+  }
+}
+
+TEST_CASE("overlapping CIDRs and ports merge into one element per disjoint piece", "[net][unit]") {
+  NetRules r;
+  r.allow = {rule("10.0.0.0/8", {{443, 443}}, "tcp"), rule("10.1.0.0/16", {{443, 443}}, "tcp"),
+             rule("10.0.0.0/8", {{80, 443}}, "tcp")};
+  auto c = compile_ruleset(r, kNow);
+  CHECK(c.base_elements == 1);
+  CHECK(set_block(c.sets, "base4").find("10.0.0.0-10.255.255.255 . tcp . 80-443") != std::string::npos);
+}
+
+TEST_CASE("enforce drops by default, audit never drops", "[net][unit]") {
+  NetRules r;
+  r.allow = {rule("10.0.0.0/8")};
+  r.addresses = {{"eth0", {4, "10.1.2.117", 24}}};
+  std::string enforce = output_chain(r, true, 0);
+  CHECK(enforce.find("policy drop;") != std::string::npos);
+  CHECK(enforce.find("counter name denied drop") != std::string::npos);
+  CHECK(enforce.find("log group 4711 prefix \"sl-deny \"") != std::string::npos);
+  CHECK(enforce.find("oifname . ip saddr != @planned4") != std::string::npos);
+  r.mode = Mode::Audit;
+  std::string audit = output_chain(r, true, 0);
+  CHECK(audit.find("policy accept;") != std::string::npos);
+  CHECK(audit.find("drop") == std::string::npos);
+  CHECK(audit.find("sl-audit") != std::string::npos);
+  // The fallback chain never logs (the owned table does) and hooks after the owned one.
+  std::string fallback = output_chain(r, false, 10);
+  CHECK(fallback.find(" log ") == std::string::npos);
+  CHECK(fallback.find("priority filter + 10") != std::string::npos);
+}
+
+TEST_CASE("DNS, NTP and the collector are the only extra destinations", "[net][unit]") {
+  NetRules r;
+  r.dns = {"10.99.0.53", "fd00::53"};
+  r.ntp = {"10.99.0.123"};
+  r.collector = {{"192.0.2.10", 8443, "tcp"}};
+  auto c = compile_ruleset(r, kNow);
+  std::string base4 = set_block(c.sets, "base4");
+  CHECK(base4.find("10.99.0.53 . udp . 53") != std::string::npos);
+  CHECK(base4.find("10.99.0.53 . tcp . 53") != std::string::npos);
+  CHECK(base4.find("10.99.0.123 . udp . 123") != std::string::npos);
+  CHECK(base4.find("192.0.2.10 . tcp . 8443") != std::string::npos);
+  CHECK(base4.find("853") == std::string::npos);  // no DoT unless an allow entry says so
+  CHECK(set_block(c.sets, "base6").find("fd00::53 . udp . 53") != std::string::npos);
+  CHECK(c.base_elements == 6);
+}
+
+TEST_CASE("exceptions become uid concatenations with timeouts; expired ones are left out", "[net][unit]") {
+  NetRules r;
+  r.exceptions = {{"T-1", {"alice"}, {}, {1001, 1002}, {rule("0.0.0.0/0", {{443, 443}}, "tcp")}, kNow + 7'200'000, "a"},
+                  {"T-2", {"bob"}, {}, {1003}, {rule("192.0.2.0/24")}, kNow - 1, "b"},
+                  {"T-3", {"carol"}, {}, {1001}, {rule("198.51.100.7")}, kNow + 60'000, "c"}};
+  auto c = compile_ruleset(r, kNow);
+  std::string exc4 = set_block(c.sets, "exc4");
+  CHECK(exc4.find("1001 . 0.0.0.0-255.255.255.255 . tcp . 443 timeout 7200000ms") != std::string::npos);
+  CHECK(exc4.find("1002 . 0.0.0.0-255.255.255.255 . tcp . 443 timeout 7200000ms") != std::string::npos);
+  std::string excany4 = set_block(c.sets, "excany4");
+  CHECK(excany4.find("1001 . 198.51.100.7 timeout 60000ms") != std::string::npos);
+  CHECK(c.sets.find("1003") == std::string::npos);
+  REQUIRE(c.active.size() == 2);
+  REQUIRE(c.next_expiry);
+  CHECK(*c.next_expiry == kNow + 60'000);
+
+  SECTION("closed: exceptions suspended, expiry still tracked") {
+    r.closed = true;
+    auto closed = compile_ruleset(r, kNow);
+    CHECK(closed.exception_elements == 0);
+    CHECK(closed.active.empty());
+    CHECK(set_block(closed.sets, "exc4").find("elements") == std::string::npos);
+    REQUIRE(closed.next_expiry);
+    CHECK(*closed.next_expiry == kNow + 60'000);
+  }
+}
+
+TEST_CASE("the same uid in two overlapping exceptions keeps the later expiry", "[net][unit]") {
+  NetRules r;
+  r.exceptions = {{"A", {"u"}, {}, {1001}, {rule("10.0.0.0/8")}, kNow + 1000, ""},
+                  {"B", {"u"}, {}, {1001}, {rule("10.1.0.0/16")}, kNow + 5000, ""}};
+  auto c = compile_ruleset(r, kNow);
+  std::string excany4 = set_block(c.sets, "excany4");
+  CHECK(excany4.find("1001 . 10.1.0.0-10.1.255.255 timeout 5000ms") != std::string::npos);
+  CHECK(excany4.find("1001 . 10.0.0.0-10.0.255.255 timeout 1000ms") != std::string::npos);
+  CHECK(c.exception_elements == 3);
+}
+
+TEST_CASE("transactions replace each table atomically, the owned one with flags owner", "[net][unit]") {
+  NetRules r;
+  auto c = compile_ruleset(r, kNow);
+  std::string t = full_transaction(r, c);
+  CHECK(t.rfind("add table inet seatlock { flags owner; }\ndelete table inet seatlock\ntable inet seatlock {\n  flags owner;", 0) == 0);
+  CHECK(t.find("add table inet seatlock_fallback\ndelete table inet seatlock_fallback\n") != std::string::npos);
+  CHECK(fallback_transaction(r, c).find("flags owner") == std::string::npos);
+}
+
+TEST_CASE("NetRules survive the fallback file", "[net][unit]") {
+  NetRules r;
+  r.mode = Mode::Audit;
+  r.closed = true;
+  r.allow = {rule("10.0.0.0/8", {{80, 80}, {8000, 8100}}, "tcp")};
+  r.dns = {"10.0.0.53"};
+  r.exceptions = {{"T", {"alice"}, {"qa"}, {1001, 1005}, {rule("0.0.0.0/0")}, kNow + 10, "policy.d/80.json"}};
+  r.addresses = {{"eth0", {4, "10.1.2.117", 24}}};
+  auto c = compile_ruleset(r, kNow);
+  std::string file = render_fallback_file(r, c, kNow);
+  auto back = rules_from_fallback_file(file);
+  REQUIRE(back);
+  CHECK(to_json(*back) == to_json(r));
+  CHECK(back->addresses[0].address.text() == "10.1.2.117/24");
+  CHECK_FALSE(rules_from_fallback_file("table inet x {}\n"));
+}
+
+TEST_CASE("destinations and collector URLs parse", "[net][unit]") {
+  auto d = parse_destination("203.0.113.0/24:443");
+  REQUIRE(d);
+  CHECK(d->to[0].text() == "203.0.113.0/24");
+  CHECK(d->ports == std::vector<PortRange>{{443, 443}});
+  auto v6 = parse_destination("[2001:db8::/32]:8000-8080");
+  REQUIRE(v6);
+  CHECK(v6->to[0].family == 6);
+  CHECK(v6->ports == std::vector<PortRange>{{8000, 8080}});
+  CHECK(parse_destination("10.0.0.1/8")->to[0].address == "10.0.0.0");
+  CHECK_FALSE(parse_destination("10.0.0.0/33"));
+  CHECK_FALSE(parse_destination("10.0.0.0/8:99999"));
+  CHECK_FALSE(parse_destination("example.com"));
+  auto c = parse_collector_url("https://10.1.0.5:8443/v1");
+  REQUIRE(c);
+  CHECK(c->host == "10.1.0.5");
+  CHECK(c->port == 8443);
+  CHECK(parse_collector_url("https://[fd00::5]")->port == 443);
+  CHECK_FALSE(parse_collector_url(""));
+}

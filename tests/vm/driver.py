@@ -1,0 +1,146 @@
+#!/usr/bin/env python3
+"""VM suite driver: image -> namespace + servers + collector -> boot -> scenarios -> summary.
+
+Usually started by tests/vm/run.sh, which finds the .deb and the collector binary.
+Prints "PASS <n> <name>" / "FAIL <n> <name>: why" per scenario and "N passed, M failed".
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from hostside import Collector, Netns, ensure_pki, start_web_servers  # noqa: E402
+from scenarios import SCENARIOS, Fail, Suite, site_policy  # noqa: E402
+from vmlib import Vm, VmError  # noqa: E402
+
+
+def say(msg):
+    print(msg, flush=True)
+
+
+def write_site_dir(workdir, pki):
+    """/etc/seatlock additions as IT would deploy them: a site policy file and the seat's TLS files."""
+    site = os.path.join(workdir, "site")
+    shutil.rmtree(site, ignore_errors=True)
+    os.makedirs(os.path.join(site, "policy.d"))
+    os.makedirs(os.path.join(site, "tls"), mode=0o700)
+    with open(os.path.join(site, "policy.d", "50-vm-site.json"), "w") as f:
+        f.write("// VM suite site policy (tests/vm/scenarios.py site_policy)\n")
+        json.dump(site_policy(), f, indent=2)
+        f.write("\n")
+    for name in ("ca.pem", "seat.pem", "seat.key"):
+        shutil.copy(os.path.join(pki, name), os.path.join(site, "tls", name))
+    os.chmod(os.path.join(site, "tls", "seat.key"), 0o600)
+    return site
+
+
+def build_image(args, site):
+    argv = [os.path.join(HERE, "build_image.sh"), "--workdir", args.workdir]
+    if args.deb:
+        argv += ["--deb", args.deb, "--policy-dir", site]
+    t0 = time.monotonic()
+    res = subprocess.run(argv, stdout=subprocess.PIPE, text=True)
+    if res.returncode != 0:
+        raise SystemExit(f"image build failed (exit {res.returncode})")
+    say(f"image ready in {time.monotonic() - t0:.0f}s: {res.stdout.strip()}")
+    return res.stdout.strip()
+
+
+def main():
+    # SIGTERM (CTest timeout, Ctrl-C from a wrapper) still runs the cleanup below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--workdir", required=True)
+    ap.add_argument("--deb", help="directory with seatlock_*.deb (omit: plain Debian boot check only)")
+    ap.add_argument("--collector", help="seatlock-collector binary for the host side")
+    ap.add_argument("--only", help="comma-separated scenario numbers")
+    ap.add_argument("--keep", action="store_true", help="keep the run directory (logs, disk overlay)")
+    ap.add_argument("--cmdline", default="usbcore.authorized_default=0",
+                    help="extra kernel parameters (default: what `seatlockctl setup boot` adds)")
+    args = ap.parse_args()
+    args.workdir = os.path.abspath(args.workdir)
+    run_dir = os.path.join(args.workdir, f"run-{time.strftime('%Y%m%dT%H%M%S')}")
+    os.makedirs(run_dir)
+    say(f"run directory: {run_dir}")
+
+    pki = ensure_pki(os.path.join(args.workdir, "pki"))
+    image = build_image(args, write_site_dir(args.workdir, pki))
+    guestlib = open(os.path.join(HERE, "guestlib.sh")).read()
+    passed = failed = 0
+    procs = []
+    with Netns() as ns:
+        vm = Vm(image, run_dir, cmdline_extra=args.cmdline if args.deb else "", netns=ns.name)
+        collector = None
+        try:
+            procs = start_web_servers(ns, run_dir, HERE)
+            if args.deb:
+                collector = Collector(args.collector, ns, run_dir, pki)
+                collector.start()
+            t0 = time.monotonic()
+            vm.start()
+            vm.wait_booted(timeout=600)
+            say(f"booted to the guest agent in {time.monotonic() - t0:.0f}s "
+                f"({vm.ok('systemd-analyze time 2>/dev/null | head -1 || true').strip()})")
+            if not args.deb:
+                say("plain image: " + vm.ok("uname -r; systemctl is-system-running || true").replace("\n", " "))
+                rc, out = vm.run("curl -sS -m 10 http://10.0.2.2:8080/")
+                say(f"guest -> host CRM server: rc={rc} {out.strip()}")
+                passed, failed = (1, 0) if out.strip() == "CRM-OK" else (0, 1)
+            else:
+                rc, out = vm.run("for i in $(seq 120); do systemctl is-active -q seatlockd && break; sleep 1; done;"
+                                 " systemctl is-active seatlockd; seatlockctl status 2>&1 | head -20", timeout=150)
+                say("seatlockd: " + out.strip().replace("\n", "\n  "))
+                suite = Suite(vm, collector, run_dir, guestlib)
+                only = {int(x) for x in args.only.split(",")} if args.only else None
+                for n, name, fn in SCENARIOS:
+                    if only and n not in only:
+                        continue
+                    t1 = time.monotonic()
+                    try:
+                        note = fn(suite)
+                        passed += 1
+                        say(f"PASS {n} {name} ({time.monotonic() - t1:.0f}s): {note}")
+                    except (Fail, VmError) as e:
+                        failed += 1
+                        say(f"FAIL {n} {name}: {e}")
+                        for dev in list(vm.usb_ids):  # leave the bus clean for the next scenario
+                            try:
+                                vm.unplug(dev)
+                            except VmError:
+                                pass
+                        if collector and collector.proc is None:
+                            collector.start()
+                    except Exception:
+                        failed += 1
+                        say(f"FAIL {n} {name}: harness error\n{traceback.format_exc()}")
+                rc, out = vm.run("journalctl -b -u seatlockd --no-pager | tail -40")
+                with open(os.path.join(run_dir, "seatlockd-journal.txt"), "w") as f:
+                    f.write(out)
+        except (VmError, RuntimeError) as e:
+            say(f"FAIL 0 harness: {e}")
+            failed += 1
+        finally:
+            vm.stop()
+            if collector:
+                collector.stop()
+            for p in procs:
+                p.terminate()
+    say(f"logs: {run_dir} (console.log, collector.log, seatlockd-journal.txt)")
+    if not args.keep:
+        for name in os.listdir(run_dir):
+            if name.endswith((".img", ".qcow2")):
+                os.unlink(os.path.join(run_dir, name))
+    say(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 and passed > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

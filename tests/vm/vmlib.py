@@ -1,0 +1,236 @@
+"""Drives one seat VM under QEMU (TCG): boot, QMP, and the command channel to the guest agent.
+
+Python 3 standard library only. The guest side of the command channel is guest/seatlock-vm-agent.
+"""
+import base64
+import json
+import os
+import socket
+import subprocess
+import time
+
+
+class VmError(Exception):
+    pass
+
+
+class Qmp:
+    """Minimal QMP client over a unix socket: one command at a time, events collected aside."""
+
+    def __init__(self, path, timeout=30):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        self.sock.connect(path)
+        self.buf = b""
+        self.events = []
+        self._read_msg()  # greeting
+        self.execute("qmp_capabilities")
+
+    def _read_msg(self):
+        while b"\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise VmError("QMP socket closed")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return json.loads(line)
+
+    def execute(self, command, **arguments):
+        msg = {"execute": command}
+        if arguments:
+            msg["arguments"] = arguments
+        self.sock.sendall(json.dumps(msg).encode() + b"\n")
+        while True:
+            reply = self._read_msg()
+            if "event" in reply:
+                self.events.append(reply)
+                continue
+            if "error" in reply:
+                raise VmError(f"QMP {command} failed: {reply['error'].get('desc')}")
+            return reply.get("return")
+
+    def close(self):
+        self.sock.close()
+
+
+class Agent:
+    """Line protocol to guest/seatlock-vm-agent over a virtio-serial chardev socket."""
+
+    def __init__(self, path):
+        self.path = path
+        self.sock = None
+        self.buf = b""
+        self.next_id = 1
+
+    def connect(self, deadline):
+        while self.sock is None:
+            try:
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.connect(self.path)
+                self.sock = s
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise VmError("agent socket never appeared")
+                time.sleep(0.2)
+
+    def _send(self, script, timeout):
+        rid = self.next_id
+        self.next_id += 1
+        payload = base64.b64encode(script.encode()).decode()
+        self.sock.sendall(f"{rid} {int(timeout)} {payload}\n".encode())
+        return rid
+
+    def _wait(self, rid, deadline):
+        while True:
+            while b"\n" in self.buf:
+                line, self.buf = self.buf.split(b"\n", 1)
+                parts = line.decode(errors="replace").split(" ", 2)
+                if len(parts) >= 2 and parts[0] == str(rid):
+                    out = base64.b64decode(parts[2]).decode(errors="replace") if len(parts) == 3 else ""
+                    return int(parts[1]), out
+                # Stale reply (e.g. a ping queued before a reboot): ignore.
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            self.sock.settimeout(min(remaining, 1.0))
+            try:
+                chunk = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            if not chunk:
+                raise VmError("agent channel closed")
+            self.buf += chunk
+
+    def run(self, script, timeout=60):
+        """Runs a bash script in the guest; returns (exit code, output)."""
+        rid = self._send(script, timeout)
+        res = self._wait(rid, time.monotonic() + timeout + 15)
+        if res is None:
+            raise VmError(f"no answer from the guest within {timeout + 15}s for: {script[:80]}")
+        return res
+
+    def wait_ready(self, timeout):
+        """Pings until the guest agent answers (after boot or reboot)."""
+        deadline = time.monotonic() + timeout
+        self.connect(deadline)
+        while time.monotonic() < deadline:
+            rid = self._send("echo ready", 5)
+            res = self._wait(rid, min(deadline, time.monotonic() + 3))
+            if res and res[1].strip() == "ready":
+                return
+        raise VmError(f"guest agent not ready within {timeout}s")
+
+
+class Vm:
+    """One QEMU process: a qcow2 overlay over the cached image, xhci, user networking."""
+
+    def __init__(self, image_dir, run_dir, cmdline_extra="", netns=None, memory=1024):
+        self.image_dir = image_dir
+        self.run_dir = run_dir
+        self.cmdline_extra = cmdline_extra
+        self.netns = netns
+        self.memory = memory
+        self.proc = None
+        self.qmp = None
+        self.agent = None
+        self.usb_ids = set()
+
+    def _path(self, name):
+        return os.path.join(self.run_dir, name)
+
+    def start(self):
+        os.makedirs(self.run_dir, exist_ok=True)
+        overlay = self._path("disk.qcow2")
+        if os.path.exists(overlay):
+            os.unlink(overlay)
+        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b",
+                        os.path.join(self.image_dir, "disk.ext4"), overlay], check=True)
+        cmdline = "root=/dev/vda rw console=ttyS0 quiet loglevel=4 " + self.cmdline_extra
+        argv = [
+            "qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-smp", "1", "-m", str(self.memory),
+            "-nographic", "-no-user-config", "-nodefaults",
+            "-kernel", os.path.join(self.image_dir, "vmlinuz"),
+            "-initrd", os.path.join(self.image_dir, "initrd.img"),
+            "-append", cmdline.strip(),
+            "-drive", f"file={overlay},format=qcow2,if=virtio,cache=unsafe",
+            "-device", "qemu-xhci,id=xhci,p2=8,p3=8",
+            "-netdev", "user,id=n0,net=10.0.2.0/24",
+            "-device", "virtio-net-pci,netdev=n0,romfile=",
+            "-chardev", f"socket,id=qmp,path={self._path('qmp.sock')},server=on,wait=off",
+            "-mon", "chardev=qmp,mode=control",
+            "-chardev", f"socket,id=agent,path={self._path('agent.sock')},server=on,wait=off",
+            "-device", "virtio-serial-pci",
+            "-device", "virtserialport,chardev=agent,name=org.seatlock.vmagent",
+            "-serial", f"file:{self._path('console.log')}",
+            "-device", "virtio-rng-pci",
+        ]
+        if self.netns:
+            argv = ["ip", "netns", "exec", self.netns] + argv
+        for s in ("qmp.sock", "agent.sock"):
+            if os.path.exists(self._path(s)):
+                os.unlink(self._path(s))
+        self.qemu_log = open(self._path("qemu.log"), "w")
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self.qemu_log,
+                                     stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while not os.path.exists(self._path("qmp.sock")):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise VmError("QEMU did not start: " + open(self._path("qemu.log")).read()[-2000:])
+            time.sleep(0.1)
+        self.qmp = Qmp(self._path("qmp.sock"))
+        self.agent = Agent(self._path("agent.sock"))
+
+    def wait_booted(self, timeout=240):
+        self.agent.wait_ready(timeout)
+
+    def run(self, script, timeout=60):
+        return self.agent.run(script, timeout)
+
+    def ok(self, script, timeout=60):
+        """Runs a script that must succeed; returns its output."""
+        rc, out = self.run(script, timeout)
+        if rc != 0:
+            raise VmError(f"guest command failed ({rc}): {script[:100]}\n{out[-1500:]}")
+        return out
+
+    # ---- USB hot-plug over QMP ----------------------------------------------------------------
+    def plug_stick(self, dev_id, image, serial):
+        self.qmp.execute("blockdev-add", **{"driver": "raw", "node-name": f"{dev_id}-blk",
+                                            "file": {"driver": "file", "filename": image}})
+        self.plug(dev_id, "usb-storage", drive=f"{dev_id}-blk", serial=serial, removable=True)
+
+    def plug(self, dev_id, driver, **props):
+        self.qmp.execute("device_add", driver=driver, id=dev_id, bus="xhci.0", **props)
+        self.usb_ids.add(dev_id)
+
+    def unplug(self, dev_id, timeout=20):
+        self.qmp.execute("device_del", id=dev_id)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not any(e.get("event") == "DEVICE_DELETED" and e.get("data", {}).get("device") == dev_id
+                       for e in self.qmp.events):
+                self.qmp.execute("query-status")  # pumps pending events
+                time.sleep(0.2)
+                continue
+            break
+        self.usb_ids.discard(dev_id)
+        try:
+            self.qmp.execute("blockdev-del", **{"node-name": f"{dev_id}-blk"})
+        except VmError:
+            pass  # not a stick
+
+    def reboot(self):
+        """Guest-initiated reboot; the agent reconnects when the new boot reaches it."""
+        self.agent._send("systemctl reboot", 5)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            try:
+                self.qmp.execute("quit")
+            except Exception:
+                self.proc.kill()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
