@@ -1,13 +1,92 @@
-// Placeholder until the events work lands.
+// seatlockctl events [--since TIME|DURATION] [--kind K] [--follow] [--json]
+// Reads the local spool read-only (<state_dir>/spool.db): works with no daemon and no collector.
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdio>
+#include <thread>
 
 #include "cli/commands.hpp"
+#include "core/util/time.hpp"
+#include "os/spool/spool.hpp"
 
 namespace seatlock::cli {
 
-int cmd_events(const CliContext&, const Args&) {
-  std::fprintf(stderr, "seatlockctl: 'events' is not available in this build yet\n");
-  return 1;
+namespace {
+
+const char* kHelp = R"(usage: seatlockctl events [--since TIME|DURATION] [--kind KIND] [--follow] [--json]
+  Shows the events recorded in the local spool with their delivery status
+  (queued, delivered, quarantined). TIME is RFC 3339 ("2026-11-28T09:00:00Z"); DURATION
+  ("90s", "2h", "1d") means that long ago. --json prints one event object per line with a
+  "status" member added.
+)";
+
+UnixMillis wall_now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void print(const SpooledEvent& r, bool json) {
+  if (json) {
+    auto j = nlohmann::json::parse(r.body);
+    j["status"] = to_string(r.state);
+    if (!r.note.empty()) j["status_note"] = r.note;
+    std::printf("%s\n", j.dump().c_str());
+    return;
+  }
+  auto j = nlohmann::json::parse(r.body);
+  std::string user = j.contains("user") ? j["user"].value("name", "") : "";
+  std::printf("%8llu  %s  %-11s  %-22s %-8s %-10s %s%s\n", static_cast<unsigned long long>(r.seq),
+              format_rfc3339_ms(r.time).c_str(), to_string(r.state), r.kind.c_str(), r.severity.c_str(),
+              user.empty() ? "-" : user.c_str(), j["details"].dump().substr(0, 80).c_str(),
+              r.note.empty() ? "" : ("  [" + r.note + "]").c_str());
+}
+
+}  // namespace
+
+int cmd_events(const CliContext& ctx, const Args& in) {
+  Args args = in;
+  if (!args.empty() && (args[0] == "help" || args[0] == "--help")) {
+    std::fputs(kHelp, stdout);
+    return 0;
+  }
+  bool json = ctx.json || take_flag(args, "--json");
+  bool follow = take_flag(args, "--follow");
+  std::string since_text = take_option(args, "--since");
+  SpoolQuery q;
+  q.kind = take_option(args, "--kind");
+  if (!args.empty()) return usage_error("events: unexpected argument '" + args[0] + "'");
+  if (!since_text.empty()) {
+    if (auto t = parse_rfc3339(since_text))
+      q.since = *t;
+    else if (auto d = parse_duration_ms(since_text))
+      q.since = wall_now() - *d;
+    else
+      return usage_error("events: --since expects an RFC 3339 time or a duration like 2h, got '" + since_text + "'");
+  }
+  std::string path = ctx.state_dir + "/spool.db";
+  if (access(path.c_str(), F_OK) != 0) {
+    std::fprintf(stderr, "seatlockctl: no spool at %s (has seatlockd run with --state-dir %s?)\n", path.c_str(),
+                 ctx.state_dir.c_str());
+    return 1;
+  }
+  SpoolReader reader(path);
+  if (!json && !follow) {
+    SpoolStats s = reader.stats();
+    std::printf("spool %s: %llu queued, %llu delivered, %llu quarantined, %llu lost to overflow; head seq %llu\n",
+                path.c_str(), (unsigned long long)s.queued, (unsigned long long)s.delivered,
+                (unsigned long long)s.quarantined, (unsigned long long)s.dropped, (unsigned long long)s.head_seq);
+  }
+  for (;;) {
+    for (const auto& r : reader.query(q)) {
+      print(r, json);
+      q.after_seq = r.seq;
+    }
+    std::fflush(stdout);
+    if (!follow) return 0;
+    // Rows already shown may later change status; --follow shows new rows only.
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
 }
 
 }  // namespace seatlock::cli

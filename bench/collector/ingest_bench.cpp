@@ -1,5 +1,6 @@
 // Collector ingest over TLS from many simulated seats posting concurrently (loopback only).
 // usage: collector_ingest_bench [--seats 1000] [--batches 5] [--batch-events 100] [--auth token|cert]
+//                               [--keep-db FILE]
 // Prints events/s (acknowledged with 200 = committed with synchronous=FULL) and collector RSS.
 // Client and collector share the machine's cores; the figure is therefore a lower bound.
 #include <curl/curl.h>
@@ -8,7 +9,10 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -73,17 +77,33 @@ void arm(SeatClient& c, const std::string& url, const Pki& pki, const Pki::Pair*
   curl_easy_setopt(c.easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(c.bodies[c.next].size()));
 }
 
+// utime + stime of a process, in seconds.
+double cpu_seconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::istringstream rest(all.substr(all.rfind(')') + 2));
+  std::string field;
+  unsigned long long ut = 0, st = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14) ut = std::stoull(field);
+    if (i == 15) st = std::stoull(field);
+  }
+  return static_cast<double>(ut + st) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::size_t seats = 1000, batches = 5, per_batch = 100;
   std::string auth = "token";
+  std::string keep_db;  // copy the resulting database here (for transcripts)
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i];
     if (k == "--seats") seats = std::stoul(argv[i + 1]);
     else if (k == "--batches") batches = std::stoul(argv[i + 1]);
     else if (k == "--batch-events") per_batch = std::stoul(argv[i + 1]);
     else if (k == "--auth") auth = argv[i + 1];
+    else if (k == "--keep-db") keep_db = argv[i + 1];
   }
   curl_global_init(CURL_GLOBAL_DEFAULT);
   TempDir dir;
@@ -122,6 +142,7 @@ int main(int argc, char** argv) {
   CURLM* multi = curl_multi_init();
   curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, static_cast<long>(seats * 2));
   auto t0 = std::chrono::steady_clock::now();
+  double cpu0 = cpu_seconds(collector.pid()), self0 = cpu_seconds(getpid());
   for (std::size_t s = 0; s < seats; ++s) {
     arm(clients[s], url, pki, auth == "cert" ? &certs[s] : nullptr);
     curl_multi_add_handle(multi, clients[s].easy);
@@ -164,6 +185,7 @@ int main(int argc, char** argv) {
     }
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  double cpu = cpu_seconds(collector.pid()) - cpu0, self_cpu = cpu_seconds(getpid()) - self0;
   long hwm = rss_kb(collector.pid(), "VmHWM:");
   long rss_end = rss_kb(collector.pid(), "VmRSS:");
   for (auto& c : clients) {
@@ -173,10 +195,18 @@ int main(int argc, char** argv) {
   curl_multi_cleanup(multi);
   collector.stop();
   CliResult v = run_cli({"verify", "--db", db});
+  if (!keep_db.empty()) std::filesystem::copy_file(db, keep_db, std::filesystem::copy_options::overwrite_existing);
   std::printf("collector ingest: %zu seats (%s auth, TLS), %zu batches of %zu events each\n", seats, auth.c_str(),
               batches, per_batch);
   std::printf("  acknowledged events: %zu in %.2f s = %.0f events/s (%zu retried requests)\n", acked, secs,
               acked / secs, failures);
+  std::printf("  collector CPU: %.2f s for %zu events = %.1f us/event (= %.0f events/s per fully available core); "
+              "client CPU %.2f s\n",
+              cpu, acked, cpu * 1e6 / acked, acked / cpu, self_cpu);
+  std::ifstream la("/proc/loadavg");
+  std::string load;
+  std::getline(la, load);
+  std::printf("  machine load average at end: %s (2 cores shared with other work)\n", load.c_str());
   std::printf("  collector RSS: peak %.1f MiB (VmHWM), sampled max %.1f MiB, at end %.1f MiB\n", hwm / 1024.0,
               peak_rss / 1024.0, rss_end / 1024.0);
   std::printf("  verify after run: exit %d, %s", v.exit_code, v.out.substr(v.out.rfind("verify:")).c_str());

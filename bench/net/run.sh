@@ -61,5 +61,5 @@ ip netns exec "$seat" "$probe" flood 10.99.0.80 5353 100000
 sleep 2  # the aggregation window closes
 after=$(cpu); t1=$(date +%s.%N)
 echo "seatlockd CPU: $(( (after - before) * 1000 / tick )) ms over $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}') s wall"
-echo "denied events in the spool: $(grep -c '"net.egress_denied"' "$work/state/events.jsonl" || true)"
+echo "denied events in the spool: $("$build/agent/cli/seatlockctl" --state-dir "$work/state" --json events --kind net.egress_denied | wc -l)"
 "$build/agent/cli/seatlockctl" --socket "$work/ctl.sock" net status | grep counters

@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace seatlock::collector {
@@ -12,23 +13,29 @@ GunzipResult gunzip(std::string_view in, std::string& out, std::size_t max_out) 
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
   zs.avail_in = static_cast<uInt>(in.size());
   out.clear();
-  char buf[64 * 1024];
+  // Inflate straight into `out` (no big stack buffer: this runs on small connection stacks).
   int rc = Z_OK;
   while (rc != Z_STREAM_END) {
-    zs.next_out = reinterpret_cast<Bytef*>(buf);
-    zs.avail_out = sizeof buf;
+    std::size_t used = out.size();
+    if (used >= max_out + 1) {
+      inflateEnd(&zs);
+      return GunzipResult::too_large;
+    }
+    std::size_t chunk = std::min<std::size_t>(64 * 1024, max_out + 1 - used);
+    out.resize(used + chunk);
+    zs.next_out = reinterpret_cast<Bytef*>(out.data() + used);
+    zs.avail_out = static_cast<uInt>(chunk);
     rc = inflate(&zs, Z_NO_FLUSH);
+    out.resize(used + chunk - zs.avail_out);
     if (rc != Z_OK && rc != Z_STREAM_END) {
       inflateEnd(&zs);
       return GunzipResult::corrupt;
     }
-    size_t got = sizeof buf - zs.avail_out;
-    if (out.size() + got > max_out) {
+    if (out.size() > max_out) {
       inflateEnd(&zs);
       return GunzipResult::too_large;
     }
-    out.append(buf, got);
-    if (rc == Z_OK && got == 0 && zs.avail_in == 0) {  // truncated stream
+    if (rc == Z_OK && out.size() == used && zs.avail_in == 0) {  // truncated stream
       inflateEnd(&zs);
       return GunzipResult::corrupt;
     }

@@ -19,6 +19,12 @@ std::string join(const std::vector<std::string>& v) {
 
 }  // namespace
 
+std::string line_chain_hash(std::string_view line, const nlohmann::json& parsed, const Event& ev) {
+  // The contract sends canonical bytes, so hashing the line is hashing the event; only a
+  // non-canonical line needs the event re-serialised.
+  return canonical_bytes(parsed) == line ? sha256_hex(line) : chain_hash(ev);
+}
+
 std::variant<Batch, Rejection> parse_batch(std::string_view body, const std::string& auth_seat,
                                            const BatchHeaders& headers, std::int64_t now_ms) {
   Batch b;
@@ -56,7 +62,7 @@ std::variant<Batch, Rejection> parse_batch(std::string_view body, const std::str
     s.kind = ev.kind;
     s.severity = ev.severity;
     s.user_name = ev.user ? ev.user->name : "";
-    s.chain_hash = chain_hash(ev);
+    s.chain_hash = line_chain_hash(line, j, ev);
     s.prev = ev.prev;
     s.line = std::string(line);
     s.received_ms = now_ms;

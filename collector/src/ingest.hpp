@@ -10,9 +10,15 @@
 #include <variant>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "core/event/event.hpp"
 #include "store.hpp"
 
 namespace seatlock::collector {
+
+// chain_hash of the event a received line carries (same value for ingest and verify).
+std::string line_chain_hash(std::string_view line, const nlohmann::json& parsed, const Event& ev);
 
 struct BatchHeaders {
   std::string key_b64;     // X-Seatlock-Key

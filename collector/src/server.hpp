@@ -15,6 +15,7 @@ struct ServeOptions {
   std::size_t max_connections = 4096;
   int idle_timeout_s = 60;
   std::size_t max_pending_events = 200000;
+  int stats_interval_s = 10;  // a throughput line on stderr this often while events arrive
 };
 
 // Blocks until SIGTERM/SIGINT; returns the process exit code. Prints "listening <addr:port>"

@@ -2,7 +2,11 @@
 
 #include <sys/stat.h>
 
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
 #include <mutex>
+#include <thread>
 #include <stdexcept>
 
 #include "sqlite_db.hpp"
@@ -143,7 +147,7 @@ class SqliteTxn : public StoreTxn {
 
 class SqliteStore : public EventStore {
  public:
-  SqliteStore(const std::string& path, bool create) : db_(path) {
+  SqliteStore(const std::string& path, bool create, bool background_checkpoint) : path_(path), db_(path) {
     db_.exec("PRAGMA journal_mode=WAL");
     db_.exec("PRAGMA synchronous=FULL");
     db_.exec("PRAGMA cache_size=-65536");  // 64 MiB page cache
@@ -151,6 +155,36 @@ class SqliteStore : public EventStore {
     else {
       SqliteStmt check(db_.handle(), "SELECT count(*) FROM sqlite_master WHERE name='events'");
       if (!check.step() || check.i64(0) == 0) throw std::runtime_error(path + " is not a seatlock-collector database");
+    }
+    if (background_checkpoint) {
+      sqlite3_wal_autocheckpoint(db_.handle(), 0);
+      checkpointer_ = std::thread([this] { checkpoint_loop(); });
+    }
+  }
+
+  ~SqliteStore() override {
+    if (checkpointer_.joinable()) {
+      {
+        std::lock_guard lk(ckpt_mu_);
+        ckpt_stop_ = true;
+      }
+      ckpt_cv_.notify_one();
+      checkpointer_.join();
+    }
+  }
+
+  void checkpoint_loop() {
+    try {
+      SqliteDb ck(path_);
+      std::unique_lock lk(ckpt_mu_);
+      while (!ckpt_stop_) {
+        ckpt_cv_.wait_for(lk, std::chrono::milliseconds(500), [&] { return ckpt_stop_; });
+        lk.unlock();
+        sqlite3_wal_checkpoint_v2(ck.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+        lk.lock();
+      }
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "seatlock-collector: checkpoints stopped: %s\n", e.what());
     }
   }
 
@@ -267,7 +301,12 @@ class SqliteStore : public EventStore {
     return st.text(0);
   }
 
+  std::string path_;
   SqliteDb db_;
+  std::thread checkpointer_;
+  std::mutex ckpt_mu_;
+  std::condition_variable ckpt_cv_;
+  bool ckpt_stop_ = false;
   std::recursive_mutex mu_;  // one connection, one thread at a time (re-entered from scan callbacks)
   // Prepared once, used by transactions.
   std::unique_ptr<SqliteStmt> ins_event_, line_by_id_, events_at_, count_range_, get_seat_, put_seat_, add_finding_,
@@ -392,12 +431,12 @@ void SqliteTxn::commit() {
 
 }  // namespace
 
-std::unique_ptr<EventStore> open_sqlite_store(const std::string& path, bool create) {
+std::unique_ptr<EventStore> open_sqlite_store(const std::string& path, bool create, bool background_checkpoint) {
   if (!create) {
     struct stat sb;
     if (::stat(path.c_str(), &sb) != 0) throw std::runtime_error("no database at " + path);
   }
-  return std::make_unique<SqliteStore>(path, create);
+  return std::make_unique<SqliteStore>(path, create, background_checkpoint);
 }
 
 }  // namespace seatlock::collector

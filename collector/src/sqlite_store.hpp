@@ -10,6 +10,9 @@
 namespace seatlock::collector {
 
 // create=false: the file must already exist (auditor commands never make an empty database).
-std::unique_ptr<EventStore> open_sqlite_store(const std::string& path, bool create);
+// background_checkpoint (serve): WAL checkpoints run on their own connection and thread, so the
+// single writer never pays for copying pages into the database file inside a commit.
+std::unique_ptr<EventStore> open_sqlite_store(const std::string& path, bool create,
+                                              bool background_checkpoint = false);
 
 }  // namespace seatlock::collector

@@ -21,6 +21,8 @@ SslCtx make_server_ctx(const std::string& cert, const std::string& key, const st
   SslCtx ctx(SSL_CTX_new(TLS_server_method()), SSL_CTX_free);
   if (!ctx) throw std::runtime_error("SSL_CTX_new: " + openssl_error());
   SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
+  // Idle keep-alive connections (one per seat) give their TLS buffers back.
+  SSL_CTX_set_mode(ctx.get(), SSL_MODE_RELEASE_BUFFERS);
   if (SSL_CTX_use_certificate_chain_file(ctx.get(), cert.c_str()) != 1)
     throw std::runtime_error("--cert " + cert + ": " + openssl_error());
   if (SSL_CTX_use_PrivateKey_file(ctx.get(), key.c_str(), SSL_FILETYPE_PEM) != 1)

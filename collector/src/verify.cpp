@@ -8,6 +8,7 @@
 
 #include "core/event/event.hpp"
 #include "core/util/digest.hpp"
+#include "ingest.hpp"
 #include "signing.hpp"
 
 namespace seatlock::collector {
@@ -27,7 +28,7 @@ Recheck recheck(const StoredEvent& e) {
   Event ev;
   auto errors = event_from_json(j, ev);
   if (!errors.empty()) return {std::nullopt, "stored line no longer passes the schema: " + errors.front()};
-  std::string h = chain_hash(ev);
+  std::string h = line_chain_hash(e.line, j, ev);
   if (ev.seat_id != e.seat_id || ev.seq != e.seq || ev.id != e.id || ev.time != e.time_ms || ev.kind != e.kind ||
       ev.severity != e.severity || (ev.user ? ev.user->name : "") != e.user_name || ev.prev != e.prev)
     return {h, "indexed columns differ from the stored line"};

@@ -44,6 +44,11 @@ void IngestWriter::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+IngestWriter::Stats IngestWriter::stats() const {
+  std::lock_guard lk(mu_);
+  return stats_;
+}
+
 std::uint64_t IngestWriter::committed_events() const {
   std::lock_guard lk(mu_);
   return committed_;
@@ -71,6 +76,7 @@ void IngestWriter::run() {
 void IngestWriter::commit_group(std::deque<Job>& group) {
   std::vector<WriteOutcome> out(group.size());
   std::uint64_t stored = 0;
+  auto t0 = std::chrono::steady_clock::now();
   try {
     auto txn = store_.begin();
     std::int64_t now = now_ms();
@@ -107,6 +113,10 @@ void IngestWriter::commit_group(std::deque<Job>& group) {
   {
     std::lock_guard lk(mu_);
     committed_ += stored;
+    stats_.commits += 1;
+    stats_.batches += group.size();
+    stats_.events += stored;
+    stats_.commit_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
   for (std::size_t i = 0; i < group.size(); ++i) group[i].done.set_value(std::move(out[i]));
 }

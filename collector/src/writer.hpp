@@ -30,6 +30,11 @@ class IngestWriter {
   // Commits what is queued, then stops; later submits answer overloaded.
   void stop();
   std::uint64_t committed_events() const;
+  struct Stats {
+    std::uint64_t commits = 0, batches = 0, events = 0;
+    double commit_seconds = 0;  // time spent in the store (apply + commit)
+  };
+  Stats stats() const;
 
  private:
   struct Job {
@@ -47,6 +52,7 @@ class IngestWriter {
   std::size_t pending_events_ = 0;
   bool stopping_ = false;
   std::uint64_t committed_ = 0;
+  Stats stats_;
   std::thread thread_;
 };
 

@@ -35,7 +35,8 @@ struct FirmwareDaemon {
   void image(const std::string& interval, const std::string& resend) {
     auto k = ctl({"firmware", "keygen", "--out", key});
     REQUIRE(k.exit_code == 0);
-    std::string pubkey = k.out.substr(0, k.out.find('\n'));
+    std::string pubkey = t::pubkey_line(k.out);
+    REQUIRE(!pubkey.empty());
     REQUIRE(ctl({"--sysfs", sysfs.str(), "firmware", "baseline", "--out", baseline, "--sign-key", key, "--attest",
                  "boot_order_locked=yes"})
                 .exit_code == 0);

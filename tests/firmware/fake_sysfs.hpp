@@ -108,6 +108,19 @@ class FakeSysfs {
   TempDir dir_;
 };
 
+// keygen prints the public key alone on stdout (its hint goes to stderr; run_command merges both).
+inline std::string pubkey_line(const std::string& out) {
+  size_t start = 0;
+  while (start < out.size()) {
+    size_t end = out.find('\n', start);
+    std::string line = out.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (line.size() == 44 && line.back() == '=' && line.find(' ') == std::string::npos) return line;
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return "";
+}
+
 // The machines of the issue, on top of the real captures.
 // Dell XPS 13 9310 as IT set it up: admin password, USB boot and external USB ports off.
 inline void make_dell_locked(FakeSysfs& f) {

@@ -202,12 +202,15 @@ bool NetLab::udp_ok(const std::string& user, const std::string& host, int port) 
 }
 
 std::vector<json> NetLab::events(const std::string& kind) const {
-  // The interim sink writes events.jsonl; read through here so a later sink needs one change.
+  // Through `seatlockctl events --json` (one event per line), so the test does not depend on
+  // how the daemon's sink stores them.
   std::vector<json> out;
-  std::ifstream in(state_dir() + "/events.jsonl");
+  CmdResult r = sh(bin("agent/cli/seatlockctl") + " --state-dir " + state_dir() + " --json events" +
+                   (kind.empty() ? "" : " --kind " + kind) + " 2>/dev/null");
+  std::istringstream in(r.out);
   for (std::string line; std::getline(in, line);) {
     auto j = json::parse(line, nullptr, false);
-    if (j.is_discarded()) continue;
+    if (j.is_discarded() || !j.is_object()) continue;
     if (kind.empty() || j.value("kind", "") == kind) out.push_back(std::move(j));
   }
   return out;

@@ -114,10 +114,10 @@ TEST_CASE("exceptions become uid concatenations with timeouts; expired ones are 
                   {"T-3", {"carol"}, {}, {1001}, {rule("198.51.100.7")}, kNow + 60'000, "c"}};
   auto c = compile_ruleset(r, kNow);
   std::string exc4 = set_block(c.sets, "exc4");
-  CHECK(exc4.find("1001 . 0.0.0.0-255.255.255.255 . tcp . 443 timeout 7200000ms") != std::string::npos);
-  CHECK(exc4.find("1002 . 0.0.0.0-255.255.255.255 . tcp . 443 timeout 7200000ms") != std::string::npos);
+  CHECK(exc4.find("1001 . 0.0.0.0-255.255.255.255 . tcp . 443 timeout 2h") != std::string::npos);
+  CHECK(exc4.find("1002 . 0.0.0.0-255.255.255.255 . tcp . 443 timeout 2h") != std::string::npos);
   std::string excany4 = set_block(c.sets, "excany4");
-  CHECK(excany4.find("1001 . 198.51.100.7 timeout 60000ms") != std::string::npos);
+  CHECK(excany4.find("1001 . 198.51.100.7 timeout 1m") != std::string::npos);
   CHECK(c.sets.find("1003") == std::string::npos);
   REQUIRE(c.active.size() == 2);
   REQUIRE(c.next_expiry);
@@ -134,14 +134,21 @@ TEST_CASE("exceptions become uid concatenations with timeouts; expired ones are 
   }
 }
 
+TEST_CASE("long exception timeouts are written as composite durations nft accepts", "[net][unit]") {
+  NetRules r;
+  r.exceptions = {{"Y", {"u"}, {}, {1001}, {rule("10.0.0.0/8")}, kNow + 400LL * 86'400'000 + 3'723'004, ""}};
+  auto c = compile_ruleset(r, kNow);
+  CHECK(set_block(c.sets, "excany4").find("timeout 400d1h2m3s4ms") != std::string::npos);
+}
+
 TEST_CASE("the same uid in two overlapping exceptions keeps the later expiry", "[net][unit]") {
   NetRules r;
   r.exceptions = {{"A", {"u"}, {}, {1001}, {rule("10.0.0.0/8")}, kNow + 1000, ""},
                   {"B", {"u"}, {}, {1001}, {rule("10.1.0.0/16")}, kNow + 5000, ""}};
   auto c = compile_ruleset(r, kNow);
   std::string excany4 = set_block(c.sets, "excany4");
-  CHECK(excany4.find("1001 . 10.1.0.0-10.1.255.255 timeout 5000ms") != std::string::npos);
-  CHECK(excany4.find("1001 . 10.0.0.0-10.0.255.255 timeout 1000ms") != std::string::npos);
+  CHECK(excany4.find("1001 . 10.1.0.0-10.1.255.255 timeout 5s") != std::string::npos);
+  CHECK(excany4.find("1001 . 10.0.0.0-10.0.255.255 timeout 1s") != std::string::npos);
   CHECK(c.exception_elements == 3);
 }
 

@@ -47,8 +47,13 @@ v1=0.1.0
 v2=$v1+pkgtest1
 
 # --- build -----------------------------------------------------------------------------------
+# SEATLOCK_PKG_REUSE_BUILD=DIR (development only): reuse the compiled tree of an earlier
+# `build-deb.sh --workdir DIR`, so iterating on packaging does not recompile everything.
+builddir=${SEATLOCK_PKG_REUSE_BUILD:-$work/build}
+reuse_v1=()
+[[ -n ${SEATLOCK_PKG_REUSE_BUILD:-} ]] && reuse_v1=(--reuse)
 step "build $v1 with packaging/build-deb.sh"
-if ! "$src/packaging/build-deb.sh" -o "$work/v1" --workdir "$work/build" >"$work/build-v1.log" 2>&1; then
+if ! "$src/packaging/build-deb.sh" -o "$work/v1" --workdir "$builddir" "${reuse_v1[@]}" >"$work/build-v1.log" 2>&1; then
   tail -40 "$work/build-v1.log"
   fail "build-deb.sh failed (log: $work/build-v1.log)"
   finish
@@ -60,9 +65,13 @@ pass "built $(basename "$deb1") and $(basename "$cdeb1")"
 # The upgrade: same compiled objects, higher version, and a changed shipped default policy so
 # dpkg has a real conffile conflict to resolve.
 step "rebuild as $v2 with a changed default policy"
-printf '\n// changed in %s\n' "$v2" >>"$work/build/seatlock/policy/default/00-default.json"
-if ! "$src/packaging/build-deb.sh" -o "$work/v2" --workdir "$work/build" --reuse --version "$v2" \
-    >"$work/build-v2.log" 2>&1; then
+default_policy=$builddir/seatlock/policy/default/00-default.json
+cp "$default_policy" "$work/00-default.json.v1"
+printf '\n// changed in %s\n' "$v2" >>"$default_policy"
+"$src/packaging/build-deb.sh" -o "$work/v2" --workdir "$builddir" --reuse --version "$v2" >"$work/build-v2.log" 2>&1
+v2_rc=$?
+cp "$work/00-default.json.v1" "$default_policy"
+if ((v2_rc != 0)); then
   tail -40 "$work/build-v2.log"
   fail "rebuild at $v2 failed (log: $work/build-v2.log)"
   finish
@@ -104,7 +113,10 @@ if [[ ! -s $tarball ]]; then
   mv "$partial" "$tarball"
 fi
 mkdir -p "$root"
-tar -C "$root" -xf "$tarball"
+if ! tar -C "$root" -xf "$tarball"; then
+  fail "cannot unpack $tarball"
+  finish
+fi
 mkdir -p "$root/tmp/debs"
 cp "$deb1" "$cdeb1" "$deb2" "$cdeb2" "$root/tmp/debs/"
 pass "root ready from $(basename "$tarball")"
@@ -165,7 +177,7 @@ expect_match "00-default.json is a conffile" "/etc/seatlock/policy.d/00-default.
 expect_link "seatlockd enabled" "$root/etc/systemd/system/multi-user.target.wants/seatlockd.service"
 expect_link "netlock enabled" "$root/etc/systemd/system/sysinit.target.wants/seatlock-netlock.service"
 expect_link "collector enabled" "$root/etc/systemd/system/multi-user.target.wants/seatlock-collector.service"
-expect_match "installed seatlockctl runs in the root" "seatlockctl $v1" \
+expect_contains "installed seatlockctl runs in the root" "seatlockctl $v1" \
   "$(in_root seatlockctl version 2>&1 || true)"
 expect_match "installed seatlockd runs in the root" "usage|seatlockd" \
   "$(in_root seatlockd --help 2>&1 || true)"
@@ -187,7 +199,7 @@ else
 fi
 expect_eq "seatlock upgraded" "install ok installed $v2" "$(check_status seatlock)"
 expect_eq "edited 00-default.json kept" "$edited_sum" "$(sha256sum <"$root/etc/seatlock/policy.d/00-default.json")"
-expect_match "new default shipped beside it as .dpkg-dist" "changed in $v2" \
+expect_contains "new default shipped beside it as .dpkg-dist" "changed in $v2" \
   "$(cat "$root/etc/seatlock/policy.d/00-default.json.dpkg-dist" 2>/dev/null)"
 expect_file "$root/etc/seatlock/policy.d/90-seat.json"
 expect_eq "state kept over upgrade" "spool" "$(cat "$root/var/lib/seatlock/spool.db" 2>/dev/null)"

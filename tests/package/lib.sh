@@ -13,6 +13,9 @@ expect_eq() {  # name expected actual
 expect_match() {  # name extended-regex text
   if grep -qE -- "$2" <<<"$3"; then pass "$1"; else fail "$1: no match for '$2' in: $3"; fi
 }
+expect_contains() {  # name fixed-string text
+  if grep -qF -- "$2" <<<"$3"; then pass "$1"; else fail "$1: '$2' not found in: $3"; fi
+}
 expect_file() {
   if [[ -f $1 ]]; then pass "present: ${1#"${root:-}"}"; else fail "missing file: ${1#"${root:-}"}"; fi
 }

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Runs the real `seatlockctl policy check` / `policy show` on policy files.
 
-  run_corpus.py --ctl CTL --corpus DIR bad CASE
-      CASE.json (or the directory CASE/) under DIR/bad must exit 1 and print exactly
-      DIR/bad/CASE.expected on stderr (nothing on stdout).
+  run_corpus.py --ctl CTL --corpus DIR bad [CASE]
+      every CASE.json (or directory CASE/) under DIR/bad (or just the one named) must exit 1 and
+      print exactly DIR/bad/CASE.expected on stderr (nothing on stdout).
   run_corpus.py --ctl CTL --corpus DIR --policy POLICYDIR good
       the shipped default and the examples must pass, alone and merged, and `policy show`
       must print a SHA-256 that equals sha256(canonical JSON) of the document it prints.
@@ -33,21 +33,38 @@ def fail(msg):
 
 
 def bad_case(ctl, corpus, case):
+    """Returns None when CASE gives exit 1 and exactly its expected message, else why not."""
     bad = os.path.join(corpus, "bad")
     target = case + ".json" if os.path.exists(os.path.join(bad, case + ".json")) else case
     if not os.path.exists(os.path.join(bad, target)):
-        fail(f"no {case}.json or {case}/ in {bad}")
+        return f"no {case}.json or {case}/ in {bad}"
     with open(os.path.join(bad, case + ".expected"), encoding="utf-8") as f:
         expected = f.read()
+    if not expected.strip():
+        return f"{case}.expected is empty"
     rc, out, err = run(ctl, ["policy", "check", "--at", AT, target], cwd=bad)
-    print(f"$ seatlockctl policy check {target}   (exit {rc})\n{err}{out}", end="")
+    print(f"$ seatlockctl policy check {target}   # exit {rc}\n{err}{out}", end="")
     if rc != 1:
-        fail(f"expected exit 1, got {rc}")
+        return f"{case}: expected exit 1, got {rc}"
     if out:
-        fail(f"expected nothing on stdout, got {out!r}")
+        return f"{case}: expected nothing on stdout, got {out!r}"
     if err != expected:
-        fail(f"stderr differs from {case}.expected:\n--- expected\n{expected}--- got\n{err}")
-    print("ok")
+        return f"{case}: stderr differs from {case}.expected:\n--- expected\n{expected}--- got\n{err}"
+    return None
+
+
+def bad_cases(ctl, corpus, only):
+    bad = os.path.join(corpus, "bad")
+    cases = sorted(os.path.splitext(e)[0] for e in os.listdir(bad) if e.endswith(".expected"))
+    inputs = {os.path.splitext(e)[0] for e in os.listdir(bad) if not e.endswith(".expected")}
+    failures = [f"{c} has no .expected file" for c in sorted(inputs - set(cases))]
+    for case in ([only] if only else cases):
+        why = bad_case(ctl, corpus, case)
+        if why:
+            failures.append(why)
+    if failures:
+        fail("\n".join(failures))
+    print(f"ok: {1 if only else len(cases)} malformed policies rejected with their exact messages")
 
 
 def canonical(doc):
@@ -112,7 +129,7 @@ def main():
     ap.add_argument("case", nargs="?")
     a = ap.parse_args()
     if a.mode == "bad":
-        bad_case(a.ctl, a.corpus, a.case)
+        bad_cases(a.ctl, a.corpus, a.case)
     else:
         good(a.ctl, a.policy)
 

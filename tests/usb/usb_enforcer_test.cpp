@@ -269,7 +269,7 @@ TEST_CASE("read-only exception: the block device is set read-only (BLKROSET)", "
   { std::ofstream(dir + "/img").put('\0'); }
   std::filesystem::resize_file(dir + "/img", 1 << 20);
   std::string loop;
-  if (FILE* f = popen(("losetup -f --show " + dir + "/img 2>/dev/null").c_str(), "r")) {
+  if (FILE* f = popen(("env -u LD_PRELOAD losetup -f --show " + dir + "/img 2>/dev/null").c_str(), "r")) {
     char buf[64] = {};
     if (fgets(buf, sizeof buf, f)) loop = buf;
     pclose(f);
@@ -301,12 +301,12 @@ TEST_CASE("read-only exception: the block device is set read-only (BLKROSET)", "
   h.pump(kNow);
 
   std::string ro;
-  if (FILE* f = popen(("blockdev --getro " + loop).c_str(), "r")) {
+  if (FILE* f = popen(("env -u LD_PRELOAD blockdev --getro " + loop).c_str(), "r")) {
     char buf[16] = {};
     if (fgets(buf, sizeof buf, f)) ro = buf;
     pclose(f);
   }
-  std::system(("losetup -d " + loop).c_str());
+  std::system(("env -u LD_PRELOAD losetup -d " + loop).c_str());
   std::filesystem::remove_all(dir);
   CHECK(ro == "1\n");
   auto s = h.sink.of_kind("usb.storage_detected");

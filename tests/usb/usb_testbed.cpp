@@ -111,6 +111,12 @@ std::string UsbTestbed::plug(const std::string& port, const FakeDevice& dev) {
 void UsbTestbed::unplug(const std::string& port) {
   const std::string sp = syspath_of(port);
   umockdev_testbed_uevent(tb_, sp.c_str(), "remove");
+  // Interfaces first: umockdev only removes the bus links of the device it is given.
+  for (int i = 0;; ++i) {
+    const std::string itf = port + ":1." + std::to_string(i);
+    if (access((sys_root() + "/bus/usb/devices/" + itf).c_str(), F_OK) != 0) break;
+    umockdev_testbed_remove_device(tb_, syspath_of(itf).c_str());
+  }
   umockdev_testbed_remove_device(tb_, sp.c_str());
 }
 

@@ -39,7 +39,9 @@ log() { echo "[image] $*" >&2; }
 hash_of() { sha256sum | cut -c1-16; }
 
 # ---- stage 1: base root ----------------------------------------------------------------------
-base_key=$( { printf '%s\n' "${packages[@]}" "$mirror"; cat "$here"/guest/*; } | hash_of)
+stage1_files=(20-wired.network 60-seatlock-vm-agent.rules customize.sh initramfs-essential.sh seatlock-vm-agent
+  seatlock-vm-agent.service)
+base_key=$( { printf '%s\n' "${packages[@]}" "$mirror"; (cd "$here/guest" && cat "${stage1_files[@]}"); } | hash_of)
 base_tar="$workdir/base-$base_key.tar"
 if [[ ! -s "$base_tar" ]]; then
   log "stage 1: mmdebstrap bookworm (key $base_key)"
@@ -62,7 +64,7 @@ if [[ -n "$deb_dir" ]]; then
   [[ ${#debs[@]} -gt 0 ]] || { echo "build_image.sh: no seatlock_*.deb in $deb_dir" >&2; exit 1; }
   [[ ${#debs[@]} -eq 1 ]] || { echo "build_image.sh: several seatlock_*.deb in $deb_dir: ${debs[*]}" >&2; exit 1; }
 fi
-img_key=$( { echo "$base_key"; [[ ${#debs[@]} -gt 0 ]] && cat "${debs[@]}";
+img_key=$( { echo "$base_key"; cat "$here/guest/tune.sh"; [[ ${#debs[@]} -gt 0 ]] && cat "${debs[@]}";
              [[ -n "$policy_dir" ]] && (cd "$policy_dir" && find . -type f | sort | xargs cat); true; } | hash_of)
 img_dir="$workdir/image-$img_key"
 if [[ ! -s "$img_dir/disk.ext4" ]]; then
@@ -87,6 +89,7 @@ if [[ ! -s "$img_dir/disk.ext4" ]]; then
       umount -R "$root/dev" "$root/proc"
     ' _ "$root" "$deb_name"
   fi
+  "$here/guest/tune.sh" "$root"
   if [[ -n "$policy_dir" ]]; then
     mkdir -p "$root/etc/seatlock"
     cp -a "$policy_dir/." "$root/etc/seatlock/"

@@ -1,11 +1,15 @@
 # Shell helpers prepended to every script the VM suite runs in the guest (see vmlib.Vm.run).
-# Everything here reads sysfs, so it shows what the kernel really did.
+# Everything here reads sysfs, so it shows what the kernel really did. Builtins only in loops:
+# a fork costs a lot in a TCG guest on a loaded host.
+
+# val FILE -> its first line (no fork).
+val() { local v=""; read -r v < "$1" 2>/dev/null; printf '%s' "$v"; }
 
 # usb_dev SERIAL -> sysfs name of the USB device with that serial ("2-1"), or fails.
 usb_dev() {
   local d
   for d in /sys/bus/usb/devices/*; do
-    [[ -f "$d/serial" && "$(cat "$d/serial")" == "$1" ]] && { basename "$d"; return 0; }
+    [[ -f "$d/serial" && "$(val "$d/serial")" == "$1" ]] && { echo "${d##*/}"; return 0; }
   done
   return 1
 }
@@ -14,7 +18,7 @@ usb_dev() {
 usb_dev_by_id() {
   local d
   for d in /sys/bus/usb/devices/*; do
-    [[ -f "$d/idVendor" && "$(cat "$d/idVendor")" == "$1" && "$(cat "$d/idProduct")" == "$2" ]] && basename "$d"
+    [[ -f "$d/idVendor" && "$(val "$d/idVendor")" == "$1" && "$(val "$d/idProduct")" == "$2" ]] && echo "${d##*/}"
   done
 }
 
@@ -49,10 +53,10 @@ ifaces() {
 
 # wait_usb SERIAL [SECONDS]: waits until the device is enumerated; prints its sysfs name.
 wait_usb() {
-  local n=0 limit=$(( ${2:-30} * 5 ))
+  local end=$(( SECONDS + ${2:-30} ))
   until usb_dev "$1"; do
-    (( ++n > limit )) && { echo "USB device with serial $1 never appeared" >&2; return 1; }
-    sleep 0.2
+    (( SECONDS > end )) && { echo "USB device with serial $1 never appeared" >&2; return 1; }
+    sleep 0.5
   done
 }
 

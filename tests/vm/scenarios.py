@@ -71,7 +71,7 @@ class Suite:
         rc, out = self.g(f"dev=$(wait_usb {serial} 40) || exit 1; sleep {settle}; echo dev=$dev;"
                          f" echo blocks=$(block_of $dev); ifaces $dev;"
                          f" kmsg_since {mark} | grep -E 'Attached SCSI|Mass Storage device detected' || true",
-                         timeout=90)
+                         timeout=240)
         check(rc == 0, f"stick {serial} never enumerated in the guest: {out.strip()}")
         check("blocks=\n" in out or out.split("blocks=")[1].split("\n")[0].strip() == "",
               f"a block device appeared for {serial}: {out.strip()}")
@@ -111,7 +111,7 @@ class Suite:
             ev=$(ls -d /sys/bus/usb/devices/$(usb_dev SLVM-KBD):1.0/*/input/input*/event* 2>/dev/null | head -1)
             echo "evdev=${ev##*/}"; ls /dev/snd/ | tr '\n' ' '; echo
             [[ -n "$ev" ]] && nohup timeout 30 head -c 24 /dev/input/${ev##*/} >/tmp/kbd.out 2>/dev/null </dev/null &
-            true""", timeout=90)
+            true""", timeout=240)
         check(rc == 0, f"keyboard/audio did not enumerate: {out.strip()}")
         check("driver=usbhid" in out, f"usb-kbd not bound to usbhid:\n{out.strip()}")
         check("driver=snd-usb-audio" in out, f"usb-audio not bound to snd-usb-audio:\n{out.strip()}")
@@ -138,7 +138,7 @@ class Suite:
             echo "block=$b ro=$(cat /sys/block/$b/ro) getro=$(blockdev --getro /dev/$b)"
             head -c 18 /dev/$b; echo
             if dd if=/dev/zero of=/dev/$b bs=4k count=1 oflag=direct conv=notrunc 2>/tmp/dd.err; then
-              echo WRITE-SUCCEEDED; else echo "write refused: $(tail -1 /tmp/dd.err)"; fi""", timeout=90)
+              echo WRITE-SUCCEEDED; else echo "write refused: $(tail -1 /tmp/dd.err)"; fi""", timeout=240)
         check(rc == 0, f"the approved stick got no block device: {out.strip()}")
         check("ro=1 getro=1" in out, f"the approved stick is not read-only: {out.strip()}")
         check("SEATLOCK-VM-STICK" in out, f"the approved stick cannot be read: {out.strip()}")
@@ -155,7 +155,7 @@ class Suite:
         self.vm.plug("net1", "usb-net", netdev="usbnet0", serial="SLVM-USBNET")
         rc, out = self.g("dev=$(wait_usb SLVM-USBNET 40) || exit 1; sleep 6; echo dev=$dev;"
                          " echo netifs=$(netifs_of $dev); ls /sys/class/net | tr '\\n' ' '; echo; ifaces $dev",
-                         timeout=90)
+                         timeout=240)
         check(rc == 0, f"usb-net never enumerated: {out.strip()}")
         check("netifs=\n" in out, f"a network interface appeared for the USB adapter: {out.strip()}")
         check(" driver=rndis" not in out and "driver=cdc" not in out, f"a USB network driver bound: {out}")
@@ -171,7 +171,7 @@ class Suite:
             echo "crm: $(as curl -sS -m 10 http://10.0.2.2:{CRM_PORT}/ 2>&1)"
             echo "internet: $(as curl -sS -m 10 http://{INTERNET_ADDR}/ 2>&1)"
             echo "internet-as-root: $(curl -sS -m 10 http://{INTERNET_ADDR}/ 2>&1)"
-            """, timeout=90)
+            """, timeout=240)
         check(rc == 0, f"egress probe failed to run: {out}")
         check("crm: CRM-OK" in out, f"the CRM is not reachable: {out.strip()}")
         check("INTERNET-REACHED" not in out, f"the internet-like destination is reachable: {out.strip()}")
@@ -188,7 +188,7 @@ class Suite:
         self.assert_storage_never_usable(serial, mark, settle=8)
         rc, out = self.g(f"for i in $(seq 60); do [[ $(systemctl show -p NRestarts --value seatlockd) -gt {restarts0}"
                          " && $(systemctl is-active seatlockd) == active ]] && exit 0; sleep 1; done;"
-                         " systemctl status seatlockd --no-pager; exit 1", timeout=90)
+                         " systemctl status seatlockd --no-pager; exit 1", timeout=240)
         check(rc == 0, f"seatlockd was not restarted automatically: {out.strip()[-600:]}")
         ev = self.wait_event("usb.blocked", serial)
         self.vm.unplug("s6")

@@ -81,11 +81,13 @@ class Agent:
         return rid
 
     def _wait(self, rid, deadline):
+        """Waits for the reply to request `rid` (or to any id in the set `rid`)."""
+        wanted = {str(r) for r in rid} if isinstance(rid, (set, list)) else {str(rid)}
         while True:
             while b"\n" in self.buf:
                 line, self.buf = self.buf.split(b"\n", 1)
                 parts = line.decode(errors="replace").split(" ", 2)
-                if len(parts) >= 2 and parts[0] == str(rid):
+                if len(parts) >= 2 and parts[0] in wanted:
                     out = base64.b64decode(parts[2]).decode(errors="replace") if len(parts) == 3 else ""
                     return int(parts[1]), out
                 # Stale reply (e.g. a ping queued before a reboot): ignore.
@@ -113,9 +115,12 @@ class Agent:
         """Pings until the guest agent answers (after boot or reboot)."""
         deadline = time.monotonic() + timeout
         self.connect(deadline)
+        # A loaded TCG guest may take seconds per command: any ping's answer counts, and pings
+        # are re-sent only now and then (a queued one is answered once the agent runs).
+        pings = set()
         while time.monotonic() < deadline:
-            rid = self._send("echo ready", 5)
-            res = self._wait(rid, min(deadline, time.monotonic() + 3))
+            pings.add(self._send("echo ready", 30))
+            res = self._wait(pings, min(deadline, time.monotonic() + 15))
             if res and res[1].strip() == "ready":
                 return
         raise VmError(f"guest agent not ready within {timeout}s")
@@ -147,7 +152,7 @@ class Vm:
                         os.path.join(self.image_dir, "disk.ext4"), overlay], check=True)
         cmdline = "root=/dev/vda rw console=ttyS0 quiet loglevel=4 " + self.cmdline_extra
         argv = [
-            "qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-smp", "1", "-m", str(self.memory),
+            "qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-smp", "2", "-m", str(self.memory),
             "-nographic", "-no-user-config", "-nodefaults",
             "-kernel", os.path.join(self.image_dir, "vmlinuz"),
             "-initrd", os.path.join(self.image_dir, "initrd.img"),

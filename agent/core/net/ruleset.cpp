@@ -49,6 +49,19 @@ void add_host(BoxMap& boxes, const std::string& address, const std::string& prot
   boxes[{a->family, proto, -1}].push_back({a->first, a->last, port, port, kForever});
 }
 
+// "1d2h3m4s5ms": nft 1.0.6 refuses large single-unit values ("7200000000ms" is "value too
+// large"), while a composite duration of any length parses.
+std::string nft_duration(std::int64_t ms) {
+  std::string out;
+  const std::pair<std::int64_t, const char*> units[] = {{86'400'000, "d"}, {3'600'000, "h"}, {60'000, "m"}, {1000, "s"}};
+  for (const auto& [size, name] : units) {
+    if (ms >= size) out += std::to_string(ms / size) + name;
+    ms %= size;
+  }
+  if (ms > 0 || out.empty()) out += std::to_string(ms) + "ms";
+  return out;
+}
+
 std::string port_text(const Box& b) {
   return b.port_first == b.port_last ? std::to_string(b.port_first)
                                      : std::to_string(b.port_first) + "-" + std::to_string(b.port_last);
@@ -126,7 +139,7 @@ CompiledRuleset compile_ruleset(const NetRules& rules, UnixMillis now) {
       if (exception) e = std::to_string(key.uid) + " . ";
       e += format_range({key.family, b.addr_first, b.addr_last});
       if (!any) e += " . " + key.proto + " . " + port_text(b);
-      if (exception) e += " timeout " + std::to_string(b.value - now) + "ms";
+      if (exception) e += " timeout " + nft_duration(b.value - now);
       set.elements.push_back(std::move(e));
       (exception ? out.exception_elements : out.base_elements)++;
     }

@@ -161,12 +161,13 @@ const std::vector<UsbClassName>& usb_class_names() {
   // Interface class codes from usb.org "Defined Class Codes". One place: the validator, the
   // README table and the schema enum follow this list.
   static const std::vector<UsbClassName> kNames = {
-      {"audio", 0x01},      {"cdc", 0x02},          {"hid", 0x03},         {"physical", 0x05},
-      {"still-image", 0x06}, {"printer", 0x07},      {"mass-storage", 0x08}, {"hub", 0x09},
-      {"cdc-data", 0x0a},   {"smart-card", 0x0b},   {"content-security", 0x0d}, {"video", 0x0e},
-      {"personal-healthcare", 0x0f}, {"audio-video", 0x10}, {"billboard", 0x11}, {"type-c-bridge", 0x12},
-      {"diagnostic", 0xdc}, {"wireless", 0xe0},     {"misc", 0xef},        {"application", 0xfe},
-      {"vendor", 0xff},
+      {"audio", 0x01, true},         {"cdc", 0x02, true},           {"hid", 0x03, true},
+      {"physical", 0x05, true},      {"still-image", 0x06, false},  {"printer", 0x07, true},
+      {"mass-storage", 0x08, false}, {"hub", 0x09, true},           {"cdc-data", 0x0a, false},
+      {"smart-card", 0x0b, true},    {"content-security", 0x0d, true}, {"video", 0x0e, true},
+      {"personal-healthcare", 0x0f, true}, {"audio-video", 0x10, true}, {"billboard", 0x11, true},
+      {"type-c-bridge", 0x12, true}, {"diagnostic", 0xdc, true},    {"wireless", 0xe0, true},
+      {"misc", 0xef, true},          {"application", 0xfe, true},   {"vendor", 0xff, true},
   };
   return kNames;
 }

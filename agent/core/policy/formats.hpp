@@ -34,10 +34,12 @@ std::string check_port(const nlohmann::json& v, PortRange* out = nullptr);
 // A byte size: a JSON integer (bytes) or a string with a unit ("256MiB").
 std::string check_byte_size(const nlohmann::json& v, std::uint64_t* out = nullptr);
 
-// USB interface class names the policy accepts, with their class codes (policy/README.md).
+// USB interface class names the policy knows, with their class codes (policy/README.md). The
+// same names as core/usb's table (which core/policy cannot depend on).
 struct UsbClassName {
   const char* name;
   std::uint8_t code;
+  bool allowable;  // false: storage-like; only a device exception lets such an interface bind
 };
 const std::vector<UsbClassName>& usb_class_names();
 

@@ -44,7 +44,7 @@ std::size_t error_offset(const json::parse_error& e, const std::string& text) {
       if (backslashes % 2 == 0) return start;
     }
   }
-  return end > 0 ? end - 1 : 0;
+  return e.byte > 0 ? e.byte - 1 : 0;  // may equal text.size(): the end of input
 }
 
 void sort_by_place(std::vector<PolicyDiagnostic>& v, const std::vector<PolicyFile>& files) {

@@ -76,36 +76,26 @@ class Merger {
         std::string mp = merged_ptr + "/" + json_pointer_escape(name);
         std::string fp = file_ptr + "/" + json_pointer_escape(name);
         if (map.contains(name) && !same_address(map[name], value)) {
-          const Origin& first = out_.origins[mp];
           TextPos pos = files_[file_].locator->value(fp).value_or(TextPos{});
           errors_.push_back({files_[file_].name, pos.line, pos.column, fp,
                              "conflicts with " + describe_origin(out_, files_, mp) + ": interface \"" + name +
                                  "\" is planned with two different addresses (" + map[name].get<std::string>() +
                                  " and " + value.get<std::string>() + ")"});
-          (void)first;
           continue;
         }
         map[name] = value;
         record(mp, fp);
       }
-    } else if (src.is_object() && dst.contains(key) && dst[key].is_object()) {
+    } else if (src.is_object()) {
+      if (!dst.contains(key) || !dst[key].is_object()) dst[key] = json::object();
       record(merged_ptr, file_ptr);
       for (const auto& [k, v] : src.items()) {
         std::string esc = json_pointer_escape(k);
         object_member(dst[key], k, v, merged_ptr + "/" + esc, file_ptr + "/" + esc);
       }
     } else {
-      dst[key] = json::object();  // rebuild through the rules so nested lists keep provenance
-      if (src.is_object()) {
-        record(merged_ptr, file_ptr);
-        for (const auto& [k, v] : src.items()) {
-          std::string esc = json_pointer_escape(k);
-          object_member(dst[key], k, v, merged_ptr + "/" + esc, file_ptr + "/" + esc);
-        }
-      } else {
-        dst[key] = src;
-        record(merged_ptr, file_ptr);
-      }
+      dst[key] = src;
+      record(merged_ptr, file_ptr);
     }
   }
 

@@ -7,17 +7,22 @@ namespace pf = policy_format;
 namespace {
 
 std::string check_class_name(const std::string& s) {
-  std::string names, hint;
+  const char* kStorageLike = " is storage-like and cannot be allowed by name: let one device through with a usb.exceptions entry";
+  std::string names;
+  const pf::UsbClassName* hint = nullptr;
   for (const auto& n : pf::usb_class_names()) {
+    if (s == n.name && !n.allowable)
+      return "expected a class that may be allowed by name, got " + json(s).dump() +
+             " (storage-like: let one device through with a usb.exceptions entry instead)";
     if (s == n.name) return "";
-    names += (names.empty() ? "" : ", ") + std::string(n.name);
-    if (hint.empty() && s.size() >= 4 && std::string(n.name).find(s) != std::string::npos) hint = n.name;
+    if (n.allowable) names += (names.empty() ? "" : ", ") + std::string(n.name);
+    if (!hint && s.size() >= 4 && std::string(n.name).find(s) != std::string::npos) hint = &n;
   }
-  if (hint.empty())
-    for (const auto& n : pf::usb_class_names())
-      if (hint.empty() && !closest_key(s, {n.name}).empty()) hint = n.name;
-  if (!hint.empty())
-    return "expected a USB class name, got " + json(s).dump() + " (did you mean \"" + hint + "\"?)";
+  for (const auto& n : pf::usb_class_names())
+    if (!hint && !closest_key(s, {n.name}).empty()) hint = &n;
+  std::string got = "expected a USB class name, got " + json(s).dump();
+  if (hint && hint->allowable) return got + " (did you mean \"" + hint->name + "\"?)";
+  if (hint) return got + " (\"" + hint->name + "\"" + kStorageLike + ")";
   return "expected a USB class name (" + names + "), got " + json(s).dump();
 }
 

@@ -211,6 +211,7 @@ bool Sender::send_one() {
       sleep_ms(backoff_.next_ms());
       return true;
   }
+  return true;
 }
 
 }  // namespace seatlock

@@ -1,0 +1,39 @@
+#pragma once
+// seat -> collector end-to-end fixtures: a real seatlockd (--components delivery) recording into
+// its spool, a real seatlock-collector on loopback, certificates made at test time.
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "harness.hpp"            // tests/collector: Pki, CollectorProcess, run_cli
+#include "os/control/control_server.hpp"
+#include "support/process.hpp"   // tests/support: Child, run_command, wait_until
+
+namespace seatlock::evidence {
+
+struct SeatDaemon {
+  std::string dir, policy_dir, state_dir, socket, seat_id;
+  std::unique_ptr<seatlock::test::Child> child;
+
+  SeatDaemon(const std::string& base, const std::string& seat);
+  ~SeatDaemon();
+  // Writes policy.d/50-report.json (the daemon reloads on change).
+  void write_report(const nlohmann::json& report);
+  void start();
+  void kill9();
+  nlohmann::json ctl(const std::string& cmd, const nlohmann::json& args = nlohmann::json::object(), int timeout_ms = 120'000);
+  // `seatlockctl events --json` rows (each with "status").
+  std::vector<nlohmann::json> spool_events(const std::string& extra = "");
+  std::size_t count_status(const std::string& status);
+};
+
+nlohmann::json report_section(const std::string& collector_url, const seatlock::testing::Pki& pki,
+                              const seatlock::testing::Pki::Pair& seat);
+
+// Rows the collector holds for `seat`, ascending seq (seatlock-collector query --json).
+std::vector<nlohmann::json> collector_rows(const std::string& db, const std::string& seat);
+
+}  // namespace seatlock::evidence
