@@ -204,3 +204,29 @@ TEST_CASE("oversized bodies get 413 and SIGTERM stops cleanly with data kept", "
   CHECK(c.stop() == 0);
   CHECK(stored_count(fx.db) == 2000);
 }
+
+TEST_CASE("body encodings: identity and gzip accepted, corrupt gzip 400, unknown encoding 415",
+          "[collector][ingest]") {
+  Fixture fx;
+  CollectorProcess c(fx.db, fx.pki);
+  auto cert = fx.pki.seat("cc-01");
+  ClientAuth auth{cert.cert, cert.key, ""};
+  SeatSim seat("cc-01");
+  auto events = seat.make(4);
+
+  Post corrupt = seat.post({events[0], events[1]});
+  corrupt.headers.push_back("Content-Encoding: gzip");  // but the body is sent as plain text
+  HttpResult r = post_events(c.url(), fx.pki.ca, auth, corrupt, /*gzip=*/false);
+  CHECK(r.status == 400);
+  CHECK(body_of(r)["error"].get<std::string>().find("not valid gzip") != std::string::npos);
+
+  Post brotli = seat.post({events[0], events[1]});
+  brotli.headers.push_back("Content-Encoding: br");
+  CHECK(post_events(c.url(), fx.pki.ca, auth, brotli, /*gzip=*/false).status == 415);
+  CHECK(stored_count(fx.db) == 0);
+
+  CHECK(post_events(c.url(), fx.pki.ca, auth, seat.post({events[0], events[1]}), /*gzip=*/false).status == 200);
+  CHECK(post_events(c.url(), fx.pki.ca, auth, seat.post({events[2], events[3]}), /*gzip=*/true).status == 200);
+  CHECK(stored_count(fx.db) == 4);
+  CHECK(run_cli({"verify", "--db", fx.db}).exit_code == 0);
+}

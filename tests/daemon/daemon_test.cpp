@@ -1,6 +1,7 @@
 // seatlockd as a real process: start-up, status over the control socket, reloads, rejection of a
 // bad policy, root-only control, clean stop.
 #include <pwd.h>
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>

@@ -109,7 +109,7 @@ TEST_CASE("firmware status --local prints the table for a compliant Dell and aft
   CHECK(has_line(r.out, "CHECK                  RESULT   SOURCE    EVIDENCE"));
   CHECK(has_line(r.out, "admin_password *       pass     firmware  authentication/dell-wmi-sysman/Admin is_enabled = 1"));
   CHECK(has_line(r.out, "usb_boot_disabled *    pass     firmware  dell-wmi-sysman/UsbEmu = Disabled"));
-  CHECK(r.out.find("boot_order_locked *     pass     attested  technician attested 'yes'") != std::string::npos);
+  CHECK(r.out.find("boot_order_locked *    pass     attested  technician attested 'yes'") != std::string::npos);
   CHECK(has_line(r.out, "usb_storage_disabled   pass     firmware  dell-wmi-sysman/UsbPortsExternal = Disabled"));
   CHECK(has_line(r.out, "secure_boot *          pass     efivars   efivars SecureBoot=1 SetupMode=0"));
   CHECK(has_line(r.out, "overall:   compliant"));

@@ -42,7 +42,7 @@ json exception_to_80(const json& who, UnixMillis until, const std::string& ticke
 
 }  // namespace
 
-TEST_CASE("allowed CIDR and port pass; other destinations and unlisted DNS fail", "[net][netns]") {
+TEST_CASE("allowed CIDR and port pass, other destinations and unlisted DNS fail", "[net][netns]") {
   NetLab lab;
   lab.write_policy("50-lab.json", lab_policy());
   lab.start_daemon();
@@ -184,7 +184,7 @@ TEST_CASE("audit mode lets traffic pass but reports it", "[net][netns]") {
   CHECK(lab.tcp_ok(kUserA, "10.99.0.80", 443));
 }
 
-TEST_CASE("killing seatlockd leaves the fallback table closed; load-fallback restores it", "[net][netns]") {
+TEST_CASE("killing seatlockd leaves the fallback table closed, load-fallback restores it", "[net][netns]") {
   NetLab lab;
   lab.write_policy("50-lab.json", lab_policy({{"exceptions", exception_to_80({{"users", {kUserA}}},
                                                                               now_millis() + 3'600'000, "T-FB")}}));

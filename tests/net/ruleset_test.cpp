@@ -107,7 +107,7 @@ TEST_CASE("DNS, NTP and the collector are the only extra destinations", "[net][u
   CHECK(c.base_elements == 6);
 }
 
-TEST_CASE("exceptions become uid concatenations with timeouts; expired ones are left out", "[net][unit]") {
+TEST_CASE("exceptions become uid concatenations with timeouts, expired ones are left out", "[net][unit]") {
   NetRules r;
   r.exceptions = {{"T-1", {"alice"}, {}, {1001, 1002}, {rule("0.0.0.0/0", {{443, 443}}, "tcp")}, kNow + 7'200'000, "a"},
                   {"T-2", {"bob"}, {}, {1003}, {rule("192.0.2.0/24")}, kNow - 1, "b"},

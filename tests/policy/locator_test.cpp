@@ -58,6 +58,11 @@ TEST_CASE("locator columns count characters, not bytes, and keys are unescaped i
   CHECK(loc.value("/q\"\xc3\xa9") == TextPos{2, 35});
 }
 
+TEST_CASE("locator skips a UTF-8 byte order mark", "[policy][locator]") {
+  JsonLocator loc("\xEF\xBB\xBF{\n  \"a\": 1}");
+  CHECK(loc.value("/a") == TextPos{2, 8});
+}
+
 TEST_CASE("locator reports repeated keys in one object", "[policy][locator]") {
   JsonLocator loc("{\"usb\": {\"mode\": \"audit\", \"mode\": \"enforce\"}, \"x\": {\"mode\": 1}}");
   REQUIRE(loc.duplicate_keys() == std::vector<std::string>{"/usb/mode"});

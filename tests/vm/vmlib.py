@@ -153,12 +153,14 @@ class Vm:
         cmdline = "root=/dev/vda rw console=ttyS0 quiet loglevel=4 " + self.cmdline_extra
         argv = [
             "qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-smp", "2", "-m", str(self.memory),
-            "-nographic", "-no-user-config", "-nodefaults",
+            "-no-user-config", "-nodefaults",
+            # A display only so QMP input-send-event can address the USB keyboard bound to it.
+            "-display", "none", "-device", "bochs-display,id=video0,romfile=",
             "-kernel", os.path.join(self.image_dir, "vmlinuz"),
             "-initrd", os.path.join(self.image_dir, "initrd.img"),
             "-append", cmdline.strip(),
             "-drive", f"file={overlay},format=qcow2,if=virtio,cache=unsafe",
-            "-device", "qemu-xhci,id=xhci,p2=8,p3=8",
+            "-device", "qemu-xhci,id=xhci,p2=15,p3=15",
             "-netdev", "user,id=n0,net=10.0.2.0/24",
             "-device", "virtio-net-pci,netdev=n0,romfile=",
             "-chardev", f"socket,id=qmp,path={self._path('qmp.sock')},server=on,wait=off",

@@ -54,6 +54,7 @@ class JsonScanner {
   JsonScanner(std::string_view t, JsonLocator& loc) : t_(t), loc_(loc) {}
 
   void run() {
+    if (t_.substr(0, 3) == "\xEF\xBB\xBF") p_ = 3;  // UTF-8 byte order mark (nlohmann skips it too)
     skip_space();
     value("", std::nullopt, 0);
   }
