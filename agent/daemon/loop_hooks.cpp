@@ -51,14 +51,18 @@ int on_inotify(sd_event_source*, const inotify_event*, void* userdata) {
 
 }  // namespace
 
-void install_signal_handlers(sd_event* loop, std::function<void()> on_stop, std::function<void()> on_reload) {
-  // Lives as long as the process; the loop holds raw pointers to it.
-  static SignalHooks hooks;
-  hooks = {std::move(on_stop), std::move(on_reload)};
+void block_daemon_signals() {
   sigset_t set;
   sigemptyset(&set);
   for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, s);
   sigprocmask(SIG_BLOCK, &set, nullptr);
+}
+
+void install_signal_handlers(sd_event* loop, std::function<void()> on_stop, std::function<void()> on_reload) {
+  // Lives as long as the process; the loop holds raw pointers to it.
+  static SignalHooks hooks;
+  hooks = {std::move(on_stop), std::move(on_reload)};
+  block_daemon_signals();
   for (int s : {SIGTERM, SIGINT, SIGHUP})
     if (sd_event_add_signal(loop, nullptr, s, on_signal, &hooks) < 0)
       throw std::runtime_error("cannot install signal handler");

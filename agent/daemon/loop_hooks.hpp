@@ -7,6 +7,9 @@
 
 namespace seatlock {
 
+// Blocks SIGTERM, SIGINT and SIGHUP so they stay pending until install_signal_handlers().
+void block_daemon_signals();
+
 // SIGTERM/SIGINT call on_stop; SIGHUP calls on_reload. Blocks those signals first.
 void install_signal_handlers(sd_event* loop, std::function<void()> on_stop, std::function<void()> on_reload);
 

@@ -38,6 +38,9 @@ void report_lifecycle(Reporter& reporter, const char* kind, nlohmann::json detai
 }
 
 int run(const DaemonOptions& opts) {
+  // Block the stop/reload signals before anything is visible (the control socket): one that
+  // arrives during start-up then waits for the loop instead of killing the process half-started.
+  block_daemon_signals();
   if (!opts.netns.empty()) enter_network_namespace(opts.netns);
   std::filesystem::create_directories(opts.state_dir);
   chmod(opts.state_dir.c_str(), 0700);
