@@ -333,3 +333,25 @@ TEST_CASE("udev rules are written on every apply", "[usb][umockdev]") {
   CHECK(second.find("# video") != std::string::npos);
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("a device held back by usbcore.authorized_default=0 is admitted, its interfaces still decided",
+          "[usb][umockdev]") {
+  UsbHarness h;
+  h.enforcer->apply(UsbPolicy{}, kNow);
+  h.tb.plug("1-4", catalog::dell_keyboard());
+  h.tb.plug("1-5", catalog::kingston_stick());
+  h.pump(kNow);
+  // Play the kernel booted with usbcore.authorized_default=0: whole devices unauthorized, the
+  // root hub not (yet) locked.
+  h.tb.set_attr("bus/usb/devices/usb1/interface_authorized_default", "1");
+  for (const char* dev : {"1-4", "1-5"}) {
+    h.tb.set_attr(std::string("bus/usb/devices/") + dev + "/authorized", "0");
+    h.tb.uevent(h.tb.syspath_of(dev), "change");
+  }
+  h.pump(kNow);
+  CHECK(h.tb.attr("bus/usb/devices/usb1/interface_authorized_default") == "0");
+  CHECK(h.tb.attr("bus/usb/devices/1-4/authorized") == "1");
+  CHECK(h.tb.attr("bus/usb/devices/1-5/authorized") == "1");
+  CHECK(authorized_states(h, "1-4", 2) == V{"1", "1"});  // the keyboard works
+  CHECK(authorized_states(h, "1-5", 1) == V{"0"});       // the stick's storage still never binds
+}

@@ -107,6 +107,22 @@ void UsbEnforcer::lock_root_hub(const std::string& name) {
   }
 }
 
+// With usbcore.authorized_default=0 (seatlockctl setup boot) the kernel holds back whole
+// devices, so their interfaces never appear to be decided and even a keyboard stays dead.
+// seatlockd decides per interface: let the device configure (its root hub is locked first, so
+// every interface arrives unauthorized), then the interfaces' own uevents are decided as usual.
+void UsbEnforcer::admit_device(const std::string& name) {
+  if (name.rfind("usb", 0) == 0 || name.find(':') != std::string::npos) return;
+  const std::string dir = sysfs_.device_dir(name);
+  if (read_sysfs_attr(dir + "/authorized").value_or("1") != "0") return;
+  lock_root_hub("usb" + name.substr(0, name.find('-')));
+  try {
+    write_sysfs_attr(dir + "/authorized", "1");
+  } catch (const std::exception& e) {
+    report_error("admit device " + name, e.what());
+  }
+}
+
 void UsbEnforcer::handle(const Uevent& ev, UnixMillis now, Clock::time_point received) {
   if (!applied_) return;  // nothing decided before the first policy; the start-up sweep covers it
   const bool add = ev.action == "add";
@@ -131,6 +147,7 @@ void UsbEnforcer::handle(const Uevent& ev, UnixMillis now, Clock::time_point rec
 
 void UsbEnforcer::decide_device(const std::string& name, UnixMillis now, bool plug,
                                 std::optional<Clock::time_point> received) {
+  admit_device(name);
   std::optional<UsbDevice> dev = sysfs_.read_device(name);
   if (!dev) {
     devices_.erase(name);

@@ -69,6 +69,7 @@ class UsbEnforcer {
   };
 
   void lock_root_hub(const std::string& name);
+  void admit_device(const std::string& name);  // device-level authorized=1 (interfaces still decided)
   void decide_device(const std::string& name, UnixMillis now, bool plug,
                      std::optional<Clock::time_point> received = std::nullopt);
   void enforce(DeviceState& st, std::optional<Clock::time_point> received);
