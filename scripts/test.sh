@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One command, as root on a fresh Debian 12 machine: install build/test packages, build, run all tests.
 #   bash scripts/test.sh            # the default suite (what CI runs)
-#   SEATLOCK_SLOW_TESTS=ON bash scripts/test.sh   # also soak and VM tests
+#   SEATLOCK_SLOW_TESTS=ON bash scripts/test.sh   # also the soak tests (the VM suite is in the default run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "test.sh: run as root (tests use network namespaces and umockdev)" >&2; exit 1; }

@@ -184,6 +184,22 @@ TEST_CASE("audit mode lets traffic pass but reports it", "[net][netns]") {
   CHECK(lab.tcp_ok(kUserA, "10.99.0.80", 443));
 }
 
+// A minbase seat (and early boot) may have no /etc/protocols (netbase): nft 1.0.6 cannot
+// resolve "tcp" there, so the ruleset must not depend on protocol names. Found on the VM boot.
+TEST_CASE("load-fallback closes a seat that has no /etc/protocols", "[net][netns]") {
+  NetLab lab;
+  lab.write_policy("50-lab.json", lab_policy());
+  CHECK(lab.tcp_ok(kUserB, "10.99.0.80", 443));
+  CmdResult r = lab.in_seat("unshare -m sh -c 'mount --bind /dev/null /etc/protocols && " +
+                            std::string(SEATLOCK_BINARY_DIR) + "/agent/cli/seatlockctl" + " --policy-dir " + lab.policy_dir() +
+                            " --state-dir " + lab.state_dir() + " net load-fallback'");
+  INFO(r.out);
+  REQUIRE(r.status == 0);
+  CHECK(r.out.find("policy directory") != std::string::npos);
+  CHECK_FALSE(lab.tcp_ok(kUserB, "10.99.0.80", 443));
+  CHECK(lab.tcp_ok(kUserB, "10.99.0.2", 8080));
+}
+
 TEST_CASE("killing seatlockd leaves the fallback table closed, load-fallback restores it", "[net][netns]") {
   NetLab lab;
   lab.write_policy("50-lab.json", lab_policy({{"exceptions", exception_to_80({{"users", {kUserA}}},

@@ -68,7 +68,7 @@ TEST_CASE("overlapping CIDRs and ports merge into one element per disjoint piece
              rule("10.0.0.0/8", {{80, 443}}, "tcp")};
   auto c = compile_ruleset(r, kNow);
   CHECK(c.base_elements == 1);
-  CHECK(set_block(c.sets, "base4").find("10.0.0.0-10.255.255.255 . tcp . 80-443") != std::string::npos);
+  CHECK(set_block(c.sets, "base4").find("10.0.0.0-10.255.255.255 . 6 . 80-443") != std::string::npos);
 }
 
 TEST_CASE("enforce drops by default, audit never drops", "[net][unit]") {
@@ -98,12 +98,12 @@ TEST_CASE("DNS, NTP and the collector are the only extra destinations", "[net][u
   r.collector = {{"192.0.2.10", 8443, "tcp"}};
   auto c = compile_ruleset(r, kNow);
   std::string base4 = set_block(c.sets, "base4");
-  CHECK(base4.find("10.99.0.53 . udp . 53") != std::string::npos);
-  CHECK(base4.find("10.99.0.53 . tcp . 53") != std::string::npos);
-  CHECK(base4.find("10.99.0.123 . udp . 123") != std::string::npos);
-  CHECK(base4.find("192.0.2.10 . tcp . 8443") != std::string::npos);
+  CHECK(base4.find("10.99.0.53 . 17 . 53") != std::string::npos);
+  CHECK(base4.find("10.99.0.53 . 6 . 53") != std::string::npos);
+  CHECK(base4.find("10.99.0.123 . 17 . 123") != std::string::npos);
+  CHECK(base4.find("192.0.2.10 . 6 . 8443") != std::string::npos);
   CHECK(base4.find("853") == std::string::npos);  // no DoT unless an allow entry says so
-  CHECK(set_block(c.sets, "base6").find("fd00::53 . udp . 53") != std::string::npos);
+  CHECK(set_block(c.sets, "base6").find("fd00::53 . 17 . 53") != std::string::npos);
   CHECK(c.base_elements == 6);
 }
 
@@ -114,8 +114,8 @@ TEST_CASE("exceptions become uid concatenations with timeouts, expired ones are 
                   {"T-3", {"carol"}, {}, {1001}, {rule("198.51.100.7")}, kNow + 60'000, "c"}};
   auto c = compile_ruleset(r, kNow);
   std::string exc4 = set_block(c.sets, "exc4");
-  CHECK(exc4.find("1001 . 0.0.0.0-255.255.255.255 . tcp . 443 timeout 2h") != std::string::npos);
-  CHECK(exc4.find("1002 . 0.0.0.0-255.255.255.255 . tcp . 443 timeout 2h") != std::string::npos);
+  CHECK(exc4.find("1001 . 0.0.0.0-255.255.255.255 . 6 . 443 timeout 2h") != std::string::npos);
+  CHECK(exc4.find("1002 . 0.0.0.0-255.255.255.255 . 6 . 443 timeout 2h") != std::string::npos);
   std::string excany4 = set_block(c.sets, "excany4");
   CHECK(excany4.find("1001 . 198.51.100.7 timeout 1m") != std::string::npos);
   CHECK(c.sets.find("1003") == std::string::npos);

@@ -26,6 +26,14 @@ TEST_CASE("rules lock root hubs and authorize exactly the allowed classes", "[us
   p.allow_classes = {"audio", "hid", "hub"};
   const std::string r = generate_usb_udev_rules(p);
   CHECK(has_line(r, "ENV{DEVTYPE}==\"usb_device\", KERNEL==\"usb[0-9]*\", ATTR{interface_authorized_default}=\"0\""));
+  // usbcore.authorized_default=0 holds back whole devices: they are admitted only on a bus that
+  // is already locked, and only after the root hub line (so no interface can bind on the way).
+  const std::string admit =
+      "ENV{DEVTYPE}==\"usb_device\", KERNEL!=\"usb[0-9]*\", ATTR{authorized}==\"0\", "
+      "ATTRS{interface_authorized_default}==\"0\", ATTR{authorized}=\"1\"";
+  CHECK(has_line(r, admit));
+  CHECK(r.find("ATTR{interface_authorized_default}=\"0\"") < r.find(admit));
+  CHECK(r.find(admit) < r.find("ENV{DEVTYPE}!=\"usb_interface\""));
   CHECK(has_line(r, "# hid\nATTR{bInterfaceClass}==\"03\", GOTO=\"seatlock_usb_authorize\""));
   CHECK(has_line(r, "# audio\nATTR{bInterfaceClass}==\"01\", GOTO=\"seatlock_usb_authorize\""));
   CHECK(r.find("# video") == std::string::npos);

@@ -93,6 +93,11 @@ def main():
             state = vm.run("systemctl is-system-running --wait", timeout=300)[1].strip()
             say(f"booted: guest agent answered after {t_agent:.0f}s, boot finished ({state}) after "
                 f"{time.monotonic() - t0:.0f}s; {vm.ok('systemd-analyze time | head -1').strip()}")
+            if state != "running":  # name what failed at boot, with its journal
+                failed_units = vm.ok("systemctl --failed --plain --no-legend | awk '{print $1}'").split()
+                for unit in failed_units:
+                    say(f"boot: {unit} failed:\n  " + vm.ok(f"journalctl -b -u {unit} --no-pager -o cat | tail -15")
+                        .strip().replace("\n", "\n  "))
             if not args.deb and not args.scenarios_on_plain:
                 say("plain image: " + vm.ok("uname -r; ip -4 -br addr show scope global").replace("\n", " "))
                 rc, out = vm.run("curl -sS -m 10 http://10.0.2.2:8080/")
@@ -125,7 +130,7 @@ def main():
                     except Exception:
                         failed += 1
                         say(f"FAIL {n} {name}: harness error\n{traceback.format_exc()}")
-                rc, out = vm.run("journalctl -b -u seatlockd --no-pager | tail -40")
+                rc, out = vm.run("journalctl -b -u seatlockd -u seatlock-netlock --no-pager | tail -60")
                 with open(os.path.join(run_dir, "seatlockd-journal.txt"), "w") as f:
                     f.write(out)
         except (VmError, RuntimeError) as e:

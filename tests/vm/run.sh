@@ -59,7 +59,7 @@ if ((plain == 0)); then
     [[ -n "$cdeb" ]] || { echo "run.sh: no seatlock-collector_*.deb in $deb; pass --collector BIN" >&2; exit 2; }
     rm -rf "$workdir/collector-root"
     dpkg-deb -x "$cdeb" "$workdir/collector-root"
-    collector=$(find "$workdir/collector-root" -type f -name seatlock-collector | head -1)
+    collector=$(find "$workdir/collector-root" -type f -path "*bin/seatlock-collector" | head -1)
   fi
   [[ -x "$collector" ]] || { echo "run.sh: collector binary '$collector' is not executable" >&2; exit 2; }
   args+=(--deb "$deb" --collector "$(readlink -f "$collector")")

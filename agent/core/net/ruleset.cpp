@@ -43,6 +43,17 @@ void add_rule(BoxMap& boxes, const EgressRule& rule, std::int64_t uid, std::int6
   }
 }
 
+// Protocols go into the ruleset as numbers: nft 1.0.6 resolves names through /etc/protocols
+// (netbase), which minimal and early-boot systems may not have ("Could not resolve protocol
+// name" made the boot oneshot fail on a minbase seat).
+std::string proto_number(const std::string& name) {
+  if (name == "tcp") return "6";
+  if (name == "udp") return "17";
+  if (name == "icmp") return "1";
+  if (name == "ipv6-icmp") return "58";
+  return name;  // already numeric
+}
+
 void add_host(BoxMap& boxes, const std::string& address, const std::string& proto, std::uint16_t port) {
   auto a = parse_address(address);
   if (!a) throw std::invalid_argument("not an IP address: " + address);
@@ -138,7 +149,7 @@ CompiledRuleset compile_ruleset(const NetRules& rules, UnixMillis now) {
       std::string e;
       if (exception) e = std::to_string(key.uid) + " . ";
       e += format_range({key.family, b.addr_first, b.addr_last});
-      if (!any) e += " . " + key.proto + " . " + port_text(b);
+      if (!any) e += " . " + proto_number(key.proto) + " . " + port_text(b);
       if (exception) e += " timeout " + nft_duration(b.value - now);
       set.elements.push_back(std::move(e));
       (exception ? out.exception_elements : out.base_elements)++;
@@ -180,7 +191,7 @@ std::string output_chain(const NetRules& rules, bool with_log, int priority_offs
     // Replies to connections the remote side opened (IT's SSH into the seat). Connections the
     // seat opened are re-checked on every packet below, so close/expiry also cut them.
     << "    ct direction reply accept\n"
-    << "    ct state related meta l4proto { icmp, ipv6-icmp } accept\n"
+    << "    ct state related meta l4proto { 1, 58 } accept\n"  // icmp, ipv6-icmp
     << "    udp sport 68 udp dport 67 accept\n"
     << "    udp sport 546 udp dport 547 accept\n"
     << "    icmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert, mld-listener-report, "

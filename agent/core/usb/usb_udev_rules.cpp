@@ -28,10 +28,16 @@ std::string generate_usb_udev_rules(const UsbPolicy& policy) {
     << "# Root hubs start new interfaces deauthorized; interfaces of allowed classes are\n"
     << "# authorized here, everything else waits for seatlockd. Storage-like interfaces (mass\n"
     << "# storage, MTP/PTP, USB network adapters, quirk storage) are never authorized here.\n"
+    << "# Devices held back by usbcore.authorized_default=0 are admitted once their bus is locked.\n"
     << "ACTION!=\"add\", GOTO=\"seatlock_usb_end\"\n"
     << "SUBSYSTEM==\"block\", GOTO=\"seatlock_usb_block\"\n"
     << "SUBSYSTEM!=\"usb\", GOTO=\"seatlock_usb_end\"\n"
     << "ENV{DEVTYPE}==\"usb_device\", KERNEL==\"usb[0-9]*\", ATTR{interface_authorized_default}=\"0\"\n"
+    // usbcore.authorized_default=0 (seatlockctl setup boot) holds back whole devices, so no
+    // interface would ever appear to be decided: admit the device once its bus starts new
+    // interfaces deauthorized (the root hub line above, parents are handled before children).
+    << "ENV{DEVTYPE}==\"usb_device\", KERNEL!=\"usb[0-9]*\", ATTR{authorized}==\"0\", "
+       "ATTRS{interface_authorized_default}==\"0\", ATTR{authorized}=\"1\"\n"
     << "ENV{DEVTYPE}!=\"usb_interface\", GOTO=\"seatlock_usb_end\"\n"
     << "\n# Storage-like interfaces: left to seatlockd (device exceptions).\n"
     << "ATTR{bInterfaceClass}==\"08\", GOTO=\"seatlock_usb_end\"\n"

@@ -55,10 +55,15 @@ void NetworkService::put_in_force(const net::NetRules& rules, const std::string&
   try {
     try {
       nft_->run(text);
-    } catch (const net::NftError&) {
+    } catch (const net::NftError& first) {
       // A table named like ours that we do not own (made while seatlockd was down) blocks the
-      // owned one: remove it and try once more.
-      nft_->run(std::string("delete table inet ") + net::kOwnedTable);
+      // owned one: remove it and try once more. If there is none, the first error is the one
+      // that explains the failure (not "delete table: No such file or directory").
+      try {
+        nft_->run(std::string("delete table inet ") + net::kOwnedTable);
+      } catch (const net::NftError&) {
+        throw first;
+      }
       nft_->run(text);
     }
   } catch (const net::NftError& e) {
@@ -158,7 +163,8 @@ json NetworkService::counters() const {
 
 json NetworkService::status() const {
   json j;
-  j["state"] = !rules_ ? "starting" : (last_error_.empty() && watch_errors_.empty() ? "running" : "degraded");
+  if (!rules_) j["state"] = last_error_.empty() ? "starting" : "failed";  // nothing of ours in force
+  else j["state"] = last_error_.empty() && watch_errors_.empty() ? "running" : "degraded";
   if (!last_error_.empty()) j["error"] = last_error_;
   if (!watch_errors_.empty()) j["watch_errors"] = watch_errors_;
   if (!rules_) return j;
