@@ -24,6 +24,26 @@ mkdir -p "$work/policy.d" "$work/state"
 echo "== 1. compile + apply (median of 7) =="
 ip netns add "$id-apply"
 "$build/bench/net/bench_net_apply" "$id-apply" 7
+# The anchor in the same run: raw `nft -f` of one table with a plain 10,000-CIDR interval set
+# and a chain (seatlock applies two tables of concatenated addr . proto . port sets).
+python3 - "$work/raw.nft" <<'PY'
+import random, sys
+random.seed(7)
+els = []
+for i in range(10000):
+    a, p = random.randrange(1 << 24, 224 << 24), random.randrange(20, 33)
+    a &= ~((1 << (32 - p)) - 1) & 0xffffffff
+    els.append("%d.%d.%d.%d/%d" % (a >> 24, a >> 16 & 255, a >> 8 & 255, a & 255, p))
+open(sys.argv[1], "w").write(
+    "add table inet raw\ndelete table inet raw\ntable inet raw {\n"
+    " set a { type ipv4_addr; flags interval; auto-merge; elements = { %s } }\n"
+    " chain o { type filter hook output priority 0; policy drop; ip daddr @a accept; }\n}\n" % ", ".join(els))
+PY
+raw=()
+for i in 1 2 3 4 5 6 7; do
+  t0=$(date +%s%N); ip netns exec "$id-apply" nft -f "$work/raw.nft"; raw+=($(( ($(date +%s%N) - t0) / 1000000 )))
+done
+echo "anchor: raw nft -f, one table, plain 10,000-CIDR interval set: median $(printf '%s\n' "${raw[@]}" | sort -n | sed -n 4p) ms (incl. process start)"
 
 echo "== 2. TCP connection rate to an allowed destination =="
 ip netns add "$seat"; ip netns add "$remote"
