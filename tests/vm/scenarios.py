@@ -205,6 +205,31 @@ class Suite:
         self.vm.unplug("s6")
         return f"no block device while down; restarted; usb.blocked id {ev[0]['id']}"
 
+    def s9_udev_layer_alone(self):
+        """seatlockd stopped by IT: the udev layer alone decides (under usbcore.authorized_default=0
+        it must also admit the held-back devices): the keyboard binds, the stick does not."""
+        serial = "SLVM-S9-NODAEMON"
+        mark = self.kmsg_mark()
+        rc, out = self.g("systemctl stop seatlockd && systemctl is-active seatlockd; true")
+        check("inactive" in out, f"seatlockd did not stop: {out.strip()}")
+        try:
+            self.vm.plug("kbd9", "usb-kbd", serial="SLVM-KBD9")
+            self.vm.plug_stick("s9", self.stick("s9"), serial)
+            rc, out = self.g("""
+                dev=$(wait_usb SLVM-KBD9 40) || exit 1
+                for i in $(seq 100); do [[ "$(ifaces $dev)" == *driver=usbhid* ]] && break; sleep 0.2; done
+                echo "kbd: authorized=$(cat /sys/bus/usb/devices/$dev/authorized) $(ifaces $dev)"
+                echo "daemon: $(systemctl is-active seatlockd)" """, timeout=120)
+            check(rc == 0 and "driver=usbhid" in out, f"the keyboard did not bind without seatlockd: {out.strip()}")
+            check("daemon: inactive" in out, f"seatlockd was running after all: {out.strip()}")
+            stick = self.assert_storage_never_usable(serial, mark, settle=4)
+        finally:
+            self.g("systemctl start seatlockd", timeout=120)
+        self.wait_event("usb.blocked", serial)
+        self.vm.unplug("kbd9")
+        self.vm.unplug("s9")
+        return f"{out.strip().splitlines()[0]}; stick: {stick.strip().splitlines()[0]}; usb.blocked once seatlockd was back"
+
     def s7_collector_outage(self):
         serials = [f"SLVM-S7-{i}" for i in (1, 2, 3)]
         self.collector.stop()
@@ -282,4 +307,5 @@ SCENARIOS = [
     (6, "seatlockd SIGKILLed: stick still blocked, event after restart", Suite.s6_kill_daemon),
     (7, "collector outage: three violations arrive once", Suite.s7_collector_outage),
     (8, "reboot with a stick plugged: never usable, firewall first", Suite.s8_reboot_with_stick),
+    (9, "seatlockd stopped: udev alone binds the keyboard, not the stick", Suite.s9_udev_layer_alone),
 ]
