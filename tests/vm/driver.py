@@ -22,8 +22,12 @@ from scenarios import SCENARIOS, Fail, Suite, site_policy  # noqa: E402
 from vmlib import Vm, VmError  # noqa: E402
 
 
+TRANSCRIPT = []  # every line said, also written to <run dir>/transcript.txt
+
+
 def say(msg):
     print(msg, flush=True)
+    TRANSCRIPT.append(msg)
 
 
 def write_site_dir(workdir, pki):
@@ -142,12 +146,14 @@ def main():
                 collector.stop()
             for p in procs:
                 p.terminate()
-    say(f"logs: {run_dir} (console.log, collector.log, seatlockd-journal.txt)")
+    say(f"logs: {run_dir} (transcript.txt, console.log, collector.log, seatlockd-journal.txt)")
     if not args.keep:
         for name in os.listdir(run_dir):
             if name.endswith((".img", ".qcow2")):
                 os.unlink(os.path.join(run_dir, name))
     say(f"{passed} passed, {failed} failed")
+    with open(os.path.join(run_dir, "transcript.txt"), "w") as f:
+        f.write("\n".join(TRANSCRIPT) + "\n")
     return 0 if failed == 0 and passed > 0 else 1
 
 
