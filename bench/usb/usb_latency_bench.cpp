@@ -20,12 +20,14 @@ using namespace seatlock::test;
 
 namespace {
 
-long rss_kb(pid_t pid) {
+// A /proc/PID/status field in kB ("VmRSS", "RssAnon", "RssFile").
+long status_kb(pid_t pid, const std::string& field = "VmRSS") {
   std::ifstream f("/proc/" + std::to_string(pid) + "/status");
   for (std::string line; std::getline(f, line);)
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+    if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
   return -1;
 }
+long rss_kb(pid_t pid) { return status_kb(pid); }
 
 double cpu_seconds(pid_t pid) {
   std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
@@ -96,6 +98,10 @@ int main(int argc, char** argv) {
               stats["count"].dump().c_str(), stats.value("p50_us", 0.0), stats.value("p99_us", 0.0),
               stats.value("max_us", 0.0));
   std::printf("  RSS idle with 5 devices: %.1f MB; peak during storm: %.1f MB\n", idle_rss / 1024.0, peak_rss / 1024.0);
+  // RssFile is mostly shared library pages (libcrypto, libnftables, libcurl, umockdev, GLib)
+  // that other processes map too; RssAnon is the daemon's own heap and stacks.
+  std::printf("  of which anonymous (own heap, stacks): %.1f MB; file-backed (shared libraries): %.1f MB\n",
+              status_kb(d.pid(), "RssAnon") / 1024.0, status_kb(d.pid(), "RssFile") / 1024.0);
   std::printf("  CPU idle: %.3f s over 5 s (%.2f%%)\n", idle_cpu, idle_cpu / 5 * 100);
   std::printf("  CPU during storm: %.2f s (%.1f%% of one core), %.3f ms per plug+unplug\n", storm_cpu,
               storm_cpu / storm_s * 100, storm_cpu * 1000 / plugs);

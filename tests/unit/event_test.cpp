@@ -67,3 +67,35 @@ TEST_CASE("malformed events are listed field by field", "[event]") {
   CHECK(errors[1] == "/id: required field is missing");
   CHECK(errors[2] == "/severity: expected one of info, low, medium, high, critical, got \"urgent\"");
 }
+
+// The spool writes canonical bytes directly (no json object in between); the collector checks
+// them with canonical_bytes(json). The two must agree byte for byte on every shape of event.
+TEST_CASE("direct canonical bytes equal the json object's canonical dump", "[event]") {
+  std::vector<Event> cases;
+  cases.push_back(sample());
+  Event bare;  // no user, mode, policy; null details
+  bare.details = nullptr;
+  cases.push_back(bare);
+  Event only_rule = sample();
+  only_rule.policy_sha256.clear();
+  only_rule.user.reset();
+  cases.push_back(only_rule);
+  Event only_sha = sample();
+  only_sha.rule.clear();
+  only_sha.mode.clear();
+  cases.push_back(only_sha);
+  Event awkward = sample();
+  awkward.hostname = "Z\xc3\xbcrich \"seat\" \\ 7\t\x01";
+  awkward.seat_id = "\xe5\x8c\x97\xe4\xba\xac-03";
+  awkward.kind = "net.egress_denied";
+  awkward.user = UserRef{"o'brien \xf0\x9f\x98\x80", -1};
+  awkward.details = {{"nested", {{"b", 1}, {"a", {1, 2.5, nullptr, true}}}}, {"ctl", std::string("\x7f\x1f")}, {"", ""}};
+  awkward.seq = 18446744073709551615ull;
+  cases.push_back(awkward);
+  for (const Event& e : cases) CHECK(canonical_bytes(e) == canonical_bytes(to_json(e)));
+
+  Event invalid = sample();
+  invalid.hostname = "bad \xff utf-8";
+  CHECK_THROWS(canonical_bytes(invalid));
+  CHECK_THROWS(canonical_bytes(to_json(invalid)));
+}

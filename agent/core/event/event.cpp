@@ -150,7 +150,96 @@ std::string canonical_bytes(const json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::strict);
 }
 
-std::string canonical_bytes(const Event& e) { return canonical_bytes(to_json(e)); }
+namespace {
+
+// A JSON string exactly as nlohmann's strict, non-ASCII-escaping dump writes it. Printable ASCII
+// without quote or backslash (nearly every envelope field) is copied as is; anything else goes
+// through nlohmann, which escapes and validates UTF-8 (throws on invalid bytes, as before).
+void put_string(std::string& out, const std::string& s) {
+  for (unsigned char c : s)
+    if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') {
+      out += json(s).dump(-1, ' ', false, json::error_handler_t::strict);
+      return;
+    }
+  out += '"';
+  out += s;
+  out += '"';
+}
+
+void put_key(std::string& out, const char* key, bool first = false) {
+  if (!first) out += ',';
+  out += '"';
+  out += key;
+  out += "\":";
+}
+
+}  // namespace
+
+// The same bytes as canonical_bytes(to_json(e)) (a unit test holds them equal), written
+// directly: building the json object first (and copying `details` into it) cost more than
+// everything else of a durable spool append.
+std::string canonical_bytes(const Event& e) {
+  std::string out;
+  out.reserve(256);
+  // Keys in byte order, as a std::map-backed json object would sort them.
+  out += '{';
+  put_key(out, "details", true);
+  if (e.details.is_null()) out += "{}";
+  else out += e.details.dump(-1, ' ', false, json::error_handler_t::strict);
+  put_key(out, "id");
+  put_string(out, e.id);
+  put_key(out, "kind");
+  put_string(out, e.kind);
+  if (!e.mode.empty()) {
+    put_key(out, "mode");
+    put_string(out, e.mode);
+  }
+  put_key(out, "outcome");
+  put_string(out, e.outcome);
+  if (!e.policy_sha256.empty() || !e.rule.empty()) {
+    put_key(out, "policy");
+    out += '{';
+    bool first = true;
+    if (!e.rule.empty()) {
+      put_key(out, "rule", first);
+      put_string(out, e.rule);
+      first = false;
+    }
+    if (!e.policy_sha256.empty()) {
+      put_key(out, "sha256", first);
+      put_string(out, e.policy_sha256);
+    }
+    out += '}';
+  }
+  put_key(out, "prev");
+  put_string(out, e.prev);
+  put_key(out, "schema");
+  put_string(out, kEventSchema);
+  put_key(out, "seat");
+  out += '{';
+  put_key(out, "hostname", true);
+  put_string(out, e.hostname);
+  put_key(out, "id");
+  put_string(out, e.seat_id);
+  out += '}';
+  put_key(out, "seq");
+  out += std::to_string(e.seq);
+  put_key(out, "severity");
+  put_string(out, e.severity);
+  put_key(out, "time");
+  put_string(out, format_rfc3339_ms(e.time));
+  if (e.user) {
+    put_key(out, "user");
+    out += '{';
+    put_key(out, "name", true);
+    put_string(out, e.user->name);
+    put_key(out, "uid");
+    out += std::to_string(e.user->uid);
+    out += '}';
+  }
+  out += '}';
+  return out;
+}
 
 std::string chain_hash(const Event& e) { return sha256_hex(canonical_bytes(e)); }
 
