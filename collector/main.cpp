@@ -1,4 +1,5 @@
-// seatlock-collector: central store for seat evidence (serve, enroll, query, export, verify, seats).
+// seatlock-collector: central store for seat evidence (serve, enroll, query, export, verify,
+// seats).
 #include <cstdio>
 #include <cstring>
 #include <exception>

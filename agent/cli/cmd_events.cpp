@@ -14,7 +14,8 @@ namespace seatlock::cli {
 
 namespace {
 
-const char* kHelp = R"(usage: seatlockctl events [--since TIME|DURATION] [--kind KIND] [--follow] [--json]
+const char* kHelp =
+    R"(usage: seatlockctl events [--since TIME|DURATION] [--kind KIND] [--follow] [--json]
   Shows the events recorded in the local spool with their delivery status
   (queued, delivered, quarantined). TIME is RFC 3339 ("2026-11-28T09:00:00Z"); DURATION
   ("90s", "2h", "1d") means that long ago. --json prints one event object per line with a
@@ -22,7 +23,8 @@ const char* kHelp = R"(usage: seatlockctl events [--since TIME|DURATION] [--kind
 )";
 
 UnixMillis wall_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -37,8 +39,9 @@ void print(const SpooledEvent& r, bool json) {
   auto j = nlohmann::json::parse(r.body);
   std::string user = j.contains("user") ? j["user"].value("name", "") : "";
   std::printf("%8llu  %s  %-11s  %-22s %-8s %-10s %s%s\n", static_cast<unsigned long long>(r.seq),
-              format_rfc3339_ms(r.time).c_str(), to_string(r.state), r.kind.c_str(), r.severity.c_str(),
-              user.empty() ? "-" : user.c_str(), j["details"].dump().substr(0, 80).c_str(),
+              format_rfc3339_ms(r.time).c_str(), to_string(r.state), r.kind.c_str(),
+              r.severity.c_str(), user.empty() ? "-" : user.c_str(),
+              j["details"].dump().substr(0, 80).c_str(),
               r.note.empty() ? "" : ("  [" + r.note + "]").c_str());
 }
 
@@ -62,20 +65,24 @@ int cmd_events(const CliContext& ctx, const Args& in) {
     else if (auto d = parse_duration_ms(since_text))
       q.since = wall_now() - *d;
     else
-      return usage_error("events: --since expects an RFC 3339 time or a duration like 2h, got '" + since_text + "'");
+      return usage_error("events: --since expects an RFC 3339 time or a duration like 2h, got '" +
+                         since_text + "'");
   }
   std::string path = ctx.state_dir + "/spool.db";
   if (access(path.c_str(), F_OK) != 0) {
-    std::fprintf(stderr, "seatlockctl: no spool at %s (has seatlockd run with --state-dir %s?)\n", path.c_str(),
-                 ctx.state_dir.c_str());
+    std::fprintf(stderr, "seatlockctl: no spool at %s (has seatlockd run with --state-dir %s?)\n",
+                 path.c_str(), ctx.state_dir.c_str());
     return 1;
   }
   SpoolReader reader(path);
   if (!json && !follow) {
     SpoolStats s = reader.stats();
-    std::printf("spool %s: %llu queued, %llu delivered, %llu quarantined, %llu lost to overflow; head seq %llu\n",
-                path.c_str(), (unsigned long long)s.queued, (unsigned long long)s.delivered,
-                (unsigned long long)s.quarantined, (unsigned long long)s.dropped, (unsigned long long)s.head_seq);
+    std::printf(
+        "spool %s: %llu queued, %llu delivered, %llu quarantined, %llu lost to overflow; head seq "
+        "%llu\n",
+        path.c_str(), (unsigned long long)s.queued, (unsigned long long)s.delivered,
+        (unsigned long long)s.quarantined, (unsigned long long)s.dropped,
+        (unsigned long long)s.head_seq);
   }
   for (;;) {
     for (const auto& r : reader.query(q)) {

@@ -51,7 +51,8 @@ std::vector<std::string> split_commas(const std::string& s) {
   size_t start = 0;
   while (start <= s.size()) {
     size_t comma = s.find(',', start);
-    std::string item = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    std::string item =
+        s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     if (!item.empty()) out.push_back(item);
     if (comma == std::string::npos) break;
     start = comma + 1;
@@ -68,7 +69,8 @@ FirmwarePolicy local_policy(const CliContext& ctx) {
     lo.expired_is_error = false;
     PolicyLoadResult r = load_policy(read_policy_dir(ctx.policy_dir), lo);
     if (r.policy) return r.policy->firmware;
-    std::fprintf(stderr, "seatlockctl: warning: policy in %s is invalid (%s); using firmware defaults\n",
+    std::fprintf(stderr,
+                 "seatlockctl: warning: policy in %s is invalid (%s); using firmware defaults\n",
                  ctx.policy_dir.c_str(), r.errors.empty() ? "?" : r.errors.front().text().c_str());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "seatlockctl: warning: %s; using firmware defaults\n", e.what());
@@ -92,7 +94,8 @@ int status(const CliContext& ctx, Args args) {
     if (!keys.empty()) p.trusted_keys = keys;
     if (!require.empty()) p.require = split_commas(require);
     for (const auto& r : p.require)
-      if (!fw::is_known_check(r)) return usage_error("firmware status: unknown check '" + r + "' in --require");
+      if (!fw::is_known_check(r))
+        return usage_error("firmware status: unknown check '" + r + "' in --require");
     attestation = fw::to_json(fw::attest_local(ctx.sysfs_root, p));
   } else {
     json reply = control_call(ctx.socket_path, "firmware.status");
@@ -102,8 +105,10 @@ int status(const CliContext& ctx, Args args) {
       return 1;
     }
   }
-  if (ctx.json) std::cout << attestation.dump(2) << "\n";
-  else std::cout << fw::format_status_table(attestation);
+  if (ctx.json)
+    std::cout << attestation.dump(2) << "\n";
+  else
+    std::cout << fw::format_status_table(attestation);
   return attestation.value("overall", "") == "violation" ? 1 : 0;
 }
 
@@ -120,20 +125,26 @@ int baseline(const CliContext& ctx, Args args) {
     }
   }
   if (!args.empty()) return usage_error("firmware baseline: unexpected argument '" + args[0] + "'");
-  if (out.empty() || key_path.empty()) return usage_error("firmware baseline needs --out FILE and --sign-key KEY.pem");
+  if (out.empty() || key_path.empty())
+    return usage_error("firmware baseline needs --out FILE and --sign-key KEY.pem");
 
   fw::SigningKey key = fw::SigningKey::from_pem(fw::read_file(key_path), key_path);
   fw::Snapshot snap = fw::read_snapshot(ctx.sysfs_root);
-  for (const auto& e : snap.read_errors) std::fprintf(stderr, "seatlockctl: warning: %s (not recorded)\n", e.c_str());
+  for (const auto& e : snap.read_errors)
+    std::fprintf(stderr, "seatlockctl: warning: %s (not recorded)\n", e.c_str());
   json b = fw::make_baseline(snap, attested, now_millis(), note);
-  fw::write_file(out, fw::baseline_document(b, key.sign(fw::baseline_signed_bytes(b)), key.public_raw()), 0644);
+  fw::write_file(out,
+                 fw::baseline_document(b, key.sign(fw::baseline_signed_bytes(b)), key.public_raw()),
+                 0644);
 
   std::cout << "baseline written to " << out << "\n"
             << "  signed by:  " << base64_encode(key.public_raw()) << "\n"
-            << "  dmi:        " << b["dmi"].size() << " fields (bios " << b["dmi"].value("bios_version", "?") << ", "
-            << b["dmi"].value("bios_date", "?") << ")\n"
+            << "  dmi:        " << b["dmi"].size() << " fields (bios "
+            << b["dmi"].value("bios_version", "?") << ", " << b["dmi"].value("bios_date", "?")
+            << ")\n"
             << "  settings:   " << b["settings"].size() << "\n"
-            << "  attested:   " << (attested.empty() ? std::string("none") : b["attested"].dump()) << "\n";
+            << "  attested:   " << (attested.empty() ? std::string("none") : b["attested"].dump())
+            << "\n";
   return 0;
 }
 
@@ -146,7 +157,8 @@ int verify(const CliContext& ctx, Args args) {
   if (ctx.json) {
     std::cout << json{{"status", r.status}, {"detail", r.detail}, {"key", r.key}}.dump(2) << "\n";
   } else if (keys.empty() && r.status == "untrusted") {
-    std::cout << args[0] << ": signature valid, key " << r.key << " (give --trusted-key to check trust)\n";
+    std::cout << args[0] << ": signature valid, key " << r.key
+              << " (give --trusted-key to check trust)\n";
   } else {
     std::cout << args[0] << ": " << r.status << " - " << r.detail << "\n";
   }
@@ -164,8 +176,10 @@ int keygen(const CliContext&, Args args) {
   fw::SigningKey key = fw::SigningKey::generate();
   fw::write_file(out, key.private_pem(), 0600);
   std::cout << base64_encode(key.public_raw()) << "\n";
-  std::fprintf(stderr, "private key written to %s; put the line above in the policy's firmware.trusted_keys\n",
-               out.c_str());
+  std::fprintf(
+      stderr,
+      "private key written to %s; put the line above in the policy's firmware.trusted_keys\n",
+      out.c_str());
   return 0;
 }
 

@@ -53,32 +53,41 @@ std::vector<std::string> take_all(Args& args, const std::string& name) {
 
 void print_status(const json& s) {
   std::printf("network:     %s, %s\n", s.value("mode", "?").c_str(),
-              s.value("closed", false) ? "CLOSED (all exceptions suspended)" : "open (exceptions in force)");
+              s.value("closed", false) ? "CLOSED (all exceptions suspended)"
+                                       : "open (exceptions in force)");
   std::printf("state:       %s%s\n", s.value("state", "?").c_str(),
               s.contains("error") ? (" - " + s["error"].get<std::string>()).c_str() : "");
   if (s.contains("applied_at"))
-    std::printf("applied:     %s (%.1f ms)\n", s["applied_at"].get<std::string>().c_str(), s.value("apply_ms", 0.0));
+    std::printf("applied:     %s (%.1f ms)\n", s["applied_at"].get<std::string>().c_str(),
+                s.value("apply_ms", 0.0));
   if (s.contains("rules")) {
     const json& r = s["rules"];
-    std::printf("rules:       %zu allow entries, %zu dns, %zu ntp, %zu collector address(es), %zu planned address(es)\n",
-                r.value("allow_entries", std::size_t(0)), r["dns"].size(), r["ntp"].size(),
-                r.value("collector", std::size_t(0)), r.value("planned_addresses", std::size_t(0)));
-    std::printf("sets:        %zu base elements, %zu exception elements\n", r.value("base_set_elements", std::size_t(0)),
+    std::printf(
+        "rules:       %zu allow entries, %zu dns, %zu ntp, %zu collector address(es), %zu planned "
+        "address(es)\n",
+        r.value("allow_entries", std::size_t(0)), r["dns"].size(), r["ntp"].size(),
+        r.value("collector", std::size_t(0)), r.value("planned_addresses", std::size_t(0)));
+    std::printf("sets:        %zu base elements, %zu exception elements\n",
+                r.value("base_set_elements", std::size_t(0)),
                 r.value("exception_set_elements", std::size_t(0)));
   }
   const json active = s.value("active_exceptions", json::array());
   std::printf("exceptions:  %zu active\n", active.size());
   for (const auto& a : active) {
     std::string who;
-    for (const auto& u : a["users"]) who += (who.empty() ? "" : ",") + std::string("user ") + u.get<std::string>();
-    for (const auto& g : a["groups"]) who += (who.empty() ? "" : ",") + std::string("group ") + g.get<std::string>();
+    for (const auto& u : a["users"])
+      who += (who.empty() ? "" : ",") + std::string("user ") + u.get<std::string>();
+    for (const auto& g : a["groups"])
+      who += (who.empty() ? "" : ",") + std::string("group ") + g.get<std::string>();
     std::printf("  %-14s %-28s until %s (%s left) %s\n", a.value("ticket", "").c_str(), who.c_str(),
-                a.value("until", "").c_str(), a.value("left", "").c_str(), a.value("source", "").c_str());
+                a.value("until", "").c_str(), a.value("left", "").c_str(),
+                a.value("source", "").c_str());
   }
   if (s.contains("counters"))
     for (const auto& [table, counters] : s["counters"].items()) {
       std::printf("counters:    %-18s", table.c_str());
-      if (counters.contains("error")) std::printf(" (%s)", counters["error"].get<std::string>().c_str());
+      if (counters.contains("error"))
+        std::printf(" (%s)", counters["error"].get<std::string>().c_str());
       for (const auto& [name, c] : counters.items())
         if (c.is_object()) std::printf(" %s=%llu pkts", name.c_str(), c.value("packets", 0ULL));
       std::printf("\n");
@@ -99,47 +108,61 @@ int cmd_allow(const CliContext& ctx, Args args) {
   std::string comment = take_option(args, "--comment");
   bool no_reload = take_flag(args, "--no-reload");
   if (!args.empty()) return usage_error("net allow: unexpected '" + args[0] + "'");
-  if (users.empty() && groups.empty()) return usage_error("net allow: --user or --group is required");
+  if (users.empty() && groups.empty())
+    return usage_error("net allow: --user or --group is required");
   if (to.empty()) return usage_error("net allow: --to CIDR[:PORT] is required");
   if (ticket.empty()) return usage_error("net allow: --ticket is required");
-  if (for_text.empty() == until_text.empty()) return usage_error("net allow: give exactly one of --for and --until");
+  if (for_text.empty() == until_text.empty())
+    return usage_error("net allow: give exactly one of --for and --until");
   UnixMillis until = 0;
   if (!for_text.empty()) {
     auto ms = parse_duration_ms(for_text);
-    if (!ms) return usage_error("net allow: --for: expected a duration such as 2h or 90m, got '" + for_text + "'");
+    if (!ms)
+      return usage_error("net allow: --for: expected a duration such as 2h or 90m, got '" +
+                         for_text + "'");
     until = now_millis() + *ms;
   } else {
     auto t = parse_rfc3339(until_text);
-    if (!t) return usage_error("net allow: --until: expected an RFC 3339 time with offset, got '" + until_text + "'");
+    if (!t)
+      return usage_error("net allow: --until: expected an RFC 3339 time with offset, got '" +
+                         until_text + "'");
     until = *t;
   }
   // One allow entry per destination: ports differ per --to.
   json allow = json::array();
   for (const auto& d : to) {
     auto rule = net::parse_destination(d);
-    if (!rule) return usage_error("net allow: --to: expected CIDR, CIDR:PORT or [v6CIDR]:PORT, got '" + d + "'");
+    if (!rule)
+      return usage_error("net allow: --to: expected CIDR, CIDR:PORT or [v6CIDR]:PORT, got '" + d +
+                         "'");
     json entry = {{"to", rule->to[0].text()}};
     if (!rule->ports.empty()) {
       const auto& p = rule->ports[0];
-      entry["ports"] = json::array({p.first == p.last ? json(p.first)
-                                                      : json(std::to_string(p.first) + "-" + std::to_string(p.last))});
+      entry["ports"] = json::array(
+          {p.first == p.last ? json(p.first)
+                             : json(std::to_string(p.first) + "-" + std::to_string(p.last))});
     }
     entry["proto"] = !proto.empty() ? proto : (rule->ports.empty() ? "any" : "tcp");
     allow.push_back(entry);
   }
   net::SystemUserDirectory dir;
   for (const auto& u : users)
-    if (!dir.uid_of(u)) return std::fprintf(stderr, "seatlockctl: net allow: no such user '%s'\n", u.c_str()), 1;
+    if (!dir.uid_of(u))
+      return std::fprintf(stderr, "seatlockctl: net allow: no such user '%s'\n", u.c_str()), 1;
   for (const auto& g : groups)
-    if (!dir.members_of(g)) return std::fprintf(stderr, "seatlockctl: net allow: no such group '%s'\n", g.c_str()), 1;
+    if (!dir.members_of(g))
+      return std::fprintf(stderr, "seatlockctl: net allow: no such group '%s'\n", g.c_str()), 1;
 
   json exception = {{"allow", allow}, {"until", format_rfc3339_ms(until)}, {"ticket", ticket}};
   if (!users.empty()) exception["users"] = users;
   if (!groups.empty()) exception["groups"] = groups;
-  exception["comment"] = !comment.empty() ? comment : "added by seatlockctl net allow on " + format_rfc3339_ms(now_millis());
+  exception["comment"] =
+      !comment.empty() ? comment
+                       : "added by seatlockctl net allow on " + format_rfc3339_ms(now_millis());
   json doc = {{"network", {{"exceptions", json::array({exception})}}}};
   std::string safe_ticket;
-  for (char c : ticket) safe_ticket += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') ? c : '_';
+  for (char c : ticket)
+    safe_ticket += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') ? c : '_';
   std::string name = "80-net-exception-" + safe_ticket + ".json";
   std::string text = "// " + exception["comment"].get<std::string>() + "\n" + doc.dump(2) + "\n";
 
@@ -148,7 +171,8 @@ int cmd_allow(const CliContext& ctx, Args args) {
   std::string shown = ctx.policy_dir.substr(ctx.policy_dir.find_last_of('/') + 1) + "/" + name;
   std::erase_if(files, [&](const PolicyFile& f) { return f.name == shown; });
   files.push_back({shown, text});
-  std::sort(files.begin(), files.end(), [](const PolicyFile& a, const PolicyFile& b) { return a.name < b.name; });
+  std::sort(files.begin(), files.end(),
+            [](const PolicyFile& a, const PolicyFile& b) { return a.name < b.name; });
   PolicyLoadOptions lo;
   lo.now = now_millis();
   PolicyLoadResult r = load_policy(files, lo);
@@ -175,7 +199,9 @@ int cmd_allow(const CliContext& ctx, Args args) {
     std::fprintf(stderr, "seatlockctl: daemon rejected the policy: %s\n", e.what());
     return 1;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "seatlockctl: daemon not reachable (%s); the file applies when seatlockd starts\n", e.what());
+    std::fprintf(stderr,
+                 "seatlockctl: daemon not reachable (%s); the file applies when seatlockd starts\n",
+                 e.what());
   }
   return 0;
 }
@@ -193,29 +219,36 @@ int cmd_net(const CliContext& ctx, const Args& in) {
   if (sub == "status" || sub == "close" || sub == "open") {
     if (!args.empty()) return usage_error("net " + sub + ": unexpected '" + args[0] + "'");
     json s = control_call(ctx.socket_path, "net." + sub);
-    if (ctx.json) std::cout << s.dump(2) << "\n";
-    else print_status(s);
+    if (ctx.json)
+      std::cout << s.dump(2) << "\n";
+    else
+      print_status(s);
     return 0;
   }
   if (sub == "allow") return cmd_allow(ctx, args);
   if (sub == "load-fallback") {
     auto r = net::load_fallback(ctx.state_dir, ctx.policy_dir, now_millis());
     if (ctx.json) {
-      std::cout << json{{"source", r.source}, {"mode", r.mode}, {"closed", r.closed},
-                        {"base_elements", r.base_elements}, {"exception_elements", r.exception_elements}}
+      std::cout << json{{"source", r.source},
+                        {"mode", r.mode},
+                        {"closed", r.closed},
+                        {"base_elements", r.base_elements},
+                        {"exception_elements", r.exception_elements}}
                        .dump()
                 << "\n";
     } else {
-      std::printf("fallback table loaded from %s: %s%s, %zu base + %zu exception elements\n", r.source.c_str(),
-                  r.mode.empty() ? "?" : r.mode.c_str(), r.closed ? ", closed" : "", r.base_elements,
-                  r.exception_elements);
+      std::printf("fallback table loaded from %s: %s%s, %zu base + %zu exception elements\n",
+                  r.source.c_str(), r.mode.empty() ? "?" : r.mode.c_str(),
+                  r.closed ? ", closed" : "", r.base_elements, r.exception_elements);
     }
     return 0;
   }
   if (sub == "compile") {
     bool fallback_only = take_flag(args, "--fallback");
     if (!args.empty()) return usage_error("net compile: unexpected '" + args[0] + "'");
-    std::fputs(net::compile_policy_dir(ctx.state_dir, ctx.policy_dir, now_millis(), fallback_only).c_str(), stdout);
+    std::fputs(
+        net::compile_policy_dir(ctx.state_dir, ctx.policy_dir, now_millis(), fallback_only).c_str(),
+        stdout);
     return 0;
   }
   return usage_error("net: unknown command '" + sub + "'");

@@ -35,7 +35,8 @@ std::string short_time(UnixMillis t) {
 }
 
 // Loads the given paths (or the policy directory). Prints diagnostics; returns nullopt on errors.
-std::optional<Policy> load(const CliContext& ctx, const Args& paths, const PolicyLoadOptions& options) {
+std::optional<Policy> load(const CliContext& ctx, const Args& paths,
+                           const PolicyLoadOptions& options) {
   std::vector<PolicyFile> files;
   Args where = paths.empty() ? Args{ctx.policy_dir} : paths;
   try {
@@ -72,7 +73,9 @@ int check(const CliContext& ctx, Args args) {
   std::string at = take_option(args, "--at");
   if (!at.empty()) {
     auto t = parse_rfc3339(at);
-    if (!t) return usage_error("policy check: --at expects an RFC 3339 time with offset, got \"" + at + "\"");
+    if (!t)
+      return usage_error("policy check: --at expects an RFC 3339 time with offset, got \"" + at +
+                         "\"");
     options.now = *t;
   }
   std::string error;
@@ -84,9 +87,10 @@ int check(const CliContext& ctx, Args args) {
   for (const auto& e : policy->usb.exceptions) next = std::min(next, e.until);
   for (const auto& e : policy->network.exceptions) next = std::min(next, e.until);
   std::string summary = "policy OK: " + std::to_string(policy->sources.size()) +
-                        (policy->sources.size() == 1 ? " file" : " files") + ", sha256 " + policy->sha256.substr(0, 12) +
-                        "..., usb " + to_string(policy->usb.mode) + ", network " + to_string(policy->network.mode) +
-                        ", firmware " + to_string(policy->firmware.mode) + ", " + std::to_string(exceptions) +
+                        (policy->sources.size() == 1 ? " file" : " files") + ", sha256 " +
+                        policy->sha256.substr(0, 12) + "..., usb " + to_string(policy->usb.mode) +
+                        ", network " + to_string(policy->network.mode) + ", firmware " +
+                        to_string(policy->firmware.mode) + ", " + std::to_string(exceptions) +
                         (exceptions == 1 ? " exception" : " exceptions");
   if (exceptions > 0) summary += " (next expiry " + short_time(next) + ")";
   std::printf("%s\n", summary.c_str());

@@ -35,10 +35,10 @@ constexpr const char* kVar = "GRUB_CMDLINE_LINUX";
 
 // The last effective `GRUB_CMDLINE_LINUX=...` assignment of a /etc/default/grub text.
 struct CmdlineAssignment {
-  size_t line = 0;         // index into the file's lines
-  std::string value;       // unquoted value
-  bool editable = true;    // false if it uses shell expansion we must not rewrite
-  std::string why_not;     // reason when !editable
+  size_t line = 0;       // index into the file's lines
+  std::string value;     // unquoted value
+  bool editable = true;  // false if it uses shell expansion we must not rewrite
+  std::string why_not;   // reason when !editable
 };
 
 std::vector<std::string> split_lines(const std::string& text) {
@@ -146,7 +146,8 @@ std::string read_text(const fs::path& p) {
 // Replaces `p` atomically (same directory, same mode), keeping the old file as `backup`.
 void replace_file(const fs::path& p, const std::string& text, const fs::path& backup) {
   struct stat st {};
-  if (::stat(p.c_str(), &st) != 0) throw std::runtime_error("cannot stat " + p.string() + ": " + std::strerror(errno));
+  if (::stat(p.c_str(), &st) != 0)
+    throw std::runtime_error("cannot stat " + p.string() + ": " + std::strerror(errno));
   fs::copy_file(p, backup, fs::copy_options::overwrite_existing);
   fs::path tmp = p;
   tmp += ".seatlock-new";
@@ -188,8 +189,9 @@ void warn_about_overrides(const fs::path& root) {
     if (entry.path().extension() != ".cfg") continue;
     auto a = find_cmdline(split_lines(read_text(entry.path())));
     if (a && (!a->editable || param_value(a->value) != "0"))
-      std::printf("warning: %s sets %s too and is read after /etc/default/grub; add %s there as well\n",
-                  entry.path().c_str(), kVar, kWanted);
+      std::printf(
+          "warning: %s sets %s too and is read after /etc/default/grub; add %s there as well\n",
+          entry.path().c_str(), kVar, kWanted);
   }
 }
 
@@ -200,26 +202,30 @@ int setup_boot(Args args) {
   if (!args.empty()) return usage_error("setup boot: unexpected argument '" + args[0] + "'");
 
   std::error_code ec;
-  std::string running = fs::exists(root / "proc/cmdline", ec) ? read_text(root / "proc/cmdline") : "";
+  std::string running =
+      fs::exists(root / "proc/cmdline", ec) ? read_text(root / "proc/cmdline") : "";
   auto running_value = param_value(running);
-  std::printf("running kernel: %s\n", running_value == "0"
-                                          ? "usbcore.authorized_default=0 is set (early-boot USB window closed)"
-                                          : "usbcore.authorized_default=0 is NOT set (USB devices are authorized "
-                                            "during early boot until seatlockd starts)");
+  std::printf("running kernel: %s\n",
+              running_value == "0"
+                  ? "usbcore.authorized_default=0 is set (early-boot USB window closed)"
+                  : "usbcore.authorized_default=0 is NOT set (USB devices are authorized "
+                    "during early boot until seatlockd starts)");
 
   fs::path grub = root / "etc/default/grub";
   if (!fs::exists(grub, ec)) {
-    std::printf("%s does not exist: this seat does not boot with GRUB as configured by Debian.\n"
-                "Add %s to the kernel command line of its boot loader by hand.\n",
-                grub.c_str(), kWanted);
+    std::printf(
+        "%s does not exist: this seat does not boot with GRUB as configured by Debian.\n"
+        "Add %s to the kernel command line of its boot loader by hand.\n",
+        grub.c_str(), kWanted);
     return 1;
   }
   std::string text = read_text(grub);
   auto lines = split_lines(text);
   auto assignment = find_cmdline(lines);
   if (assignment && !assignment->editable) {
-    std::printf("%s: %s is not a plain value: %s.\nEdit it by hand to contain %s, then run update-grub.\n",
-                grub.c_str(), kVar, assignment->why_not.c_str(), kWanted);
+    std::printf(
+        "%s: %s is not a plain value: %s.\nEdit it by hand to contain %s, then run update-grub.\n",
+        grub.c_str(), kVar, assignment->why_not.c_str(), kWanted);
     return 1;
   }
   std::string current = assignment ? assignment->value : "";
@@ -233,15 +239,17 @@ int setup_boot(Args args) {
   std::string wanted = with_param(current);
   std::string new_line = std::string(kVar) + "=\"" + wanted + "\"";
   if (!apply) {
-    std::printf("would set:  %s\nrun 'seatlockctl setup boot --apply' to write it and run %s\n", new_line.c_str(),
-                update_grub.c_str());
+    std::printf("would set:  %s\nrun 'seatlockctl setup boot --apply' to write it and run %s\n",
+                new_line.c_str(), update_grub.c_str());
     return 1;
   }
 
   if (assignment) {
     lines[assignment->line] = new_line;
   } else {
-    lines.push_back("# Added by 'seatlockctl setup boot': no USB device is authorized before seatlockd decides.");
+    lines.push_back(
+        "# Added by 'seatlockctl setup boot': no USB device is authorized before seatlockd "
+        "decides.");
     lines.push_back(new_line);
   }
   std::string out;
@@ -249,11 +257,12 @@ int setup_boot(Args args) {
   fs::path backup = grub;
   backup += ".seatlock-backup";
   replace_file(grub, out, backup);
-  std::printf("wrote %s (previous version kept as %s)\n%s\nrunning %s ...\n", grub.c_str(), backup.c_str(),
-              new_line.c_str(), update_grub.c_str());
+  std::printf("wrote %s (previous version kept as %s)\n%s\nrunning %s ...\n", grub.c_str(),
+              backup.c_str(), new_line.c_str(), update_grub.c_str());
   int rc = run_command(update_grub);
   if (rc != 0) {
-    std::fprintf(stderr, "seatlockctl: %s failed (exit %d); the boot menu still has the old command line\n",
+    std::fprintf(stderr,
+                 "seatlockctl: %s failed (exit %d); the boot menu still has the old command line\n",
                  update_grub.c_str(), rc);
     return 1;
   }

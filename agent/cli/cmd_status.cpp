@@ -14,7 +14,8 @@ std::string component_line(const std::string& name, const nlohmann::json& st) {
   line.resize(12, ' ');
   line += st.value("state", std::string("?"));
   for (const char* key : {"mode", "summary"}) {
-    if (st.contains(key) && st[key].is_string()) line += "  " + std::string(key) + "=" + st[key].get<std::string>();
+    if (st.contains(key) && st[key].is_string())
+      line += "  " + std::string(key) + "=" + st[key].get<std::string>();
   }
   return line;
 }
@@ -28,12 +29,14 @@ int cmd_status(const CliContext& ctx, const Args& args) {
     std::cout << st.dump(2) << "\n";
     return 0;
   }
-  std::cout << "seatlockd " << st.value("version", "?") << " (pid " << st.value("pid", 0) << "), up "
-            << format_duration(st.value("uptime_s", 0LL) * 1000) << "\n";
-  std::cout << "seat:      " << st["seat"].value("id", "?") << " (" << st["seat"].value("hostname", "?") << ")\n";
+  std::cout << "seatlockd " << st.value("version", "?") << " (pid " << st.value("pid", 0)
+            << "), up " << format_duration(st.value("uptime_s", 0LL) * 1000) << "\n";
+  std::cout << "seat:      " << st["seat"].value("id", "?") << " ("
+            << st["seat"].value("hostname", "?") << ")\n";
   const auto& pol = st["policy"];
   std::cout << "policy:    " << pol.value("sha256", std::string("(none)")) << "\n";
-  if (pol.contains("applied_at")) std::cout << "applied:   " << pol["applied_at"].get<std::string>() << "\n";
+  if (pol.contains("applied_at"))
+    std::cout << "applied:   " << pol["applied_at"].get<std::string>() << "\n";
   if (pol.contains("last_rejected"))
     std::cout << "REJECTED:  " << pol["last_rejected"].value("at", "") << ": "
               << pol["last_rejected"]["errors"].dump() << "\n";

@@ -47,21 +47,24 @@ void print_device(const json& d) {
   bool blocked = false;
   for (const auto& i : d["interfaces"]) blocked |= i.value("decision", "") == "block";
   std::cout << pad(str(d, "port"), 8) << str(d, "vid") << ":" << str(d, "pid") << "  "
-            << (str(d, "manufacturer").empty() ? "" : str(d, "manufacturer") + " ") << str(d, "product")
-            << "  serial " << (str(d, "serial").empty() ? "-" : str(d, "serial"));
-  if (d.contains("exception")) std::cout << "  exception " << str(d["exception"], "ticket") << " until "
-                                         << str(d["exception"], "until");
+            << (str(d, "manufacturer").empty() ? "" : str(d, "manufacturer") + " ")
+            << str(d, "product") << "  serial "
+            << (str(d, "serial").empty() ? "-" : str(d, "serial"));
+  if (d.contains("exception"))
+    std::cout << "  exception " << str(d["exception"], "ticket") << " until "
+              << str(d["exception"], "until");
   std::cout << (blocked ? "  [interfaces blocked]" : "") << "\n";
-  for (const auto& m : d.value("exception_misses", json::array())) std::cout << "        note: " << m.get<std::string>() << "\n";
-  std::cout << "        " << pad("if", 4) << pad("class", 10) << pad("name", 30) << pad("authorized", 12)
-            << pad("decision", 10) << "rule / reason\n";
+  for (const auto& m : d.value("exception_misses", json::array()))
+    std::cout << "        note: " << m.get<std::string>() << "\n";
+  std::cout << "        " << pad("if", 4) << pad("class", 10) << pad("name", 30)
+            << pad("authorized", 12) << pad("decision", 10) << "rule / reason\n";
   for (const auto& i : d["interfaces"]) {
     std::string name = str(i, "name");
     if (!str(i, "interface").empty()) name += " \"" + str(i, "interface") + "\"";
     std::cout << "        " << pad(std::to_string(i.value("n", 0)), 4)
-              << pad(str(i, "class") + "/" + str(i, "subclass") + "/" + str(i, "protocol"), 10) << pad(name, 30)
-              << pad(i.value("authorized", false) ? "yes" : "no", 12) << pad(str(i, "decision"), 10)
-              << str(i, "rule") << ": " << str(i, "reason") << "\n";
+              << pad(str(i, "class") + "/" + str(i, "subclass") + "/" + str(i, "protocol"), 10)
+              << pad(name, 30) << pad(i.value("authorized", false) ? "yes" : "no", 12)
+              << pad(str(i, "decision"), 10) << str(i, "rule") << ": " << str(i, "reason") << "\n";
   }
 }
 
@@ -94,7 +97,9 @@ std::string lower(std::string s) {
 
 std::string exception_file_name(const std::string& ticket) {
   std::string safe;
-  for (char c : ticket) safe += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
+  for (char c : ticket)
+    safe +=
+        (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
   return "80-usb-exception-" + safe + ".json";
 }
 
@@ -108,33 +113,42 @@ int reload_daemon(const CliContext& ctx) {
     std::cerr << "seatlockctl: seatlockd rejected the policy: " << e.what() << "\n";
     return 1;
   } catch (const std::exception& e) {
-    std::cerr << "seatlockctl: warning: " << e.what() << "; the change applies when seatlockd next loads the policy\n";
+    std::cerr << "seatlockctl: warning: " << e.what()
+              << "; the change applies when seatlockd next loads the policy\n";
     return 0;
   }
 }
 
 int usb_allow(const CliContext& ctx, Args args) {
-  const std::string vid = lower(take_option(args, "--vid")), pid = lower(take_option(args, "--pid"));
+  const std::string vid = lower(take_option(args, "--vid")),
+                    pid = lower(take_option(args, "--pid"));
   const std::string serial = take_option(args, "--serial"), port = take_option(args, "--port");
   const std::string duration = take_option(args, "--for"), ticket = take_option(args, "--ticket");
   const std::string comment = take_option(args, "--comment");
   const bool read_only = take_flag(args, "--read-only");
   if (!args.empty()) return usage_error("usb allow: unexpected argument '" + args[0] + "'");
-  if (!is_hex4(vid)) return usage_error("usb allow: --vid needs 4 hex digits (e.g. 0951), got '" + vid + "'");
-  if (!is_hex4(pid)) return usage_error("usb allow: --pid needs 4 hex digits (e.g. 1666), got '" + pid + "'");
-  if (ticket.empty()) return usage_error("usb allow: --ticket is required (the approval's reference)");
+  if (!is_hex4(vid))
+    return usage_error("usb allow: --vid needs 4 hex digits (e.g. 0951), got '" + vid + "'");
+  if (!is_hex4(pid))
+    return usage_error("usb allow: --pid needs 4 hex digits (e.g. 1666), got '" + pid + "'");
+  if (ticket.empty())
+    return usage_error("usb allow: --ticket is required (the approval's reference)");
   auto ms = parse_duration_ms(duration);
-  if (!ms || *ms <= 0) return usage_error("usb allow: --for needs a duration such as 2h or 90m, got '" + duration + "'");
+  if (!ms || *ms <= 0)
+    return usage_error("usb allow: --for needs a duration such as 2h or 90m, got '" + duration +
+                       "'");
 
   const UnixMillis now = now_millis();
-  json x = {{"vid", vid}, {"pid", pid}, {"until", format_rfc3339_ms(now + *ms)}, {"ticket", ticket}};
+  json x = {
+      {"vid", vid}, {"pid", pid}, {"until", format_rfc3339_ms(now + *ms)}, {"ticket", ticket}};
   if (!serial.empty()) x["serial"] = serial;
   if (!port.empty()) x["port"] = port;
   if (read_only) x["read_only"] = true;
-  x["comment"] = comment.empty() ? "granted with seatlockctl usb allow by uid " + std::to_string(getuid()) + " at " +
-                                       format_rfc3339_ms(now)
+  x["comment"] = comment.empty() ? "granted with seatlockctl usb allow by uid " +
+                                       std::to_string(getuid()) + " at " + format_rfc3339_ms(now)
                                  : comment;
-  const std::string text = "// Written by seatlockctl usb allow at " + format_rfc3339_ms(now) + " (ticket " + ticket +
+  const std::string text = "// Written by seatlockctl usb allow at " + format_rfc3339_ms(now) +
+                           " (ticket " + ticket +
                            ").\n// Remove with: seatlockctl usb revoke --ticket " + ticket + "\n" +
                            json{{"usb", {{"exceptions", json::array({x})}}}}.dump(2) + "\n";
 
@@ -145,7 +159,8 @@ int usb_allow(const CliContext& ctx, Args args) {
   const std::string label = dir_label + "/" + name;
   std::erase_if(files, [&](const PolicyFile& f) { return f.name == label; });
   files.push_back({label, text});
-  std::sort(files.begin(), files.end(), [](const PolicyFile& a, const PolicyFile& b) { return a.name < b.name; });
+  std::sort(files.begin(), files.end(),
+            [](const PolicyFile& a, const PolicyFile& b) { return a.name < b.name; });
   PolicyLoadOptions lo;
   lo.now = now;
   lo.expired_is_error = false;
@@ -162,15 +177,17 @@ int usb_allow(const CliContext& ctx, Args args) {
     if (!f.flush()) throw std::runtime_error(path + ".tmp: cannot write");
   }
   std::filesystem::rename(path + ".tmp", path);
-  std::cout << "wrote " << path << ": " << vid << ":" << pid << (serial.empty() ? "" : " serial " + serial)
-            << (port.empty() ? "" : " port " + port) << " allowed until " << x["until"].get<std::string>()
+  std::cout << "wrote " << path << ": " << vid << ":" << pid
+            << (serial.empty() ? "" : " serial " + serial) << (port.empty() ? "" : " port " + port)
+            << " allowed until " << x["until"].get<std::string>()
             << (read_only ? " (read-only)" : "") << ", ticket " << ticket << "\n";
   return reload_daemon(ctx);
 }
 
 int usb_revoke(const CliContext& ctx, Args args) {
   const std::string ticket = take_option(args, "--ticket");
-  if (ticket.empty() || !args.empty()) return usage_error("usage: seatlockctl usb revoke --ticket T");
+  if (ticket.empty() || !args.empty())
+    return usage_error("usage: seatlockctl usb revoke --ticket T");
   const std::string path = ctx.policy_dir + "/" + exception_file_name(ticket);
   if (!std::filesystem::exists(path)) {
     std::cerr << "seatlockctl: no exception file " << path
@@ -209,11 +226,14 @@ int usb_snapshot(const CliContext& ctx, Args args) {
       notes << " " << i.klass.label << "=" << (i.allow ? "allowed" : "BLOCKED");
     notes << "\n";
   }
-  std::cout << "// seatlockctl usb snapshot of " << ctx.sysfs_root << " at " << format_rfc3339_ms(now_millis())
-            << ".\n// Review, switch \"mode\" to \"enforce\" when nothing you need is BLOCKED; storage-like\n"
+  std::cout << "// seatlockctl usb snapshot of " << ctx.sysfs_root << " at "
+            << format_rfc3339_ms(now_millis())
+            << ".\n// Review, switch \"mode\" to \"enforce\" when nothing you need is BLOCKED; "
+               "storage-like\n"
             << "// devices need an exception (seatlockctl usb allow).\n"
             << notes.str()
-            << json{{"usb", {{"mode", "audit"}, {"allow_classes", p.allow_classes}}}}.dump(2) << "\n";
+            << json{{"usb", {{"mode", "audit"}, {"allow_classes", p.allow_classes}}}}.dump(2)
+            << "\n";
   return 0;
 }
 

@@ -11,7 +11,8 @@ using namespace seatlock::cli;
 
 namespace {
 
-const char* kUsage = R"(usage: seatlockctl [--socket PATH] [--policy-dir DIR] [--state-dir DIR] [--sysfs DIR] [--json]
+const char* kUsage =
+    R"(usage: seatlockctl [--socket PATH] [--policy-dir DIR] [--state-dir DIR] [--sysfs DIR] [--json]
                    <command> [args...]
 
 commands:
@@ -47,8 +48,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   static const std::map<std::string, int (*)(const CliContext&, const Args&)> kGroups = {
-      {"status", cmd_status}, {"reload", cmd_reload},   {"policy", cmd_policy}, {"usb", cmd_usb},
-      {"net", cmd_net},       {"firmware", cmd_firmware}, {"events", cmd_events}, {"setup", cmd_setup}};
+      {"status", cmd_status}, {"reload", cmd_reload}, {"policy", cmd_policy},
+      {"usb", cmd_usb},       {"net", cmd_net},       {"firmware", cmd_firmware},
+      {"events", cmd_events}, {"setup", cmd_setup}};
   auto it = kGroups.find(args[0]);
   if (it == kGroups.end()) return usage_error("unknown command '" + args[0] + "'");
   Args rest(args.begin() + 1, args.end());

@@ -18,7 +18,9 @@ class DaemonSpool : public Spool {
 };
 }  // namespace
 
-Spool* daemon_spool() { return g_spool; }
+Spool* daemon_spool() {
+  return g_spool;
+}
 
 std::unique_ptr<EventSink> make_event_sink(const DaemonOptions& options) {
   return std::make_unique<DaemonSpool>(options.state_dir + "/spool.db");

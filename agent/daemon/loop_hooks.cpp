@@ -58,7 +58,8 @@ void block_daemon_signals() {
   sigprocmask(SIG_BLOCK, &set, nullptr);
 }
 
-void install_signal_handlers(sd_event* loop, std::function<void()> on_stop, std::function<void()> on_reload) {
+void install_signal_handlers(sd_event* loop, std::function<void()> on_stop,
+                             std::function<void()> on_reload) {
   // Lives as long as the process; the loop holds raw pointers to it.
   static SignalHooks hooks;
   hooks = {std::move(on_stop), std::move(on_reload)};
@@ -68,18 +69,27 @@ void install_signal_handlers(sd_event* loop, std::function<void()> on_stop, std:
       throw std::runtime_error("cannot install signal handler");
 }
 
-void watch_policy_directory(sd_event* loop, const std::string& dir, std::function<void()> on_change) {
+void watch_policy_directory(sd_event* loop, const std::string& dir,
+                            std::function<void()> on_change) {
   static DirWatch watch{nullptr, {}};
   watch.loop = loop;
   watch.on_change = std::move(on_change);
-  int rc = sd_event_add_inotify(loop, nullptr, dir.c_str(),
-                                IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE | IN_ATTRIB,
-                                on_inotify, &watch);
-  if (rc < 0) log_warning("cannot watch " + dir + " for changes; reload with SIGHUP or 'seatlockctl reload'");
+  int rc = sd_event_add_inotify(
+      loop, nullptr, dir.c_str(),
+      IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE | IN_ATTRIB, on_inotify,
+      &watch);
+  if (rc < 0)
+    log_warning("cannot watch " + dir + " for changes; reload with SIGHUP or 'seatlockctl reload'");
 }
 
-void notify_ready(const std::string& status) { sd_notifyf(0, "READY=1\nSTATUS=%s", status.c_str()); }
-void notify_status(const std::string& status) { sd_notifyf(0, "STATUS=%s", status.c_str()); }
-void notify_stopping() { sd_notify(0, "STOPPING=1"); }
+void notify_ready(const std::string& status) {
+  sd_notifyf(0, "READY=1\nSTATUS=%s", status.c_str());
+}
+void notify_status(const std::string& status) {
+  sd_notifyf(0, "STATUS=%s", status.c_str());
+}
+void notify_stopping() {
+  sd_notify(0, "STOPPING=1");
+}
 
 }  // namespace seatlock

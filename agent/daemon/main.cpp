@@ -61,25 +61,28 @@ int run(const DaemonOptions& opts) {
   control.add("status", [&](const nlohmann::json&) {
     nlohmann::json components = nlohmann::json::object();
     for (const auto& s : services) components[s->name()] = s->status();
-    return nlohmann::json{{"version", kVersion},
-                          {"pid", getpid()},
-                          {"started_at", format_rfc3339_ms(started)},
-                          {"uptime_s", (now_millis() - started) / 1000},
-                          {"seat", {{"id", reporter.seat().seat_id}, {"hostname", reporter.seat().hostname}}},
-                          {"policy", policy.status()},
-                          {"components", components}};
+    return nlohmann::json{
+        {"version", kVersion},
+        {"pid", getpid()},
+        {"started_at", format_rfc3339_ms(started)},
+        {"uptime_s", (now_millis() - started) / 1000},
+        {"seat", {{"id", reporter.seat().seat_id}, {"hostname", reporter.seat().hostname}}},
+        {"policy", policy.status()},
+        {"components", components}};
   });
   control.add("reload", [&](const nlohmann::json&) {
     bool ok = policy.reload("seatlockctl reload");
-    if (!ok) throw ControlError("policy rejected, previous policy stays in force: " +
-                                policy.status().value("last_rejected", nlohmann::json()).dump());
+    if (!ok)
+      throw ControlError("policy rejected, previous policy stays in force: " +
+                         policy.status().value("last_rejected", nlohmann::json()).dump());
     return nlohmann::json{{"sha256", policy.current()->sha256}};
   });
 
   report_lifecycle(reporter, "agent.started",
                    {{"version", kVersion}, {"components", nlohmann::json(opts.components)}});
   if (!policy.load_initial()) {
-    log_error("no valid policy in " + opts.policy_dir + " and no last good policy; refusing to start");
+    log_error("no valid policy in " + opts.policy_dir +
+              " and no last good policy; refusing to start");
     return 1;
   }
   if (policy.current()->network.mode == Mode::Audit && opts.enabled("network"))
@@ -90,7 +93,8 @@ int run(const DaemonOptions& opts) {
   watch_policy_directory(loop, opts.policy_dir, [&] { policy.reload("policy directory changed"); });
 
   std::string ready = "enforcing policy " + policy.current()->sha256.substr(0, 12);
-  log_info("seatlockd " + std::string(kVersion) + " ready: " + ready + ", control socket " + opts.control_socket);
+  log_info("seatlockd " + std::string(kVersion) + " ready: " + ready + ", control socket " +
+           opts.control_socket);
   notify_ready(ready);
   int rc = sd_event_loop(loop);
 

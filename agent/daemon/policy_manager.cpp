@@ -12,7 +12,9 @@ namespace seatlock {
 PolicyManager::PolicyManager(DaemonContext& ctx, std::vector<std::unique_ptr<Service>>& services)
     : ctx_(ctx), services_(services) {}
 
-std::string PolicyManager::cache_path() const { return ctx_.options.state_dir + "/last-good-policy.json"; }
+std::string PolicyManager::cache_path() const {
+  return ctx_.options.state_dir + "/last-good-policy.json";
+}
 
 bool PolicyManager::reload(const std::string& reason) {
   std::vector<PolicyFile> files;
@@ -55,7 +57,8 @@ bool PolicyManager::load_initial() {
   return accept(std::move(*r.policy), {}, "start (last good policy)");
 }
 
-bool PolicyManager::accept(Policy policy, const std::vector<std::string>& warnings, const std::string& reason) {
+bool PolicyManager::accept(Policy policy, const std::vector<std::string>& warnings,
+                           const std::string& reason) {
   if (ctx_.options.network_mode_override) {
     policy.network.mode = *ctx_.options.network_mode_override;
     policy.effective["network"]["mode"] = to_string(policy.network.mode);
@@ -69,8 +72,8 @@ bool PolicyManager::accept(Policy policy, const std::vector<std::string>& warnin
     }
   }
   if (!ctx_.options.seat_id.empty() || !policy.report.seat_id.empty())
-    ctx_.reporter.set_seat(
-        local_seat_identity(ctx_.options.seat_id.empty() ? policy.report.seat_id : ctx_.options.seat_id));
+    ctx_.reporter.set_seat(local_seat_identity(
+        ctx_.options.seat_id.empty() ? policy.report.seat_id : ctx_.options.seat_id));
   ctx_.reporter.set_policy_hash(policy.sha256);
   std::vector<std::string> failures;
   for (auto& s : services_) {
@@ -94,10 +97,15 @@ bool PolicyManager::accept(Policy policy, const std::vector<std::string>& warnin
   e.kind = "policy.applied";
   e.severity = failures.empty() ? "info" : "high";
   e.outcome = failures.empty() ? "applied" : "partially-applied";
-  e.details = {{"sha256", policy.sha256}, {"sources", policy.sources}, {"reason", reason},
-               {"warnings", warnings}, {"failures", failures},
-               {"modes", {{"usb", to_string(policy.usb.mode)}, {"network", to_string(policy.network.mode)},
-                          {"firmware", to_string(policy.firmware.mode)}}}};
+  e.details = {{"sha256", policy.sha256},
+               {"sources", policy.sources},
+               {"reason", reason},
+               {"warnings", warnings},
+               {"failures", failures},
+               {"modes",
+                {{"usb", to_string(policy.usb.mode)},
+                 {"network", to_string(policy.network.mode)},
+                 {"firmware", to_string(policy.firmware.mode)}}}};
   log_info("policy " + policy.sha256.substr(0, 12) + " applied (" + reason + ", " +
            std::to_string(policy.sources.size()) + " files)");
   for (const auto& w : warnings) log_warning(w);
@@ -108,7 +116,8 @@ bool PolicyManager::accept(Policy policy, const std::vector<std::string>& warnin
 
 void PolicyManager::reject(const std::vector<std::string>& errors, const std::string& reason) {
   for (const auto& e : errors) log_error("policy rejected: " + e);
-  last_rejected_ = {{"at", format_rfc3339_ms(now_millis())}, {"reason", reason}, {"errors", errors}};
+  last_rejected_ = {
+      {"at", format_rfc3339_ms(now_millis())}, {"reason", reason}, {"errors", errors}};
   Event e;
   e.kind = "policy.rejected";
   e.severity = "medium";

@@ -1,11 +1,11 @@
 #pragma once
 // What every area plugs into seatlockd. The daemon owns the loop, the reporter and the control
 // socket; each service registers its own io sources, timers and control commands.
-#include <memory>
-#include <string>
-
-#include <nlohmann/json.hpp>
 #include <systemd/sd-event.h>
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
 
 #include "core/policy/policy.hpp"
 #include "daemon/options.hpp"

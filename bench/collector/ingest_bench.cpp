@@ -1,5 +1,6 @@
 // Collector ingest over TLS from many simulated seats posting concurrently (loopback only).
-// usage: collector_ingest_bench [--seats 1000] [--batches 5] [--batch-events 100] [--auth token|cert]
+// usage: collector_ingest_bench [--seats 1000] [--batches 5] [--batch-events 100] [--auth
+// token|cert]
 //                               [--keep-db FILE]
 // Prints events/s (acknowledged with 200 = committed with synchronous=FULL) and collector RSS.
 // Client and collector share the machine's cores; the figure is therefore a lower bound.
@@ -16,11 +17,11 @@
 #include <string>
 #include <vector>
 
+#include "core/util/digest.hpp"
 #include "gzip.hpp"
 #include "harness.hpp"
 #include "signing.hpp"
 #include "sqlite_store.hpp"
-#include "core/util/digest.hpp"
 
 using namespace seatlock;
 using namespace seatlock::testing;
@@ -57,7 +58,8 @@ void arm(SeatClient& c, const std::string& url, const Pki& pki, const Pki::Pair*
   c.headers = nullptr;
   for (const auto& h : p.headers) c.headers = curl_slist_append(c.headers, h.c_str());
   c.headers = curl_slist_append(c.headers, "Content-Encoding: gzip");
-  if (!c.token.empty()) c.headers = curl_slist_append(c.headers, ("Authorization: Bearer " + c.token).c_str());
+  if (!c.token.empty())
+    c.headers = curl_slist_append(c.headers, ("Authorization: Bearer " + c.token).c_str());
   if (!c.easy) {
     c.easy = curl_easy_init();
     curl_easy_setopt(c.easy, CURLOPT_URL, url.c_str());
@@ -74,7 +76,8 @@ void arm(SeatClient& c, const std::string& url, const Pki& pki, const Pki::Pair*
   c.response.clear();
   curl_easy_setopt(c.easy, CURLOPT_HTTPHEADER, c.headers);
   curl_easy_setopt(c.easy, CURLOPT_POSTFIELDS, c.bodies[c.next].data());
-  curl_easy_setopt(c.easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(c.bodies[c.next].size()));
+  curl_easy_setopt(c.easy, CURLOPT_POSTFIELDSIZE_LARGE,
+                   static_cast<curl_off_t>(c.bodies[c.next].size()));
 }
 
 // utime + stime of a process, in seconds.
@@ -99,11 +102,16 @@ int main(int argc, char** argv) {
   std::string keep_db;  // copy the resulting database here (for transcripts)
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i];
-    if (k == "--seats") seats = std::stoul(argv[i + 1]);
-    else if (k == "--batches") batches = std::stoul(argv[i + 1]);
-    else if (k == "--batch-events") per_batch = std::stoul(argv[i + 1]);
-    else if (k == "--auth") auth = argv[i + 1];
-    else if (k == "--keep-db") keep_db = argv[i + 1];
+    if (k == "--seats")
+      seats = std::stoul(argv[i + 1]);
+    else if (k == "--batches")
+      batches = std::stoul(argv[i + 1]);
+    else if (k == "--batch-events")
+      per_batch = std::stoul(argv[i + 1]);
+    else if (k == "--auth")
+      auth = argv[i + 1];
+    else if (k == "--keep-db")
+      keep_db = argv[i + 1];
   }
   curl_global_init(CURL_GLOBAL_DEFAULT);
   TempDir dir;
@@ -132,7 +140,8 @@ int main(int argc, char** argv) {
     }
   }
   double prep_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_prep).count();
-  std::fprintf(stderr, "prepared %zu seats x %zu batches x %zu events in %.1f s\n", seats, batches, per_batch, prep_s);
+  std::fprintf(stderr, "prepared %zu seats x %zu batches x %zu events in %.1f s\n", seats, batches,
+               per_batch, prep_s);
 
   std::vector<std::string> extra = {"--max-connections", std::to_string(seats + 100)};
   if (auth == "token") extra.push_back("--tokens-only");
@@ -168,7 +177,8 @@ int main(int argc, char** argv) {
         ++failures;
         ++c->retries;  // 503 / connection refused: retry the same batch
         if (failures < 5)
-          std::fprintf(stderr, "retry: curl %d status %ld %s\n", m->data.result, status, c->response.c_str());
+          std::fprintf(stderr, "retry: curl %d status %ld %s\n", m->data.result, status,
+                       c->response.c_str());
       }
       if (c->next < c->posts.size()) {
         arm(*c, url, pki, nullptr);
@@ -195,21 +205,25 @@ int main(int argc, char** argv) {
   curl_multi_cleanup(multi);
   collector.stop();
   CliResult v = run_cli({"verify", "--db", db});
-  if (!keep_db.empty()) std::filesystem::copy_file(db, keep_db, std::filesystem::copy_options::overwrite_existing);
-  std::printf("collector ingest: %zu seats (%s auth, TLS), %zu batches of %zu events each\n", seats, auth.c_str(),
-              batches, per_batch);
-  std::printf("  acknowledged events: %zu in %.2f s = %.0f events/s (%zu retried requests)\n", acked, secs,
-              acked / secs, failures);
-  std::printf("  collector CPU: %.2f s for %zu events = %.1f us/event (= %.0f events/s per fully available core); "
-              "client CPU %.2f s\n",
-              cpu, acked, cpu * 1e6 / acked, acked / cpu, self_cpu);
+  if (!keep_db.empty())
+    std::filesystem::copy_file(db, keep_db, std::filesystem::copy_options::overwrite_existing);
+  std::printf("collector ingest: %zu seats (%s auth, TLS), %zu batches of %zu events each\n", seats,
+              auth.c_str(), batches, per_batch);
+  std::printf("  acknowledged events: %zu in %.2f s = %.0f events/s (%zu retried requests)\n",
+              acked, secs, acked / secs, failures);
+  std::printf(
+      "  collector CPU: %.2f s for %zu events = %.1f us/event (= %.0f events/s per fully available "
+      "core); "
+      "client CPU %.2f s\n",
+      cpu, acked, cpu * 1e6 / acked, acked / cpu, self_cpu);
   std::ifstream la("/proc/loadavg");
   std::string load;
   std::getline(la, load);
   std::printf("  machine load average at end: %s (2 cores shared with other work)\n", load.c_str());
-  std::printf("  collector RSS: peak %.1f MiB (VmHWM), sampled max %.1f MiB, at end %.1f MiB\n", hwm / 1024.0,
-              peak_rss / 1024.0, rss_end / 1024.0);
-  std::printf("  verify after run: exit %d, %s", v.exit_code, v.out.substr(v.out.rfind("verify:")).c_str());
+  std::printf("  collector RSS: peak %.1f MiB (VmHWM), sampled max %.1f MiB, at end %.1f MiB\n",
+              hwm / 1024.0, peak_rss / 1024.0, rss_end / 1024.0);
+  std::printf("  verify after run: exit %d, %s", v.exit_code,
+              v.out.substr(v.out.rfind("verify:")).c_str());
   curl_global_cleanup();
   return v.exit_code == 0 ? 0 : 1;
 }

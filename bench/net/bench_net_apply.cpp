@@ -18,11 +18,13 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-double ms(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double, std::milli>(b - a).count(); }
+double ms(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
 
 std::string v4(std::uint32_t a) {
-  return std::to_string(a >> 24) + "." + std::to_string((a >> 16) & 255) + "." + std::to_string((a >> 8) & 255) + "." +
-         std::to_string(a & 255);
+  return std::to_string(a >> 24) + "." + std::to_string((a >> 16) & 255) + "." +
+         std::to_string((a >> 8) & 255) + "." + std::to_string(a & 255);
 }
 
 NetRules make_rules(int cidrs, int exceptions, std::mt19937& rng) {
@@ -30,7 +32,8 @@ NetRules make_rules(int cidrs, int exceptions, std::mt19937& rng) {
   for (int i = 0; i < cidrs; ++i) {
     EgressRule e;
     int prefix = 20 + int(rng() % 13);  // /20 .. /32, scattered over public space
-    std::uint32_t addr = (std::uint32_t(rng()) & ~((prefix == 32 ? 0u : (1u << (32 - prefix))) - 1)) | 0x01000000u;
+    std::uint32_t addr =
+        (std::uint32_t(rng()) & ~((prefix == 32 ? 0u : (1u << (32 - prefix))) - 1)) | 0x01000000u;
     e.to.push_back({4, v4(addr & (prefix == 32 ? ~0u : ~((1u << (32 - prefix)) - 1))), prefix});
     e.ports.push_back(i % 3 == 0 ? PortRange{443, 443} : PortRange{8000, 8100});
     e.proto = "tcp";
@@ -63,8 +66,8 @@ int main(int argc, char** argv) {
   const int runs = argc > 2 ? std::atoi(argv[2]) : 7;
   Nft nft;
   std::mt19937 rng(7);
-  std::printf("%-8s %-10s %10s %10s %10s %10s %12s\n", "cidrs", "exceptions", "elements", "compile", "apply",
-              "total", "text KiB");
+  std::printf("%-8s %-10s %10s %10s %10s %10s %12s\n", "cidrs", "exceptions", "elements", "compile",
+              "apply", "total", "text KiB");
   for (int cidrs : {10, 1000, 10000}) {
     NetRules rules = make_rules(cidrs, 1000, rng);
     std::vector<double> compile_ms, apply_ms, total_ms;
@@ -86,10 +89,12 @@ int main(int argc, char** argv) {
       std::sort(v.begin(), v.end());
       return v[v.size() / 2];
     };
-    std::printf("%-8d %-10d %10zu %8.1fms %8.1fms %8.1fms %12zu\n", cidrs, 1000, elements, median(compile_ms),
-                median(apply_ms), median(total_ms), bytes / 1024);
+    std::printf("%-8d %-10d %10zu %8.1fms %8.1fms %8.1fms %12zu\n", cidrs, 1000, elements,
+                median(compile_ms), median(apply_ms), median(total_ms), bytes / 1024);
   }
-  std::printf("(median of %d runs each; compile = NetRules -> nft text, apply = libnftables transaction of both tables)\n",
-              runs);
+  std::printf(
+      "(median of %d runs each; compile = NetRules -> nft text, apply = libnftables transaction of "
+      "both tables)\n",
+      runs);
   return 0;
 }

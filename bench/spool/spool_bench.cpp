@@ -28,13 +28,23 @@ Event sample(int n) {
   e.mode = "enforce";
   e.policy_sha256 = std::string(64, 'a');
   e.rule = "usb.classes";
-  e.details = {{"vid", "0951"}, {"pid", "1666"}, {"serial", std::to_string(n)}, {"product", "DataTraveler 3.0"},
+  e.details = {{"vid", "0951"},
+               {"pid", "1666"},
+               {"serial", std::to_string(n)},
+               {"product", "DataTraveler 3.0"},
                {"port", "1-2"},
-               {"interfaces", {{{"n", 0}, {"class", "08"}, {"subclass", "06"}, {"protocol", "50"}, {"authorized", false}}}}};
+               {"interfaces",
+                {{{"n", 0},
+                  {"class", "08"},
+                  {"subclass", "06"},
+                  {"protocol", "50"},
+                  {"authorized", false}}}}};
   return e;
 }
 
-double rate(std::size_t n, Clock::duration d) { return n / std::chrono::duration<double>(d).count(); }
+double rate(std::size_t n, Clock::duration d) {
+  return n / std::chrono::duration<double>(d).count();
+}
 
 // Process CPU seconds: on a shared, overloaded machine events per CPU-second is the steadier
 // figure; wall-clock rates are printed too.
@@ -62,18 +72,20 @@ int main(int argc, char** argv) {
     const std::size_t n = 2000;
     auto t0 = Clock::now();
     for (std::size_t i = 0; i < n; ++i) spool.append(sample(static_cast<int>(i)));
-    std::printf("one-by-one      : %8zu events  %10.0f events/s (one fsync'd transaction each)\n", n, rate(n, Clock::now() - t0));
+    std::printf("one-by-one      : %8zu events  %10.0f events/s (one fsync'd transaction each)\n",
+                n, rate(n, Clock::now() - t0));
   }
   for (std::size_t batch : {100, 1000, 5000}) {
     Spool spool(fresh(dir, "bench-group.db"), kMax);
     std::vector<Event> drafts;
     for (std::size_t i = 0; i < batch; ++i) drafts.push_back(sample(static_cast<int>(i)));
-    std::vector<std::vector<Event>> copies(group_events / batch, drafts);  // copied outside the timing
+    std::vector<std::vector<Event>> copies(group_events / batch,
+                                           drafts);  // copied outside the timing
     auto t0 = Clock::now();
     double c0 = cpu_now();
     for (auto& c : copies) spool.append_batch(std::move(c));
-    std::printf("group commit %4zu: %8zu events  %10.0f events/s wall  %10.0f events/CPU-s\n", batch,
-                copies.size() * batch, rate(copies.size() * batch, Clock::now() - t0),
+    std::printf("group commit %4zu: %8zu events  %10.0f events/s wall  %10.0f events/CPU-s\n",
+                batch, copies.size() * batch, rate(copies.size() * batch, Clock::now() - t0),
                 copies.size() * batch / (cpu_now() - c0));
   }
   {
@@ -87,8 +99,8 @@ int main(int argc, char** argv) {
         for (std::size_t i = 0; i < each; ++i) spool.append(sample(static_cast<int>(i)));
       });
     for (auto& t : ts) t.join();
-    std::printf("8 producers, append() each (shared commits): %zu events  %10.0f events/s\n", threads * each,
-                rate(threads * each, Clock::now() - t0));
+    std::printf("8 producers, append() each (shared commits): %zu events  %10.0f events/s\n",
+                threads * each, rate(threads * each, Clock::now() - t0));
   }
   for (const char* n : {"bench-one.db", "bench-group.db", "bench-threads.db"}) fresh(dir, n);
   return 0;

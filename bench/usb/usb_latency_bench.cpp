@@ -27,7 +27,9 @@ long status_kb(pid_t pid, const std::string& field = "VmRSS") {
     if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
   return -1;
 }
-long rss_kb(pid_t pid) { return status_kb(pid); }
+long rss_kb(pid_t pid) {
+  return status_kb(pid);
+}
 
 double cpu_seconds(pid_t pid) {
   std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
@@ -60,9 +62,9 @@ int main(int argc, char** argv) {
   tb.plug("1-4", catalog::genesys_hub());
   tb.plug("1-5", catalog::kingston_stick());
   const std::string sock = dir + "/control.sock";
-  Child d({binary_path("agent/daemon/seatlockd"), "--policy-dir", dir + "/policy.d", "--state-dir", dir + "/state",
-           "--control-socket", sock, "--components", "usb", "--sysfs", tb.sys_root(), "--udev-rules-dir",
-           dir + "/rules", "--seat-id", "bench"},
+  Child d({binary_path("agent/daemon/seatlockd"), "--policy-dir", dir + "/policy.d", "--state-dir",
+           dir + "/state", "--control-socket", sock, "--components", "usb", "--sysfs",
+           tb.sys_root(), "--udev-rules-dir", dir + "/rules", "--seat-id", "bench"},
           dir + "/seatlockd.log");
   if (!wait_until([&] { return std::filesystem::exists(sock); }, 20'000)) {
     std::fprintf(stderr, "seatlockd did not start (log: %s/seatlockd.log)\n", dir.c_str());
@@ -86,25 +88,31 @@ int main(int argc, char** argv) {
     tb.unplug("1-9");
     if (i % 100 == 0) peak_rss = std::max(peak_rss, rss_kb(d.pid()));
   }
-  const double storm_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double storm_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   const double storm_cpu = cpu_seconds(d.pid()) - storm_cpu0;
   peak_rss = std::max(peak_rss, rss_kb(d.pid()));
   nlohmann::json stats = control_call(sock, "usb.stats");
 
-  std::printf("usb bench: %d plug+unplug cycles, %d ms apart (%.1f s), %d authorized within the gap\n", plugs, gap_ms,
-              storm_s, authorized);
-  std::printf("  uevent -> authorized write start (seatlockd, n=%s): p50 %.1f us, p99 %.1f us, max %.1f us\n",
-              stats["count"].dump().c_str(), stats.value("p50_us", 0.0), stats.value("p99_us", 0.0),
-              stats.value("max_us", 0.0));
-  std::printf("  RSS idle with 5 devices: %.1f MB; peak during storm: %.1f MB\n", idle_rss / 1024.0, peak_rss / 1024.0);
+  std::printf(
+      "usb bench: %d plug+unplug cycles, %d ms apart (%.1f s), %d authorized within the gap\n",
+      plugs, gap_ms, storm_s, authorized);
+  std::printf(
+      "  uevent -> authorized write start (seatlockd, n=%s): p50 %.1f us, p99 %.1f us, max %.1f "
+      "us\n",
+      stats["count"].dump().c_str(), stats.value("p50_us", 0.0), stats.value("p99_us", 0.0),
+      stats.value("max_us", 0.0));
+  std::printf("  RSS idle with 5 devices: %.1f MB; peak during storm: %.1f MB\n", idle_rss / 1024.0,
+              peak_rss / 1024.0);
   // RssFile is mostly shared library pages (libcrypto, libnftables, libcurl, umockdev, GLib)
   // that other processes map too; RssAnon is the daemon's own heap and stacks.
-  std::printf("  of which anonymous (own heap, stacks): %.1f MB; file-backed (shared libraries): %.1f MB\n",
-              status_kb(d.pid(), "RssAnon") / 1024.0, status_kb(d.pid(), "RssFile") / 1024.0);
+  std::printf(
+      "  of which anonymous (own heap, stacks): %.1f MB; file-backed (shared libraries): %.1f MB\n",
+      status_kb(d.pid(), "RssAnon") / 1024.0, status_kb(d.pid(), "RssFile") / 1024.0);
   std::printf("  CPU idle: %.3f s over 5 s (%.2f%%)\n", idle_cpu, idle_cpu / 5 * 100);
-  std::printf("  CPU during storm: %.2f s (%.1f%% of one core), %.3f ms per plug+unplug\n", storm_cpu,
-              storm_cpu / storm_s * 100, storm_cpu * 1000 / plugs);
+  std::printf("  CPU during storm: %.2f s (%.1f%% of one core), %.3f ms per plug+unplug\n",
+              storm_cpu, storm_cpu / storm_s * 100, storm_cpu * 1000 / plugs);
   d.stop();
   std::filesystem::remove_all(dir);
   return 0;

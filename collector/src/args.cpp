@@ -49,7 +49,8 @@ std::optional<std::int64_t> Args::time(const std::string& name) const {
   std::string text = *v;
   if (text.size() == 10) text += "T00:00:00Z";  // a bare date means midnight UTC
   auto t = parse_rfc3339(text);
-  if (!t) throw UsageError("--" + name + ": expected an RFC 3339 time or YYYY-MM-DD, got \"" + *v + "\"");
+  if (!t)
+    throw UsageError("--" + name + ": expected an RFC 3339 time or YYYY-MM-DD, got \"" + *v + "\"");
   return t;
 }
 

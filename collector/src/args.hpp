@@ -13,7 +13,8 @@ namespace seatlock::collector {
 class Args {
  public:
   // `valued`: flags that take a value; `switches`: flags that do not. Anything else is an error.
-  Args(const std::vector<std::string>& argv, const std::set<std::string>& valued, const std::set<std::string>& switches);
+  Args(const std::vector<std::string>& argv, const std::set<std::string>& valued,
+       const std::set<std::string>& switches);
   std::optional<std::string> get(const std::string& name) const;
   std::string require(const std::string& name) const;
   bool has(const std::string& name) const { return switches_.count(name) > 0; }

@@ -1,15 +1,13 @@
 // export: evidence files for a time range, one per seat, plus manifest.json with the SHA-256
 // of each file, counts, range and who/where/when exported (chain of custody).
-#include <unistd.h>
-
 #include <openssl/evp.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
-
 #include <nlohmann/json.hpp>
 
 #include "args.hpp"
@@ -29,7 +27,8 @@ std::string file_sha256(const fs::path& p) {
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
   char buf[65536];
-  while (in.read(buf, sizeof buf) || in.gcount() > 0) EVP_DigestUpdate(ctx.get(), buf, static_cast<size_t>(in.gcount()));
+  while (in.read(buf, sizeof buf) || in.gcount() > 0)
+    EVP_DigestUpdate(ctx.get(), buf, static_cast<size_t>(in.gcount()));
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_DigestFinal_ex(ctx.get(), md, &len);
@@ -39,7 +38,9 @@ std::string file_sha256(const fs::path& p) {
 // Seat ids become file names: keep them readable but never a path.
 std::string safe_name(const std::string& seat) {
   std::string out;
-  for (char c : seat) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
+  for (char c : seat)
+    out +=
+        (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
   if (out.empty() || out[0] == '.') out = "_" + out;
   return out;
 }
@@ -56,14 +57,16 @@ struct SeatFile {
 int cmd_export(const ArgList& argv, std::ostream& out) {
   Args a(argv, {"db", "since", "until", "format", "out"}, {});
   std::string db = a.require("db"), format = a.require("format"), dir = a.require("out");
-  if (format != "csv" && format != "ndjson") throw UsageError("--format: expected csv or ndjson, got \"" + format + "\"");
+  if (format != "csv" && format != "ndjson")
+    throw UsageError("--format: expected csv or ndjson, got \"" + format + "\"");
   auto since = a.time("since"), until = a.time("until");
   if (!since || !until) throw UsageError("--since and --until are required");
   if (*until <= *since) throw UsageError("--until must be after --since");
   auto store = open_sqlite_store(db, false);
   fs::create_directories(dir);
   if (fs::exists(fs::path(dir) / "manifest.json"))
-    throw std::runtime_error(dir + " already holds an export (manifest.json); choose an empty directory");
+    throw std::runtime_error(dir +
+                             " already holds an export (manifest.json); choose an empty directory");
 
   std::map<std::string, SeatFile> files;  // by seat id
   EventFilter f;
@@ -75,14 +78,17 @@ int cmd_export(const ArgList& argv, std::ostream& out) {
     SeatFile& sf = it->second;
     if (fresh) {
       sf.name = safe_name(e.seat_id) + "." + format;
-      sf.out = std::make_unique<std::ofstream>(fs::path(dir) / sf.name, std::ios::binary | std::ios::trunc);
+      sf.out = std::make_unique<std::ofstream>(fs::path(dir) / sf.name,
+                                               std::ios::binary | std::ios::trunc);
       if (!*sf.out) throw std::runtime_error("cannot write " + (fs::path(dir) / sf.name).string());
       if (format == "csv") write_csv_header(*sf.out);
       sf.first_seq = e.seq;
       sf.first_ms = e.time_ms;
     }
-    if (format == "csv") write_csv_row(*sf.out, e);
-    else *sf.out << e.line << '\n';
+    if (format == "csv")
+      write_csv_row(*sf.out, e);
+    else
+      *sf.out << e.line << '\n';
     ++sf.events;
     ++total;
     sf.first_seq = std::min(sf.first_seq, e.seq);
@@ -96,14 +102,21 @@ int cmd_export(const ArgList& argv, std::ostream& out) {
     sf.out->close();
     if (!*sf.out) throw std::runtime_error("writing " + sf.name + " failed");
     fs::path p = fs::path(dir) / sf.name;
-    list.push_back({{"file", sf.name}, {"seat", seat}, {"sha256", file_sha256(p)}, {"bytes", fs::file_size(p)},
-                    {"events", sf.events}, {"first_seq", sf.first_seq}, {"last_seq", sf.last_seq},
-                    {"first_time", format_time(sf.first_ms)}, {"last_time", format_time(sf.last_ms)}});
+    list.push_back({{"file", sf.name},
+                    {"seat", seat},
+                    {"sha256", file_sha256(p)},
+                    {"bytes", fs::file_size(p)},
+                    {"events", sf.events},
+                    {"first_seq", sf.first_seq},
+                    {"last_seq", sf.last_seq},
+                    {"first_time", format_time(sf.first_ms)},
+                    {"last_time", format_time(sf.last_ms)}});
   }
   char host[256] = {};
   gethostname(host, sizeof host - 1);
   auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                 std::chrono::system_clock::now().time_since_epoch()).count();
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
   nlohmann::json manifest = {
       {"schema", "seatlock.export/1"},
       {"exported_at", format_time(now)},
@@ -111,7 +124,8 @@ int cmd_export(const ArgList& argv, std::ostream& out) {
       {"tool", std::string("seatlock-collector ") + kVersion},
       {"database", fs::absolute(db).string()},
       {"format", format},
-      {"range", {{"since", format_time(*since)}, {"until", format_time(*until)}, {"until_exclusive", true}}},
+      {"range",
+       {{"since", format_time(*since)}, {"until", format_time(*until)}, {"until_exclusive", true}}},
       {"events", total},
       {"files", list}};
   std::string text = manifest.dump(2) + "\n";

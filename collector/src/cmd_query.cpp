@@ -7,7 +7,8 @@
 namespace seatlock::collector {
 
 int cmd_query(const ArgList& argv, std::ostream& out) {
-  Args a(argv, {"db", "seat", "user", "kind", "severity", "since", "until", "limit"}, {"json", "csv"});
+  Args a(argv, {"db", "seat", "user", "kind", "severity", "since", "until", "limit"},
+         {"json", "csv"});
   if (a.has("json") && a.has("csv")) throw UsageError("--json and --csv exclude each other");
   EventFilter f;
   f.seat = a.get("seat");
@@ -15,7 +16,8 @@ int cmd_query(const ArgList& argv, std::ostream& out) {
   f.kind = a.get("kind");
   f.severity = a.get("severity");
   if (f.severity && !is_known_severity(*f.severity))
-    throw UsageError("--severity: expected info, low, medium, high or critical, got \"" + *f.severity + "\"");
+    throw UsageError("--severity: expected info, low, medium, high or critical, got \"" +
+                     *f.severity + "\"");
   f.since_ms = a.time("since");
   f.until_ms = a.time("until");
   f.limit = a.number("limit").value_or(0);

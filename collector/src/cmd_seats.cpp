@@ -2,7 +2,6 @@
 // are flagged (an agent stopped or cut off from the network must stand out).
 #include <chrono>
 #include <cstdio>
-
 #include <nlohmann/json.hpp>
 
 #include "args.hpp"
@@ -21,42 +20,54 @@ int cmd_seats(const ArgList& argv, std::ostream& out) {
   std::int64_t default_interval = 5 * 60'000;  // policy report.heartbeat default
   if (auto h = a.get("heartbeat")) {
     auto ms = parse_duration_ms(*h);
-    if (!ms || *ms <= 0) throw UsageError("--heartbeat: expected a duration like 60s or 5m, got \"" + *h + "\"");
+    if (!ms || *ms <= 0)
+      throw UsageError("--heartbeat: expected a duration like 60s or 5m, got \"" + *h + "\"");
     default_interval = *ms;
   }
   std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                         std::chrono::system_clock::now().time_since_epoch()).count();
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
 
   nlohmann::json list = nlohmann::json::array();
   char buf[512];
   if (!a.has("json")) {
-    std::snprintf(buf, sizeof buf, "%-18s %-24s %-20s %-24s %-9s %9s %-8s %s\n", "SEAT", "LAST EVENT", "KIND",
-                  "LAST HEARTBEAT", "INTERVAL", "LAST SEQ", "FINDINGS", "STATUS");
+    std::snprintf(buf, sizeof buf, "%-18s %-24s %-20s %-24s %-9s %9s %-8s %s\n", "SEAT",
+                  "LAST EVENT", "KIND", "LAST HEARTBEAT", "INTERVAL", "LAST SEQ", "FINDINGS",
+                  "STATUS");
     out << buf;
   }
   std::size_t silent_count = 0;
   for (const SeatRecord& s : store->seats()) {
     // Interval as observed between the last two heartbeats; the configured default otherwise.
-    std::int64_t interval = (s.last_heartbeat_ms && s.prev_heartbeat_ms && s.last_heartbeat_ms > s.prev_heartbeat_ms)
-                                ? s.last_heartbeat_ms - s.prev_heartbeat_ms
-                                : default_interval;
+    std::int64_t interval =
+        (s.last_heartbeat_ms && s.prev_heartbeat_ms && s.last_heartbeat_ms > s.prev_heartbeat_ms)
+            ? s.last_heartbeat_ms - s.prev_heartbeat_ms
+            : default_interval;
     std::int64_t last_sign = std::max(s.last_heartbeat_ms, s.last_event_ms);
     bool never = last_sign == 0;
     std::int64_t quiet = never ? 0 : now - last_sign;
     bool silent = !never && quiet > static_cast<std::int64_t>(silent_after) * interval;
     std::size_t findings = 0;
     for (const Finding& f : store->findings(s.seat_id)) findings += f.resolved ? 0 : 1;
-    std::string status = never ? "NO EVENTS (enrolled)" : silent ? "SILENT " + format_duration(quiet) : "ok";
+    std::string status = never    ? "NO EVENTS (enrolled)"
+                         : silent ? "SILENT " + format_duration(quiet)
+                                  : "ok";
     if (silent) ++silent_count;
     if (a.has("json")) {
-      list.push_back({{"seat", s.seat_id}, {"last_event", format_time(s.last_event_ms)},
-                      {"last_event_kind", s.last_event_kind}, {"last_heartbeat", format_time(s.last_heartbeat_ms)},
-                      {"heartbeat_interval_ms", interval}, {"last_seq", s.last_seq},
-                      {"last_received", format_time(s.last_received_ms)}, {"open_findings", findings},
-                      {"silent", silent}, {"silent_for_ms", silent ? quiet : 0}});
+      list.push_back({{"seat", s.seat_id},
+                      {"last_event", format_time(s.last_event_ms)},
+                      {"last_event_kind", s.last_event_kind},
+                      {"last_heartbeat", format_time(s.last_heartbeat_ms)},
+                      {"heartbeat_interval_ms", interval},
+                      {"last_seq", s.last_seq},
+                      {"last_received", format_time(s.last_received_ms)},
+                      {"open_findings", findings},
+                      {"silent", silent},
+                      {"silent_for_ms", silent ? quiet : 0}});
     } else {
-      std::snprintf(buf, sizeof buf, "%-18s %-24s %-20s %-24s %-9s %9llu %-8zu %s\n", s.seat_id.c_str(),
-                    format_time(s.last_event_ms).c_str(), s.last_event_kind.empty() ? "-" : s.last_event_kind.c_str(),
+      std::snprintf(buf, sizeof buf, "%-18s %-24s %-20s %-24s %-9s %9llu %-8zu %s\n",
+                    s.seat_id.c_str(), format_time(s.last_event_ms).c_str(),
+                    s.last_event_kind.empty() ? "-" : s.last_event_kind.c_str(),
                     format_time(s.last_heartbeat_ms).c_str(), format_duration(interval).c_str(),
                     static_cast<unsigned long long>(s.last_seq), findings, status.c_str());
       out << buf;
@@ -65,8 +76,8 @@ int cmd_seats(const ArgList& argv, std::ostream& out) {
   if (a.has("json"))
     out << list.dump(2) << "\n";
   else
-    out << "(" << silent_count << " silent seat" << (silent_count == 1 ? "" : "s") << ", silent = no event for more than "
-        << silent_after << " heartbeat intervals)\n";
+    out << "(" << silent_count << " silent seat" << (silent_count == 1 ? "" : "s")
+        << ", silent = no event for more than " << silent_after << " heartbeat intervals)\n";
   return 0;
 }
 

@@ -5,7 +5,8 @@
 namespace seatlock::collector {
 
 int cmd_serve(const ArgList& argv) {
-  Args a(argv, {"listen", "db", "cert", "key", "ca", "max-connections", "idle-timeout", "max-pending"},
+  Args a(argv,
+         {"listen", "db", "cert", "key", "ca", "max-connections", "idle-timeout", "max-pending"},
          {"tokens-only", "require-client-cert"});
   ServeOptions o;
   o.listen = a.get("listen").value_or(o.listen);

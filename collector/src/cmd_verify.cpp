@@ -37,20 +37,23 @@ int cmd_verify(const ArgList& argv, std::ostream& out) {
       ++bad_seats;
       for (const Problem& p : v.problems) {
         ++problems;
-        out << "seat " << seat.seat_id << ": " << seqs(p) << " " << p.what << ": " << p.detail << "\n";
+        out << "seat " << seat.seat_id << ": " << seqs(p) << " " << p.what << ": " << p.detail
+            << "\n";
       }
     }
     for (const Finding& f : store->findings(seat.seat_id)) {
       if (f.resolved) continue;
       ++open_findings;
-      out << "seat " << seat.seat_id << ": finding at ingest " << format_time(f.found_ms) << ": " << f.kind << " "
-          << (f.seq_from == f.seq_to ? "seq " + std::to_string(f.seq_from)
-                                     : "seq " + std::to_string(f.seq_from) + ".." + std::to_string(f.seq_to))
+      out << "seat " << seat.seat_id << ": finding at ingest " << format_time(f.found_ms) << ": "
+          << f.kind << " "
+          << (f.seq_from == f.seq_to
+                  ? "seq " + std::to_string(f.seq_from)
+                  : "seq " + std::to_string(f.seq_from) + ".." + std::to_string(f.seq_to))
           << ": " << f.detail << "\n";
     }
   }
-  out << "verify: " << seats.size() << " seats, " << events << " events, " << problems << " problems in " << bad_seats
-      << " seats, " << open_findings << " open ingest findings\n";
+  out << "verify: " << seats.size() << " seats, " << events << " events, " << problems
+      << " problems in " << bad_seats << " seats, " << open_findings << " open ingest findings\n";
   return (problems || open_findings) ? 1 : 0;
 }
 

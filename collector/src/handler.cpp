@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <cstdio>
-
 #include <nlohmann/json.hpp>
 
 #include "core/util/digest.hpp"
@@ -49,20 +48,22 @@ std::optional<std::string> RequestHandler::authenticate(const HttpRequest& req,
     }
   }
   if (cert_seat && token_seat && *cert_seat != *token_seat) {
-    error = error_response(403, "client certificate is for seat \"" + *cert_seat + "\" but the token is for seat \"" +
-                                    *token_seat + "\"");
+    error = error_response(403, "client certificate is for seat \"" + *cert_seat +
+                                    "\" but the token is for seat \"" + *token_seat + "\"");
     return std::nullopt;
   }
   if (cert_seat) return cert_seat;
   if (token_seat) return token_seat;
-  error = error_response(401, mode_ == AuthMode::tokens_only
-                                  ? "an enrollment token is required (Authorization: Bearer <token>)"
-                                  : "a client certificate signed by the seats CA or an enrollment token is required");
+  error = error_response(
+      401, mode_ == AuthMode::tokens_only
+               ? "an enrollment token is required (Authorization: Bearer <token>)"
+               : "a client certificate signed by the seats CA or an enrollment token is required");
   error.headers.emplace_back("WWW-Authenticate", "Bearer");
   return std::nullopt;
 }
 
-HttpResponse RequestHandler::handle(const HttpRequest& req, const std::optional<std::string>& peer_cn,
+HttpResponse RequestHandler::handle(const HttpRequest& req,
+                                    const std::optional<std::string>& peer_cn,
                                     const std::string& peer) {
   std::string path = req.target.substr(0, req.target.find('?'));
   if (path == "/healthz") {
@@ -92,24 +93,31 @@ HttpResponse RequestHandler::post_events(const HttpRequest& req, const std::stri
   const std::string* body = &req.body;
   if (enc == "gzip" || enc == "x-gzip") {
     switch (gunzip(req.body, inflated, kMaxBodyBytes)) {
-      case GunzipResult::ok: break;
-      case GunzipResult::too_large: return error_response(413, "uncompressed body exceeds 1 MiB; split the batch");
-      case GunzipResult::corrupt: return error_response(400, "Content-Encoding: gzip but the body is not valid gzip");
+      case GunzipResult::ok:
+        break;
+      case GunzipResult::too_large:
+        return error_response(413, "uncompressed body exceeds 1 MiB; split the batch");
+      case GunzipResult::corrupt:
+        return error_response(400, "Content-Encoding: gzip but the body is not valid gzip");
     }
     body = &inflated;
   } else if (!enc.empty() && enc != "identity") {
     return error_response(415, "Content-Encoding: expected gzip or identity, got \"" + enc + "\"");
   }
-  if (body->size() > kMaxBodyBytes) return error_response(413, "body exceeds 1 MiB; split the batch");
+  if (body->size() > kMaxBodyBytes)
+    return error_response(413, "body exceeds 1 MiB; split the batch");
 
-  BatchHeaders h{req.header("x-seatlock-key"), req.header("x-seatlock-chain-head"), req.header("x-seatlock-signature")};
+  BatchHeaders h{req.header("x-seatlock-key"), req.header("x-seatlock-chain-head"),
+                 req.header("x-seatlock-signature")};
   auto parsed = parse_batch(*body, seat, h, now_ms());
-  if (auto* rej = std::get_if<Rejection>(&parsed)) return error_response(rej->status, rej->message, rej->line);
+  if (auto* rej = std::get_if<Rejection>(&parsed))
+    return error_response(rej->status, rej->message, rej->line);
 
   WriteOutcome o = writer_.submit(std::move(std::get<Batch>(parsed)));
   switch (o.kind) {
     case WriteOutcome::Kind::applied: {
-      nlohmann::json j = {{"stored", o.applied.stored}, {"duplicates", o.applied.duplicates},
+      nlohmann::json j = {{"stored", o.applied.stored},
+                          {"duplicates", o.applied.duplicates},
                           {"last_seq", o.applied.last_seq}};
       return HttpResponse{200, j.dump(), {}};
     }

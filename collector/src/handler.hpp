@@ -17,13 +17,16 @@ inline constexpr std::size_t kMaxBodyBytes = 1 << 20;  // wire contract: uncompr
 
 class RequestHandler {
  public:
-  RequestHandler(EventStore& store, IngestWriter& writer, AuthMode mode) : store_(store), writer_(writer), mode_(mode) {}
+  RequestHandler(EventStore& store, IngestWriter& writer, AuthMode mode)
+      : store_(store), writer_(writer), mode_(mode) {}
   // peer_cn: verified client-certificate CN, if any. `peer` names the client in log lines.
-  HttpResponse handle(const HttpRequest& req, const std::optional<std::string>& peer_cn, const std::string& peer);
+  HttpResponse handle(const HttpRequest& req, const std::optional<std::string>& peer_cn,
+                      const std::string& peer);
 
  private:
   // The seat this request speaks for, or an error response (401/403).
-  std::optional<std::string> authenticate(const HttpRequest& req, const std::optional<std::string>& peer_cn,
+  std::optional<std::string> authenticate(const HttpRequest& req,
+                                          const std::optional<std::string>& peer_cn,
                                           HttpResponse& error);
   HttpResponse post_events(const HttpRequest& req, const std::string& seat);
 

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-
 #include <nlohmann/json.hpp>
 
 namespace seatlock::collector {
@@ -11,7 +10,8 @@ namespace {
 
 std::string lower(std::string_view s) {
   std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return out;
 }
 
@@ -49,17 +49,20 @@ std::optional<std::string> parse_request_head(std::string_view head, HttpRequest
   size_t pos = eol == std::string_view::npos ? head.size() : eol + 2;
   while (pos < head.size()) {
     size_t e = head.find("\r\n", pos);
-    std::string_view line = head.substr(pos, e == std::string_view::npos ? std::string_view::npos : e - pos);
+    std::string_view line =
+        head.substr(pos, e == std::string_view::npos ? std::string_view::npos : e - pos);
     pos = e == std::string_view::npos ? head.size() : e + 2;
     if (line.empty()) continue;
     size_t colon = line.find(':');
     if (colon == std::string_view::npos || colon == 0) return "malformed header line";
-    out.headers.emplace_back(lower(trim(line.substr(0, colon))), std::string(trim(line.substr(colon + 1))));
+    out.headers.emplace_back(lower(trim(line.substr(0, colon))),
+                             std::string(trim(line.substr(colon + 1))));
   }
   return std::nullopt;
 }
 
-ChunkedDecoder::State ChunkedDecoder::feed(std::string& in, std::string& out, std::size_t max_body) {
+ChunkedDecoder::State ChunkedDecoder::feed(std::string& in, std::string& out,
+                                           std::size_t max_body) {
   size_t pos = 0;
   auto finish = [&](State s) {
     in.erase(0, pos);
@@ -115,26 +118,41 @@ ChunkedDecoder::State ChunkedDecoder::feed(std::string& in, std::string& out, st
 
 const char* status_text(int status) {
   switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 411: return "Length Required";
-    case 413: return "Content Too Large";
-    case 415: return "Unsupported Media Type";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Unknown";
+    case 100:
+      return "Continue";
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 411:
+      return "Length Required";
+    case 413:
+      return "Content Too Large";
+    case 415:
+      return "Unsupported Media Type";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Unknown";
   }
 }
 
 std::string format_response(const HttpResponse& r, bool keep_alive) {
   std::string out = "HTTP/1.1 " + std::to_string(r.status) + " " + status_text(r.status) + "\r\n";
-  out += "Content-Type: application/json\r\nContent-Length: " + std::to_string(r.body.size()) + "\r\n";
+  out +=
+      "Content-Type: application/json\r\nContent-Length: " + std::to_string(r.body.size()) + "\r\n";
   out += keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
   for (const auto& [k, v] : r.headers) out += k + ": " + v + "\r\n";
   out += "\r\n";

@@ -9,7 +9,9 @@
 namespace seatlock::collector {
 namespace {
 
-Rejection reject(int status, std::string msg, int line = 0) { return Rejection{status, std::move(msg), line}; }
+Rejection reject(int status, std::string msg, int line = 0) {
+  return Rejection{status, std::move(msg), line};
+}
 
 std::string join(const std::vector<std::string>& v) {
   std::string out;
@@ -33,7 +35,8 @@ std::variant<Batch, Rejection> parse_batch(std::string_view body, const std::str
   size_t pos = 0;
   while (pos < body.size()) {
     size_t nl = body.find('\n', pos);
-    std::string_view line = body.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+    std::string_view line =
+        body.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
     pos = nl == std::string_view::npos ? body.size() : nl + 1;
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
@@ -49,11 +52,15 @@ std::variant<Batch, Rejection> parse_batch(std::string_view body, const std::str
     auto errors = event_from_json(j, ev);
     if (!errors.empty()) return reject(400, where + join(errors), line_no);
     if (ev.seat_id != auth_seat)
-      return reject(403, where + "event for seat \"" + ev.seat_id + "\" but authenticated as seat \"" + auth_seat + "\"",
+      return reject(403,
+                    where + "event for seat \"" + ev.seat_id + "\" but authenticated as seat \"" +
+                        auth_seat + "\"",
                     line_no);
     if (!b.events.empty() && ev.seq <= b.events.back().seq)
-      return reject(400, where + "/seq: expected ascending seq, got " + std::to_string(ev.seq) + " after " +
-                             std::to_string(b.events.back().seq), line_no);
+      return reject(400,
+                    where + "/seq: expected ascending seq, got " + std::to_string(ev.seq) +
+                        " after " + std::to_string(b.events.back().seq),
+                    line_no);
     StoredEvent s;
     s.id = ev.id;
     s.seat_id = ev.seat_id;
@@ -72,7 +79,8 @@ std::variant<Batch, Rejection> parse_batch(std::string_view body, const std::str
 
   // The signed chain head must name the batch's last event.
   if (headers.key_b64.empty() || headers.chain_head.empty() || headers.signature_b64.empty())
-    return reject(400, "missing X-Seatlock-Key, X-Seatlock-Chain-Head or X-Seatlock-Signature header");
+    return reject(400,
+                  "missing X-Seatlock-Key, X-Seatlock-Chain-Head or X-Seatlock-Signature header");
   std::string key, sig;
   if (!base64_decode(headers.key_b64, key) || key.size() != 32)
     return reject(400, "X-Seatlock-Key: expected base64 of a 32-byte Ed25519 public key");
@@ -82,11 +90,12 @@ std::variant<Batch, Rejection> parse_batch(std::string_view body, const std::str
   if (!head) return reject(400, "X-Seatlock-Chain-Head: expected \"<seq> <64 hex digits>\"");
   const StoredEvent& last = b.events.back();
   if (head->first != last.seq || head->second != last.chain_hash)
-    return reject(400, "X-Seatlock-Chain-Head: does not match the batch's last event (seq " + std::to_string(last.seq) +
-                           ", chain hash " + last.chain_hash + ")");
+    return reject(400, "X-Seatlock-Chain-Head: does not match the batch's last event (seq " +
+                           std::to_string(last.seq) + ", chain hash " + last.chain_hash + ")");
   if (!ed25519_verify(key, chain_head_message(auth_seat, head->first, head->second), sig))
     return reject(403, "X-Seatlock-Signature: signature does not verify with X-Seatlock-Key");
-  b.head = ChainHead{auth_seat, head->first, head->second, headers.key_b64, headers.signature_b64, now_ms};
+  b.head = ChainHead{auth_seat,       head->first,           head->second,
+                     headers.key_b64, headers.signature_b64, now_ms};
   return b;
 }
 
@@ -97,13 +106,14 @@ void note(Applied& a, StoreTxn& txn, Finding f) {
   a.findings.push_back(std::move(f));
 }
 
-Finding finding(const Batch& b, std::uint64_t from, std::uint64_t to, const char* kind, std::string detail,
-                std::int64_t now) {
+Finding finding(const Batch& b, std::uint64_t from, std::uint64_t to, const char* kind,
+                std::string detail, std::int64_t now) {
   return Finding{0, b.seat_id, from, to, kind, std::move(detail), now, false};
 }
 
 // prev an event at `seq` must carry given what is stored before it; nullopt = predecessor unknown.
-std::optional<std::string> expected_prev(StoreTxn& txn, const std::string& seat, std::uint64_t seq) {
+std::optional<std::string> expected_prev(StoreTxn& txn, const std::string& seat,
+                                         std::uint64_t seq) {
   if (seq == 1) return std::string(kGenesisPrev);
   auto pred = txn.events_at(seat, seq - 1);
   if (pred.empty()) return std::nullopt;
@@ -123,7 +133,8 @@ std::variant<Applied, Rejection> apply_batch(StoreTxn& txn, const Batch& b, std:
   if (seat.pubkey_b64.empty())
     seat.pubkey_b64 = b.head.pubkey_b64;
   else if (seat.pubkey_b64 != b.head.pubkey_b64)
-    return Rejection{403, "X-Seatlock-Key: seat \"" + b.seat_id + "\" is pinned to a different key", 0};
+    return Rejection{403, "X-Seatlock-Key: seat \"" + b.seat_id + "\" is pinned to a different key",
+                     0};
 
   Applied a;
   a.last_seq = b.events.back().seq;
@@ -133,27 +144,37 @@ std::variant<Applied, Rejection> apply_batch(StoreTxn& txn, const Batch& b, std:
       ++a.duplicates;
       auto stored = txn.line_by_id(e.id);
       if (stored && *stored != e.line)
-        note(a, txn, finding(b, e.seq, e.seq, "conflict", "event id " + e.id + " re-sent with different content", now));
+        note(a, txn,
+             finding(b, e.seq, e.seq, "conflict",
+                     "event id " + e.id + " re-sent with different content", now));
       continue;
     }
     ++a.stored;
     if (e.seq > seat.last_seq) {
       // New territory: the predecessor is the seat's last stored event (or the previous line).
       if (seat.last_seq > 0 && e.seq > seat.last_seq + 1)
-        note(a, txn, finding(b, seat.last_seq + 1, e.seq - 1, "gap",
-                             "seq " + std::to_string(seat.last_seq + 1) + ".." + std::to_string(e.seq - 1) +
-                                 " not received before seq " + std::to_string(e.seq), now));
+        note(a, txn,
+             finding(b, seat.last_seq + 1, e.seq - 1, "gap",
+                     "seq " + std::to_string(seat.last_seq + 1) + ".." + std::to_string(e.seq - 1) +
+                         " not received before seq " + std::to_string(e.seq),
+                     now));
       else if (seat.last_seq == 0 && e.seq > 1)
-        note(a, txn, finding(b, 1, e.seq - 1, "gap",
-                             "first event received is seq " + std::to_string(e.seq) + "; seq 1.." +
-                                 std::to_string(e.seq - 1) + " not received", now));
+        note(a, txn,
+             finding(b, 1, e.seq - 1, "gap",
+                     "first event received is seq " + std::to_string(e.seq) + "; seq 1.." +
+                         std::to_string(e.seq - 1) + " not received",
+                     now));
       std::optional<std::string> want;
-      if (e.seq == 1) want = kGenesisPrev;
-      else if (e.seq == seat.last_seq + 1) want = seat.last_hash;
+      if (e.seq == 1)
+        want = kGenesisPrev;
+      else if (e.seq == seat.last_seq + 1)
+        want = seat.last_hash;
       if (want && *want != e.prev)
-        note(a, txn, finding(b, e.seq, e.seq, "break",
-                             "prev of seq " + std::to_string(e.seq) + " does not match the chain hash of seq " +
-                                 std::to_string(e.seq - 1), now));
+        note(a, txn,
+             finding(b, e.seq, e.seq, "break",
+                     "prev of seq " + std::to_string(e.seq) +
+                         " does not match the chain hash of seq " + std::to_string(e.seq - 1),
+                     now));
       seat.last_seq = e.seq;
       seat.last_hash = e.chain_hash;
     } else {
@@ -161,17 +182,23 @@ std::variant<Applied, Rejection> apply_batch(StoreTxn& txn, const Batch& b, std:
       filled_old = true;
       auto same = txn.events_at(b.seat_id, e.seq);
       if (same.size() > 1)
-        note(a, txn, finding(b, e.seq, e.seq, "conflict",
-                             "seq " + std::to_string(e.seq) + " received with two different event ids", now));
+        note(a, txn,
+             finding(b, e.seq, e.seq, "conflict",
+                     "seq " + std::to_string(e.seq) + " received with two different event ids",
+                     now));
       if (auto want = expected_prev(txn, b.seat_id, e.seq); want && *want != e.prev)
-        note(a, txn, finding(b, e.seq, e.seq, "break",
-                             "prev of seq " + std::to_string(e.seq) + " does not match the chain hash of seq " +
-                                 std::to_string(e.seq - 1), now));
+        note(a, txn,
+             finding(b, e.seq, e.seq, "break",
+                     "prev of seq " + std::to_string(e.seq) +
+                         " does not match the chain hash of seq " + std::to_string(e.seq - 1),
+                     now));
       auto succ = txn.events_at(b.seat_id, e.seq + 1);
       if (!succ.empty() && succ.front().prev != e.chain_hash)
-        note(a, txn, finding(b, e.seq + 1, e.seq + 1, "break",
-                             "prev of seq " + std::to_string(e.seq + 1) + " does not match the chain hash of seq " +
-                                 std::to_string(e.seq), now));
+        note(a, txn,
+             finding(b, e.seq + 1, e.seq + 1, "break",
+                     "prev of seq " + std::to_string(e.seq + 1) +
+                         " does not match the chain hash of seq " + std::to_string(e.seq),
+                     now));
     }
     if (e.time_ms >= seat.last_event_ms) {
       seat.last_event_ms = e.time_ms;
@@ -184,7 +211,8 @@ std::variant<Applied, Rejection> apply_batch(StoreTxn& txn, const Batch& b, std:
   }
   if (filled_old) {
     for (const Finding& g : txn.open_gaps(b.seat_id))
-      if (txn.count_in_range(b.seat_id, g.seq_from, g.seq_to) == g.seq_to - g.seq_from + 1) txn.resolve_finding(g.id);
+      if (txn.count_in_range(b.seat_id, g.seq_from, g.seq_to) == g.seq_to - g.seq_from + 1)
+        txn.resolve_finding(g.id);
   }
   seat.last_received_ms = now;
   txn.add_chain_head(b.head);

@@ -5,12 +5,11 @@
 //  2. apply_batch (the single writer, inside a transaction): key pinning, dedup by id, chain
 //     continuity against what is stored, findings for gaps/breaks/conflicts.
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/event/event.hpp"
 #include "store.hpp"
@@ -21,8 +20,8 @@ namespace seatlock::collector {
 std::string line_chain_hash(std::string_view line, const nlohmann::json& parsed, const Event& ev);
 
 struct BatchHeaders {
-  std::string key_b64;     // X-Seatlock-Key
-  std::string chain_head;  // X-Seatlock-Chain-Head
+  std::string key_b64;        // X-Seatlock-Key
+  std::string chain_head;     // X-Seatlock-Chain-Head
   std::string signature_b64;  // X-Seatlock-Signature
 };
 
@@ -48,6 +47,7 @@ struct Applied {
 };
 
 // Runs inside `txn`; a Rejection means the caller must roll the batch back.
-std::variant<Applied, Rejection> apply_batch(StoreTxn& txn, const Batch& batch, std::int64_t now_ms);
+std::variant<Applied, Rejection> apply_batch(StoreTxn& txn, const Batch& batch,
+                                             std::int64_t now_ms);
 
 }  // namespace seatlock::collector

@@ -14,11 +14,11 @@
 
 #include <atomic>
 #include <cerrno>
-#include <cstdlib>
-#include <cstring>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -35,15 +35,18 @@ constexpr std::size_t kThreadStack = 256 * 1024;
 
 int open_listener(const std::string& listen, std::string& bound) {
   auto colon = listen.rfind(':');
-  if (colon == std::string::npos) throw std::runtime_error("--listen: expected HOST:PORT, got \"" + listen + "\"");
+  if (colon == std::string::npos)
+    throw std::runtime_error("--listen: expected HOST:PORT, got \"" + listen + "\"");
   std::string host = listen.substr(0, colon), port = listen.substr(colon + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
   addrinfo* res = nullptr;
-  if (int rc = getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &res); rc != 0)
+  if (int rc = getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &res);
+      rc != 0)
     throw std::runtime_error("--listen " + listen + ": " + gai_strerror(rc));
   int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;
@@ -61,7 +64,8 @@ int open_listener(const std::string& listen, std::string& bound) {
   char name[NI_MAXHOST], serv[NI_MAXSERV];
   getnameinfo(reinterpret_cast<sockaddr*>(&ss), len, name, sizeof name, serv, sizeof serv,
               NI_NUMERICHOST | NI_NUMERICSERV);
-  bound = (ss.ss_family == AF_INET6 ? "[" + std::string(name) + "]" : std::string(name)) + ":" + serv;
+  bound =
+      (ss.ss_family == AF_INET6 ? "[" + std::string(name) + "]" : std::string(name)) + ":" + serv;
   return fd;
 }
 
@@ -120,7 +124,8 @@ Connection::Wait Connection::wait_readable(bool mid_request) {
     if (rc > 0) return Wait::ready;
     if (rc < 0 && errno != EINTR) return Wait::stop;
     if (!mid_request && sh_.stopping.load()) return Wait::stop;
-    if (std::chrono::steady_clock::now() - start > std::chrono::seconds(sh_.idle_timeout_s)) return Wait::idle;
+    if (std::chrono::steady_clock::now() - start > std::chrono::seconds(sh_.idle_timeout_s))
+      return Wait::idle;
   }
 }
 
@@ -186,15 +191,17 @@ bool Connection::read_request(HttpRequest& req, HttpResponse& early) {
     early = error_response(413, "body exceeds 1 MiB; split the batch");
     return false;
   }
-  if (req.header("expect") == "100-continue" && !write_all("HTTP/1.1 100 Continue\r\n\r\n")) return false;
+  if (req.header("expect") == "100-continue" && !write_all("HTTP/1.1 100 Continue\r\n\r\n"))
+    return false;
   if (chunked) {
     ChunkedDecoder dec;
     while (true) {
       auto st = dec.feed(buf_, req.body, kMaxBodyBytes);
       if (st == ChunkedDecoder::State::done) break;
       if (st == ChunkedDecoder::State::error) {
-        early = dec.error() == "too large" ? error_response(413, "body exceeds 1 MiB; split the batch")
-                                           : error_response(400, dec.error());
+        early = dec.error() == "too large"
+                    ? error_response(413, "body exceeds 1 MiB; split the batch")
+                    : error_response(400, dec.error());
         return false;
       }
       if (!fill(true)) return false;
@@ -217,7 +224,8 @@ void Connection::run() {
   ssl_ = SSL_new(sh_.ctx);
   SSL_set_fd(ssl_, fd_);
   if (SSL_accept(ssl_) != 1) {
-    std::fprintf(stderr, "seatlock-collector: %s: TLS handshake failed: %s\n", peer_.c_str(), openssl_error().c_str());
+    std::fprintf(stderr, "seatlock-collector: %s: TLS handshake failed: %s\n", peer_.c_str(),
+                 openssl_error().c_str());
     return;
   }
   std::optional<std::string> cn = verified_peer_cn(ssl_);
@@ -274,7 +282,8 @@ int serve(const ServeOptions& opts) {
   int lfd = open_listener(opts.listen, bound);
   std::printf("listening %s\n", bound.c_str());
   std::fflush(stdout);
-  std::fprintf(stderr, "seatlock-collector: listening on %s, database %s\n", bound.c_str(), opts.db.c_str());
+  std::fprintf(stderr, "seatlock-collector: listening on %s, database %s\n", bound.c_str(),
+               opts.db.c_str());
 
   Shared sh;
   sh.ctx = ctx.get();
@@ -290,7 +299,8 @@ int serve(const ServeOptions& opts) {
   while (true) {
     pollfd p[2] = {{lfd, POLLIN, 0}, {sfd, POLLIN, 0}};
     int prc = poll(p, 2, 1000);
-    if (auto now = std::chrono::steady_clock::now(); now - last_report >= std::chrono::seconds(opts.stats_interval_s)) {
+    if (auto now = std::chrono::steady_clock::now();
+        now - last_report >= std::chrono::seconds(opts.stats_interval_s)) {
       // One line per interval while batches arrive: throughput and group-commit sizes.
       auto st = writer.stats();
       if (st.commits != last_stats.commits) {
@@ -301,12 +311,16 @@ int serve(const ServeOptions& opts) {
           std::lock_guard lk(sh.mu);
           active = sh.active;
         }
-        std::fprintf(stderr,
-                     "seatlock-collector: %.0f events/s stored, %llu commits (%.1f batches each, %.1f ms in store "
-                     "each), %zu connections\n",
-                     static_cast<double>(st.events - last_stats.events) / secs, static_cast<unsigned long long>(commits),
-                     static_cast<double>(st.batches - last_stats.batches) / static_cast<double>(commits),
-                     1000 * (st.commit_seconds - last_stats.commit_seconds) / static_cast<double>(commits), active);
+        std::fprintf(
+            stderr,
+            "seatlock-collector: %.0f events/s stored, %llu commits (%.1f batches each, %.1f ms in "
+            "store "
+            "each), %zu connections\n",
+            static_cast<double>(st.events - last_stats.events) / secs,
+            static_cast<unsigned long long>(commits),
+            static_cast<double>(st.batches - last_stats.batches) / static_cast<double>(commits),
+            1000 * (st.commit_seconds - last_stats.commit_seconds) / static_cast<double>(commits),
+            active);
       }
       last_stats = st;
       last_report = now;
@@ -319,7 +333,8 @@ int serve(const ServeOptions& opts) {
     if (p[1].revents & POLLIN) {
       signalfd_siginfo si;
       if (read(sfd, &si, sizeof si) == sizeof si)
-        std::fprintf(stderr, "seatlock-collector: signal %u, finishing requests in flight\n", si.ssi_signo);
+        std::fprintf(stderr, "seatlock-collector: signal %u, finishing requests in flight\n",
+                     si.ssi_signo);
       break;
     }
     if (!(p[0].revents & POLLIN)) continue;
@@ -347,7 +362,8 @@ int serve(const ServeOptions& opts) {
   {
     std::unique_lock lk(sh.mu);
     sh.cv.wait_for(lk, std::chrono::seconds(30), [&] { return sh.active == 0; });
-    if (sh.active) std::fprintf(stderr, "seatlock-collector: %zu connections still open at exit\n", sh.active);
+    if (sh.active)
+      std::fprintf(stderr, "seatlock-collector: %zu connections still open at exit\n", sh.active);
   }
   writer.stop();
   std::fprintf(stderr, "seatlock-collector: stopped (%llu events stored this run)\n",

@@ -7,10 +7,12 @@
 namespace seatlock::collector {
 
 // The ASCII bytes a seat signs: "seatlock.chain/1 <seat_id> <seq> <hex sha256>".
-std::string chain_head_message(const std::string& seat_id, std::uint64_t seq, const std::string& hash_hex);
+std::string chain_head_message(const std::string& seat_id, std::uint64_t seq,
+                               const std::string& hash_hex);
 
 // raw_public = 32 bytes, signature = 64 bytes. False for any malformed input.
-bool ed25519_verify(const std::string& raw_public, const std::string& message, const std::string& signature);
+bool ed25519_verify(const std::string& raw_public, const std::string& message,
+                    const std::string& signature);
 
 // For test clients and benchmarks: a fresh key pair as raw 32-byte strings, and signing.
 struct Ed25519Key {

@@ -16,7 +16,9 @@ SqliteDb::SqliteDb(const std::string& path, bool read_only) {
   sqlite3_busy_timeout(db_, 10000);
 }
 
-SqliteDb::~SqliteDb() { sqlite3_close_v2(db_); }
+SqliteDb::~SqliteDb() {
+  sqlite3_close_v2(db_);
+}
 
 void SqliteDb::exec(const char* sql) {
   char* err = nullptr;
@@ -29,10 +31,13 @@ void SqliteDb::exec(const char* sql) {
 
 SqliteStmt::SqliteStmt(sqlite3* db, const char* sql) : db_(db), sql_(sql) {
   if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st_, nullptr) != SQLITE_OK)
-    throw std::runtime_error(std::string("sqlite prepare: ") + sqlite3_errmsg(db) + " (in: " + sql + ")");
+    throw std::runtime_error(std::string("sqlite prepare: ") + sqlite3_errmsg(db) + " (in: " + sql +
+                             ")");
 }
 
-SqliteStmt::~SqliteStmt() { sqlite3_finalize(st_); }
+SqliteStmt::~SqliteStmt() {
+  sqlite3_finalize(st_);
+}
 
 SqliteStmt& SqliteStmt::bind(int i, std::string_view v) {
   sqlite3_bind_text(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
@@ -72,7 +77,8 @@ int SqliteStmt::run() {
 std::string SqliteStmt::text(int col) const {
   const unsigned char* p = sqlite3_column_text(st_, col);
   if (!p) return {};
-  return std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(st_, col)));
+  return std::string(reinterpret_cast<const char*>(p),
+                     static_cast<size_t>(sqlite3_column_bytes(st_, col)));
 }
 
 }  // namespace seatlock::collector

@@ -6,8 +6,8 @@
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
-#include <thread>
 #include <stdexcept>
+#include <thread>
 
 #include "sqlite_db.hpp"
 
@@ -66,7 +66,8 @@ CREATE TABLE IF NOT EXISTS tokens(
   created_ms INTEGER NOT NULL);
 )SQL";
 
-const char* kEventCols = "id, seat_id, seq, time_ms, kind, severity, user_name, chain_hash, prev, line, received_ms";
+const char* kEventCols =
+    "id, seat_id, seq, time_ms, kind, severity, user_name, chain_hash, prev, line, received_ms";
 
 StoredEvent read_event(const SqliteStmt& s) {
   StoredEvent e;
@@ -99,7 +100,8 @@ SeatRecord read_seat(const SqliteStmt& s) {
   return r;
 }
 const char* kSeatCols =
-    "seat_id, pubkey, first_seen_ms, last_received_ms, last_seq, last_hash, last_event_ms, last_event_kind, "
+    "seat_id, pubkey, first_seen_ms, last_received_ms, last_seq, last_hash, last_event_ms, "
+    "last_event_kind, "
     "last_heartbeat_ms, prev_heartbeat_ms";
 
 Finding read_finding(const SqliteStmt& s) {
@@ -116,7 +118,9 @@ Finding read_finding(const SqliteStmt& s) {
 }
 const char* kFindingCols = "id, seat_id, seq_from, seq_to, kind, detail, found_ms, resolved";
 
-std::int64_t as_i64(std::uint64_t v) { return static_cast<std::int64_t>(v); }
+std::int64_t as_i64(std::uint64_t v) {
+  return static_cast<std::int64_t>(v);
+}
 
 class SqliteStore;
 
@@ -127,7 +131,8 @@ class SqliteTxn : public StoreTxn {
   bool insert_event(const StoredEvent& e) override;
   std::optional<std::string> line_by_id(const std::string& id) override;
   std::vector<StoredEvent> events_at(const std::string& seat, std::uint64_t seq) override;
-  std::uint64_t count_in_range(const std::string& seat, std::uint64_t from, std::uint64_t to) override;
+  std::uint64_t count_in_range(const std::string& seat, std::uint64_t from,
+                               std::uint64_t to) override;
   std::optional<SeatRecord> seat(const std::string& seat) override;
   void put_seat(const SeatRecord& s) override;
   void add_finding(const Finding& f) override;
@@ -147,14 +152,17 @@ class SqliteTxn : public StoreTxn {
 
 class SqliteStore : public EventStore {
  public:
-  SqliteStore(const std::string& path, bool create, bool background_checkpoint) : path_(path), db_(path) {
+  SqliteStore(const std::string& path, bool create, bool background_checkpoint)
+      : path_(path), db_(path) {
     db_.exec("PRAGMA journal_mode=WAL");
     db_.exec("PRAGMA synchronous=FULL");
     db_.exec("PRAGMA cache_size=-65536");  // 64 MiB page cache
-    if (create) db_.exec(kSchema);
+    if (create)
+      db_.exec(kSchema);
     else {
       SqliteStmt check(db_.handle(), "SELECT count(*) FROM sqlite_master WHERE name='events'");
-      if (!check.step() || check.i64(0) == 0) throw std::runtime_error(path + " is not a seatlock-collector database");
+      if (!check.step() || check.i64(0) == 0)
+        throw std::runtime_error(path + " is not a seatlock-collector database");
     }
     if (background_checkpoint) {
       sqlite3_wal_autocheckpoint(db_.handle(), 0);
@@ -180,7 +188,8 @@ class SqliteStore : public EventStore {
       while (!ckpt_stop_) {
         ckpt_cv_.wait_for(lk, std::chrono::milliseconds(500), [&] { return ckpt_stop_; });
         lk.unlock();
-        sqlite3_wal_checkpoint_v2(ck.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+        sqlite3_wal_checkpoint_v2(ck.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                  nullptr);
         lk.lock();
       }
     } catch (const std::exception& e) {
@@ -213,7 +222,8 @@ class SqliteStore : public EventStore {
       if (!fn(read_event(st))) break;
   }
 
-  void scan_seat(const std::string& seat, std::optional<std::int64_t> since_ms, std::optional<std::int64_t> until_ms,
+  void scan_seat(const std::string& seat, std::optional<std::int64_t> since_ms,
+                 std::optional<std::int64_t> until_ms,
                  const std::function<void(const StoredEvent&)>& fn) override {
     std::string sql = std::string("SELECT ") + kEventCols + " FROM events WHERE seat_id = ?1";
     if (since_ms) sql += " AND time_ms >= ?2";
@@ -229,8 +239,9 @@ class SqliteStore : public EventStore {
 
   std::optional<StoredEvent> event_at(const std::string& seat, std::uint64_t seq) override {
     std::lock_guard lk(mu_);
-    SqliteStmt st(db_.handle(),
-                  (std::string("SELECT ") + kEventCols + " FROM events WHERE seat_id=?1 AND seq=?2 LIMIT 1").c_str());
+    SqliteStmt st(db_.handle(), (std::string("SELECT ") + kEventCols +
+                                 " FROM events WHERE seat_id=?1 AND seq=?2 LIMIT 1")
+                                    .c_str());
     st.bind(1, seat).bind(2, as_i64(seq));
     if (!st.step()) return std::nullopt;
     return read_event(st);
@@ -238,7 +249,8 @@ class SqliteStore : public EventStore {
 
   std::vector<SeatRecord> seats() override {
     std::lock_guard lk(mu_);
-    SqliteStmt st(db_.handle(), (std::string("SELECT ") + kSeatCols + " FROM seats ORDER BY seat_id").c_str());
+    SqliteStmt st(db_.handle(),
+                  (std::string("SELECT ") + kSeatCols + " FROM seats ORDER BY seat_id").c_str());
     std::vector<SeatRecord> out;
     while (st.step()) out.push_back(read_seat(st));
     return out;
@@ -259,29 +271,34 @@ class SqliteStore : public EventStore {
   std::vector<ChainHead> chain_heads(const std::string& seat) override {
     std::lock_guard lk(mu_);
     SqliteStmt st(db_.handle(),
-                  "SELECT seat_id, seq, hash, pubkey, signature, received_ms FROM chain_heads WHERE seat_id=?1 "
+                  "SELECT seat_id, seq, hash, pubkey, signature, received_ms FROM chain_heads "
+                  "WHERE seat_id=?1 "
                   "ORDER BY seq");
     st.bind(1, seat);
     std::vector<ChainHead> out;
     while (st.step()) {
-      out.push_back(ChainHead{st.text(0), static_cast<std::uint64_t>(st.i64(1)), st.text(2), st.text(3), st.text(4),
-                              st.i64(5)});
+      out.push_back(ChainHead{st.text(0), static_cast<std::uint64_t>(st.i64(1)), st.text(2),
+                              st.text(3), st.text(4), st.i64(5)});
     }
     return out;
   }
 
-  void add_token(const std::string& token_hash, const std::string& seat, const std::string& pubkey_b64) override {
+  void add_token(const std::string& token_hash, const std::string& seat,
+                 const std::string& pubkey_b64) override {
     std::lock_guard lk(mu_);
     db_.exec("BEGIN IMMEDIATE");
     try {
-      SqliteStmt(db_.handle(), "INSERT INTO tokens(token_hash, seat_id, created_ms) VALUES(?1, ?2, strftime('%s','now')*1000)")
+      SqliteStmt(db_.handle(),
+                 "INSERT INTO tokens(token_hash, seat_id, created_ms) VALUES(?1, ?2, "
+                 "strftime('%s','now')*1000)")
           .bind(1, token_hash)
           .bind(2, seat)
           .run();
       if (!pubkey_b64.empty()) {
         // A key registered at enrollment is pinned (replacing any earlier pin: an admin decision).
-        SqliteStmt(db_.handle(), "INSERT INTO seats(seat_id, pubkey) VALUES(?1, ?2) "
-                                 "ON CONFLICT(seat_id) DO UPDATE SET pubkey = excluded.pubkey")
+        SqliteStmt(db_.handle(),
+                   "INSERT INTO seats(seat_id, pubkey) VALUES(?1, ?2) "
+                   "ON CONFLICT(seat_id) DO UPDATE SET pubkey = excluded.pubkey")
             .bind(1, seat)
             .bind(2, pubkey_b64)
             .run();
@@ -307,10 +324,11 @@ class SqliteStore : public EventStore {
   std::mutex ckpt_mu_;
   std::condition_variable ckpt_cv_;
   bool ckpt_stop_ = false;
-  std::recursive_mutex mu_;  // one connection, one thread at a time (re-entered from scan callbacks)
+  std::recursive_mutex
+      mu_;  // one connection, one thread at a time (re-entered from scan callbacks)
   // Prepared once, used by transactions.
-  std::unique_ptr<SqliteStmt> ins_event_, line_by_id_, events_at_, count_range_, get_seat_, put_seat_, add_finding_,
-      open_gaps_, resolve_, add_head_;
+  std::unique_ptr<SqliteStmt> ins_event_, line_by_id_, events_at_, count_range_, get_seat_,
+      put_seat_, add_finding_, open_gaps_, resolve_, add_head_;
 
   SqliteStmt& stmt(std::unique_ptr<SqliteStmt>& slot, const char* sql) {
     if (!slot) slot = std::make_unique<SqliteStmt>(db_.handle(), sql);
@@ -318,7 +336,9 @@ class SqliteStore : public EventStore {
   }
 };
 
-SqliteTxn::SqliteTxn(SqliteStore& s) : s_(s), lock_(s.mu_) { s_.db_.exec("BEGIN IMMEDIATE"); }
+SqliteTxn::SqliteTxn(SqliteStore& s) : s_(s), lock_(s.mu_) {
+  s_.db_.exec("BEGIN IMMEDIATE");
+}
 
 SqliteTxn::~SqliteTxn() {
   if (!done_) {
@@ -331,10 +351,20 @@ SqliteTxn::~SqliteTxn() {
 
 bool SqliteTxn::insert_event(const StoredEvent& e) {
   auto& st = s_.stmt(s_.ins_event_,
-                     "INSERT OR IGNORE INTO events(id, seat_id, seq, time_ms, kind, severity, user_name, chain_hash, "
+                     "INSERT OR IGNORE INTO events(id, seat_id, seq, time_ms, kind, severity, "
+                     "user_name, chain_hash, "
                      "prev, line, received_ms) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)");
-  st.bind(1, e.id).bind(2, e.seat_id).bind(3, as_i64(e.seq)).bind(4, e.time_ms).bind(5, e.kind).bind(6, e.severity);
-  st.bind(7, e.user_name).bind(8, e.chain_hash).bind(9, e.prev).bind(10, e.line).bind(11, e.received_ms);
+  st.bind(1, e.id)
+      .bind(2, e.seat_id)
+      .bind(3, as_i64(e.seq))
+      .bind(4, e.time_ms)
+      .bind(5, e.kind)
+      .bind(6, e.severity);
+  st.bind(7, e.user_name)
+      .bind(8, e.chain_hash)
+      .bind(9, e.prev)
+      .bind(10, e.line)
+      .bind(11, e.received_ms);
   return st.run() == 1;
 }
 
@@ -348,8 +378,10 @@ std::optional<std::string> SqliteTxn::line_by_id(const std::string& id) {
 }
 
 std::vector<StoredEvent> SqliteTxn::events_at(const std::string& seat, std::uint64_t seq) {
-  auto& st = s_.stmt(s_.events_at_, "SELECT id, seat_id, seq, time_ms, kind, severity, user_name, chain_hash, prev, "
-                                    "line, received_ms FROM events WHERE seat_id=?1 AND seq=?2 ORDER BY rowid");
+  auto& st =
+      s_.stmt(s_.events_at_,
+              "SELECT id, seat_id, seq, time_ms, kind, severity, user_name, chain_hash, prev, "
+              "line, received_ms FROM events WHERE seat_id=?1 AND seq=?2 ORDER BY rowid");
   st.bind(1, seat).bind(2, as_i64(seq));
   std::vector<StoredEvent> out;
   while (st.step()) out.push_back(read_event(st));
@@ -357,9 +389,11 @@ std::vector<StoredEvent> SqliteTxn::events_at(const std::string& seat, std::uint
   return out;
 }
 
-std::uint64_t SqliteTxn::count_in_range(const std::string& seat, std::uint64_t from, std::uint64_t to) {
-  auto& st = s_.stmt(s_.count_range_,
-                     "SELECT count(DISTINCT seq) FROM events WHERE seat_id=?1 AND seq BETWEEN ?2 AND ?3");
+std::uint64_t SqliteTxn::count_in_range(const std::string& seat, std::uint64_t from,
+                                        std::uint64_t to) {
+  auto& st =
+      s_.stmt(s_.count_range_,
+              "SELECT count(DISTINCT seq) FROM events WHERE seat_id=?1 AND seq BETWEEN ?2 AND ?3");
   st.bind(1, seat).bind(2, as_i64(from)).bind(3, as_i64(to));
   st.step();
   auto n = static_cast<std::uint64_t>(st.i64(0));
@@ -368,9 +402,11 @@ std::uint64_t SqliteTxn::count_in_range(const std::string& seat, std::uint64_t f
 }
 
 std::optional<SeatRecord> SqliteTxn::seat(const std::string& seat) {
-  auto& st = s_.stmt(s_.get_seat_, "SELECT seat_id, pubkey, first_seen_ms, last_received_ms, last_seq, last_hash, "
-                                   "last_event_ms, last_event_kind, last_heartbeat_ms, prev_heartbeat_ms FROM seats "
-                                   "WHERE seat_id = ?1");
+  auto& st =
+      s_.stmt(s_.get_seat_,
+              "SELECT seat_id, pubkey, first_seen_ms, last_received_ms, last_seq, last_hash, "
+              "last_event_ms, last_event_kind, last_heartbeat_ms, prev_heartbeat_ms FROM seats "
+              "WHERE seat_id = ?1");
   st.bind(1, seat);
   std::optional<SeatRecord> out;
   if (st.step()) out = read_seat(st);
@@ -379,26 +415,37 @@ std::optional<SeatRecord> SqliteTxn::seat(const std::string& seat) {
 }
 
 void SqliteTxn::put_seat(const SeatRecord& r) {
-  auto& st = s_.stmt(s_.put_seat_, "INSERT OR REPLACE INTO seats(seat_id, pubkey, first_seen_ms, last_received_ms, "
-                                   "last_seq, last_hash, last_event_ms, last_event_kind, last_heartbeat_ms, "
-                                   "prev_heartbeat_ms) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)");
+  auto& st =
+      s_.stmt(s_.put_seat_,
+              "INSERT OR REPLACE INTO seats(seat_id, pubkey, first_seen_ms, last_received_ms, "
+              "last_seq, last_hash, last_event_ms, last_event_kind, last_heartbeat_ms, "
+              "prev_heartbeat_ms) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)");
   st.bind(1, r.seat_id).bind(2, r.pubkey_b64).bind(3, r.first_seen_ms).bind(4, r.last_received_ms);
-  st.bind(5, as_i64(r.last_seq)).bind(6, r.last_hash).bind(7, r.last_event_ms).bind(8, r.last_event_kind);
+  st.bind(5, as_i64(r.last_seq))
+      .bind(6, r.last_hash)
+      .bind(7, r.last_event_ms)
+      .bind(8, r.last_event_kind);
   st.bind(9, r.last_heartbeat_ms).bind(10, r.prev_heartbeat_ms);
   st.run();
 }
 
 void SqliteTxn::add_finding(const Finding& f) {
-  auto& st = s_.stmt(s_.add_finding_, "INSERT INTO findings(seat_id, seq_from, seq_to, kind, detail, found_ms, "
-                                      "resolved) VALUES(?1,?2,?3,?4,?5,?6,?7)");
-  st.bind(1, f.seat_id).bind(2, as_i64(f.seq_from)).bind(3, as_i64(f.seq_to)).bind(4, f.kind).bind(5, f.detail);
+  auto& st = s_.stmt(s_.add_finding_,
+                     "INSERT INTO findings(seat_id, seq_from, seq_to, kind, detail, found_ms, "
+                     "resolved) VALUES(?1,?2,?3,?4,?5,?6,?7)");
+  st.bind(1, f.seat_id)
+      .bind(2, as_i64(f.seq_from))
+      .bind(3, as_i64(f.seq_to))
+      .bind(4, f.kind)
+      .bind(5, f.detail);
   st.bind(6, f.found_ms).bind(7, std::int64_t{f.resolved ? 1 : 0});
   st.run();
 }
 
 std::vector<Finding> SqliteTxn::open_gaps(const std::string& seat) {
-  auto& st = s_.stmt(s_.open_gaps_, "SELECT id, seat_id, seq_from, seq_to, kind, detail, found_ms, resolved FROM "
-                                    "findings WHERE seat_id=?1 AND kind='gap' AND resolved=0");
+  auto& st = s_.stmt(s_.open_gaps_,
+                     "SELECT id, seat_id, seq_from, seq_to, kind, detail, found_ms, resolved FROM "
+                     "findings WHERE seat_id=?1 AND kind='gap' AND resolved=0");
   st.bind(1, seat);
   std::vector<Finding> out;
   while (st.step()) out.push_back(read_finding(st));
@@ -411,15 +458,24 @@ void SqliteTxn::resolve_finding(std::int64_t id) {
 }
 
 void SqliteTxn::add_chain_head(const ChainHead& h) {
-  auto& st = s_.stmt(s_.add_head_, "INSERT OR IGNORE INTO chain_heads(seat_id, seq, hash, pubkey, signature, "
-                                   "received_ms) VALUES(?1,?2,?3,?4,?5,?6)");
-  st.bind(1, h.seat_id).bind(2, as_i64(h.seq)).bind(3, h.hash).bind(4, h.pubkey_b64).bind(5, h.signature_b64);
+  auto& st = s_.stmt(s_.add_head_,
+                     "INSERT OR IGNORE INTO chain_heads(seat_id, seq, hash, pubkey, signature, "
+                     "received_ms) VALUES(?1,?2,?3,?4,?5,?6)");
+  st.bind(1, h.seat_id)
+      .bind(2, as_i64(h.seq))
+      .bind(3, h.hash)
+      .bind(4, h.pubkey_b64)
+      .bind(5, h.signature_b64);
   st.bind(6, h.received_ms);
   st.run();
 }
 
-void SqliteTxn::savepoint() { s_.db_.exec("SAVEPOINT batch"); }
-void SqliteTxn::release() { s_.db_.exec("RELEASE batch"); }
+void SqliteTxn::savepoint() {
+  s_.db_.exec("SAVEPOINT batch");
+}
+void SqliteTxn::release() {
+  s_.db_.exec("RELEASE batch");
+}
 void SqliteTxn::rollback_to() {
   s_.db_.exec("ROLLBACK TO batch");
   s_.db_.exec("RELEASE batch");
@@ -431,7 +487,8 @@ void SqliteTxn::commit() {
 
 }  // namespace
 
-std::unique_ptr<EventStore> open_sqlite_store(const std::string& path, bool create, bool background_checkpoint) {
+std::unique_ptr<EventStore> open_sqlite_store(const std::string& path, bool create,
+                                              bool background_checkpoint) {
   if (!create) {
     struct stat sb;
     if (::stat(path.c_str(), &sb) != 0) throw std::runtime_error("no database at " + path);

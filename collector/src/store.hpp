@@ -18,7 +18,7 @@ struct StoredEvent {
   std::int64_t time_ms = 0;
   std::string kind;
   std::string severity;
-  std::string user_name;  // "" when the event has no user
+  std::string user_name;   // "" when the event has no user
   std::string chain_hash;  // chain_hash() of the line, computed at ingest
   std::string prev;
   std::string line;  // the NDJSON line as received (canonical bytes)
@@ -73,7 +73,8 @@ class StoreTxn {
   virtual std::optional<std::string> line_by_id(const std::string& id) = 0;
   // Events of `seat` at `seq` (more than one = the seat sent two different events with one seq).
   virtual std::vector<StoredEvent> events_at(const std::string& seat, std::uint64_t seq) = 0;
-  virtual std::uint64_t count_in_range(const std::string& seat, std::uint64_t from, std::uint64_t to) = 0;
+  virtual std::uint64_t count_in_range(const std::string& seat, std::uint64_t from,
+                                       std::uint64_t to) = 0;
   virtual std::optional<SeatRecord> seat(const std::string& seat) = 0;
   virtual void put_seat(const SeatRecord& s) = 0;
   virtual void add_finding(const Finding& f) = 0;
@@ -104,7 +105,8 @@ class EventStore {
   virtual std::vector<ChainHead> chain_heads(const std::string& seat) = 0;
 
   // Enrollment tokens are stored only as sha256 hex.
-  virtual void add_token(const std::string& token_hash, const std::string& seat, const std::string& pubkey_b64) = 0;
+  virtual void add_token(const std::string& token_hash, const std::string& seat,
+                         const std::string& pubkey_b64) = 0;
   virtual std::optional<std::string> seat_for_token(const std::string& token_hash) = 0;
 };
 

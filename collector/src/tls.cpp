@@ -17,7 +17,8 @@ std::string openssl_error() {
   return out.empty() ? "unknown TLS error" : out;
 }
 
-SslCtx make_server_ctx(const std::string& cert, const std::string& key, const std::string& ca, AuthMode mode) {
+SslCtx make_server_ctx(const std::string& cert, const std::string& key, const std::string& ca,
+                       AuthMode mode) {
   SslCtx ctx(SSL_CTX_new(TLS_server_method()), SSL_CTX_free);
   if (!ctx) throw std::runtime_error("SSL_CTX_new: " + openssl_error());
   SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
@@ -34,7 +35,8 @@ SslCtx make_server_ctx(const std::string& cert, const std::string& key, const st
     if (SSL_CTX_load_verify_locations(ctx.get(), ca.c_str(), nullptr) != 1)
       throw std::runtime_error("--ca " + ca + ": " + openssl_error());
     // Tell clients which CA we accept.
-    if (STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(ca.c_str())) SSL_CTX_set_client_CA_list(ctx.get(), names);
+    if (STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(ca.c_str()))
+      SSL_CTX_set_client_CA_list(ctx.get(), names);
     int verify = SSL_VERIFY_PEER;
     if (mode == AuthMode::require_cert) verify |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
     SSL_CTX_set_verify(ctx.get(), verify, nullptr);

@@ -17,7 +17,8 @@ enum class AuthMode {
 using SslCtx = std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)>;
 
 // Throws std::runtime_error naming the file that could not be used.
-SslCtx make_server_ctx(const std::string& cert, const std::string& key, const std::string& ca, AuthMode mode);
+SslCtx make_server_ctx(const std::string& cert, const std::string& key, const std::string& ca,
+                       AuthMode mode);
 
 // Subject CN of the peer's certificate when one was presented and verified against the CA.
 std::optional<std::string> verified_peer_cn(SSL* ssl);

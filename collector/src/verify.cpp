@@ -2,9 +2,8 @@
 
 #include <algorithm>
 #include <map>
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "core/event/event.hpp"
 #include "core/util/digest.hpp"
@@ -14,7 +13,9 @@
 namespace seatlock::collector {
 namespace {
 
-std::string s(std::uint64_t v) { return std::to_string(v); }
+std::string s(std::uint64_t v) {
+  return std::to_string(v);
+}
 
 // The chain hash recomputed from the stored line, or an explanation of why it cannot be.
 struct Recheck {
@@ -27,10 +28,12 @@ Recheck recheck(const StoredEvent& e) {
   if (j.is_discarded()) return {std::nullopt, "stored line is not valid JSON"};
   Event ev;
   auto errors = event_from_json(j, ev);
-  if (!errors.empty()) return {std::nullopt, "stored line no longer passes the schema: " + errors.front()};
+  if (!errors.empty())
+    return {std::nullopt, "stored line no longer passes the schema: " + errors.front()};
   std::string h = line_chain_hash(e.line, j, ev);
-  if (ev.seat_id != e.seat_id || ev.seq != e.seq || ev.id != e.id || ev.time != e.time_ms || ev.kind != e.kind ||
-      ev.severity != e.severity || (ev.user ? ev.user->name : "") != e.user_name || ev.prev != e.prev)
+  if (ev.seat_id != e.seat_id || ev.seq != e.seq || ev.id != e.id || ev.time != e.time_ms ||
+      ev.kind != e.kind || ev.severity != e.severity ||
+      (ev.user ? ev.user->name : "") != e.user_name || ev.prev != e.prev)
     return {h, "indexed columns differ from the stored line"};
   if (h != e.chain_hash) return {h, "stored line does not hash to the value recorded at ingest"};
   return {h, ""};
@@ -38,7 +41,8 @@ Recheck recheck(const StoredEvent& e) {
 
 }  // namespace
 
-SeatVerification verify_seat(EventStore& store, const SeatRecord& seat, std::optional<std::int64_t> since_ms,
+SeatVerification verify_seat(EventStore& store, const SeatRecord& seat,
+                             std::optional<std::int64_t> since_ms,
                              std::optional<std::int64_t> until_ms) {
   SeatVerification v;
   v.seat_id = seat.seat_id;
@@ -58,7 +62,8 @@ SeatVerification verify_seat(EventStore& store, const SeatRecord& seat, std::opt
     Recheck r = recheck(e);
     if (!r.problem.empty()) report(e.seq, "altered", r.problem);
     if (prev && prev->seq == e.seq) {
-      report(e.seq, "duplicate", "two different events stored with this seq (ids " + prev->id + ", " + e.id + ")");
+      report(e.seq, "duplicate",
+             "two different events stored with this seq (ids " + prev->id + ", " + e.id + ")");
       return;
     }
     hash_at[e.seq] = e.chain_hash;
@@ -73,25 +78,27 @@ SeatVerification verify_seat(EventStore& store, const SeatRecord& seat, std::opt
     } else if (auto p = store.event_at(seat.seat_id, e.seq - 1)) {
       pred_hash = p->chain_hash;
     } else if (!since_ms) {
-      ranges.push_back(Problem{1, e.seq - 1, "missing", "not in the store (the seat's chain starts at seq 1)"});
+      ranges.push_back(
+          Problem{1, e.seq - 1, "missing", "not in the store (the seat's chain starts at seq 1)"});
     } else {
-      ranges.push_back(Problem{e.seq - 1, e.seq - 1, "missing", "predecessor of the first event in the range"});
+      ranges.push_back(
+          Problem{e.seq - 1, e.seq - 1, "missing", "predecessor of the first event in the range"});
     }
     if (pred_hash && *pred_hash != e.prev) {
       if (e.seq == 1)
         report(e.seq, "altered", "prev is not the genesis value");
       else
         report(e.seq - 1, "altered",
-               "chain broken between seq " + s(e.seq - 1) + " and " + s(e.seq) + ": prev of seq " + s(e.seq) +
-                   " does not match the chain hash of seq " + s(e.seq - 1));
+               "chain broken between seq " + s(e.seq - 1) + " and " + s(e.seq) + ": prev of seq " +
+                   s(e.seq) + " does not match the chain hash of seq " + s(e.seq - 1));
     }
     prev = e;
     first = false;
   });
   // The seat's newest event must still be there (nothing deleted from the end).
   if (!until_ms && seat.last_seq > v.last_seq && (v.events > 0 || !since_ms))
-    ranges.push_back(Problem{v.last_seq + 1, seat.last_seq, "missing", "the seat's last stored seq is " +
-                                                                           s(seat.last_seq)});
+    ranges.push_back(Problem{v.last_seq + 1, seat.last_seq, "missing",
+                             "the seat's last stored seq is " + s(seat.last_seq)});
 
   std::string pinned;
   base64_decode(seat.pubkey_b64, pinned);
@@ -108,8 +115,9 @@ SeatVerification verify_seat(EventStore& store, const SeatRecord& seat, std::opt
     }
     auto it = hash_at.find(h.seq);
     if (it == hash_at.end()) {
-      bool in_range = std::any_of(ranges.begin(), ranges.end(),
-                                  [&](const Problem& p) { return h.seq >= p.seq_from && h.seq <= p.seq_to; });
+      bool in_range = std::any_of(ranges.begin(), ranges.end(), [&](const Problem& p) {
+        return h.seq >= p.seq_from && h.seq <= p.seq_to;
+      });
       if (!in_range) report(h.seq, "missing", "named by a signed chain head but not in the store");
     } else if (it->second != h.hash) {
       report(h.seq, "altered", "does not match the signed chain head received with it");

@@ -23,7 +23,8 @@ struct SeatVerification {
   std::vector<Problem> problems;  // ordered by seq
 };
 
-SeatVerification verify_seat(EventStore& store, const SeatRecord& seat, std::optional<std::int64_t> since_ms,
+SeatVerification verify_seat(EventStore& store, const SeatRecord& seat,
+                             std::optional<std::int64_t> since_ms,
                              std::optional<std::int64_t> until_ms);
 
 }  // namespace seatlock::collector

@@ -15,13 +15,16 @@ constexpr std::size_t kMaxEventsPerCommit = 50000;
 IngestWriter::IngestWriter(EventStore& store, std::size_t max_pending_events)
     : store_(store), max_pending_(max_pending_events), thread_([this] { run(); }) {}
 
-IngestWriter::~IngestWriter() { stop(); }
+IngestWriter::~IngestWriter() {
+  stop();
+}
 
 WriteOutcome IngestWriter::submit(Batch batch) {
   std::future<WriteOutcome> fut;
   {
     std::lock_guard lk(mu_);
-    if (stopping_ || (pending_events_ > 0 && pending_events_ + batch.events.size() > max_pending_)) {
+    if (stopping_ ||
+        (pending_events_ > 0 && pending_events_ + batch.events.size() > max_pending_)) {
       WriteOutcome o;
       o.kind = WriteOutcome::Kind::overloaded;
       return o;
@@ -62,7 +65,8 @@ void IngestWriter::run() {
       cv_.wait(lk, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping and drained
       std::size_t n = 0;
-      while (!queue_.empty() && (group.empty() || n + queue_.front().batch.events.size() <= kMaxEventsPerCommit)) {
+      while (!queue_.empty() &&
+             (group.empty() || n + queue_.front().batch.events.size() <= kMaxEventsPerCommit)) {
         n += queue_.front().batch.events.size();
         group.push_back(std::move(queue_.front()));
         queue_.pop_front();
@@ -116,7 +120,8 @@ void IngestWriter::commit_group(std::deque<Job>& group) {
     stats_.commits += 1;
     stats_.batches += group.size();
     stats_.events += stored;
-    stats_.commit_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    stats_.commit_seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
   for (std::size_t i = 0; i < group.size(); ++i) group[i].done.set_value(std::move(out[i]));
 }

@@ -1,6 +1,5 @@
 // Auditor commands (verify, query, export, seats) on a database filled over the wire.
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -67,7 +66,8 @@ std::string slurp(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("verify names exactly the seat and seq deleted or edited in the database", "[collector][verify]") {
+TEST_CASE("verify names exactly the seat and seq deleted or edited in the database",
+          "[collector][verify]") {
   Filled f;
   CliResult clean = run_cli({"verify", "--db", f.db});
   INFO(clean.out);
@@ -93,8 +93,10 @@ TEST_CASE("verify names exactly the seat and seq deleted or edited in the databa
     CHECK(v.out.find("seat cc-a: ok") != std::string::npos);
   }
   SECTION("severity edited in the stored line") {
-    REQUIRE(sql_exec(f.db, "UPDATE events SET line = replace(line, '\"severity\":\"high\"', '\"severity\":\"low\"') "
-                           "WHERE seat_id='cc-a' AND seq=12") == 1);
+    REQUIRE(sql_exec(f.db,
+                     "UPDATE events SET line = replace(line, '\"severity\":\"high\"', "
+                     "'\"severity\":\"low\"') "
+                     "WHERE seat_id='cc-a' AND seq=12") == 1);
     CliResult v = run_cli({"verify", "--db", f.db});
     INFO(v.out);
     CHECK(v.exit_code == 1);
@@ -104,17 +106,21 @@ TEST_CASE("verify names exactly the seat and seq deleted or edited in the databa
   SECTION("line and recorded hash edited together") {
     // A careful forger also rewrites the hash recorded at ingest and the indexed column; the next
     // event's prev still points at the original.
-    REQUIRE(sql_exec(f.db, "UPDATE events SET line = replace(line, '\"severity\":\"high\"', '\"severity\":\"low\"'), "
-                           "severity='low' WHERE seat_id='cc-a' AND seq=12") == 1);
+    REQUIRE(sql_exec(f.db,
+                     "UPDATE events SET line = replace(line, '\"severity\":\"high\"', "
+                     "'\"severity\":\"low\"'), "
+                     "severity='low' WHERE seat_id='cc-a' AND seq=12") == 1);
     std::string line;
     {
-      CliResult q = run_cli({"query", "--db", f.db, "--seat", "cc-a", "--severity", "low", "--json"});
+      CliResult q =
+          run_cli({"query", "--db", f.db, "--seat", "cc-a", "--severity", "low", "--json"});
       REQUIRE(lines(q.out) == 1);
       line = q.out.substr(0, q.out.size() - 1);
     }
     Event e;
     REQUIRE(event_from_json(json::parse(line), e).empty());
-    REQUIRE(sql_exec(f.db, "UPDATE events SET chain_hash='" + chain_hash(e) + "' WHERE seat_id='cc-a' AND seq=12") == 1);
+    REQUIRE(sql_exec(f.db, "UPDATE events SET chain_hash='" + chain_hash(e) +
+                               "' WHERE seat_id='cc-a' AND seq=12") == 1);
     CliResult v = run_cli({"verify", "--db", f.db});
     INFO(v.out);
     CHECK(v.exit_code == 1);
@@ -123,20 +129,21 @@ TEST_CASE("verify names exactly the seat and seq deleted or edited in the databa
   }
   SECTION("restricted to one seat and a time range") {
     REQUIRE(sql_exec(f.db, "DELETE FROM events WHERE seat_id='cc-a' AND seq=25") == 1);
-    CliResult day1 = run_cli({"verify", "--db", f.db, "--seat", "cc-a", "--since", "2026-11-20", "--until",
-                              "2026-11-21"});
+    CliResult day1 = run_cli({"verify", "--db", f.db, "--seat", "cc-a", "--since", "2026-11-20",
+                              "--until", "2026-11-21"});
     INFO(day1.out);
     CHECK(day1.exit_code == 0);
     CHECK(day1.out.find("seat cc-a: ok, 20 events (seq 1..20)") != std::string::npos);
     CHECK(day1.out.find("cc-b") == std::string::npos);
-    CliResult day2 = run_cli({"verify", "--db", f.db, "--seat", "cc-a", "--since", "2026-11-21", "--until",
-                              "2026-11-22"});
+    CliResult day2 = run_cli({"verify", "--db", f.db, "--seat", "cc-a", "--since", "2026-11-21",
+                              "--until", "2026-11-22"});
     CHECK(day2.exit_code == 1);
     CHECK(day2.out.find("seat cc-a: seq 25 missing") != std::string::npos);
   }
 }
 
-TEST_CASE("query filters by seat, user, kind, severity and time, as table, JSON or CSV", "[collector][query]") {
+TEST_CASE("query filters by seat, user, kind, severity and time, as table, JSON or CSV",
+          "[collector][query]") {
   Filled f;
   auto q = [&](std::vector<std::string> extra) {
     std::vector<std::string> args = {"query", "--db", f.db};
@@ -150,8 +157,10 @@ TEST_CASE("query filters by seat, user, kind, severity and time, as table, JSON 
   CHECK(lines(q({"--json", "--user", "bob"})) == 10);
   CHECK(lines(q({"--json", "--kind", "usb.blocked"})) == 35);
   CHECK(lines(q({"--json", "--severity", "critical"})) == 15);
-  CHECK(lines(q({"--json", "--seat", "cc-a", "--since", "2026-11-21", "--until", "2026-11-22"})) == 10);
-  CHECK(lines(q({"--json", "--since", "2026-11-20T08:05:00Z", "--until", "2026-11-20T08:10:00Z"})) == 10);
+  CHECK(lines(q({"--json", "--seat", "cc-a", "--since", "2026-11-21", "--until", "2026-11-22"})) ==
+        10);
+  CHECK(lines(q({"--json", "--since", "2026-11-20T08:05:00Z", "--until",
+                 "2026-11-20T08:10:00Z"})) == 10);
   CHECK(lines(q({"--json", "--limit", "3"})) == 3);
 
   // JSON lines are the events as sent, ordered by time.
@@ -170,7 +179,8 @@ TEST_CASE("query filters by seat, user, kind, severity and time, as table, JSON 
   CHECK(csv.rfind("time,seat,seq,id,kind,severity,user,outcome,mode,rule,details\r\n", 0) == 0);
   CHECK(lines(csv) == 3);
   CHECK(csv.find("2026-11-20T08:00:30.000Z,cc-b,1,") != std::string::npos);
-  CHECK(csv.find(",usb.blocked,critical,agent.test,blocked,enforce,usb.test,\"{\"\"n\"\":1,") != std::string::npos);
+  CHECK(csv.find(",usb.blocked,critical,agent.test,blocked,enforce,usb.test,\"{\"\"n\"\":1,") !=
+        std::string::npos);
 
   std::string table = q({"--user", "alice", "--limit", "2"});
   CHECK(table.find("TIME") == 0);
@@ -181,13 +191,14 @@ TEST_CASE("query filters by seat, user, kind, severity and time, as table, JSON 
   CHECK(run_cli({"query", "--db", f.dir / "nope.db"}).exit_code == 1);
 }
 
-TEST_CASE("export writes per-seat files whose SHA-256 the manifest records", "[collector][export]") {
+TEST_CASE("export writes per-seat files whose SHA-256 the manifest records",
+          "[collector][export]") {
   Filled f;
   std::string out = f.dir / "evidence";
   for (std::string fmt : {"ndjson", "csv"}) {
     std::string dir = out + "-" + fmt;
-    CliResult r = run_cli({"export", "--db", f.db, "--since", "2026-11-20", "--until", "2026-11-21", "--format", fmt,
-                           "--out", dir});
+    CliResult r = run_cli({"export", "--db", f.db, "--since", "2026-11-20", "--until", "2026-11-21",
+                           "--format", fmt, "--out", dir});
     INFO(r.out);
     REQUIRE(r.exit_code == 0);
     CHECK(r.out.find("exported 35 events from 2 seats") != std::string::npos);
@@ -212,8 +223,9 @@ TEST_CASE("export writes per-seat files whose SHA-256 the manifest records", "[c
     CHECK(m["files"][0]["events"] == 20);
     CHECK(m["files"][0]["last_seq"] == 20);
     // A second export into the same directory is refused rather than mixing evidence.
-    CHECK(run_cli({"export", "--db", f.db, "--since", "2026-11-20", "--until", "2026-11-21", "--format", fmt, "--out",
-                   dir}).exit_code == 1);
+    CHECK(run_cli({"export", "--db", f.db, "--since", "2026-11-20", "--until", "2026-11-21",
+                   "--format", fmt, "--out", dir})
+              .exit_code == 1);
   }
   // Tampering with an exported file is visible against the manifest.
   std::string dir = out + "-ndjson";
@@ -261,5 +273,6 @@ TEST_CASE("seats lists last event and heartbeat and flags a silent seat", "[coll
   CHECK(j[0]["heartbeat_interval_ms"] == 60000);
   CHECK(j[1]["silent"] == false);
   // With a long enough allowance nobody is silent.
-  CHECK(run_cli({"seats", "--db", db, "--silent-after", "100"}).out.find("(0 silent seats,") != std::string::npos);
+  CHECK(run_cli({"seats", "--db", db, "--silent-after", "100"}).out.find("(0 silent seats,") !=
+        std::string::npos);
 }

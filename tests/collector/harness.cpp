@@ -17,7 +17,9 @@
 
 namespace seatlock::testing {
 
-std::string collector_binary() { return std::string(SEATLOCK_BINARY_DIR) + "/collector/seatlock-collector"; }
+std::string collector_binary() {
+  return std::string(SEATLOCK_BINARY_DIR) + "/collector/seatlock-collector";
+}
 
 TempDir::TempDir() {
   char tmpl[] = "/tmp/sl-collector-test-XXXXXX";
@@ -36,16 +38,18 @@ void sh(const std::string& cmd) {
 }
 
 // Issue an EC P-256 certificate for `cn` signed by ca.pem/ca.key in dir (prefix picks the CA).
-void issue(const std::string& dir, const std::string& ca, const std::string& name, const std::string& cn,
-           const std::string& ext) {
-  sh("cd " + dir + " && openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " + name +
-     ".key -out " + name + ".csr -subj '/CN=" + cn + "' 2>/dev/null && printf '" + ext + "\\n' > " + name +
-     ".ext && openssl x509 -req -in " + name + ".csr -CA " + ca + ".pem -CAkey " + ca + ".key -CAcreateserial -out " +
-     name + ".pem -days 2 -extfile " + name + ".ext 2>/dev/null");
+void issue(const std::string& dir, const std::string& ca, const std::string& name,
+           const std::string& cn, const std::string& ext) {
+  sh("cd " + dir +
+     " && openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " + name +
+     ".key -out " + name + ".csr -subj '/CN=" + cn + "' 2>/dev/null && printf '" + ext + "\\n' > " +
+     name + ".ext && openssl x509 -req -in " + name + ".csr -CA " + ca + ".pem -CAkey " + ca +
+     ".key -CAcreateserial -out " + name + ".pem -days 2 -extfile " + name + ".ext 2>/dev/null");
 }
 
 void make_ca(const std::string& dir, const std::string& name, const std::string& cn) {
-  sh("cd " + dir + " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " + name +
+  sh("cd " + dir +
+     " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " + name +
      ".key -out " + name + ".pem -days 2 -subj '/CN=" + cn + "' 2>/dev/null");
 }
 
@@ -70,11 +74,13 @@ Pki::Pair Pki::rogue_seat(const std::string& seat_id) {
   return {dir_ + "/rogue-" + seat_id + ".pem", dir_ + "/rogue-" + seat_id + ".key"};
 }
 
-CollectorProcess::CollectorProcess(const std::string& db, const Pki& pki, const std::vector<std::string>& extra) {
+CollectorProcess::CollectorProcess(const std::string& db, const Pki& pki,
+                                   const std::vector<std::string>& extra) {
   int fds[2];
   if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
-  std::vector<std::string> args = {collector_binary(), "serve", "--listen", "127.0.0.1:0", "--db", db,
-                                   "--cert", pki.server_cert, "--key", pki.server_key, "--ca", pki.ca};
+  std::vector<std::string> args = {
+      collector_binary(), "serve",         "--listen", "127.0.0.1:0",  "--db", db,
+      "--cert",           pki.server_cert, "--key",    pki.server_key, "--ca", pki.ca};
   args.insert(args.end(), extra.begin(), extra.end());
   pid_ = fork();
   if (pid_ == 0) {
@@ -102,7 +108,9 @@ CollectorProcess::CollectorProcess(const std::string& db, const Pki& pki, const 
   port_ = std::atoi(s.c_str() + colon + 1);
 }
 
-CollectorProcess::~CollectorProcess() { stop(); }
+CollectorProcess::~CollectorProcess() {
+  stop();
+}
 
 std::string CollectorProcess::url(const std::string& path) const {
   return "https://127.0.0.1:" + std::to_string(port_) + path;
@@ -141,12 +149,13 @@ HttpResult perform(CURL* c) {
 
 }  // namespace
 
-HttpResult post_events(const std::string& url, const std::string& ca, const ClientAuth& auth, const Post& p,
-                       bool gzip) {
+HttpResult post_events(const std::string& url, const std::string& ca, const ClientAuth& auth,
+                       const Post& p, bool gzip) {
   CURL* c = curl_easy_init();
   curl_slist* hdrs = nullptr;
   for (const auto& h : p.headers) hdrs = curl_slist_append(hdrs, h.c_str());
-  if (!auth.token.empty()) hdrs = curl_slist_append(hdrs, ("Authorization: Bearer " + auth.token).c_str());
+  if (!auth.token.empty())
+    hdrs = curl_slist_append(hdrs, ("Authorization: Bearer " + auth.token).c_str());
   std::string body = p.body;
   if (gzip) {
     body = collector::gzip_compress(p.body);

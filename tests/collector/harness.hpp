@@ -36,7 +36,8 @@ struct Pki {
 class CollectorProcess {
  public:
   // extra: e.g. {"--tokens-only"}.
-  CollectorProcess(const std::string& db, const Pki& pki, const std::vector<std::string>& extra = {});
+  CollectorProcess(const std::string& db, const Pki& pki,
+                   const std::vector<std::string>& extra = {});
   ~CollectorProcess();
   std::string url(const std::string& path = "/v1/events") const;
   // SIGTERM and wait; returns the exit status (or -1).
@@ -59,8 +60,8 @@ struct ClientAuth {
   std::string token;      // bearer token (optional)
 };
 
-HttpResult post_events(const std::string& url, const std::string& ca, const ClientAuth& auth, const Post& p,
-                       bool gzip = true);
+HttpResult post_events(const std::string& url, const std::string& ca, const ClientAuth& auth,
+                       const Post& p, bool gzip = true);
 HttpResult http_get(const std::string& url, const std::string& ca);
 
 struct CliResult {

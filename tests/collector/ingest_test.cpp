@@ -1,6 +1,5 @@
 // seatlock-collector serve, over real TLS on loopback: auth, validation, dedup, atomicity.
 #include <catch2/catch.hpp>
-
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -23,7 +22,9 @@ std::size_t stored_count(const std::string& db, const std::string& seat = "") {
   return n;
 }
 
-json body_of(const HttpResult& r) { return json::parse(r.body, nullptr, false); }
+json body_of(const HttpResult& r) {
+  return json::parse(r.body, nullptr, false);
+}
 
 struct Fixture {
   TempDir dir;
@@ -50,7 +51,8 @@ TEST_CASE("the same batch posted twice is stored once", "[collector][ingest]") {
   CHECK(run_cli({"verify", "--db", fx.db}).exit_code == 0);
 }
 
-TEST_CASE("one malformed line rejects the whole batch with its line number", "[collector][ingest]") {
+TEST_CASE("one malformed line rejects the whole batch with its line number",
+          "[collector][ingest]") {
   Fixture fx;
   CollectorProcess c(fx.db, fx.pki);
   auto cert = fx.pki.seat("cc-01");
@@ -62,7 +64,8 @@ TEST_CASE("one malformed line rejects the whole batch with its line number", "[c
     if (i == 2) j["severity"] = "catastrophic";
     body += canonical_bytes(j) + "\n";
   }
-  HttpResult r = post_events(c.url(), fx.pki.ca, {cert.cert, cert.key, ""}, seat.post_raw(body, events.back()));
+  HttpResult r = post_events(c.url(), fx.pki.ca, {cert.cert, cert.key, ""},
+                             seat.post_raw(body, events.back()));
   REQUIRE(r.status == 400);
   json j = body_of(r);
   CHECK(j["line"] == 3);
@@ -82,9 +85,11 @@ TEST_CASE("a seat cannot submit another seat's events", "[collector][ingest][aut
   CollectorProcess c(fx.db, fx.pki);
   auto cert_a = fx.pki.seat("cc-a");
   SeatSim seat_b("cc-b");
-  HttpResult r = post_events(c.url(), fx.pki.ca, {cert_a.cert, cert_a.key, ""}, seat_b.post(seat_b.make(3)));
+  HttpResult r =
+      post_events(c.url(), fx.pki.ca, {cert_a.cert, cert_a.key, ""}, seat_b.post(seat_b.make(3)));
   REQUIRE(r.status == 403);
-  CHECK(body_of(r)["error"].get<std::string>().find("authenticated as seat \"cc-a\"") != std::string::npos);
+  CHECK(body_of(r)["error"].get<std::string>().find("authenticated as seat \"cc-a\"") !=
+        std::string::npos);
   CHECK(stored_count(fx.db) == 0);
 }
 
@@ -110,7 +115,8 @@ TEST_CASE("missing or untrusted client certificates are rejected", "[collector][
   CHECK(stored_count(fx.db) == 0);
 }
 
-TEST_CASE("enrollment tokens authenticate a seat and are stored only hashed", "[collector][ingest][auth]") {
+TEST_CASE("enrollment tokens authenticate a seat and are stored only hashed",
+          "[collector][ingest][auth]") {
   Fixture fx;
   CliResult enrolled = run_cli({"enroll", "--db", fx.db, "--seat", "cc-tok"});
   REQUIRE(enrolled.exit_code == 0);
@@ -125,8 +131,9 @@ TEST_CASE("enrollment tokens authenticate a seat and are stored only hashed", "[
 
   SeatSim other("cc-other");
   CHECK(post_events(c.url(), fx.pki.ca, {"", "", token}, other.post(other.make(1))).status == 403);
-  CHECK(post_events(c.url(), fx.pki.ca, {"", "", "slt_" + std::string(64, '0')}, seat.post(seat.make(1))).status ==
-        401);
+  CHECK(post_events(c.url(), fx.pki.ca, {"", "", "slt_" + std::string(64, '0')},
+                    seat.post(seat.make(1)))
+            .status == 401);
   CHECK(post_events(c.url(), fx.pki.ca, {}, seat.post(seat.make(1))).status == 401);
   c.stop();
 
@@ -142,7 +149,9 @@ TEST_CASE("the first key is pinned and signatures must verify", "[collector][ing
   CollectorProcess c(fx.db, fx.pki);
   auto cert = fx.pki.seat("cc-01");
   SeatSim seat("cc-01");
-  REQUIRE(post_events(c.url(), fx.pki.ca, {cert.cert, cert.key, ""}, seat.post(seat.make(3))).status == 200);
+  REQUIRE(
+      post_events(c.url(), fx.pki.ca, {cert.cert, cert.key, ""}, seat.post(seat.make(3))).status ==
+      200);
 
   // Same seat, continuing its chain, but signing with a new key: refused.
   auto events = seat.make(3);
@@ -163,19 +172,24 @@ TEST_CASE("the first key is pinned and signatures must verify", "[collector][ing
   CHECK(post_events(c.url(), fx.pki.ca, {cert.cert, cert.key, ""}, forged).status == 403);
   CHECK(stored_count(fx.db) == 3);
 
-  CHECK(post_events(c.url(), fx.pki.ca, {cert.cert, cert.key, ""}, seat.post(events)).status == 200);
+  CHECK(post_events(c.url(), fx.pki.ca, {cert.cert, cert.key, ""}, seat.post(events)).status ==
+        200);
   CHECK(stored_count(fx.db) == 6);
 }
 
-TEST_CASE("gaps are recorded as findings and cleared when the missing events arrive", "[collector][ingest][chain]") {
+TEST_CASE("gaps are recorded as findings and cleared when the missing events arrive",
+          "[collector][ingest][chain]") {
   Fixture fx;
   CollectorProcess c(fx.db, fx.pki);
   auto cert = fx.pki.seat("cc-01");
   SeatSim seat("cc-01");
   auto events = seat.make(10);
   ClientAuth auth{cert.cert, cert.key, ""};
-  REQUIRE(post_events(c.url(), fx.pki.ca, auth, seat.post({events.begin(), events.begin() + 3})).status == 200);
-  REQUIRE(post_events(c.url(), fx.pki.ca, auth, seat.post({events.begin() + 6, events.end()})).status == 200);
+  REQUIRE(post_events(c.url(), fx.pki.ca, auth, seat.post({events.begin(), events.begin() + 3}))
+              .status == 200);
+  REQUIRE(
+      post_events(c.url(), fx.pki.ca, auth, seat.post({events.begin() + 6, events.end()})).status ==
+      200);
 
   CliResult v = run_cli({"verify", "--db", fx.db});
   CHECK(v.exit_code == 1);
@@ -183,13 +197,15 @@ TEST_CASE("gaps are recorded as findings and cleared when the missing events arr
   CHECK(v.out.find("finding at ingest") != std::string::npos);
   CHECK(v.out.find("gap seq 4..6") != std::string::npos);
 
-  REQUIRE(post_events(c.url(), fx.pki.ca, auth, seat.post({events.begin() + 3, events.begin() + 6})).status == 200);
+  REQUIRE(post_events(c.url(), fx.pki.ca, auth, seat.post({events.begin() + 3, events.begin() + 6}))
+              .status == 200);
   v = run_cli({"verify", "--db", fx.db});
   CHECK(v.exit_code == 0);
   CHECK(v.out.find("seat cc-01: ok, 10 events (seq 1..10)") != std::string::npos);
 }
 
-TEST_CASE("oversized bodies get 413 and SIGTERM stops cleanly with data kept", "[collector][ingest]") {
+TEST_CASE("oversized bodies get 413 and SIGTERM stops cleanly with data kept",
+          "[collector][ingest]") {
   Fixture fx;
   CollectorProcess c(fx.db, fx.pki);
   auto cert = fx.pki.seat("cc-01");
@@ -200,7 +216,9 @@ TEST_CASE("oversized bodies get 413 and SIGTERM stops cleanly with data kept", "
   REQUIRE(p.body.size() > (1u << 20));
   CHECK(post_events(c.url(), fx.pki.ca, auth, p, /*gzip=*/true).status == 413);
   CHECK(post_events(c.url(), fx.pki.ca, auth, p, /*gzip=*/false).status == 413);
-  CHECK(post_events(c.url(), fx.pki.ca, auth, seat.post({big.begin(), big.begin() + 2000})).status == 200);
+  CHECK(
+      post_events(c.url(), fx.pki.ca, auth, seat.post({big.begin(), big.begin() + 2000})).status ==
+      200);
   CHECK(c.stop() == 0);
   CHECK(stored_count(fx.db) == 2000);
 }
@@ -225,8 +243,10 @@ TEST_CASE("body encodings: identity and gzip accepted, corrupt gzip 400, unknown
   CHECK(post_events(c.url(), fx.pki.ca, auth, brotli, /*gzip=*/false).status == 415);
   CHECK(stored_count(fx.db) == 0);
 
-  CHECK(post_events(c.url(), fx.pki.ca, auth, seat.post({events[0], events[1]}), /*gzip=*/false).status == 200);
-  CHECK(post_events(c.url(), fx.pki.ca, auth, seat.post({events[2], events[3]}), /*gzip=*/true).status == 200);
+  CHECK(post_events(c.url(), fx.pki.ca, auth, seat.post({events[0], events[1]}), /*gzip=*/false)
+            .status == 200);
+  CHECK(post_events(c.url(), fx.pki.ca, auth, seat.post({events[2], events[3]}), /*gzip=*/true)
+            .status == 200);
   CHECK(stored_count(fx.db) == 4);
   CHECK(run_cli({"verify", "--db", fx.db}).exit_code == 0);
 }

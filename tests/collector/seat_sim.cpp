@@ -16,7 +16,8 @@ UnixMillis now_ms() {
 SeatSim::SeatSim(std::string seat_id)
     : seat_id_(std::move(seat_id)), key_(collector::ed25519_generate()), last_hash_(kGenesisPrev) {}
 
-Event SeatSim::next(const std::string& kind, const std::string& severity, UnixMillis time, const std::string& user) {
+Event SeatSim::next(const std::string& kind, const std::string& severity, UnixMillis time,
+                    const std::string& user) {
   unsigned char rnd[10];
   RAND_bytes(rnd, sizeof rnd);
   Event e;
@@ -38,11 +39,13 @@ Event SeatSim::next(const std::string& kind, const std::string& severity, UnixMi
   return e;
 }
 
-std::vector<Event> SeatSim::make(std::size_t n, const std::string& kind, const std::string& severity,
-                                 UnixMillis start, std::int64_t step_ms) {
+std::vector<Event> SeatSim::make(std::size_t n, const std::string& kind,
+                                 const std::string& severity, UnixMillis start,
+                                 std::int64_t step_ms) {
   if (start == 0) start = now_ms();
   std::vector<Event> out;
-  for (std::size_t i = 0; i < n; ++i) out.push_back(next(kind, severity, start + static_cast<std::int64_t>(i) * step_ms));
+  for (std::size_t i = 0; i < n; ++i)
+    out.push_back(next(kind, severity, start + static_cast<std::int64_t>(i) * step_ms));
   return out;
 }
 
@@ -57,13 +60,16 @@ Post SeatSim::post_raw(const std::string& body, const Event& head) const {
   p.body = body;
   p.last_seq = head.seq;
   std::string hash = chain_hash(head);
-  std::string sig = collector::ed25519_sign(key_.raw_private, collector::chain_head_message(seat_id_, head.seq, hash));
+  std::string sig = collector::ed25519_sign(
+      key_.raw_private, collector::chain_head_message(seat_id_, head.seq, hash));
   p.headers = {"Content-Type: application/x-ndjson", "X-Seatlock-Key: " + public_key_b64(),
                "X-Seatlock-Chain-Head: " + std::to_string(head.seq) + " " + hash,
                "X-Seatlock-Signature: " + base64_encode(sig)};
   return p;
 }
 
-std::string SeatSim::public_key_b64() const { return base64_encode(key_.raw_public); }
+std::string SeatSim::public_key_b64() const {
+  return base64_encode(key_.raw_public);
+}
 
 }  // namespace seatlock::testing

@@ -23,7 +23,8 @@ class SeatSim {
   Event next(const std::string& kind, const std::string& severity, UnixMillis time,
              const std::string& user = "agent.test");
   std::vector<Event> make(std::size_t n, const std::string& kind = "usb.blocked",
-                          const std::string& severity = "high", UnixMillis start = 0, std::int64_t step_ms = 1000);
+                          const std::string& severity = "high", UnixMillis start = 0,
+                          std::int64_t step_ms = 1000);
   // NDJSON body + signed chain-head headers for `events` (the last one is the head).
   Post post(const std::vector<Event>& events) const;
   // Post with a body that is not simply the events' canonical bytes (e.g. a corrupted line); the

@@ -33,9 +33,9 @@ struct RunningDaemon {
     std::filesystem::create_directories(policy_dir);
     write_file(policy_dir + "/00-base.json", kGoodPolicy);
     child = std::make_unique<Child>(
-        std::vector<std::string>{binary_path("agent/daemon/seatlockd"), "--policy-dir", policy_dir, "--state-dir",
-                                 state_dir, "--control-socket", socket, "--components", "none", "--seat-id",
-                                 "test-seat-1"},
+        std::vector<std::string>{binary_path("agent/daemon/seatlockd"), "--policy-dir", policy_dir,
+                                 "--state-dir", state_dir, "--control-socket", socket,
+                                 "--components", "none", "--seat-id", "test-seat-1"},
         dir + "/seatlockd.log");
     REQUIRE(wait_until([&] { return std::filesystem::exists(socket); }));
   }
@@ -63,10 +63,12 @@ TEST_CASE("seatlockctl status answers with version, seat and the policy hash", "
   CHECK(st["policy"]["sources"] == json::array({"policy.d/00-base.json"}));
 }
 
-TEST_CASE("a bad file dropped into the policy directory leaves the previous policy in force", "[daemon]") {
+TEST_CASE("a bad file dropped into the policy directory leaves the previous policy in force",
+          "[daemon]") {
   RunningDaemon d;
   std::string before = d.status()["policy"]["sha256"];
-  write_file(d.policy_dir + "/50-site.json", "{\n  \"usb\": {\"mode\": \"enforce\", \"allow_clases\": []}\n}\n");
+  write_file(d.policy_dir + "/50-site.json",
+             "{\n  \"usb\": {\"mode\": \"enforce\", \"allow_clases\": []}\n}\n");
   REQUIRE(wait_until([&] { return !events_of_kind(d.state_dir, "policy.rejected").empty(); }));
   json st = d.status();
   CHECK(st["policy"]["sha256"] == before);
@@ -82,7 +84,8 @@ TEST_CASE("a bad file dropped into the policy directory leaves the previous poli
   CHECK(r.out.find("previous policy stays in force") != std::string::npos);
 }
 
-TEST_CASE("a good change is picked up by inotify and by SIGHUP, each with policy.applied", "[daemon]") {
+TEST_CASE("a good change is picked up by inotify and by SIGHUP, each with policy.applied",
+          "[daemon]") {
   RunningDaemon d;
   std::string before = d.status()["policy"]["sha256"];
   write_file(d.policy_dir + "/50-site.json", R"({"usb": {"allow_classes": ["video"]}})");
@@ -96,7 +99,8 @@ TEST_CASE("a good change is picked up by inotify and by SIGHUP, each with policy
   CHECK(events_of_kind(d.state_dir, "policy.applied")[2]["details"]["reason"] == "SIGHUP");
 }
 
-TEST_CASE("the control socket refuses non-root users, even when its file mode would let them in", "[daemon]") {
+TEST_CASE("the control socket refuses non-root users, even when its file mode would let them in",
+          "[daemon]") {
   RunningDaemon d;
   passwd* nobody = getpwnam("nobody");
   REQUIRE(nobody);
@@ -129,8 +133,8 @@ TEST_CASE("SIGTERM stops cleanly and the seq chain continues after a restart", "
   std::filesystem::create_directories(dir + "/policy.d");
   write_file(dir + "/policy.d/00-base.json", kGoodPolicy);
   {
-    Child again({binary_path("agent/daemon/seatlockd"), "--policy-dir", dir + "/policy.d", "--state-dir", state,
-                 "--control-socket", dir + "/s", "--components", "none"},
+    Child again({binary_path("agent/daemon/seatlockd"), "--policy-dir", dir + "/policy.d",
+                 "--state-dir", state, "--control-socket", dir + "/s", "--components", "none"},
                 dir + "/log");
     REQUIRE(wait_until([&] { return std::filesystem::exists(dir + "/s"); }));
     again.stop();

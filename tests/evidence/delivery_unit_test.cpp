@@ -1,11 +1,11 @@
 // Sender building blocks: response rules, backoff bounds, gzip, the seat key.
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <fstream>
-#include <openssl/evp.h>
 
 #include "os/delivery/gzip.hpp"
 #include "os/delivery/seat_key.hpp"
@@ -20,7 +20,8 @@ TEST_CASE("collector answers map to the wire contract's actions", "[delivery]") 
   CHECK(v.action == A::Delivered);
   CHECK(v.last_seq == 41);
   CHECK(judge({200, "not json", {}, ""}, 42).last_seq == 42);
-  auto q = judge({400, R"({"error":"line 3: /severity: expected one of ...","line":3})", {}, ""}, 9);
+  auto q =
+      judge({400, R"({"error":"line 3: /severity: expected one of ...","line":3})", {}, ""}, 9);
   CHECK(q.action == A::Quarantine);
   CHECK(q.reason == "400: line 3: /severity: expected one of ...");
   CHECK(judge({422, "{}", {}, ""}, 9).action == A::Quarantine);
@@ -51,7 +52,8 @@ TEST_CASE("backoff is jittered, doubles and is capped at 5 minutes", "[delivery]
 
 TEST_CASE("gzip round trip", "[delivery]") {
   std::string body;
-  for (int i = 0; i < 1000; ++i) body += R"({"kind":"usb.blocked","seq":)" + std::to_string(i) + "}\n";
+  for (int i = 0; i < 1000; ++i)
+    body += R"({"kind":"usb.blocked","seq":)" + std::to_string(i) + "}\n";
   std::string z = gzip_compress(body);
   CHECK(z.size() < body.size() / 5);
   CHECK(static_cast<unsigned char>(z[0]) == 0x1f);
@@ -60,7 +62,8 @@ TEST_CASE("gzip round trip", "[delivery]") {
   CHECK(back == body);
 }
 
-TEST_CASE("the seat key is made once (0600), reloaded unchanged and signs chain heads", "[delivery]") {
+TEST_CASE("the seat key is made once (0600), reloaded unchanged and signs chain heads",
+          "[delivery]") {
   seatlock::test::TempDir dir("key");
   std::string path = dir.file("seat.key");
   SeatKey k1 = SeatKey::load_or_create(path);
@@ -77,8 +80,8 @@ TEST_CASE("the seat key is made once (0600), reloaded unchanged and signs chain 
   REQUIRE(sig.size() == 64);
   // Verify with the public key alone, as the collector does.
   std::string pub = k1.public_raw();
-  EVP_PKEY* pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr,
-                                             reinterpret_cast<const unsigned char*>(pub.data()), pub.size());
+  EVP_PKEY* pk = EVP_PKEY_new_raw_public_key(
+      EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(pub.data()), pub.size());
   EVP_MD_CTX* md = EVP_MD_CTX_new();
   REQUIRE(EVP_DigestVerifyInit(md, nullptr, nullptr, nullptr, pk) == 1);
   CHECK(EVP_DigestVerify(md, reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
@@ -88,10 +91,12 @@ TEST_CASE("the seat key is made once (0600), reloaded unchanged and signs chain 
   md = EVP_MD_CTX_new();
   EVP_DigestVerifyInit(md, nullptr, nullptr, nullptr, pk);
   CHECK(EVP_DigestVerify(md, reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
-                         reinterpret_cast<const unsigned char*>(tampered.data()), tampered.size()) != 1);
+                         reinterpret_cast<const unsigned char*>(tampered.data()),
+                         tampered.size()) != 1);
   EVP_MD_CTX_free(md);
   EVP_PKEY_free(pk);
 
   std::ofstream(dir.file("bad.key")) << "junk";
-  CHECK_THROWS_WITH(SeatKey::load_or_create(dir.file("bad.key")), Catch::Contains("not a PEM private key"));
+  CHECK_THROWS_WITH(SeatKey::load_or_create(dir.file("bad.key")),
+                    Catch::Contains("not a PEM private key"));
 }

@@ -3,14 +3,13 @@
 // its spool, a real seatlock-collector on loopback, certificates made at test time.
 #include <filesystem>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
-#include "harness.hpp"            // tests/collector: Pki, CollectorProcess, run_cli
+#include "harness.hpp"  // tests/collector: Pki, CollectorProcess, run_cli
 #include "os/control/control_server.hpp"
-#include "support/process.hpp"   // tests/support: Child, run_command, wait_until
+#include "support/process.hpp"  // tests/support: Child, run_command, wait_until
 
 namespace seatlock::evidence {
 
@@ -24,7 +23,8 @@ struct SeatDaemon {
   void write_report(const nlohmann::json& report);
   void start();
   void kill9();
-  nlohmann::json ctl(const std::string& cmd, const nlohmann::json& args = nlohmann::json::object(), int timeout_ms = 120'000);
+  nlohmann::json ctl(const std::string& cmd, const nlohmann::json& args = nlohmann::json::object(),
+                     int timeout_ms = 120'000);
   // `seatlockctl events --json` rows (each with "status").
   std::vector<nlohmann::json> spool_events(const std::string& extra = "");
   std::size_t count_status(const std::string& status);

@@ -51,7 +51,8 @@ bool all_delivered(SeatDaemon& seat, const std::string& db) {
 
 }  // namespace
 
-TEST_CASE("events reach the collector once, in order, chained; a collector outage loses nothing", "[e2e]") {
+TEST_CASE("events reach the collector once, in order, chained; a collector outage loses nothing",
+          "[e2e]") {
   tg::TempDir tmp;
   tg::Pki pki(tmp);
   auto cert = pki.seat("seat-e2e-1");
@@ -61,7 +62,8 @@ TEST_CASE("events reach the collector once, in order, chained; a collector outag
   seat.write_report(report_section(collector->url(), pki, cert));
   seat.start();
 
-  seat.ctl("events.inject", {{"count", 300}, {"kind", "usb.blocked"}, {"severity", "high"}, {"batch", 50}});
+  seat.ctl("events.inject",
+           {{"count", 300}, {"kind", "usb.blocked"}, {"severity", "high"}, {"batch", 50}});
   REQUIRE(t::wait_until([&] { return all_delivered(seat, db); }, 60'000));
   require_collector_matches_spool(seat, db);
   CHECK(tg::run_cli({"verify", "--db", db, "--seat", "seat-e2e-1"}).exit_code == 0);
@@ -69,7 +71,8 @@ TEST_CASE("events reach the collector once, in order, chained; a collector outag
   // Outage: events stay queued while the collector is down ...
   collector->stop();
   collector.reset();
-  seat.ctl("events.inject", {{"count", 200}, {"kind", "net.tamper"}, {"severity", "critical"}, {"batch", 20}});
+  seat.ctl("events.inject",
+           {{"count", 200}, {"kind", "net.tamper"}, {"severity", "critical"}, {"batch", 20}});
   std::this_thread::sleep_for(std::chrono::seconds(2));
   CHECK(seat.count_status("queued") >= 200);
   // ... and arrive, without duplicates, once it is back (on a new port: the policy follows).
@@ -81,7 +84,10 @@ TEST_CASE("events reach the collector once, in order, chained; a collector outag
   CHECK(tg::run_cli({"verify", "--db", db, "--seat", "seat-e2e-1"}).exit_code == 0);
 }
 
-TEST_CASE("seatlockd SIGKILLed during a burst of 10,000 events: the collector holds every stored event once", "[e2e][crash]") {
+TEST_CASE(
+    "seatlockd SIGKILLed during a burst of 10,000 events: the collector holds every stored event "
+    "once",
+    "[e2e][crash]") {
   tg::TempDir tmp;
   tg::Pki pki(tmp);
   auto cert = pki.seat("seat-e2e-2");
@@ -94,7 +100,9 @@ TEST_CASE("seatlockd SIGKILLed during a burst of 10,000 events: the collector ho
   std::atomic<bool> burst_finished{false};
   std::thread burst([&] {
     try {
-      seat.ctl("events.inject", {{"count", 10000}, {"kind", "usb.blocked"}, {"severity", "high"}, {"batch", 25}}, 600'000);
+      seat.ctl("events.inject",
+               {{"count", 10000}, {"kind", "usb.blocked"}, {"severity", "high"}, {"batch", 25}},
+               600'000);
       burst_finished = true;
     } catch (const std::exception&) {
       // the daemon dies under it
@@ -138,8 +146,8 @@ TEST_CASE("400 quarantines the batch and Retry-After is honoured", "[e2e][sender
     dup2(fds[1], 1);
     close(fds[0]);
     std::string script = std::string(SEATLOCK_SOURCE_DIR) + "/tests/evidence/fake_collector.py";
-    execl("/usr/bin/python3", "python3", script.c_str(), pki.server_cert.c_str(), pki.server_key.c_str(), log.c_str(),
-          "400", "503:3", "200", nullptr);
+    execl("/usr/bin/python3", "python3", script.c_str(), pki.server_cert.c_str(),
+          pki.server_key.c_str(), log.c_str(), "400", "503:3", "200", nullptr);
     _exit(127);
   }
   close(fds[1]);
@@ -186,14 +194,19 @@ TEST_CASE("400 quarantines the batch and Retry-After is honoured", "[e2e][sender
   CHECK(sent_ok.count(quarantine_event) == 1);
 }
 
-TEST_CASE("spool overflow in the daemon: spool.overflow names the lost range, no violation is lost", "[e2e][overflow]") {
+TEST_CASE("spool overflow in the daemon: spool.overflow names the lost range, no violation is lost",
+          "[e2e][overflow]") {
   tg::TempDir tmp;
   SeatDaemon seat(tmp.path, "seat-e2e-4");
-  seat.write_report({{"spool_max", "48KiB"}, {"heartbeat", "1h"}});  // no collector: all stays local
+  seat.write_report(
+      {{"spool_max", "48KiB"}, {"heartbeat", "1h"}});  // no collector: all stays local
   seat.start();
-  seat.ctl("events.inject", {{"count", 20}, {"kind", "usb.blocked"}, {"severity", "high"}, {"batch", 5}});
-  seat.ctl("events.inject", {{"count", 600}, {"kind", "test.synthetic"}, {"severity", "info"}, {"batch", 20}});
-  seat.ctl("events.inject", {{"count", 20}, {"kind", "usb.blocked"}, {"severity", "high"}, {"batch", 5}});
+  seat.ctl("events.inject",
+           {{"count", 20}, {"kind", "usb.blocked"}, {"severity", "high"}, {"batch", 5}});
+  seat.ctl("events.inject",
+           {{"count", 600}, {"kind", "test.synthetic"}, {"severity", "info"}, {"batch", 20}});
+  seat.ctl("events.inject",
+           {{"count", 20}, {"kind", "usb.blocked"}, {"severity", "high"}, {"batch", 5}});
 
   auto spool = seat.spool_events();
   std::set<std::uint64_t> present, recorded;
@@ -203,7 +216,8 @@ TEST_CASE("spool overflow in the daemon: spool.overflow names the lost range, no
     if (e["kind"] == "usb.blocked") ++violations;
     if (e["kind"] != "spool.overflow") continue;
     for (auto& r : e["details"]["dropped"])
-      for (auto s = r["first"].get<std::uint64_t>(); s <= r["last"].get<std::uint64_t>(); ++s) recorded.insert(s);
+      for (auto s = r["first"].get<std::uint64_t>(); s <= r["last"].get<std::uint64_t>(); ++s)
+        recorded.insert(s);
   }
   CHECK(violations == 40);
   REQUIRE(!recorded.empty());

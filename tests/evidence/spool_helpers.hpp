@@ -12,7 +12,8 @@
 namespace seatlock::test {
 
 inline std::string temp_dir(const std::string& tag) {
-  std::string tmpl = (std::filesystem::temp_directory_path() / ("sl-evidence-" + tag + "-XXXXXX")).string();
+  std::string tmpl =
+      (std::filesystem::temp_directory_path() / ("sl-evidence-" + tag + "-XXXXXX")).string();
   if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
   return tmpl;
 }
@@ -43,8 +44,10 @@ inline Event draft(const std::string& kind, const std::string& severity = "info"
 inline std::string chain_problem(const std::vector<SpooledEvent>& rows) {
   for (size_t i = 0; i < rows.size(); ++i) {
     auto j = nlohmann::json::parse(rows[i].body);
-    if (j.at("seq").get<std::uint64_t>() != rows[i].seq) return "seq column differs from body at " + std::to_string(rows[i].seq);
-    if (canonical_bytes(j) != rows[i].body) return "body not canonical at " + std::to_string(rows[i].seq);
+    if (j.at("seq").get<std::uint64_t>() != rows[i].seq)
+      return "seq column differs from body at " + std::to_string(rows[i].seq);
+    if (canonical_bytes(j) != rows[i].body)
+      return "body not canonical at " + std::to_string(rows[i].seq);
     if (rows[i].seq == 1 && j.at("prev") != kGenesisPrev) return "seq 1 does not chain to genesis";
     if (i > 0 && rows[i - 1].seq + 1 == rows[i].seq && j.at("prev") != sha256_hex(rows[i - 1].body))
       return "prev of seq " + std::to_string(rows[i].seq) + " does not match";

@@ -30,7 +30,8 @@ Overview look(Spool& spool) {
     o.recorded_violations += d.at("violations").get<std::uint64_t>();
     std::uint64_t n = 0;
     for (auto& range : d.at("dropped"))
-      for (auto s = range.at("first").get<std::uint64_t>(); s <= range.at("last").get<std::uint64_t>(); ++s, ++n)
+      for (auto s = range.at("first").get<std::uint64_t>();
+           s <= range.at("last").get<std::uint64_t>(); ++s, ++n)
         o.recorded_lost.insert(s);
     CHECK(n == d.at("events").get<std::uint64_t>());
   }
@@ -46,7 +47,8 @@ std::set<std::uint64_t> missing(const Overview& o, std::uint64_t head) {
 
 }  // namespace
 
-TEST_CASE("overflow drops the oldest non-violations first and records exactly the lost ranges", "[spool][overflow]") {
+TEST_CASE("overflow drops the oldest non-violations first and records exactly the lost ranges",
+          "[spool][overflow]") {
   TempDir dir("overflow");
   const std::uint64_t kMax = 64 * 1024;
   Spool spool(dir.file("spool.db"), kMax);
@@ -54,7 +56,8 @@ TEST_CASE("overflow drops the oldest non-violations first and records exactly th
   for (int round = 0; round < 100; ++round) {
     std::vector<Event> batch;
     for (int k = 0; k < 10; ++k)
-      batch.push_back(k == 3 ? draft("usb.blocked", "high", round) : draft("agent.heartbeat", "info", round));
+      batch.push_back(k == 3 ? draft("usb.blocked", "high", round)
+                             : draft("agent.heartbeat", "info", round));
     for (auto& e : spool.append_batch(batch))
       if (e.kind == "usb.blocked") violations.insert(e.seq);
   }
@@ -63,7 +66,7 @@ TEST_CASE("overflow drops the oldest non-violations first and records exactly th
   CHECK(o.overflow_events > 0);
   for (auto v : violations) CHECK(o.present.count(v) == 1);  // no violation lost
   CHECK(o.recorded_violations == 0);
-  CHECK(missing(o, st.head_seq) == o.recorded_lost);        // every gap is recorded, nothing more
+  CHECK(missing(o, st.head_seq) == o.recorded_lost);  // every gap is recorded, nothing more
   CHECK(st.bytes == o.size_sum);
   CHECK(st.bytes <= kMax);
   CHECK(st.dropped == o.recorded_lost.size());
@@ -85,7 +88,8 @@ TEST_CASE("delivered rows make room before anything queued is lost", "[spool][ov
   CHECK(spool.stats().queued == 60);
 }
 
-TEST_CASE("when only violations are left the oldest go, and the record says so", "[spool][overflow]") {
+TEST_CASE("when only violations are left the oldest go, and the record says so",
+          "[spool][overflow]") {
   TempDir dir("overflow-violations");
   const std::uint64_t kMax = 16 * 1024;
   Spool spool(dir.file("spool.db"), kMax);

@@ -16,7 +16,8 @@ using seatlock::test::chain_problem;
 using seatlock::test::draft;
 using seatlock::test::TempDir;
 
-TEST_CASE("spool assigns gap-free seq and a valid chain that continues after reopening", "[spool]") {
+TEST_CASE("spool assigns gap-free seq and a valid chain that continues after reopening",
+          "[spool]") {
   TempDir dir("seq");
   std::string last_id;
   {
@@ -53,7 +54,8 @@ TEST_CASE("concurrent producers share commits and still get one gap-free chain",
   std::vector<std::thread> ts;
   for (int t = 0; t < kThreads; ++t)
     ts.emplace_back([&, t] {
-      for (int i = 0; i < kEach; ++i) got[t].push_back(spool.append(draft("net.tamper", "high", t * 1000 + i)));
+      for (int i = 0; i < kEach; ++i)
+        got[t].push_back(spool.append(draft("net.tamper", "high", t * 1000 + i)));
     });
   for (auto& t : ts) t.join();
   std::set<std::uint64_t> seqs;
@@ -83,7 +85,8 @@ TEST_CASE("a SIGKILLed writer loses no acknowledged event and leaves no gap", "[
     for (int i = 0;; ++i) {
       std::vector<Event> batch;
       for (int k = 0; k < 1 + i % 7; ++k) batch.push_back(draft("usb.blocked", "high", i));
-      for (const Event& e : spool.append_batch(batch)) std::fprintf(out, "%llu %s\n", (unsigned long long)e.seq, e.id.c_str());
+      for (const Event& e : spool.append_batch(batch))
+        std::fprintf(out, "%llu %s\n", (unsigned long long)e.seq, e.id.c_str());
       std::fflush(out);  // only acknowledged (durable) events are reported to the parent
     }
   }
@@ -92,11 +95,13 @@ TEST_CASE("a SIGKILLed writer loses no acknowledged event and leaves no gap", "[
   std::vector<std::pair<std::uint64_t, std::string>> acked;
   char id[64];
   unsigned long long seq;
-  while (acked.size() < 1000 && std::fscanf(in, "%llu %63s", &seq, id) == 2) acked.emplace_back(seq, id);
+  while (acked.size() < 1000 && std::fscanf(in, "%llu %63s", &seq, id) == 2)
+    acked.emplace_back(seq, id);
   kill(child, SIGKILL);
   int status = 0;
   waitpid(child, &status, 0);
-  while (std::fscanf(in, "%llu %63s", &seq, id) == 2) acked.emplace_back(seq, id);  // already in the pipe
+  while (std::fscanf(in, "%llu %63s", &seq, id) == 2)
+    acked.emplace_back(seq, id);  // already in the pipe
   fclose(in);
   REQUIRE(WIFSIGNALED(status));
   REQUIRE(acked.size() >= 1000);
@@ -105,7 +110,7 @@ TEST_CASE("a SIGKILLed writer loses no acknowledged event and leaves no gap", "[
   auto rows = spool.query({});
   REQUIRE(rows.size() >= acked.size());
   for (size_t i = 0; i < rows.size(); ++i) REQUIRE(rows[i].seq == i + 1);  // gap-free
-  for (auto& [s, eid] : acked) REQUIRE(rows[s - 1].id == eid);            // every ack survived
+  for (auto& [s, eid] : acked) REQUIRE(rows[s - 1].id == eid);             // every ack survived
   CHECK(chain_problem(rows) == "");
   CHECK(spool.append(draft("agent.started")).seq == rows.size() + 1);
 }
@@ -113,7 +118,8 @@ TEST_CASE("a SIGKILLed writer loses no acknowledged event and leaves no gap", "[
 TEST_CASE("delivery states: batches, delivered, quarantined, and queries", "[spool]") {
   TempDir dir("states");
   Spool spool(dir.file("spool.db"));
-  for (int i = 0; i < 30; ++i) spool.append(draft(i % 3 ? "agent.heartbeat" : "usb.blocked", i % 3 ? "info" : "high", i));
+  for (int i = 0; i < 30; ++i)
+    spool.append(draft(i % 3 ? "agent.heartbeat" : "usb.blocked", i % 3 ? "info" : "high", i));
 
   auto b = spool.next_batch(10, 1 << 20);
   REQUIRE(b.size() == 10);
@@ -162,7 +168,10 @@ TEST_CASE("the read-only reader never creates a spool", "[spool]") {
   TempDir dir("ro");
   CHECK_THROWS_WITH(SpoolReader(dir.file("missing.db")), Catch::Contains("cannot open"));
   CHECK(!std::filesystem::exists(dir.file("missing.db")));
-  { Spool s(dir.file("spool.db")); s.append(draft("agent.started")); }
+  {
+    Spool s(dir.file("spool.db"));
+    s.append(draft("agent.started"));
+  }
   SpoolReader r(dir.file("spool.db"));
   CHECK(r.stats().head_seq == 1);
   CHECK(r.query({}).size() == 1);

@@ -23,12 +23,14 @@ std::string signed_doc(const FakeSysfs& f, const SigningKey& key, const Attestat
 
 seatlock::FirmwarePolicy policy_trusting(const SigningKey& key) {
   seatlock::FirmwarePolicy p;
-  p.require = {"admin_password", "usb_boot_disabled", "boot_order_locked", "usb_storage_disabled", "secure_boot"};
+  p.require = {"admin_password", "usb_boot_disabled", "boot_order_locked", "usb_storage_disabled",
+               "secure_boot"};
   p.trusted_keys = {seatlock::base64_encode(key.public_raw())};
   return p;
 }
 
-Attestation attest_with(const FakeSysfs& f, const seatlock::FirmwarePolicy& p, const std::string& doc) {
+Attestation attest_with(const FakeSysfs& f, const seatlock::FirmwarePolicy& p,
+                        const std::string& doc) {
   return attest(read_snapshot(f.str()), p, verify_baseline(doc, p.trusted_keys));
 }
 
@@ -39,15 +41,19 @@ const CheckResult& find(const Attestation& a, const std::string& name) {
 }
 
 // The Dell as imaged: everything it exposes locked; boot order attested by the technician.
-void dell_seat(FakeSysfs& f) { seatlock::test::make_dell_locked(f); }
+void dell_seat(FakeSysfs& f) {
+  seatlock::test::make_dell_locked(f);
+}
 
 }  // namespace
 
-TEST_CASE("a baseline signed by a trusted key verifies and round-trips its content", "[firmware][baseline]") {
+TEST_CASE("a baseline signed by a trusted key verifies and round-trips its content",
+          "[firmware][baseline]") {
   FakeSysfs f;
   dell_seat(f);
   SigningKey key = SigningKey::generate();
-  auto r = verify_baseline(signed_doc(f, key, {{"boot_order_locked", true}}), {seatlock::base64_encode(key.public_raw())});
+  auto r = verify_baseline(signed_doc(f, key, {{"boot_order_locked", true}}),
+                           {seatlock::base64_encode(key.public_raw())});
   REQUIRE(r.status == "ok");
   CHECK(r.baseline["format"] == kBaselineFormat);
   CHECK(r.baseline["created"] == "2025-11-28T14:03:11.000Z");
@@ -63,7 +69,8 @@ TEST_CASE("the imaged Dell with an attested boot-order lock is compliant", "[fir
   dell_seat(f);
   SigningKey key = SigningKey::generate();
   auto p = policy_trusting(key);
-  auto a = attest_with(f, p, signed_doc(f, key, {{"boot_order_locked", true}, {"admin_password", true}}));
+  auto a = attest_with(f, p,
+                       signed_doc(f, key, {{"boot_order_locked", true}, {"admin_password", true}}));
   CHECK(a.overall == "compliant");
   CHECK(a.severity == "info");
   CHECK(a.violations.empty());
@@ -76,11 +83,15 @@ TEST_CASE("the imaged Dell with an attested boot-order lock is compliant", "[fir
   CHECK(j["overall"] == "compliant");
   CHECK(j["baseline"]["status"] == "ok");
   CHECK(j["checks"].size() == 5);
-  CHECK(j["checks"][2] == json({{"name", "boot_order_locked"}, {"result", "pass"}, {"source", "attested"},
-                                {"required", true}, {"evidence", order.evidence}}));
+  CHECK(j["checks"][2] == json({{"name", "boot_order_locked"},
+                                {"result", "pass"},
+                                {"source", "attested"},
+                                {"required", true},
+                                {"evidence", order.evidence}}));
 }
 
-TEST_CASE("a CMOS reset shows as failed checks and settings drift, and voids attestations", "[firmware][baseline]") {
+TEST_CASE("a CMOS reset shows as failed checks and settings drift, and voids attestations",
+          "[firmware][baseline]") {
   FakeSysfs imaged;
   dell_seat(imaged);
   SigningKey key = SigningKey::generate();
@@ -97,15 +108,16 @@ TEST_CASE("a CMOS reset shows as failed checks and settings drift, and voids att
   const auto& order = find(a, "boot_order_locked");
   CHECK(order.result == Verdict::Unknown);
   CHECK(order.evidence ==
-        "not exposed by dell-wmi-sysman; attestation 'yes' void: firmware changed since the baseline");
+        "not exposed by dell-wmi-sysman; attestation 'yes' void: firmware changed since the "
+        "baseline");
   REQUIRE(a.drift.size() == 2);
   CHECK(a.drift[0].field == "settings/dell-wmi-sysman/UsbEmu");
   CHECK(a.drift[0].baseline == "Disabled");
   CHECK(a.drift[0].current == "Enabled");
   CHECK(a.drift[1].field == "settings/dell-wmi-sysman/UsbPortsExternal");
   CHECK(std::find(a.violations.begin(), a.violations.end(),
-                  "required check admin_password failed: authentication/dell-wmi-sysman/Admin is_enabled = 0") !=
-        a.violations.end());
+                  "required check admin_password failed: authentication/dell-wmi-sysman/Admin "
+                  "is_enabled = 0") != a.violations.end());
 }
 
 TEST_CASE("a BIOS version change is a violation", "[firmware][baseline]") {
@@ -123,7 +135,8 @@ TEST_CASE("a BIOS version change is a violation", "[firmware][baseline]") {
   REQUIRE(a.drift.size() == 2);
   CHECK(a.violations.at(0) == "dmi/bios_version changed since the baseline: 3.2.0 -> 3.4.1");
   CHECK(a.violations.at(1) == "dmi/bios_date changed since the baseline: 05/06/2021 -> 02/14/2022");
-  CHECK(find(a, "boot_order_locked").result == Verdict::Unknown);  // attestation void after a reflash
+  CHECK(find(a, "boot_order_locked").result ==
+        Verdict::Unknown);  // attestation void after a reflash
 }
 
 TEST_CASE("a board swap (new board serial and UUID) is a violation", "[firmware][baseline]") {
@@ -132,7 +145,8 @@ TEST_CASE("a board swap (new board serial and UUID) is a violation", "[firmware]
   SigningKey key = SigningKey::generate();
   auto p = policy_trusting(key);
   std::string doc = signed_doc(f, key, {{"boot_order_locked", true}});
-  f.dmi("board_serial", "/1ABCDE2/CNCMK0099X0001/").dmi("product_uuid", "4c4c4544-0000-1111-2222-333344445555");
+  f.dmi("board_serial", "/1ABCDE2/CNCMK0099X0001/")
+      .dmi("product_uuid", "4c4c4544-0000-1111-2222-333344445555");
   auto a = attest_with(f, p, doc);
   CHECK(a.overall == "violation");
   std::vector<std::string> fields;
@@ -140,7 +154,8 @@ TEST_CASE("a board swap (new board serial and UUID) is a violation", "[firmware]
   CHECK(fields == std::vector<std::string>{"dmi/board_serial", "dmi/product_uuid"});
 }
 
-TEST_CASE("a baseline signed by a key the policy does not list is untrusted", "[firmware][baseline]") {
+TEST_CASE("a baseline signed by a key the policy does not list is untrusted",
+          "[firmware][baseline]") {
   FakeSysfs f;
   dell_seat(f);
   SigningKey it_key = SigningKey::generate(), other = SigningKey::generate();
@@ -177,11 +192,13 @@ TEST_CASE("a tampered baseline is invalid", "[firmware][baseline]") {
 TEST_CASE("malformed baseline documents are invalid with a reason", "[firmware][baseline]") {
   std::vector<std::string> keys = {std::string(44, 'A')};
   CHECK(verify_baseline("not json", keys).detail == "not a JSON object");
-  CHECK(verify_baseline(R"({"baseline":{}})", keys).detail == "expected \"baseline\", \"signature\" and \"key\"");
+  CHECK(verify_baseline(R"({"baseline":{}})", keys).detail ==
+        "expected \"baseline\", \"signature\" and \"key\"");
   CHECK(verify_baseline(R"({"baseline":{},"signature":"AAAA","key":"AAAA"})", keys).detail ==
         "/key: expected base64 of a 32-byte Ed25519 public key");
-  CHECK(verify_baseline(R"({"baseline":{},"signature":"AAAA","key":")" + std::string(43, 'A') + "=\"}", keys).detail ==
-        "/signature: expected base64 of a 64-byte Ed25519 signature");
+  CHECK(verify_baseline(
+            R"({"baseline":{},"signature":"AAAA","key":")" + std::string(43, 'A') + "=\"}", keys)
+            .detail == "/signature: expected base64 of a 64-byte Ed25519 signature");
 }
 
 TEST_CASE("no baseline configured or the file gone is a violation", "[firmware][baseline]") {
@@ -192,16 +209,21 @@ TEST_CASE("no baseline configured or the file gone is a violation", "[firmware][
   none.detail = "no baseline configured (policy firmware.baseline)";
   auto a = attest(read_snapshot(f.str()), seatlock::FirmwarePolicy{}, none);
   CHECK(a.overall == "violation");
-  CHECK(a.violations == std::vector<std::string>{"baseline missing: no baseline configured (policy firmware.baseline)"});
+  CHECK(a.violations == std::vector<std::string>{
+                            "baseline missing: no baseline configured (policy firmware.baseline)"});
 }
 
 TEST_CASE("a machine with no firmware-attributes relies on its baseline", "[firmware][baseline]") {
   FakeSysfs f;
-  f.efi(true, false).dmi_machine("ACME", "Office Box 3", "1.07", "03/01/2024", "BRD-0042", "0b1c2d3e-0000-4000-8000-000000000042");
+  f.efi(true, false)
+      .dmi_machine("ACME", "Office Box 3", "1.07", "03/01/2024", "BRD-0042",
+                   "0b1c2d3e-0000-4000-8000-000000000042");
   SigningKey key = SigningKey::generate();
   auto p = policy_trusting(key);
   std::string doc = signed_doc(f, key,
-                               {{"admin_password", true}, {"usb_boot_disabled", true}, {"boot_order_locked", true},
+                               {{"admin_password", true},
+                                {"usb_boot_disabled", true},
+                                {"boot_order_locked", true},
                                 {"usb_storage_disabled", true}});
   auto a = attest_with(f, p, doc);
   CHECK(a.overall == "compliant");
@@ -221,14 +243,18 @@ TEST_CASE("a machine with no firmware-attributes relies on its baseline", "[firm
   CHECK(said_no.overall == "violation");
 }
 
-TEST_CASE("the thinklmi 6.3 value format change is not drift; a changed value is", "[firmware][baseline]") {
+TEST_CASE("the thinklmi 6.3 value format change is not drift; a changed value is",
+          "[firmware][baseline]") {
   FakeSysfs f;
-  f.capture("lenovo-p620", "thinklmi").efi(true, false).dmi_machine("LENOVO", "30E0CTO1WW", "S07KT41A", "06/11/2021", "L1HF0AB01C", "uuid-p620");
+  f.capture("lenovo-p620", "thinklmi")
+      .efi(true, false)
+      .dmi_machine("LENOVO", "30E0CTO1WW", "S07KT41A", "06/11/2021", "L1HF0AB01C", "uuid-p620");
   SigningKey key = SigningKey::generate();
   auto p = policy_trusting(key);
   p.require = {"secure_boot"};
   std::string doc = signed_doc(f, key);
-  f.setting("thinklmi", "WindowsUEFIFirmwareUpdate", "Enable").setting("thinklmi", "AMDMemoryGuard", "Disable");
+  f.setting("thinklmi", "WindowsUEFIFirmwareUpdate", "Enable")
+      .setting("thinklmi", "AMDMemoryGuard", "Disable");
   auto same = attest_with(f, p, doc);
   CHECK(same.drift.empty());
   CHECK(same.overall == "compliant");
@@ -243,9 +269,12 @@ TEST_CASE("the thinklmi 6.3 value format change is not drift; a changed value is
 }
 
 TEST_CASE("attestation arguments are checked", "[firmware][baseline]") {
-  CHECK(parse_attestation("admin_password=yes") == std::pair<std::string, bool>{"admin_password", true});
+  CHECK(parse_attestation("admin_password=yes") ==
+        std::pair<std::string, bool>{"admin_password", true});
   CHECK(parse_attestation("secure_boot=no") == std::pair<std::string, bool>{"secure_boot", false});
-  CHECK_THROWS_WITH(parse_attestation("admin_password"), Catch::Contains("expected CHECK=yes or CHECK=no"));
+  CHECK_THROWS_WITH(parse_attestation("admin_password"),
+                    Catch::Contains("expected CHECK=yes or CHECK=no"));
   CHECK_THROWS_WITH(parse_attestation("bios_pw=yes"), Catch::Contains("unknown check 'bios_pw'"));
-  CHECK_THROWS_WITH(parse_attestation("admin_password=maybe"), Catch::Contains("answer must be yes or no"));
+  CHECK_THROWS_WITH(parse_attestation("admin_password=maybe"),
+                    Catch::Contains("answer must be yes or no"));
 }

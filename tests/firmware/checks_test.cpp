@@ -1,7 +1,8 @@
 // Checks read from fake sysfs trees built on the real vendor captures.
+#include "core/firmware/checks.hpp"
+
 #include <catch2/catch.hpp>
 
-#include "core/firmware/checks.hpp"
 #include "firmware/fake_sysfs.hpp"
 #include "os/firmware/sysfs_reader.hpp"
 
@@ -19,7 +20,8 @@ CheckResult check(const FakeSysfs& f, const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("Dell with admin password and USB boot disabled passes what it exposes", "[firmware][checks]") {
+TEST_CASE("Dell with admin password and USB boot disabled passes what it exposes",
+          "[firmware][checks]") {
   FakeSysfs f;
   seatlock::test::make_dell_locked(f);
   auto pw = check(f, "admin_password");
@@ -40,7 +42,8 @@ TEST_CASE("Dell with admin password and USB boot disabled passes what it exposes
   CHECK(order.evidence == "not exposed by dell-wmi-sysman");
 }
 
-TEST_CASE("the same Dell after a CMOS reset fails password, USB boot and USB ports", "[firmware][checks]") {
+TEST_CASE("the same Dell after a CMOS reset fails password, USB boot and USB ports",
+          "[firmware][checks]") {
   FakeSysfs f;
   seatlock::test::make_dell_cmos_reset(f);
   auto pw = check(f, "admin_password");
@@ -84,11 +87,14 @@ TEST_CASE("ThinkPad with old-format values and BootOrderLock", "[firmware][check
   CHECK(check(f, "boot_order_locked").result == Verdict::Fail);
 }
 
-TEST_CASE("ThinkStation P620 with USBBootSupport and USBPortAccess, both value formats", "[firmware][checks]") {
+TEST_CASE("ThinkStation P620 with USBBootSupport and USBPortAccess, both value formats",
+          "[firmware][checks]") {
   for (std::string machine : {"lenovo-p620", "lenovo-p620-6.3"}) {
     INFO(machine);
     const bool old_format = machine == "lenovo-p620";
-    auto v = [&](const std::string& value) { return old_format ? value + ";[Optional:Disable,Enable]" : value; };
+    auto v = [&](const std::string& value) {
+      return old_format ? value + ";[Optional:Disable,Enable]" : value;
+    };
     FakeSysfs f;
     f.capture(machine, "thinklmi")
         .setting("thinklmi", "USBBootSupport", v("Enable"))
@@ -112,7 +118,8 @@ TEST_CASE("HP settings with spaces in their names", "[firmware][checks]") {
       .auth("hp-bioscfg", "Power-On Password", "power-on", false);
   auto snap = read_snapshot(f.str());
   REQUIRE(snap.interfaces.size() == 1);
-  CHECK(snap.interfaces[0].settings.count("Enhanced HP Firmware Runtime Intrusion Prevention and Detection") == 1);
+  CHECK(snap.interfaces[0].settings.count(
+            "Enhanced HP Firmware Runtime Intrusion Prevention and Detection") == 1);
   auto boot = check(f, "usb_boot_disabled");
   CHECK(boot.result == Verdict::Pass);
   CHECK(boot.evidence == "hp-bioscfg/USB Storage Boot = Disable");
@@ -125,7 +132,8 @@ TEST_CASE("HP settings with spaces in their names", "[firmware][checks]") {
   f.setting("hp-bioscfg", "Restrict USB Devices", "Allow all but hubs");
   auto odd = check(f, "usb_storage_disabled");
   CHECK(odd.result == Verdict::Unknown);
-  CHECK(odd.evidence == "hp-bioscfg/Restrict USB Devices = Allow all but hubs (value not understood)");
+  CHECK(odd.evidence ==
+        "hp-bioscfg/Restrict USB Devices = Allow all but hubs (value not understood)");
   f.setting("hp-bioscfg", "Restrict USB Devices", "Allow all USB Devices");
   CHECK(check(f, "usb_storage_disabled").result == Verdict::Fail);
 }
@@ -167,11 +175,14 @@ TEST_CASE("Secure Boot on, off and in setup mode", "[firmware][checks]") {
   CHECK(setup.result == Verdict::Fail);
   CHECK(setup.evidence == "efivars SecureBoot=0 SetupMode=1 (setup mode)");
   // A truncated variable says nothing: unknown.
-  seatlock::test::write_text(f.root() / "firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c",
-                             std::string("\x06\0\0", 3));
-  seatlock::test::write_text(f.root() / "firmware/efi/efivars/SetupMode-8be4df61-93ca-11d2-aa0d-00e098032b8c",
-                             std::string("\x06\0\0\0\0", 5));
+  seatlock::test::write_text(
+      f.root() / "firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c",
+      std::string("\x06\0\0", 3));
+  seatlock::test::write_text(
+      f.root() / "firmware/efi/efivars/SetupMode-8be4df61-93ca-11d2-aa0d-00e098032b8c",
+      std::string("\x06\0\0\0\0", 5));
   auto bad = check(f, "secure_boot");
   CHECK(bad.result == Verdict::Unknown);
-  CHECK(bad.evidence == "efivars SecureBoot=unreadable (3 bytes) SetupMode=0; no firmware-attributes interface");
+  CHECK(bad.evidence ==
+        "efivars SecureBoot=unreadable (3 bytes) SetupMode=0; no firmware-attributes interface");
 }

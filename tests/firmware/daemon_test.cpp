@@ -3,9 +3,9 @@
 // re-attestation, and suppression of identical results.
 #include <catch2/catch.hpp>
 #include <chrono>
-#include <thread>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "firmware/fake_sysfs.hpp"
 #include "support/events.hpp"
@@ -37,24 +37,26 @@ struct FirmwareDaemon {
     REQUIRE(k.exit_code == 0);
     std::string pubkey = t::pubkey_line(k.out);
     REQUIRE(!pubkey.empty());
-    REQUIRE(ctl({"--sysfs", sysfs.str(), "firmware", "baseline", "--out", baseline, "--sign-key", key, "--attest",
-                 "boot_order_locked=yes"})
+    REQUIRE(ctl({"--sysfs", sysfs.str(), "firmware", "baseline", "--out", baseline, "--sign-key",
+                 key, "--attest", "boot_order_locked=yes"})
                 .exit_code == 0);
     std::filesystem::create_directories(policy_dir);
-    json p = {{"firmware",
-               {{"mode", "audit"},
-                {"interval", interval},
-                {"resend", resend},
-                {"require", {"admin_password", "usb_boot_disabled", "boot_order_locked", "secure_boot"}},
-                {"baseline", baseline},
-                {"trusted_keys", {pubkey}}}}};
+    json p = {
+        {"firmware",
+         {{"mode", "audit"},
+          {"interval", interval},
+          {"resend", resend},
+          {"require", {"admin_password", "usb_boot_disabled", "boot_order_locked", "secure_boot"}},
+          {"baseline", baseline},
+          {"trusted_keys", {pubkey}}}}};
     t::write_file(policy_dir + "/00-seat.json", p.dump(2));
   }
   void launch() {
     child = std::make_unique<t::Child>(
-        std::vector<std::string>{t::binary_path("agent/daemon/seatlockd"), "--policy-dir", policy_dir, "--state-dir",
-                                 state_dir, "--control-socket", socket, "--components", "firmware", "--sysfs",
-                                 sysfs.str(), "--seat-id", "fw-seat-1"},
+        std::vector<std::string>{t::binary_path("agent/daemon/seatlockd"), "--policy-dir",
+                                 policy_dir, "--state-dir", state_dir, "--control-socket", socket,
+                                 "--components", "firmware", "--sysfs", sysfs.str(), "--seat-id",
+                                 "fw-seat-1"},
         dir.str() + "/seatlockd.log");
     REQUIRE(t::wait_until([&] { return std::filesystem::exists(socket); }));
   }
@@ -68,8 +70,10 @@ struct FirmwareDaemon {
 
 }  // namespace
 
-TEST_CASE("seatlockd attests at start, reports violations when the firmware is reset, and stays quiet otherwise",
-          "[firmware][daemon]") {
+TEST_CASE(
+    "seatlockd attests at start, reports violations when the firmware is reset, and stays quiet "
+    "otherwise",
+    "[firmware][daemon]") {
   FirmwareDaemon d;
   t::make_dell_locked(d.sysfs);
   d.start("1s", "1h");
@@ -85,13 +89,15 @@ TEST_CASE("seatlockd attests at start, reports violations when the firmware is r
   REQUIRE(e["details"]["checks"].size() == 5);
   CHECK(e["details"]["checks"][0]["name"] == "admin_password");
   CHECK(e["details"]["checks"][0]["result"] == "pass");
-  CHECK(e["details"]["checks"][0]["evidence"] == "authentication/dell-wmi-sysman/Admin is_enabled = 1");
+  CHECK(e["details"]["checks"][0]["evidence"] ==
+        "authentication/dell-wmi-sysman/Admin is_enabled = 1");
   CHECK(e["details"]["checks"][2]["source"] == "attested");
 
   auto st = d.ctl({"firmware", "status"});
   INFO(st.out);
   CHECK(st.exit_code == 0);
-  CHECK(st.out.find("\nusb_boot_disabled *    pass     firmware  dell-wmi-sysman/UsbEmu = Disabled\n") !=
+  CHECK(st.out.find(
+            "\nusb_boot_disabled *    pass     firmware  dell-wmi-sysman/UsbEmu = Disabled\n") !=
         std::string::npos);
   CHECK(st.out.find("\noverall:   compliant\n") != std::string::npos);
   auto daemon_status = json::parse(d.ctl({"--json", "status"}).out);
@@ -109,18 +115,20 @@ TEST_CASE("seatlockd attests at start, reports violations when the firmware is r
   CHECK(v["outcome"] == "detected");
   CHECK(v["details"]["overall"] == "violation");
   CHECK(v["details"]["checks"][0]["result"] == "fail");
-  CHECK(v["details"]["violations"][0] ==
-        "required check admin_password failed: authentication/dell-wmi-sysman/Admin is_enabled = 0");
+  CHECK(
+      v["details"]["violations"][0] ==
+      "required check admin_password failed: authentication/dell-wmi-sysman/Admin is_enabled = 0");
 
   auto vst = d.ctl({"firmware", "status"});
   INFO(vst.out);
   CHECK(vst.exit_code == 1);
-  CHECK(vst.out.find("\nadmin_password *       fail     firmware  authentication/dell-wmi-sysman/Admin is_enabled = 0\n") !=
-        std::string::npos);
+  CHECK(vst.out.find("\nadmin_password *       fail     firmware  "
+                     "authentication/dell-wmi-sysman/Admin is_enabled = 0\n") != std::string::npos);
   CHECK(vst.out.find("\noverall:   violation\n") != std::string::npos);
 }
 
-TEST_CASE("seatlockd re-sends an unchanged result once firmware.resend has passed", "[firmware][daemon]") {
+TEST_CASE("seatlockd re-sends an unchanged result once firmware.resend has passed",
+          "[firmware][daemon]") {
   FirmwareDaemon d;
   t::make_dell_locked(d.sysfs);
   d.start("1s", "3s");
@@ -139,15 +147,17 @@ TEST_CASE("a board swapped after imaging is reported at start", "[firmware][daem
   FirmwareDaemon d;
   t::make_dell_locked(d.sysfs);
   d.image("6h", "24h");
-  d.sysfs.dmi("board_serial", "/1ABCDE2/CNCMK0099X0001/").dmi("product_uuid", "4c4c4544-0000-1111-2222-333344445555");
+  d.sysfs.dmi("board_serial", "/1ABCDE2/CNCMK0099X0001/")
+      .dmi("product_uuid", "4c4c4544-0000-1111-2222-333344445555");
   d.launch();
   REQUIRE(t::wait_until([&] { return !d.attestations().empty(); }));
   json e = d.attestations().at(0);
   CHECK(e["severity"] == "high");
   CHECK(e["details"]["overall"] == "violation");
   REQUIRE(e["details"]["baseline"]["drift"].size() == 2);
-  CHECK(e["details"]["baseline"]["drift"][0] ==
-        json({{"field", "dmi/board_serial"}, {"baseline", "/7XK9F93/CNCMK0011J0068/"}, {"current", "/1ABCDE2/CNCMK0099X0001/"}}));
+  CHECK(e["details"]["baseline"]["drift"][0] == json({{"field", "dmi/board_serial"},
+                                                      {"baseline", "/7XK9F93/CNCMK0011J0068/"},
+                                                      {"current", "/1ABCDE2/CNCMK0099X0001/"}}));
   // The technician's boot-order attestation no longer holds on a different board.
   CHECK(e["details"]["checks"][2]["result"] == "unknown");
 }

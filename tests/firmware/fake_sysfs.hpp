@@ -14,7 +14,9 @@ namespace seatlock::test {
 
 namespace fs = std::filesystem;
 
-inline std::string fixtures_dir() { return std::string(SEATLOCK_SOURCE_DIR) + "/tests/firmware/fixtures"; }
+inline std::string fixtures_dir() {
+  return std::string(SEATLOCK_SOURCE_DIR) + "/tests/firmware/fixtures";
+}
 
 class TempDir {
  public:
@@ -69,7 +71,8 @@ class FakeSysfs {
     fs::remove_all(attrs_root() / driver / "attributes" / name);
     return *this;
   }
-  FakeSysfs& auth(const std::string& driver, const std::string& name, const std::string& role, bool enabled) {
+  FakeSysfs& auth(const std::string& driver, const std::string& name, const std::string& role,
+                  bool enabled) {
     fs::path d = attrs_root() / driver / "authentication" / name;
     write_text(d / "role", role + "\n");
     write_text(d / "is_enabled", enabled ? "1\n" : "0\n");
@@ -84,15 +87,17 @@ class FakeSysfs {
   }
   FakeSysfs& efivar(const std::string& name, int value) {
     std::string bytes = {'\x06', '\0', '\0', '\0', static_cast<char>(value)};
-    write_text(root() / "firmware/efi/efivars" / (name + "-8be4df61-93ca-11d2-aa0d-00e098032b8c"), bytes);
+    write_text(root() / "firmware/efi/efivars" / (name + "-8be4df61-93ca-11d2-aa0d-00e098032b8c"),
+               bytes);
     return *this;
   }
   FakeSysfs& dmi(const std::string& field, const std::string& value) {
     write_text(root() / "class/dmi/id" / field, value + "\n");
     return *this;
   }
-  FakeSysfs& dmi_machine(const std::string& vendor, const std::string& product, const std::string& bios_version,
-                         const std::string& bios_date, const std::string& board_serial, const std::string& uuid) {
+  FakeSysfs& dmi_machine(const std::string& vendor, const std::string& product,
+                         const std::string& bios_version, const std::string& bios_date,
+                         const std::string& board_serial, const std::string& uuid) {
     return dmi("sys_vendor", vendor)
         .dmi("product_name", product)
         .dmi("bios_vendor", vendor)
@@ -113,7 +118,8 @@ inline std::string pubkey_line(const std::string& out) {
   size_t start = 0;
   while (start < out.size()) {
     size_t end = out.find('\n', start);
-    std::string line = out.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    std::string line =
+        out.substr(start, end == std::string::npos ? std::string::npos : end - start);
     if (line.size() == 44 && line.back() == '=' && line.find(' ') == std::string::npos) return line;
     if (end == std::string::npos) break;
     start = end + 1;
@@ -130,7 +136,8 @@ inline void make_dell_locked(FakeSysfs& f) {
       .setting("dell-wmi-sysman", "UsbEmu", "Disabled")
       .setting("dell-wmi-sysman", "UsbPortsExternal", "Disabled")
       .efi(true, false)
-      .dmi_machine("Dell Inc.", "XPS 13 9310", "3.2.0", "05/06/2021", "/7XK9F93/CNCMK0011J0068/", "4c4c4544-0058-4b10-8039-b7c04f463933");
+      .dmi_machine("Dell Inc.", "XPS 13 9310", "3.2.0", "05/06/2021", "/7XK9F93/CNCMK0011J0068/",
+                   "4c4c4544-0058-4b10-8039-b7c04f463933");
 }
 
 // The same Dell after a CMOS reset: password gone, settings back to the captured defaults.
@@ -139,7 +146,8 @@ inline void make_dell_cmos_reset(FakeSysfs& f) {
       .auth("dell-wmi-sysman", "Admin", "bios-admin", false)
       .auth("dell-wmi-sysman", "System", "power-on", false)
       .efi(true, false)
-      .dmi_machine("Dell Inc.", "XPS 13 9310", "3.2.0", "05/06/2021", "/7XK9F93/CNCMK0011J0068/", "4c4c4544-0058-4b10-8039-b7c04f463933");
+      .dmi_machine("Dell Inc.", "XPS 13 9310", "3.2.0", "05/06/2021", "/7XK9F93/CNCMK0011J0068/",
+                   "4c4c4544-0058-4b10-8039-b7c04f463933");
 }
 
 }  // namespace seatlock::test

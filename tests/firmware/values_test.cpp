@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "core/firmware/values.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace seatlock::firmware;
 
@@ -17,16 +17,20 @@ TEST_CASE("setting values from every vendor spelling normalise to one form", "[f
   CHECK(normalise_value("") == "");
 }
 
-TEST_CASE("decorations are stripped but the vendor's value is kept for evidence", "[firmware][values]") {
+TEST_CASE("decorations are stripped but the vendor's value is kept for evidence",
+          "[firmware][values]") {
   CHECK(strip_decorations("Enable;[Optional:Disable,Enable]\n") == "Enable");
   CHECK(strip_decorations("[01/01/2019][Status:ShowOnly]") == "[01/01/2019]");
   CHECK(strip_decorations("Windows 10\n") == "Windows 10");
 }
 
 TEST_CASE("possible values split in both list styles", "[firmware][values]") {
-  CHECK(split_possible_values("Disabled;Enabled;\n") == std::vector<std::string>{"Disabled", "Enabled"});
-  CHECK(split_possible_values("Linux,Windows 10") == std::vector<std::string>{"Linux", "Windows 10"});
-  CHECK(split_possible_values("Enable;[Optional:Disable,Enable]") == std::vector<std::string>{"Disable", "Enable"});
+  CHECK(split_possible_values("Disabled;Enabled;\n") ==
+        std::vector<std::string>{"Disabled", "Enabled"});
+  CHECK(split_possible_values("Linux,Windows 10") ==
+        std::vector<std::string>{"Linux", "Windows 10"});
+  CHECK(split_possible_values("Enable;[Optional:Disable,Enable]") ==
+        std::vector<std::string>{"Disable", "Enable"});
   CHECK(split_possible_values("").empty());
 }
 
@@ -41,9 +45,9 @@ TEST_CASE("efivar booleans are 4 attribute bytes plus one value byte", "[firmwar
   using namespace std::string_literals;
   CHECK(parse_efivar_bool("\x06\0\0\0\x01"s) == true);
   CHECK(parse_efivar_bool("\x06\0\0\0\x00"s) == false);
-  CHECK(parse_efivar_bool("\x07\0\0\0\x01"s) == true);  // attributes do not matter
-  CHECK_FALSE(parse_efivar_bool("\x01"s).has_value());             // no attribute bytes
-  CHECK_FALSE(parse_efivar_bool("\x06\0\0\0"s).has_value());       // truncated
+  CHECK(parse_efivar_bool("\x07\0\0\0\x01"s) == true);                // attributes do not matter
+  CHECK_FALSE(parse_efivar_bool("\x01"s).has_value());                // no attribute bytes
+  CHECK_FALSE(parse_efivar_bool("\x06\0\0\0"s).has_value());          // truncated
   CHECK_FALSE(parse_efivar_bool("\x06\0\0\0\x01\x00"s).has_value());  // too long
-  CHECK_FALSE(parse_efivar_bool("\x06\0\0\0\x02"s).has_value());   // not a boolean
+  CHECK_FALSE(parse_efivar_bool("\x06\0\0\0\x02"s).has_value());      // not a boolean
 }

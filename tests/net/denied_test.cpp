@@ -1,9 +1,8 @@
 // Unit tests of denied-packet parsing and aggregation (no root).
-#include <catch2/catch.hpp>
-
-#include <vector>
-
 #include "core/net/denied.hpp"
+
+#include <catch2/catch.hpp>
+#include <vector>
 
 using namespace seatlock::net;
 

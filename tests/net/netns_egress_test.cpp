@@ -4,7 +4,6 @@
 #include <signal.h>
 
 #include <catch2/catch.hpp>
-
 #include <chrono>
 #include <filesystem>
 #include <future>
@@ -20,14 +19,17 @@ using nlohmann::json;
 
 namespace {
 
-std::int64_t uid_of(const char* user) { return getpwnam(user)->pw_uid; }
+std::int64_t uid_of(const char* user) {
+  return getpwnam(user)->pw_uid;
+}
 
 json lab_policy(json extra_network = json::object()) {
-  json network = {{"mode", "enforce"},
-                  {"allow", json::array({{{"to", "10.99.0.2/32"}, {"ports", {8080}}, {"proto", "tcp"}}})},
-                  {"dns", {"10.99.0.53"}},
-                  {"addresses", {{"sl0", "10.99.0.1/24"}}},
-                  {"denied_log", {{"window", "1s"}, {"rate", 50}}}};
+  json network = {
+      {"mode", "enforce"},
+      {"allow", json::array({{{"to", "10.99.0.2/32"}, {"ports", {8080}}, {"proto", "tcp"}}})},
+      {"dns", {"10.99.0.53"}},
+      {"addresses", {{"sl0", "10.99.0.1/24"}}},
+      {"denied_log", {{"window", "1s"}, {"rate", 50}}}};
   network.update(extra_network);
   return {{"network", network}};
 }
@@ -48,20 +50,24 @@ TEST_CASE("allowed CIDR and port pass, other destinations and unlisted DNS fail"
   lab.start_daemon();
 
   CHECK(lab.tcp_ok(kUserA, "10.99.0.2", 8080));
-  CHECK_FALSE(lab.tcp_ok(kUserA, "10.99.0.2", 9090));   // allowed host, other port
-  CHECK_FALSE(lab.tcp_ok(kUserA, "10.99.0.80", 443));   // other host
-  CHECK_FALSE(lab.tcp_ok("", "10.99.0.80", 443));       // root too
-  CHECK(lab.udp_ok(kUserA, "10.99.0.53", 53));          // the listed resolver
+  CHECK_FALSE(lab.tcp_ok(kUserA, "10.99.0.2", 9090));  // allowed host, other port
+  CHECK_FALSE(lab.tcp_ok(kUserA, "10.99.0.80", 443));  // other host
+  CHECK_FALSE(lab.tcp_ok("", "10.99.0.80", 443));      // root too
+  CHECK(lab.udp_ok(kUserA, "10.99.0.53", 53));         // the listed resolver
   CHECK(lab.tcp_ok(kUserA, "10.99.0.53", 53));
-  CHECK_FALSE(lab.udp_ok(kUserA, "10.99.0.54", 53));    // another resolver
-  CHECK_FALSE(lab.tcp_ok(kUserA, "10.99.0.53", 853));   // DoT to the listed resolver
+  CHECK_FALSE(lab.udp_ok(kUserA, "10.99.0.54", 53));   // another resolver
+  CHECK_FALSE(lab.tcp_ok(kUserA, "10.99.0.53", 853));  // DoT to the listed resolver
 
   std::int64_t uid = uid_of(kUserA);
-  CHECK(lab.wait_event("net.egress_denied", [&](const json& e) {
-    const json& d = e["details"];
-    return d["daddr"] == "10.99.0.80" && d["dport"] == 443 && d["proto"] == "tcp" && d["uid"] == uid &&
-           e["outcome"] == "blocked" && e["user"]["name"] == kUserA && d["count"].get<int>() >= 1;
-  }, 4000));
+  CHECK(lab.wait_event(
+      "net.egress_denied",
+      [&](const json& e) {
+        const json& d = e["details"];
+        return d["daddr"] == "10.99.0.80" && d["dport"] == 443 && d["proto"] == "tcp" &&
+               d["uid"] == uid && e["outcome"] == "blocked" && e["user"]["name"] == kUserA &&
+               d["count"].get<int>() >= 1;
+      },
+      4000));
   std::string tables = must("ip netns exec " + lab.seat() + " nft list tables");
   CHECK(tables.find("table inet seatlock\n") != std::string::npos);
   CHECK(tables.find("table inet seatlock_fallback") != std::string::npos);
@@ -70,7 +76,9 @@ TEST_CASE("allowed CIDR and port pass, other destinations and unlisted DNS fail"
 TEST_CASE("a user exception passes for that user only and stops at its until", "[net][netns]") {
   NetLab lab;
   const UnixMillis until = now_millis() + 5000;
-  lab.write_policy("50-lab.json", lab_policy({{"exceptions", exception_to_80({{"users", {kUserA}}}, until, "T-EXP")}}));
+  lab.write_policy(
+      "50-lab.json",
+      lab_policy({{"exceptions", exception_to_80({{"users", {kUserA}}}, until, "T-EXP")}}));
   lab.start_daemon();
 
   CHECK(lab.tcp_ok(kUserA, "10.99.0.80", 443));
@@ -90,26 +98,33 @@ TEST_CASE("a user exception passes for that user only and stops at its until", "
   CHECK(stopped >= until);
   CHECK(stopped - until < 2500);  // the round trip in flight times out after 1 s
   CHECK_FALSE(lab.tcp_ok(kUserA, "10.99.0.80", 443));
-  CHECK(lab.wait_event("net.exception_expired", [](const json& e) { return e["details"]["ticket"] == "T-EXP"; }, 2000));
+  CHECK(lab.wait_event(
+      "net.exception_expired", [](const json& e) { return e["details"]["ticket"] == "T-EXP"; },
+      2000));
   CHECK(lab.net_status()["active_exceptions"].empty());
 }
 
-TEST_CASE("a group exception covers listed members and users whose primary group it is", "[net][netns]") {
+TEST_CASE("a group exception covers listed members and users whose primary group it is",
+          "[net][netns]") {
   NetLab lab;
-  lab.write_policy("50-lab.json", lab_policy({{"exceptions", exception_to_80({{"groups", {kGroup}}},
-                                                                              now_millis() + 3'600'000, "T-GRP")}}));
+  lab.write_policy(
+      "50-lab.json",
+      lab_policy({{"exceptions",
+                   exception_to_80({{"groups", {kGroup}}}, now_millis() + 3'600'000, "T-GRP")}}));
   lab.start_daemon();
   CHECK(lab.tcp_ok(kUserB, "10.99.0.80", 443));  // supplementary member
   CHECK(lab.tcp_ok(kUserC, "10.99.0.80", 443));  // primary group
   CHECK_FALSE(lab.tcp_ok(kUserA, "10.99.0.80", 443));
 }
 
-TEST_CASE("seatlockctl net allow writes a dated exception and the daemon applies it", "[net][netns]") {
+TEST_CASE("seatlockctl net allow writes a dated exception and the daemon applies it",
+          "[net][netns]") {
   NetLab lab;
   lab.write_policy("50-lab.json", lab_policy());
   lab.start_daemon();
   CHECK_FALSE(lab.tcp_ok(kUserB, "10.99.0.80", 443));
-  CmdResult r = lab.ctl(std::string("net allow --user ") + kUserB + " --to 10.99.0.80:443 --for 2h --ticket IT-77");
+  CmdResult r = lab.ctl(std::string("net allow --user ") + kUserB +
+                        " --to 10.99.0.80:443 --for 2h --ticket IT-77");
   INFO(r.out);
   REQUIRE(r.status == 0);
   CHECK(std::filesystem::exists(lab.policy_dir() + "/80-net-exception-IT-77.json"));
@@ -119,16 +134,20 @@ TEST_CASE("seatlockctl net allow writes a dated exception and the daemon applies
   REQUIRE(active.size() == 1);
   CHECK(active[0]["left_ms"].get<std::int64_t>() > 7'100'000);
   // An unknown user is refused before anything is written.
-  CHECK(lab.ctl("net allow --user no-such-user-x --to 10.99.0.80:443 --for 1h --ticket IT-78").status != 0);
+  CHECK(lab.ctl("net allow --user no-such-user-x --to 10.99.0.80:443 --for 1h --ticket IT-78")
+            .status != 0);
   CHECK_FALSE(std::filesystem::exists(lab.policy_dir() + "/80-net-exception-IT-78.json"));
 }
 
-TEST_CASE("an unknown user in an exception rejects the policy and keeps the previous one", "[net][netns]") {
+TEST_CASE("an unknown user in an exception rejects the policy and keeps the previous one",
+          "[net][netns]") {
   NetLab lab;
   lab.write_policy("50-lab.json", lab_policy());
   lab.start_daemon();
-  lab.write_policy("80-bad.json", {{"network", {{"exceptions", exception_to_80({{"users", {"no-such-user-x"}}},
-                                                                               now_millis() + 3'600'000, "T-BAD")}}}});
+  lab.write_policy("80-bad.json",
+                   {{"network",
+                     {{"exceptions", exception_to_80({{"users", {"no-such-user-x"}}},
+                                                     now_millis() + 3'600'000, "T-BAD")}}}});
   CmdResult r = lab.ctl("reload");
   CHECK(r.status != 0);
   CHECK(r.out.find("no-such-user-x") != std::string::npos);
@@ -136,10 +155,13 @@ TEST_CASE("an unknown user in an exception rejects the policy and keeps the prev
   CHECK_FALSE(lab.tcp_ok(kUserA, "10.99.0.80", 443));
 }
 
-TEST_CASE("net close cuts established connections, survives a restart, net open restores", "[net][netns]") {
+TEST_CASE("net close cuts established connections, survives a restart, net open restores",
+          "[net][netns]") {
   NetLab lab;
-  lab.write_policy("50-lab.json", lab_policy({{"exceptions", exception_to_80({{"users", {kUserA}}},
-                                                                              now_millis() + 3'600'000, "T-CLS")}}));
+  lab.write_policy(
+      "50-lab.json",
+      lab_policy({{"exceptions",
+                   exception_to_80({{"users", {kUserA}}}, now_millis() + 3'600'000, "T-CLS")}}));
   lab.start_daemon();
   auto held = std::async(std::launch::async, [&] {
     return lab.in_seat(lab.probe() + " hold 10.99.0.80 443 100 100", kUserA);
@@ -155,7 +177,8 @@ TEST_CASE("net close cuts established connections, survives a restart, net open 
   CHECK(hold.out.find("ok 2") != std::string::npos);
   CHECK_FALSE(lab.tcp_ok(kUserA, "10.99.0.80", 443));
   CHECK(lab.tcp_ok(kUserA, "10.99.0.2", 8080));  // the base allowlist stays
-  CHECK(lab.wait_event("net.closed", [](const json& e) { return e["details"]["suspended_exceptions"] == 1; }, 1000));
+  CHECK(lab.wait_event(
+      "net.closed", [](const json& e) { return e["details"]["suspended_exceptions"] == 1; }, 1000));
 
   lab.kill_daemon(SIGTERM);
   lab.start_daemon();
@@ -173,9 +196,13 @@ TEST_CASE("audit mode lets traffic pass but reports it", "[net][netns]") {
   CHECK(lab.udp_ok(kUserA, "10.99.0.54", 53));
   std::string table = must("ip netns exec " + lab.seat() + " nft list table inet seatlock");
   CHECK(table.find("drop") == std::string::npos);
-  CHECK(lab.wait_event("net.egress_denied", [](const json& e) {
-    return e["details"]["daddr"] == "10.99.0.80" && e["outcome"] == "reported" && e["mode"] == "audit";
-  }, 4000));
+  CHECK(lab.wait_event(
+      "net.egress_denied",
+      [](const json& e) {
+        return e["details"]["daddr"] == "10.99.0.80" && e["outcome"] == "reported" &&
+               e["mode"] == "audit";
+      },
+      4000));
   // The --network-mode override wins over the policy (the README's run command uses it).
   lab.kill_daemon(SIGTERM);
   lab.write_policy("50-lab.json", lab_policy());
@@ -190,9 +217,10 @@ TEST_CASE("load-fallback closes a seat that has no /etc/protocols", "[net][netns
   NetLab lab;
   lab.write_policy("50-lab.json", lab_policy());
   CHECK(lab.tcp_ok(kUserB, "10.99.0.80", 443));
-  CmdResult r = lab.in_seat("unshare -m sh -c 'mount --bind /dev/null /etc/protocols && " +
-                            std::string(SEATLOCK_BINARY_DIR) + "/agent/cli/seatlockctl" + " --policy-dir " + lab.policy_dir() +
-                            " --state-dir " + lab.state_dir() + " net load-fallback'");
+  CmdResult r =
+      lab.in_seat("unshare -m sh -c 'mount --bind /dev/null /etc/protocols && " +
+                  std::string(SEATLOCK_BINARY_DIR) + "/agent/cli/seatlockctl" + " --policy-dir " +
+                  lab.policy_dir() + " --state-dir " + lab.state_dir() + " net load-fallback'");
   INFO(r.out);
   REQUIRE(r.status == 0);
   CHECK(r.out.find("policy directory") != std::string::npos);
@@ -200,10 +228,12 @@ TEST_CASE("load-fallback closes a seat that has no /etc/protocols", "[net][netns
   CHECK(lab.tcp_ok(kUserB, "10.99.0.2", 8080));
 }
 
-TEST_CASE("killing seatlockd leaves the fallback table closed, load-fallback restores it", "[net][netns]") {
+TEST_CASE("killing seatlockd leaves the fallback table closed, load-fallback restores it",
+          "[net][netns]") {
   NetLab lab;
-  lab.write_policy("50-lab.json", lab_policy({{"exceptions", exception_to_80({{"users", {kUserA}}},
-                                                                              now_millis() + 3'600'000, "T-FB")}}));
+  lab.write_policy("50-lab.json",
+                   lab_policy({{"exceptions", exception_to_80({{"users", {kUserA}}},
+                                                              now_millis() + 3'600'000, "T-FB")}}));
   lab.start_daemon();
   lab.kill_daemon(SIGKILL);
   std::string tables = must("ip netns exec " + lab.seat() + " nft list tables");

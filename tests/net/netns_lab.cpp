@@ -7,9 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
-
 #include <array>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -24,7 +23,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string bin(const std::string& rel) { return std::string(SEATLOCK_BINARY_DIR) + "/" + rel; }
+std::string bin(const std::string& rel) {
+  return std::string(SEATLOCK_BINARY_DIR) + "/" + rel;
+}
 
 pid_t spawn(const std::vector<std::string>& argv, const std::string& log) {
   pid_t pid = fork();
@@ -120,7 +121,8 @@ NetLab::NetLab() {
   for (const auto& ns : {seat_, remote_}) must("ip -n " + ns + " link set lo up");
   must("ip -n " + seat_ + " link set sl0 up");
   must("ip -n " + remote_ + " link set sl1 up");
-  server_ = spawn({"/usr/sbin/ip", "netns", "exec", remote_, probe(), "serve", "0.0.0.0", "53", "443", "853", "8080", "9090"},
+  server_ = spawn({"/usr/sbin/ip", "netns", "exec", remote_, probe(), "serve", "0.0.0.0", "53",
+                   "443", "853", "8080", "9090"},
                   dir_ + "/server.log");
   // Until the server says ready (and the veth has finished DAD-free bring-up).
   for (int i = 0; i < 100 && sh("grep -q ready " + dir_ + "/server.log").status != 0; ++i)
@@ -135,16 +137,28 @@ NetLab::~NetLab() {
   if (!getenv("SEATLOCK_KEEP_LAB")) fs::remove_all(dir_);
 }
 
-std::string NetLab::probe() const { return bin("tests/net/sl_net_probe"); }
+std::string NetLab::probe() const {
+  return bin("tests/net/sl_net_probe");
+}
 
 void NetLab::write_policy(const std::string& name, const json& doc) {
   std::ofstream(policy_dir() + "/" + name) << doc.dump(2) << "\n";
 }
 
 void NetLab::start_daemon(const std::vector<std::string>& extra) {
-  std::vector<std::string> argv = {bin("agent/daemon/seatlockd"), "--policy-dir", policy_dir(), "--state-dir",
-                                   state_dir(), "--control-socket", socket(), "--components", "network",
-                                   "--netns", seat_, "--seat-id", "lab-seat"};
+  std::vector<std::string> argv = {bin("agent/daemon/seatlockd"),
+                                   "--policy-dir",
+                                   policy_dir(),
+                                   "--state-dir",
+                                   state_dir(),
+                                   "--control-socket",
+                                   socket(),
+                                   "--components",
+                                   "network",
+                                   "--netns",
+                                   seat_,
+                                   "--seat-id",
+                                   "lab-seat"};
   argv.insert(argv.end(), extra.begin(), extra.end());
   daemon_ = spawn(argv, dir_ + "/daemon.log");
   for (int i = 0; i < 250; ++i) {
@@ -175,8 +189,9 @@ std::string NetLab::daemon_log() const {
 }
 
 CmdResult NetLab::ctl(const std::string& args) const {
-  return sh("ip netns exec " + seat_ + " " + bin("agent/cli/seatlockctl") + " --socket " + socket() +
-            " --policy-dir " + policy_dir() + " --state-dir " + state_dir() + " " + args);
+  return sh("ip netns exec " + seat_ + " " + bin("agent/cli/seatlockctl") + " --socket " +
+            socket() + " --policy-dir " + policy_dir() + " --state-dir " + state_dir() + " " +
+            args);
 }
 
 json NetLab::net_status() const {
@@ -187,11 +202,15 @@ json NetLab::net_status() const {
 }
 
 CmdResult NetLab::in_seat(const std::string& command, const std::string& user) const {
-  std::string as = user.empty() ? "" : "setpriv --reuid=" + user + " --regid=" + gid_of(user) + " --init-groups ";
+  std::string as = user.empty()
+                       ? ""
+                       : "setpriv --reuid=" + user + " --regid=" + gid_of(user) + " --init-groups ";
   return sh("ip netns exec " + seat_ + " " + as + command);
 }
 
-CmdResult NetLab::in_remote(const std::string& command) const { return sh("ip netns exec " + remote_ + " " + command); }
+CmdResult NetLab::in_remote(const std::string& command) const {
+  return sh("ip netns exec " + remote_ + " " + command);
+}
 
 bool NetLab::tcp_ok(const std::string& user, const std::string& host, int port) const {
   return in_seat(probe() + " tcp " + host + " " + std::to_string(port) + " 700", user).status == 0;
@@ -216,7 +235,8 @@ std::vector<json> NetLab::events(const std::string& kind) const {
   return out;
 }
 
-bool NetLab::wait_event(const std::string& kind, const std::function<bool(const json&)>& pred, int timeout_ms) const {
+bool NetLab::wait_event(const std::string& kind, const std::function<bool(const json&)>& pred,
+                        int timeout_ms) const {
   auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   do {
     for (const auto& e : events(kind))

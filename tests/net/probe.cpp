@@ -67,7 +67,8 @@ int tcp_connect(const std::string& host, int port, int timeout_ms) {
   }
   int err = 0;
   socklen_t el = sizeof err;
-  if (!wait_fd(fd, POLLOUT, timeout_ms) || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0 || err != 0) {
+  if (!wait_fd(fd, POLLOUT, timeout_ms) || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0 ||
+      err != 0) {
     close(fd);
     return -1;
   }
@@ -118,8 +119,10 @@ int serve(const std::string& addr, const std::vector<int>& ports) {
       } else if (kinds[i] == 1) {
         sockaddr_storage from{};
         socklen_t fl = sizeof from;
-        ssize_t n = recvfrom(fds[i].fd, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &fl);
-        if (n > 0) sendto(fds[i].fd, buf, std::size_t(n), 0, reinterpret_cast<sockaddr*>(&from), fl);
+        ssize_t n =
+            recvfrom(fds[i].fd, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &fl);
+        if (n > 0)
+          sendto(fds[i].fd, buf, std::size_t(n), 0, reinterpret_cast<sockaddr*>(&from), fl);
       } else {
         ssize_t n = recv(fds[i].fd, buf, sizeof buf, 0);
         if (n <= 0) {
@@ -159,7 +162,9 @@ int main(int argc, char** argv) {
     g_src = a[1];
     a.erase(a.begin(), a.begin() + 2);
   }
-  auto arg = [&](std::size_t i, int fallback) { return i < a.size() ? std::atoi(a[i].c_str()) : fallback; };
+  auto arg = [&](std::size_t i, int fallback) {
+    return i < a.size() ? std::atoi(a[i].c_str()) : fallback;
+  };
   if (a.size() >= 3 && a[0] == "serve") {
     std::vector<int> ports;
     for (std::size_t i = 2; i < a.size(); ++i) ports.push_back(std::atoi(a[i].c_str()));

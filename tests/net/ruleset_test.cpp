@@ -1,20 +1,21 @@
 // Unit tests of the egress compiler (no root): interval merging, modes, exceptions, close.
-#include <catch2/catch.hpp>
+#include "core/net/ruleset.hpp"
 
+#include <catch2/catch.hpp>
 #include <random>
 #include <regex>
 
 #include "core/net/address_space.hpp"
 #include "core/net/fallback_file.hpp"
 #include "core/net/net_rules.hpp"
-#include "core/net/ruleset.hpp"
 
 using namespace seatlock;
 using namespace seatlock::net;
 
 namespace {
 
-EgressRule rule(const std::string& to, std::vector<PortRange> ports = {}, std::string proto = "any") {
+EgressRule rule(const std::string& to, std::vector<PortRange> ports = {},
+                std::string proto = "any") {
   auto r = parse_destination(to);
   REQUIRE(r);
   r->ports = std::move(ports);
@@ -32,7 +33,8 @@ std::string set_block(const std::string& sets, const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("disjoint_boxes covers the union without overlaps and keeps the max value", "[net][unit]") {
+TEST_CASE("disjoint_boxes covers the union without overlaps and keeps the max value",
+          "[net][unit]") {
   std::mt19937 rng(42);
   for (int round = 0; round < 200; ++round) {
     std::vector<Box> in;
@@ -40,19 +42,22 @@ TEST_CASE("disjoint_boxes covers the union without overlaps and keeps the max va
     for (int i = 0; i < n; ++i) {
       U128 a = rng() % 64, b = rng() % 64;
       std::uint16_t p = std::uint16_t(rng() % 16), q = std::uint16_t(rng() % 16);
-      in.push_back({std::min(a, b), std::max(a, b), std::min(p, q), std::max(p, q), std::int64_t(rng() % 4)});
+      in.push_back({std::min(a, b), std::max(a, b), std::min(p, q), std::max(p, q),
+                    std::int64_t(rng() % 4)});
     }
     auto out = disjoint_boxes(in);
     for (U128 addr = 0; addr < 64; ++addr)
       for (std::uint16_t port = 0; port < 16; ++port) {
         std::int64_t want = -1;
         for (const auto& b : in)
-          if (b.addr_first <= addr && addr <= b.addr_last && b.port_first <= port && port <= b.port_last)
+          if (b.addr_first <= addr && addr <= b.addr_last && b.port_first <= port &&
+              port <= b.port_last)
             want = std::max(want, b.value);
         int hits = 0;
         std::int64_t got = -1;
         for (const auto& b : out)
-          if (b.addr_first <= addr && addr <= b.addr_last && b.port_first <= port && port <= b.port_last) {
+          if (b.addr_first <= addr && addr <= b.addr_last && b.port_first <= port &&
+              port <= b.port_last) {
             ++hits;
             got = b.value;
           }
@@ -68,7 +73,8 @@ TEST_CASE("overlapping CIDRs and ports merge into one element per disjoint piece
              rule("10.0.0.0/8", {{80, 443}}, "tcp")};
   auto c = compile_ruleset(r, kNow);
   CHECK(c.base_elements == 1);
-  CHECK(set_block(c.sets, "base4").find("10.0.0.0-10.255.255.255 . 6 . 80-443") != std::string::npos);
+  CHECK(set_block(c.sets, "base4").find("10.0.0.0-10.255.255.255 . 6 . 80-443") !=
+        std::string::npos);
 }
 
 TEST_CASE("enforce drops by default, audit never drops", "[net][unit]") {
@@ -107,9 +113,16 @@ TEST_CASE("DNS, NTP and the collector are the only extra destinations", "[net][u
   CHECK(c.base_elements == 6);
 }
 
-TEST_CASE("exceptions become uid concatenations with timeouts, expired ones are left out", "[net][unit]") {
+TEST_CASE("exceptions become uid concatenations with timeouts, expired ones are left out",
+          "[net][unit]") {
   NetRules r;
-  r.exceptions = {{"T-1", {"alice"}, {}, {1001, 1002}, {rule("0.0.0.0/0", {{443, 443}}, "tcp")}, kNow + 7'200'000, "a"},
+  r.exceptions = {{"T-1",
+                   {"alice"},
+                   {},
+                   {1001, 1002},
+                   {rule("0.0.0.0/0", {{443, 443}}, "tcp")},
+                   kNow + 7'200'000,
+                   "a"},
                   {"T-2", {"bob"}, {}, {1003}, {rule("192.0.2.0/24")}, kNow - 1, "b"},
                   {"T-3", {"carol"}, {}, {1001}, {rule("198.51.100.7")}, kNow + 60'000, "c"}};
   auto c = compile_ruleset(r, kNow);
@@ -136,7 +149,8 @@ TEST_CASE("exceptions become uid concatenations with timeouts, expired ones are 
 
 TEST_CASE("long exception timeouts are written as composite durations nft accepts", "[net][unit]") {
   NetRules r;
-  r.exceptions = {{"Y", {"u"}, {}, {1001}, {rule("10.0.0.0/8")}, kNow + 400LL * 86'400'000 + 3'723'004, ""}};
+  r.exceptions = {
+      {"Y", {"u"}, {}, {1001}, {rule("10.0.0.0/8")}, kNow + 400LL * 86'400'000 + 3'723'004, ""}};
   auto c = compile_ruleset(r, kNow);
   CHECK(set_block(c.sets, "excany4").find("timeout 400d1h2m3s4ms") != std::string::npos);
 }
@@ -152,12 +166,16 @@ TEST_CASE("the same uid in two overlapping exceptions keeps the later expiry", "
   CHECK(c.exception_elements == 3);
 }
 
-TEST_CASE("transactions replace each table atomically, the owned one with flags owner", "[net][unit]") {
+TEST_CASE("transactions replace each table atomically, the owned one with flags owner",
+          "[net][unit]") {
   NetRules r;
   auto c = compile_ruleset(r, kNow);
   std::string t = full_transaction(r, c);
-  CHECK(t.rfind("add table inet seatlock { flags owner; }\ndelete table inet seatlock\ntable inet seatlock {\n  flags owner;", 0) == 0);
-  CHECK(t.find("add table inet seatlock_fallback\ndelete table inet seatlock_fallback\n") != std::string::npos);
+  CHECK(t.rfind("add table inet seatlock { flags owner; }\ndelete table inet seatlock\ntable inet "
+                "seatlock {\n  flags owner;",
+                0) == 0);
+  CHECK(t.find("add table inet seatlock_fallback\ndelete table inet seatlock_fallback\n") !=
+        std::string::npos);
   CHECK(fallback_transaction(r, c).find("flags owner") == std::string::npos);
 }
 
@@ -167,7 +185,8 @@ TEST_CASE("NetRules survive the fallback file", "[net][unit]") {
   r.closed = true;
   r.allow = {rule("10.0.0.0/8", {{80, 80}, {8000, 8100}}, "tcp")};
   r.dns = {"10.0.0.53"};
-  r.exceptions = {{"T", {"alice"}, {"qa"}, {1001, 1005}, {rule("0.0.0.0/0")}, kNow + 10, "policy.d/80.json"}};
+  r.exceptions = {
+      {"T", {"alice"}, {"qa"}, {1001, 1005}, {rule("0.0.0.0/0")}, kNow + 10, "policy.d/80.json"}};
   r.addresses = {{"eth0", {4, "10.1.2.117", 24}}};
   auto c = compile_ruleset(r, kNow);
   std::string file = render_fallback_file(r, c, kNow);

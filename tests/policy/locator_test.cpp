@@ -1,7 +1,7 @@
 // JsonLocator: positions of values and keys by JSON pointer, with comments, CRLF and UTF-8.
-#include <catch2/catch.hpp>
-
 #include "core/json/locator.hpp"
+
+#include <catch2/catch.hpp>
 
 using seatlock::JsonLocator;
 using seatlock::TextPos;
@@ -49,8 +49,10 @@ TEST_CASE("locator counts CRLF and lone CR as one line break", "[policy][locator
   CHECK(cr.value("/a") == TextPos{4, 3});
 }
 
-TEST_CASE("locator columns count characters, not bytes, and keys are unescaped into pointers", "[policy][locator]") {
-  std::string text = "{\"comment\": \"张伟 — seat\", \"x\": 1,\n \"a/b\": 2, \"m~n\": 3, \"q\\\"\\u00e9\": 4}";
+TEST_CASE("locator columns count characters, not bytes, and keys are unescaped into pointers",
+          "[policy][locator]") {
+  std::string text =
+      "{\"comment\": \"张伟 — seat\", \"x\": 1,\n \"a/b\": 2, \"m~n\": 3, \"q\\\"\\u00e9\": 4}";
   JsonLocator loc(text);
   CHECK(loc.value("/x") == TextPos{1, 31});
   CHECK(loc.value("/a~1b") == TextPos{2, 9});

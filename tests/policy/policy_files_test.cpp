@@ -1,11 +1,11 @@
 // Reading policy directories and command-line paths from disk (agent/os/base/policy_files).
-#include <catch2/catch.hpp>
+#include "os/base/policy_files.hpp"
 
-#include <filesystem>
-#include <fstream>
 #include <unistd.h>
 
-#include "os/base/policy_files.hpp"
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
 
 namespace fs = std::filesystem;
 using namespace seatlock;
@@ -44,7 +44,8 @@ TEST_CASE("a policy directory yields its *.json files in name order", "[policy][
   t.write("policy.d/README", "notes");
   t.write("policy.d/sub.json/inner.json", "{}");  // a directory named *.json is not a file
   auto files = read_policy_dir((t.path / "policy.d").string());
-  CHECK(names(files) == std::vector<std::string>{"policy.d/00-default.json", "policy.d/50-site.json", "policy.d/90-seat.json"});
+  CHECK(names(files) == std::vector<std::string>{"policy.d/00-default.json",
+                                                 "policy.d/50-site.json", "policy.d/90-seat.json"});
   CHECK(files[1].text == "{\"a\":1}");
   // A trailing slash names the same directory.
   CHECK(names(read_policy_dir((t.path / "policy.d").string() + "/")) == names(files));
@@ -59,7 +60,8 @@ TEST_CASE("command-line paths merge by file name as if in one directory", "[poli
   std::string seat = (t.path / "examples/90-seat.json").string();
   auto files = read_policy_paths({seat, (t.path / "extra").string(), (t.path / "default").string(),
                                   (t.path / "examples/50-site.json").string()});
-  CHECK(names(files) == std::vector<std::string>{"default/00-default.json", (t.path / "examples/50-site.json").string(),
+  CHECK(names(files) == std::vector<std::string>{"default/00-default.json",
+                                                 (t.path / "examples/50-site.json").string(),
                                                  "extra/70-team.json", seat});
 }
 
@@ -67,5 +69,6 @@ TEST_CASE("unreadable paths are reported, not skipped", "[policy][files]") {
   TempDir t;
   CHECK_THROWS_WITH(read_policy_dir((t.path / "missing").string()),
                     Catch::Contains("cannot read policy directory") && Catch::Contains("missing"));
-  CHECK_THROWS_WITH(read_policy_paths({(t.path / "nope.json").string()}), Catch::Contains("cannot read") && Catch::Contains("nope.json"));
+  CHECK_THROWS_WITH(read_policy_paths({(t.path / "nope.json").string()}),
+                    Catch::Contains("cannot read") && Catch::Contains("nope.json"));
 }

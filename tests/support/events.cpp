@@ -25,7 +25,8 @@ std::vector<nlohmann::json> all_events(const std::string& state_dir) {
     add_lines(read_file(state_dir + "/events.jsonl"), out);
     return out;
   }
-  RunResult r = run_command({binary_path("agent/cli/seatlockctl"), "--state-dir", state_dir, "--json", "events"});
+  RunResult r = run_command(
+      {binary_path("agent/cli/seatlockctl"), "--state-dir", state_dir, "--json", "events"});
   auto whole = nlohmann::json::parse(r.out, nullptr, false);
   if (whole.is_array()) return whole.get<std::vector<nlohmann::json>>();
   add_lines(r.out, out);

@@ -1,9 +1,8 @@
 #pragma once
 // Test support: the events a seatlockd recorded in its state directory, oldest first.
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace seatlock::test {
 

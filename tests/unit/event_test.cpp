@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "core/event/event.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace seatlock;
 
@@ -41,7 +41,8 @@ TEST_CASE("UUIDv7 carries the version, variant and timestamp", "[event]") {
   CHECK(e.id[14] == '7');
   CHECK((e.id[19] == '8' || e.id[19] == '9' || e.id[19] == 'a' || e.id[19] == 'b'));
   // First 48 bits are the millisecond timestamp, so ids sort by time.
-  CHECK(std::stoull(e.id.substr(0, 8) + e.id.substr(9, 4), nullptr, 16) == static_cast<unsigned long long>(e.time));
+  CHECK(std::stoull(e.id.substr(0, 8) + e.id.substr(9, 4), nullptr, 16) ==
+        static_cast<unsigned long long>(e.time));
 }
 
 TEST_CASE("canonical bytes sort keys and change when any field changes", "[event]") {
@@ -65,7 +66,8 @@ TEST_CASE("malformed events are listed field by field", "[event]") {
   REQUIRE(errors.size() == 3);
   CHECK(errors[0] == "/extra: unknown field");
   CHECK(errors[1] == "/id: required field is missing");
-  CHECK(errors[2] == "/severity: expected one of info, low, medium, high, critical, got \"urgent\"");
+  CHECK(errors[2] ==
+        "/severity: expected one of info, low, medium, high, critical, got \"urgent\"");
 }
 
 // The spool writes canonical bytes directly (no json object in between); the collector checks
@@ -89,7 +91,9 @@ TEST_CASE("direct canonical bytes equal the json object's canonical dump", "[eve
   awkward.seat_id = "\xe5\x8c\x97\xe4\xba\xac-03";
   awkward.kind = "net.egress_denied";
   awkward.user = UserRef{"o'brien \xf0\x9f\x98\x80", -1};
-  awkward.details = {{"nested", {{"b", 1}, {"a", {1, 2.5, nullptr, true}}}}, {"ctl", std::string("\x7f\x1f")}, {"", ""}};
+  awkward.details = {{"nested", {{"b", 1}, {"a", {1, 2.5, nullptr, true}}}},
+                     {"ctl", std::string("\x7f\x1f")},
+                     {"", ""}};
   awkward.seq = 18446744073709551615ull;
   cases.push_back(awkward);
   for (const Event& e : cases) CHECK(canonical_bytes(e) == canonical_bytes(to_json(e)));

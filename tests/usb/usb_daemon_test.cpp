@@ -1,7 +1,6 @@
 // End to end: the real seatlockd (--components usb) against a umockdev testbed, driven by
 // seatlockctl. The test binary runs under libumockdev-preload; seatlockd inherits it.
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -27,16 +26,17 @@ struct UsbDaemon {
     std::filesystem::create_directories(policy_dir);
     std::filesystem::copy_file(std::string(SEATLOCK_SOURCE_DIR) + "/policy/default/00-default.json",
                                policy_dir + "/00-default.json");
-    if (!usb_section.empty()) write_file(policy_dir + "/90-seat.json", "{\"usb\": " + usb_section + "}\n");
+    if (!usb_section.empty())
+      write_file(policy_dir + "/90-seat.json", "{\"usb\": " + usb_section + "}\n");
     start();
   }
   void start() {
     if (std::filesystem::exists(socket)) std::filesystem::remove(socket);
     child = std::make_unique<Child>(
-        std::vector<std::string>{binary_path("agent/daemon/seatlockd"), "--policy-dir", policy_dir, "--state-dir",
-                                 state_dir, "--control-socket", socket, "--components", "usb", "--sysfs",
-                                 tb.sys_root(), "--dev", dir + "/dev", "--udev-rules-dir", rules_dir, "--seat-id",
-                                 "cc-test-usb"},
+        std::vector<std::string>{
+            binary_path("agent/daemon/seatlockd"), "--policy-dir", policy_dir, "--state-dir",
+            state_dir, "--control-socket", socket, "--components", "usb", "--sysfs", tb.sys_root(),
+            "--dev", dir + "/dev", "--udev-rules-dir", rules_dir, "--seat-id", "cc-test-usb"},
         dir + "/seatlockd.log");
     REQUIRE(wait_until([&] { return ctl({"status"}).exit_code == 0; }));
   }
@@ -45,7 +45,8 @@ struct UsbDaemon {
     std::filesystem::remove_all(dir);
   }
   RunResult ctl(std::vector<std::string> args) {
-    args.insert(args.begin(), {binary_path("agent/cli/seatlockctl"), "--socket", socket, "--policy-dir", policy_dir});
+    args.insert(args.begin(), {binary_path("agent/cli/seatlockctl"), "--socket", socket,
+                               "--policy-dir", policy_dir});
     return run_command(args);
   }
 };
@@ -102,42 +103,48 @@ TEST_CASE("seatlockd: restart with devices present, plug, usb list", "[usb][daem
   CHECK(tb.authorized("1-3:1.0") == "1");
 }
 
-TEST_CASE("seatlockctl usb allow / revoke: dated exception file, reload, expiry", "[usb][daemon][umockdev]") {
+TEST_CASE("seatlockctl usb allow / revoke: dated exception file, reload, expiry",
+          "[usb][daemon][umockdev]") {
   UsbTestbed tb;
   UsbDaemon d(tb);
   tb.plug("1-2", catalog::kingston_stick());
   REQUIRE(wait_until([&] { return events_of_kind(d.state_dir, "usb.blocked").size() == 1; }, 5000));
   CHECK(tb.authorized("1-2:1.0") == "0");
 
-  RunResult wrong = d.ctl({"usb", "allow", "--vid", "0951", "--pid", "1666", "--serial", "NOT-THIS-ONE", "--for",
-                           "2h", "--ticket", "IT-1"});
+  RunResult wrong = d.ctl({"usb", "allow", "--vid", "0951", "--pid", "1666", "--serial",
+                           "NOT-THIS-ONE", "--for", "2h", "--ticket", "IT-1"});
   CHECK(wrong.exit_code == 0);
   CHECK(tb.authorized("1-2:1.0") == "0");
 
-  RunResult ok = d.ctl({"usb", "allow", "--vid", "0951", "--pid", "1666", "--serial", "E0D55EA573DCF450E97B0C5A",
-                        "--for", "3s", "--ticket", "IT-2"});
+  RunResult ok = d.ctl({"usb", "allow", "--vid", "0951", "--pid", "1666", "--serial",
+                        "E0D55EA573DCF450E97B0C5A", "--for", "3s", "--ticket", "IT-2"});
   INFO(ok.out);
   CHECK(ok.exit_code == 0);
   CHECK(std::filesystem::exists(d.policy_dir + "/80-usb-exception-IT-2.json"));
   CHECK(tb.authorized("1-2:1.0") == "1");
   CHECK(tb.attr("bus/usb/drivers_probe") == "1-2:1.0");
-  REQUIRE(wait_until([&] { return !events_of_kind(d.state_dir, "usb.exception_used").empty(); }, 5000));
+  REQUIRE(
+      wait_until([&] { return !events_of_kind(d.state_dir, "usb.exception_used").empty(); }, 5000));
   CHECK(events_of_kind(d.state_dir, "usb.exception_added").size() == 2);
 
   // expiry while plugged in: the timer deauthorizes it
   REQUIRE(wait_until([&] { return tb.authorized("1-2:1.0") == "0"; }, 8000));
-  REQUIRE(wait_until([&] { return !events_of_kind(d.state_dir, "usb.exception_expired").empty(); }, 3000));
+  REQUIRE(wait_until([&] { return !events_of_kind(d.state_dir, "usb.exception_expired").empty(); },
+                     3000));
 
   RunResult rv = d.ctl({"usb", "revoke", "--ticket", "IT-1"});
   CHECK(rv.exit_code == 0);
   CHECK_FALSE(std::filesystem::exists(d.policy_dir + "/80-usb-exception-IT-1.json"));
-  CHECK(d.ctl({"usb", "allow", "--vid", "xyz", "--pid", "1666", "--for", "2h", "--ticket", "T"}).exit_code == 2);
+  CHECK(d.ctl({"usb", "allow", "--vid", "xyz", "--pid", "1666", "--for", "2h", "--ticket", "T"})
+            .exit_code == 2);
 }
 
-TEST_CASE("seatlockd rejects a policy that allows mass storage by class", "[usb][daemon][umockdev]") {
+TEST_CASE("seatlockd rejects a policy that allows mass storage by class",
+          "[usb][daemon][umockdev]") {
   UsbTestbed tb;
   UsbDaemon d(tb);
-  write_file(d.policy_dir + "/50-site.json", "{\"usb\": {\"allow_classes\": [\"hub\", \"hid\", \"mass-storage\"]}}\n");
+  write_file(d.policy_dir + "/50-site.json",
+             "{\"usb\": {\"allow_classes\": [\"hub\", \"hid\", \"mass-storage\"]}}\n");
   RunResult r = d.ctl({"reload"});
   INFO(r.out);
   CHECK(r.exit_code == 1);

@@ -1,7 +1,8 @@
 // Core USB decisions for the catalogue of real devices, exceptions and the class table.
+#include "core/usb/usb_decision.hpp"
+
 #include <catch2/catch.hpp>
 
-#include "core/usb/usb_decision.hpp"
 #include "usb/usb_catalog.hpp"
 
 using namespace seatlock;
@@ -17,11 +18,13 @@ std::vector<bool> allowed(const DeviceDecision& d) {
   return out;
 }
 
-DeviceDecision decide(const FakeDevice& f, const UsbPolicy& p = UsbPolicy{}, const std::string& port = "1-2") {
+DeviceDecision decide(const FakeDevice& f, const UsbPolicy& p = UsbPolicy{},
+                      const std::string& port = "1-2") {
   return decide_usb(to_usb_device(port, f), p, kNow);
 }
 
-UsbException stick_exception(std::optional<std::string> serial, UnixMillis until = kNow + 3'600'000) {
+UsbException stick_exception(std::optional<std::string> serial,
+                             UnixMillis until = kNow + 3'600'000) {
   UsbException e;
   e.vid = "0951";
   e.pid = "1666";
@@ -53,12 +56,14 @@ TEST_CASE("default policy: storage, phones and network adapters are blocked", "[
   CHECK(decide(catalog::ene_ub6250()).interfaces[0].klass.label == "quirk-storage");
 }
 
-TEST_CASE("default policy: headset, keyboard, mouse and hub work; extra interfaces do not", "[usb][core]") {
+TEST_CASE("default policy: headset, keyboard, mouse and hub work; extra interfaces do not",
+          "[usb][core]") {
   CHECK(allowed(decide(catalog::dell_keyboard())) == std::vector<bool>{true, true});
   CHECK(allowed(decide(catalog::logitech_mouse())) == std::vector<bool>{true});
   CHECK(allowed(decide(catalog::genesys_hub())) == std::vector<bool>{true});
   // audio control + 2 streaming + HID allowed, the vendor DFU interface is not
-  CHECK(allowed(decide(catalog::poly_headset())) == std::vector<bool>{true, true, true, true, false});
+  CHECK(allowed(decide(catalog::poly_headset())) ==
+        std::vector<bool>{true, true, true, true, false});
   auto combo = decide(catalog::headset_with_storage());
   CHECK(allowed(combo) == std::vector<bool>{true, true, true, true, false});
   CHECK(combo.rule() == "usb.storage");
@@ -66,7 +71,8 @@ TEST_CASE("default policy: headset, keyboard, mouse and hub work; extra interfac
   CHECK(combo.interfaces[3].reason == "class hid is allowed");
 }
 
-TEST_CASE("allowing vendor class never lets MTP, vendor SCSI or quirk storage through", "[usb][core]") {
+TEST_CASE("allowing vendor class never lets MTP, vendor SCSI or quirk storage through",
+          "[usb][core]") {
   UsbPolicy p;
   p.allow_classes = {"hub", "hid", "audio", "vendor", "wireless", "misc"};
   CHECK(allowed(decide(catalog::poly_headset(), p)).back() == true);  // DFU now allowed
@@ -86,7 +92,12 @@ TEST_CASE("a class missing from the allowlist is blocked with the reason", "[usb
 }
 
 TEST_CASE("CDC ACM modems follow the cdc class, CDC network adapters never do", "[usb][core]") {
-  FakeDevice modem{"1546", "01a8", "", "u-blox AG", "u-blox GNSS receiver", 0x02,
+  FakeDevice modem{"1546",
+                   "01a8",
+                   "",
+                   "u-blox AG",
+                   "u-blox GNSS receiver",
+                   0x02,
                    {{0x02, 0x02, 0x01, ""}, {0x0a, 0x00, 0x00, ""}}};
   UsbPolicy p;
   p.allow_classes = {"hub", "hid", "audio", "cdc"};
@@ -109,7 +120,8 @@ TEST_CASE("exception by serial: match, wrong serial, expired, port", "[usb][core
   auto wrong = decide(other, p);
   CHECK(allowed(wrong) == std::vector<bool>{false});
   REQUIRE(wrong.exception_misses.size() == 1);
-  CHECK(wrong.exception_misses[0].find("is for serial \"E0D55EA573DCF450E97B0C5A\"") != std::string::npos);
+  CHECK(wrong.exception_misses[0].find("is for serial \"E0D55EA573DCF450E97B0C5A\"") !=
+        std::string::npos);
 
   p.exceptions = {stick_exception(std::nullopt, kNow)};  // until == now: no longer valid
   auto expired = decide(catalog::kingston_stick(), p);
@@ -124,15 +136,18 @@ TEST_CASE("exception by serial: match, wrong serial, expired, port", "[usb][core
 }
 
 TEST_CASE("allow_classes check rejects storage-like and unknown names", "[usb][core]") {
-  CHECK(check_allow_classes({"hub", "hid", "audio", "video", "printer", "smart-card", "wireless"}).empty());
+  CHECK(check_allow_classes({"hub", "hid", "audio", "video", "printer", "smart-card", "wireless"})
+            .empty());
   auto bad = check_allow_classes({"hid", "mass-storage", "floppy"});
   REQUIRE(bad.size() == 2);
-  CHECK(bad[0] == "usb.allow_classes[1]: \"mass-storage\" cannot be allowed by class (storage-like); use a "
-                  "device exception");
+  CHECK(bad[0] ==
+        "usb.allow_classes[1]: \"mass-storage\" cannot be allowed by class (storage-like); use a "
+        "device exception");
   CHECK(bad[1].rfind("usb.allow_classes[2]: \"floppy\" is not a known class name", 0) == 0);
 }
 
-TEST_CASE("event details carry every interface with class codes and authorized state", "[usb][core]") {
+TEST_CASE("event details carry every interface with class codes and authorized state",
+          "[usb][core]") {
   auto dev = to_usb_device("1-2", catalog::headset_with_storage());
   auto d = decide_usb(dev, UsbPolicy{}, kNow);
   auto j = usb_event_details(dev, d, true);

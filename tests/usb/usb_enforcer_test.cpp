@@ -1,7 +1,6 @@
 // The USB enforcer in-process against umockdev testbeds: the test plays the kernel (plugs
 // devices, emits uevents) and asserts what ends up in the sysfs files and the events.
 #include <catch2/catch.hpp>
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -18,7 +17,8 @@ constexpr UnixMillis kNow = 1'795'000'000'000;
 
 std::vector<std::string> authorized_states(UsbHarness& h, const std::string& port, std::size_t n) {
   std::vector<std::string> out;
-  for (std::size_t i = 0; i < n; ++i) out.push_back(h.tb.authorized(port + ":1." + std::to_string(i)));
+  for (std::size_t i = 0; i < n; ++i)
+    out.push_back(h.tb.authorized(port + ":1." + std::to_string(i)));
   return out;
 }
 
@@ -59,7 +59,8 @@ TEST_CASE("start: root hubs locked, devices present before start are decided", "
   CHECK(e.details["interfaces"][0]["authorized"] == false);
 }
 
-TEST_CASE("plugged devices: interfaces authorized per class, one event per blocked plug", "[usb][umockdev]") {
+TEST_CASE("plugged devices: interfaces authorized per class, one event per blocked plug",
+          "[usb][umockdev]") {
   struct Case {
     const char* what;
     FakeDevice dev;
@@ -94,7 +95,8 @@ TEST_CASE("plugged devices: interfaces authorized per class, one event per block
         CHECK(blocked[0].details["trigger"] == "plug");
       }
       // every authorized interface was handed to drivers_probe (the last one written)
-      if (!any_blocked) CHECK(h.tb.attr("bus/usb/drivers_probe") == "1-4:1." + std::to_string(c.expect.size() - 1));
+      if (!any_blocked)
+        CHECK(h.tb.attr("bus/usb/drivers_probe") == "1-4:1." + std::to_string(c.expect.size() - 1));
     }
   }
 }
@@ -142,7 +144,8 @@ TEST_CASE("exception by serial: match, wrong serial, expiry while plugged", "[us
   auto blocked = h.sink.of_kind("usb.blocked");
   REQUIRE(blocked.size() == 1);
   CHECK(blocked[0].details["port"] == "1-5");
-  CHECK(blocked[0].details["exception_misses"][0].get<std::string>().find("is for serial") != std::string::npos);
+  CHECK(blocked[0].details["exception_misses"][0].get<std::string>().find("is for serial") !=
+        std::string::npos);
 
   // the expiry timer fires at `until`: the stick loses its interface while plugged
   h.enforcer->expire(x.until);
@@ -184,8 +187,16 @@ TEST_CASE("a policy change that revokes an allowed class unbinds it", "[usb][umo
   p.allow_classes = {"hub", "hid", "audio", "video"};
   UsbHarness h;
   h.enforcer->apply(p, kNow);
-  FakeDevice webcam{"046d", "085b", "8C3A2F10", "Logitech", "Logitech Webcam C925e", 0xef,
-                    {{0x0e, 0x01, 0x00, ""}, {0x0e, 0x02, 0x00, ""}, {0x01, 0x01, 0x00, ""}, {0x01, 0x02, 0x00, ""}}};
+  FakeDevice webcam{"046d",
+                    "085b",
+                    "8C3A2F10",
+                    "Logitech",
+                    "Logitech Webcam C925e",
+                    0xef,
+                    {{0x0e, 0x01, 0x00, ""},
+                     {0x0e, 0x02, 0x00, ""},
+                     {0x01, 0x01, 0x00, ""},
+                     {0x01, 0x02, 0x00, ""}}};
   h.tb.plug("1-6", webcam);
   h.pump(kNow);
   CHECK(authorized_states(h, "1-6", 4) == V{"1", "1", "1", "1"});
@@ -221,7 +232,8 @@ TEST_CASE("replug storm: one usb.blocked per device per quiet window", "[usb][um
   CHECK(blocked[0].details["suppressed_plugs"] == 0);
 }
 
-TEST_CASE("block watch: storage that bypassed the interface decision is detached", "[usb][umockdev]") {
+TEST_CASE("block watch: storage that bypassed the interface decision is detached",
+          "[usb][umockdev]") {
   UsbHarness h;
   h.enforcer->apply(UsbPolicy{}, kNow);
   SECTION("disk under a USB interface that got bound anyway") {
@@ -262,14 +274,17 @@ TEST_CASE("block watch: storage that bypassed the interface decision is detached
   }
 }
 
-TEST_CASE("read-only exception: the block device is set read-only (BLKROSET)", "[usb][umockdev][root]") {
+TEST_CASE("read-only exception: the block device is set read-only (BLKROSET)",
+          "[usb][umockdev][root]") {
   // A loop device the test owns stands in for the stick's disk node.
-  const std::string dir = std::filesystem::temp_directory_path() / ("sl-usb-ro-" + std::to_string(getpid()));
+  const std::string dir =
+      std::filesystem::temp_directory_path() / ("sl-usb-ro-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir + "/dev");
   { std::ofstream(dir + "/img").put('\0'); }
   std::filesystem::resize_file(dir + "/img", 1 << 20);
   std::string loop;
-  if (FILE* f = popen(("env -u LD_PRELOAD losetup -f --show " + dir + "/img 2>/dev/null").c_str(), "r")) {
+  if (FILE* f =
+          popen(("env -u LD_PRELOAD losetup -f --show " + dir + "/img 2>/dev/null").c_str(), "r")) {
     char buf[64] = {};
     if (fgets(buf, sizeof buf, f)) loop = buf;
     pclose(f);
@@ -317,7 +332,8 @@ TEST_CASE("read-only exception: the block device is set read-only (BLKROSET)", "
 }
 
 TEST_CASE("udev rules are written on every apply", "[usb][umockdev]") {
-  const std::string dir = std::filesystem::temp_directory_path() / ("sl-usb-rules-" + std::to_string(getpid()));
+  const std::string dir =
+      std::filesystem::temp_directory_path() / ("sl-usb-rules-" + std::to_string(getpid()));
   UsbEnforcerOptions o;
   o.udev_rules_dir = dir;
   UsbHarness h(o);
@@ -334,8 +350,9 @@ TEST_CASE("udev rules are written on every apply", "[usb][umockdev]") {
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("a device held back by usbcore.authorized_default=0 is admitted, its interfaces still decided",
-          "[usb][umockdev]") {
+TEST_CASE(
+    "a device held back by usbcore.authorized_default=0 is admitted, its interfaces still decided",
+    "[usb][umockdev]") {
   UsbHarness h;
   h.enforcer->apply(UsbPolicy{}, kNow);
   h.tb.plug("1-4", catalog::dell_keyboard());

@@ -55,8 +55,9 @@ struct UsbHarness {
   UsbTestbed tb;
   UeventMonitor monitor;
   MemorySink sink;
-  Reporter reporter{sink, SeatIdentity{"cc-test-01", "seat01"},
-                    [] { return std::optional<UserRef>(UserRef{"zhang.wei", 1001}); }};
+  Reporter reporter{sink, SeatIdentity{"cc-test-01", "seat01"}, [] {
+                      return std::optional<UserRef>(UserRef{"zhang.wei", 1001});
+                    }};
   std::unique_ptr<UsbEnforcer> enforcer;
 };
 

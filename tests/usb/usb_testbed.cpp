@@ -43,7 +43,8 @@ __attribute__((constructor)) void reexec_with_preload() {
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
-  std::string p = std::string("libumockdev-preload.so.0") + (pre && *pre ? std::string(":") + pre : "");
+  std::string p =
+      std::string("libumockdev-preload.so.0") + (pre && *pre ? std::string(":") + pre : "");
   setenv("LD_PRELOAD", p.c_str(), 1);
   execv("/proc/self/exe", argv.data());
   std::perror("re-exec under umockdev preload");
@@ -51,7 +52,9 @@ __attribute__((constructor)) void reexec_with_preload() {
 
 }  // namespace
 
-void ensure_umockdev_preload(int, char**) { reexec_with_preload(); }
+void ensure_umockdev_preload(int, char**) {
+  reexec_with_preload();
+}
 
 UsbTestbed::UsbTestbed() : tb_(umockdev_testbed_new()) {
   // The directories udev enumerations expect, even before the first device of each kind.
@@ -61,14 +64,18 @@ UsbTestbed::UsbTestbed() : tb_(umockdev_testbed_new()) {
   umockdev_testbed_add_device(tb_, "usb", "usb1", nullptr, "idVendor", "1d6b", "idProduct", "0002",
                               "bDeviceClass", "09", "manufacturer", "Linux 6.1.0-13-amd64 xhci-hcd",
                               "product", "xHCI Host Controller", "serial", "0000:00:14.0",
-                              "interface_authorized_default", "1", nullptr, "DEVTYPE", "usb_device", nullptr);
+                              "interface_authorized_default", "1", nullptr, "DEVTYPE", "usb_device",
+                              nullptr);
   umockdev_testbed_add_device(tb_, "usb", "usb1:1.0", "/sys/devices/usb1", "bInterfaceNumber", "00",
-                              "bInterfaceClass", "09", "bInterfaceSubClass", "00", "bInterfaceProtocol", "00",
-                              "authorized", "1", nullptr, "DEVTYPE", "usb_interface", nullptr);
+                              "bInterfaceClass", "09", "bInterfaceSubClass", "00",
+                              "bInterfaceProtocol", "00", "authorized", "1", nullptr, "DEVTYPE",
+                              "usb_interface", nullptr);
   set_attr("bus/usb/drivers_probe", "");
 }
 
-UsbTestbed::~UsbTestbed() { g_object_unref(tb_); }
+UsbTestbed::~UsbTestbed() {
+  g_object_unref(tb_);
+}
 
 std::string UsbTestbed::sys_root() const {
   gchar* d = umockdev_testbed_get_sys_dir(tb_);
@@ -89,19 +96,21 @@ std::string UsbTestbed::plug(const std::string& port, const FakeDevice& dev) {
   const std::string parent = syspath_of(parent_port(port));
   const std::string dflt = attr("bus/usb/devices/usb1/interface_authorized_default");
   gchar* p = umockdev_testbed_add_device(
-      tb_, "usb", port.c_str(), parent.c_str(), "idVendor", dev.vid.c_str(), "idProduct", dev.pid.c_str(),
-      "serial", dev.serial.c_str(), "manufacturer", dev.manufacturer.c_str(), "product", dev.product.c_str(),
-      "bDeviceClass", hex(dev.device_class).c_str(), "authorized", "1", nullptr, "DEVTYPE", "usb_device",
-      "PRODUCT", (dev.vid + "/" + dev.pid + "/100").c_str(), nullptr);
+      tb_, "usb", port.c_str(), parent.c_str(), "idVendor", dev.vid.c_str(), "idProduct",
+      dev.pid.c_str(), "serial", dev.serial.c_str(), "manufacturer", dev.manufacturer.c_str(),
+      "product", dev.product.c_str(), "bDeviceClass", hex(dev.device_class).c_str(), "authorized",
+      "1", nullptr, "DEVTYPE", "usb_device", "PRODUCT", (dev.vid + "/" + dev.pid + "/100").c_str(),
+      nullptr);
   std::string syspath = p;
   g_free(p);
   for (std::size_t i = 0; i < dev.interfaces.size(); ++i) {
     const auto& f = dev.interfaces[i];
     const std::string name = port + ":1." + std::to_string(i);
     gchar* ip = umockdev_testbed_add_device(
-        tb_, "usb", name.c_str(), syspath.c_str(), "bInterfaceNumber", hex(static_cast<std::uint8_t>(i)).c_str(),
-        "bInterfaceClass", hex(f.cls).c_str(), "bInterfaceSubClass", hex(f.subclass).c_str(),
-        "bInterfaceProtocol", hex(f.protocol).c_str(), "interface", f.label.c_str(), "authorized",
+        tb_, "usb", name.c_str(), syspath.c_str(), "bInterfaceNumber",
+        hex(static_cast<std::uint8_t>(i)).c_str(), "bInterfaceClass", hex(f.cls).c_str(),
+        "bInterfaceSubClass", hex(f.subclass).c_str(), "bInterfaceProtocol",
+        hex(f.protocol).c_str(), "interface", f.label.c_str(), "authorized",
         dflt == "0" ? "0" : "1", nullptr, "DEVTYPE", "usb_interface", nullptr);
     g_free(ip);
   }
@@ -120,21 +129,22 @@ void UsbTestbed::unplug(const std::string& port) {
   umockdev_testbed_remove_device(tb_, sp.c_str());
 }
 
-std::string UsbTestbed::add_disk(const std::string& interface_name, const std::string& block, bool removable) {
+std::string UsbTestbed::add_disk(const std::string& interface_name, const std::string& block,
+                                 bool removable) {
   std::string parent;
   if (interface_name.empty()) {
-    gchar* pci = umockdev_testbed_add_device(tb_, "pci", "0000:00:17.0", nullptr, "class", "0x010601", nullptr,
-                                             nullptr);
+    gchar* pci = umockdev_testbed_add_device(tb_, "pci", "0000:00:17.0", nullptr, "class",
+                                             "0x010601", nullptr, nullptr);
     parent = pci;
     g_free(pci);
   } else {
     parent = syspath_of(interface_name);
   }
   auto add = [&](const char* subsystem, const std::string& name, const char* devtype, bool del) {
-    gchar* s = del ? umockdev_testbed_add_device(tb_, subsystem, name.c_str(), parent.c_str(), "delete", "",
-                                                 nullptr, "DEVTYPE", devtype, nullptr)
-                   : umockdev_testbed_add_device(tb_, subsystem, name.c_str(), parent.c_str(), nullptr,
-                                                 "DEVTYPE", devtype, nullptr);
+    gchar* s = del ? umockdev_testbed_add_device(tb_, subsystem, name.c_str(), parent.c_str(),
+                                                 "delete", "", nullptr, "DEVTYPE", devtype, nullptr)
+                   : umockdev_testbed_add_device(tb_, subsystem, name.c_str(), parent.c_str(),
+                                                 nullptr, "DEVTYPE", devtype, nullptr);
     parent = s;
     g_free(s);
   };
@@ -142,25 +152,26 @@ std::string UsbTestbed::add_disk(const std::string& interface_name, const std::s
   add("scsi", "target6:0:0", "scsi_target", false);
   add("scsi", "6:0:0:0", "scsi_device", true);
   gchar* b = umockdev_testbed_add_device(tb_, "block", block.c_str(), parent.c_str(), "removable",
-                                         removable ? "1" : "0", "ro", "0", "size", "60437492", nullptr,
-                                         "DEVTYPE", "disk", nullptr);
+                                         removable ? "1" : "0", "ro", "0", "size", "60437492",
+                                         nullptr, "DEVTYPE", "disk", nullptr);
   g_free(b);
   return block;
 }
 
 std::string UsbTestbed::add_mmc_card(const std::string& block) {
-  gchar* pci = umockdev_testbed_add_device(tb_, "pci", "0000:00:1e.6", nullptr, "class", "0x080501", nullptr,
-                                           nullptr);
+  gchar* pci = umockdev_testbed_add_device(tb_, "pci", "0000:00:1e.6", nullptr, "class", "0x080501",
+                                           nullptr, nullptr);
   gchar* host = umockdev_testbed_add_device(tb_, "mmc_host", "mmc0", pci, nullptr, nullptr);
-  gchar* card = umockdev_testbed_add_device(tb_, "mmc", "mmc0:0001", host, "type", "SD", "name", "SD32G",
-                                            nullptr, nullptr);
+  gchar* card = umockdev_testbed_add_device(tb_, "mmc", "mmc0:0001", host, "type", "SD", "name",
+                                            "SD32G", nullptr, nullptr);
   // The card's driver, so an unbind can be asserted.
   const std::string card_dir = sys_root() + std::string(card).substr(4);
   std::system(("mkdir -p '" + sys_root() + "/bus/mmc/drivers/mmcblk' && : > '" + sys_root() +
-               "/bus/mmc/drivers/mmcblk/unbind' && ln -s '" + sys_root() + "/bus/mmc/drivers/mmcblk' '" +
-               card_dir + "/driver'").c_str());
-  gchar* b = umockdev_testbed_add_device(tb_, "block", block.c_str(), card, "removable", "0", "ro", "0",
-                                         nullptr, "DEVTYPE", "disk", nullptr);
+               "/bus/mmc/drivers/mmcblk/unbind' && ln -s '" + sys_root() +
+               "/bus/mmc/drivers/mmcblk' '" + card_dir + "/driver'")
+                  .c_str());
+  gchar* b = umockdev_testbed_add_device(tb_, "block", block.c_str(), card, "removable", "0", "ro",
+                                         "0", nullptr, "DEVTYPE", "disk", nullptr);
   g_free(pci);
   g_free(host);
   g_free(card);

@@ -26,7 +26,8 @@ class UsbTestbed {
   void unplug(const std::string& port);
   // A SCSI disk (host/target/device/block chain) under `interface_name`, or under a PCI
   // card reader when interface_name is "". Returns the block name.
-  std::string add_disk(const std::string& interface_name, const std::string& block, bool removable = true);
+  std::string add_disk(const std::string& interface_name, const std::string& block,
+                       bool removable = true);
   std::string add_mmc_card(const std::string& block);  // internal SDHCI reader, mmc0:0001
   void uevent(const std::string& syspath, const std::string& action);
 

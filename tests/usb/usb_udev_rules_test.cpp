@@ -1,11 +1,11 @@
 // The generated udev rules, and the shipped file for the default policy.
-#include <catch2/catch.hpp>
+#include "core/usb/usb_udev_rules.hpp"
 
+#include <catch2/catch.hpp>
 #include <fstream>
 #include <sstream>
 
 #include "core/policy/loader.hpp"
-#include "core/usb/usb_udev_rules.hpp"
 
 using namespace seatlock;
 
@@ -25,7 +25,9 @@ TEST_CASE("rules lock root hubs and authorize exactly the allowed classes", "[us
   UsbPolicy p;
   p.allow_classes = {"audio", "hid", "hub"};
   const std::string r = generate_usb_udev_rules(p);
-  CHECK(has_line(r, "ENV{DEVTYPE}==\"usb_device\", KERNEL==\"usb[0-9]*\", ATTR{interface_authorized_default}=\"0\""));
+  CHECK(has_line(r,
+                 "ENV{DEVTYPE}==\"usb_device\", KERNEL==\"usb[0-9]*\", "
+                 "ATTR{interface_authorized_default}=\"0\""));
   // usbcore.authorized_default=0 holds back whole devices: they are admitted only on a bus that
   // is already locked, and only after the root hub line (so no interface can bind on the way).
   const std::string admit =
@@ -68,7 +70,8 @@ TEST_CASE("read-only exceptions make the block device read-only inside udev", "[
   CHECK(r.find("0951\", ATTR{authorized}") == std::string::npos);
 }
 
-TEST_CASE("shipped udev/70-seatlock-usb.rules equals the rules for the default policy", "[usb][udev]") {
+TEST_CASE("shipped udev/70-seatlock-usb.rules equals the rules for the default policy",
+          "[usb][udev]") {
   const std::string dir = SEATLOCK_SOURCE_DIR;
   const std::string text = slurp(dir + "/policy/default/00-default.json");
   REQUIRE_FALSE(text.empty());
@@ -78,6 +81,7 @@ TEST_CASE("shipped udev/70-seatlock-usb.rules equals the rules for the default p
   REQUIRE(res.errors.empty());
   REQUIRE(res.policy);
   const std::string shipped = slurp(dir + "/udev/70-seatlock-usb.rules");
-  INFO("regenerate: seatlockctl --policy-dir policy/default usb rules > udev/70-seatlock-usb.rules");
+  INFO(
+      "regenerate: seatlockctl --policy-dir policy/default usb rules > udev/70-seatlock-usb.rules");
   CHECK(shipped == generate_usb_udev_rules(res.policy->usb));
 }

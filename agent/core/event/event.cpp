@@ -51,7 +51,8 @@ struct Reader {
     }
     return &*it;
   }
-  bool str(const json& obj, const std::string& ptr, const char* key, std::string& out, bool required = true) {
+  bool str(const json& obj, const std::string& ptr, const char* key, std::string& out,
+           bool required = true) {
     const json* v = field(obj, ptr, key, required);
     if (!v) return false;
     if (!v->is_string()) {
@@ -68,9 +69,9 @@ struct Reader {
 std::vector<std::string> event_from_json(const json& j, Event& out) {
   std::vector<std::string> errors;
   if (!j.is_object()) return {": expected an event object, got " + std::string(j.type_name())};
-  static const std::array<const char*, 13> kAllowed = {"schema", "id",       "seq",     "time",    "seat",
-                                                       "user",   "kind",     "severity", "outcome", "mode",
-                                                       "policy", "details",  "prev"};
+  static const std::array<const char*, 13> kAllowed = {
+      "schema",   "id",      "seq",  "time",   "seat",    "user", "kind",
+      "severity", "outcome", "mode", "policy", "details", "prev"};
   for (auto it = j.begin(); it != j.end(); ++it) {
     bool known = false;
     for (const char* k : kAllowed) known = known || it.key() == k;
@@ -80,8 +81,10 @@ std::vector<std::string> event_from_json(const json& j, Event& out) {
   Event e;
   std::string schema;
   if (r.str(j, "", "schema", schema) && schema != kEventSchema)
-    errors.push_back("/schema: expected \"" + std::string(kEventSchema) + "\", got \"" + schema + "\"");
-  if (r.str(j, "", "id", e.id) && !is_uuid(e.id)) errors.push_back("/id: expected a UUID, got \"" + e.id + "\"");
+    errors.push_back("/schema: expected \"" + std::string(kEventSchema) + "\", got \"" + schema +
+                     "\"");
+  if (r.str(j, "", "id", e.id) && !is_uuid(e.id))
+    errors.push_back("/id: expected a UUID, got \"" + e.id + "\"");
   if (const json* v = r.field(j, "", "seq", true)) {
     if (!v->is_number_unsigned() || v->get<std::uint64_t>() == 0)
       errors.push_back("/seq: expected a positive integer");
@@ -100,7 +103,8 @@ std::vector<std::string> event_from_json(const json& j, Event& out) {
     if (!seat->is_object()) {
       errors.push_back("/seat: expected an object");
     } else {
-      if (r.str(*seat, "/seat", "id", e.seat_id) && e.seat_id.empty()) errors.push_back("/seat/id: must not be empty");
+      if (r.str(*seat, "/seat", "id", e.seat_id) && e.seat_id.empty())
+        errors.push_back("/seat/id: must not be empty");
       r.str(*seat, "/seat", "hostname", e.hostname, false);
     }
   }
@@ -122,7 +126,8 @@ std::vector<std::string> event_from_json(const json& j, Event& out) {
   if (r.str(j, "", "kind", e.kind) && e.kind.find('.') == std::string::npos)
     errors.push_back("/kind: expected \"<area>.<what>\", got \"" + e.kind + "\"");
   if (r.str(j, "", "severity", e.severity) && !is_known_severity(e.severity))
-    errors.push_back("/severity: expected one of info, low, medium, high, critical, got \"" + e.severity + "\"");
+    errors.push_back("/severity: expected one of info, low, medium, high, critical, got \"" +
+                     e.severity + "\"");
   r.str(j, "", "outcome", e.outcome);
   r.str(j, "", "mode", e.mode, false);
   if (const json* pol = r.field(j, "", "policy", false)) {
@@ -184,8 +189,10 @@ std::string canonical_bytes(const Event& e) {
   // Keys in byte order, as a std::map-backed json object would sort them.
   out += '{';
   put_key(out, "details", true);
-  if (e.details.is_null()) out += "{}";
-  else out += e.details.dump(-1, ' ', false, json::error_handler_t::strict);
+  if (e.details.is_null())
+    out += "{}";
+  else
+    out += e.details.dump(-1, ' ', false, json::error_handler_t::strict);
   put_key(out, "id");
   put_string(out, e.id);
   put_key(out, "kind");
@@ -241,7 +248,9 @@ std::string canonical_bytes(const Event& e) {
   return out;
 }
 
-std::string chain_hash(const Event& e) { return sha256_hex(canonical_bytes(e)); }
+std::string chain_hash(const Event& e) {
+  return sha256_hex(canonical_bytes(e));
+}
 
 std::string make_uuid_v7(UnixMillis ms, const unsigned char r[10]) {
   unsigned char b[16];
@@ -252,8 +261,10 @@ std::string make_uuid_v7(UnixMillis ms, const unsigned char r[10]) {
   b[8] = static_cast<unsigned char>(0x80 | (r[2] & 0x3F));
   for (int i = 9; i < 16; ++i) b[i] = r[i - 6];
   char out[37];
-  std::snprintf(out, sizeof out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+  std::snprintf(out, sizeof out,
+                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+                b[15]);
   return out;
 }
 
@@ -276,8 +287,8 @@ bool is_known_severity(const std::string& s) {
 
 bool is_violation(const Event& e) {
   // Housekeeping kinds; everything else is evidence of something that happened on the seat.
-  static const std::array<const char*, 5> kHousekeeping = {"agent.heartbeat", "agent.started", "agent.stopping",
-                                                           "policy.applied", "spool.overflow"};
+  static const std::array<const char*, 5> kHousekeeping = {
+      "agent.heartbeat", "agent.started", "agent.stopping", "policy.applied", "spool.overflow"};
   for (const char* k : kHousekeeping)
     if (e.kind == k) return false;
   return e.severity != "info";

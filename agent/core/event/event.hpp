@@ -2,11 +2,10 @@
 // The evidence record: one JSON object per finding (schema "seatlock.event/1").
 // See docs/events.md for the field list and the canonical serialisation auditors verify.
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/util/time.hpp"
 
@@ -14,7 +13,8 @@ namespace seatlock {
 
 inline constexpr const char* kEventSchema = "seatlock.event/1";
 // prev of the first event of a seat.
-inline constexpr const char* kGenesisPrev = "0000000000000000000000000000000000000000000000000000000000000000";
+inline constexpr const char* kGenesisPrev =
+    "0000000000000000000000000000000000000000000000000000000000000000";
 
 struct UserRef {
   std::string name;
@@ -23,7 +23,7 @@ struct UserRef {
 };
 
 struct Event {
-  std::string id;  // UUIDv7, made once when the finding happens; the dedup key end to end
+  std::string id;         // UUIDv7, made once when the finding happens; the dedup key end to end
   std::uint64_t seq = 0;  // per seat, gap-free; assigned by the EventSink
   UnixMillis time = 0;
   std::string seat_id;

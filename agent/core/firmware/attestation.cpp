@@ -29,7 +29,8 @@ std::vector<Drift> compare(const Snapshot& s, const json& baseline) {
     bool present = std::any_of(s.interfaces.begin(), s.interfaces.end(),
                                [&](const RawInterface& i) { return i.driver == driver; });
     if (!present) {
-      if (std::find(missing_interfaces.begin(), missing_interfaces.end(), driver) == missing_interfaces.end()) {
+      if (std::find(missing_interfaces.begin(), missing_interfaces.end(), driver) ==
+          missing_interfaces.end()) {
         missing_interfaces.push_back(driver);
         out.push_back({"interface/" + driver, "present", "(absent)"});
       }
@@ -56,7 +57,8 @@ Attestation attest(const Snapshot& s, const FirmwarePolicy& policy, const Baseli
   if (baseline.status == "ok") {
     a.drift = compare(s, baseline.baseline);
     for (const auto& d : a.drift)
-      a.violations.push_back(d.field + " changed since the baseline: " + d.baseline + " -> " + d.current);
+      a.violations.push_back(d.field + " changed since the baseline: " + d.baseline + " -> " +
+                             d.current);
   } else {
     a.violations.push_back("baseline " + baseline.status + ": " + baseline.detail);
   }
@@ -70,7 +72,8 @@ Attestation attest(const Snapshot& s, const FirmwarePolicy& policy, const Baseli
     auto it = att.find(c.name);
     if (it == att.end()) continue;
     if (!attestations_hold) {
-      c.evidence += "; attestation '" + it->get<std::string>() + "' void: firmware changed since the baseline";
+      c.evidence += "; attestation '" + it->get<std::string>() +
+                    "' void: firmware changed since the baseline";
       continue;
     }
     c.result = *it == "yes" ? Verdict::Pass : Verdict::Fail;
@@ -81,7 +84,8 @@ Attestation attest(const Snapshot& s, const FirmwarePolicy& policy, const Baseli
 
   for (const auto& c : a.checks) {
     if (std::find(a.required.begin(), a.required.end(), c.name) == a.required.end()) continue;
-    if (c.result == Verdict::Fail) a.violations.push_back("required check " + c.name + " failed: " + c.evidence);
+    if (c.result == Verdict::Fail)
+      a.violations.push_back("required check " + c.name + " failed: " + c.evidence);
     if (c.result == Verdict::Unknown) a.incomplete.push_back(c.name);
   }
   if (!a.violations.empty()) {
@@ -108,12 +112,13 @@ json to_json(const Attestation& a) {
                       {"required", required}});
   }
   json drift = json::array();
-  for (const auto& d : a.drift) drift.push_back({{"field", d.field}, {"baseline", d.baseline}, {"current", d.current}});
+  for (const auto& d : a.drift)
+    drift.push_back({{"field", d.field}, {"baseline", d.baseline}, {"current", d.current}});
   json baseline = {{"status", a.baseline.status}, {"detail", a.baseline.detail}, {"drift", drift}};
   if (!a.baseline.path.empty()) baseline["path"] = a.baseline.path;
   if (!a.baseline.key.empty()) baseline["key"] = a.baseline.key;
   if (a.baseline.status == "ok") baseline["created"] = a.baseline.baseline.value("created", "");
-  return {{"checks", checks},         {"overall", a.overall}, {"baseline", baseline},
+  return {{"checks", checks},           {"overall", a.overall},       {"baseline", baseline},
           {"violations", a.violations}, {"incomplete", a.incomplete}, {"dmi", a.dmi}};
 }
 

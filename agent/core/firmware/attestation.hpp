@@ -1,10 +1,9 @@
 #pragma once
 // Attestation: the checks the machine shows, completed by the technician's attestations from a
 // verified baseline, compared with that baseline, and judged against FirmwarePolicy.require.
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/firmware/baseline.hpp"
 #include "core/firmware/checks.hpp"
@@ -21,7 +20,7 @@ struct Drift {
 
 struct Attestation {
   std::vector<CheckResult> checks;
-  std::vector<std::string> required;    // check names the policy requires
+  std::vector<std::string> required;  // check names the policy requires
   BaselineCheck baseline;
   std::vector<Drift> drift;             // against a verified baseline
   std::vector<std::string> violations;  // why overall is "violation", for people

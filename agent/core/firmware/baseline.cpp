@@ -1,9 +1,9 @@
 #include "core/firmware/baseline.hpp"
 
+#include <openssl/evp.h>
+
 #include <memory>
 #include <stdexcept>
-
-#include <openssl/evp.h>
 
 #include "core/event/event.hpp"
 #include "core/firmware/checks.hpp"
@@ -16,7 +16,8 @@ using nlohmann::json;
 std::pair<std::string, bool> parse_attestation(std::string_view text) {
   auto eq = text.find('=');
   if (eq == std::string_view::npos)
-    throw std::invalid_argument("attestation '" + std::string(text) + "': expected CHECK=yes or CHECK=no");
+    throw std::invalid_argument("attestation '" + std::string(text) +
+                                "': expected CHECK=yes or CHECK=no");
   std::string check(text.substr(0, eq)), answer(text.substr(eq + 1));
   if (!is_known_check(check)) {
     std::string names;
@@ -26,11 +27,12 @@ std::pair<std::string, bool> parse_attestation(std::string_view text) {
   }
   if (answer == "yes") return {check, true};
   if (answer == "no") return {check, false};
-  throw std::invalid_argument("attestation '" + std::string(text) + "': answer must be yes or no, got '" +
-                              answer + "'");
+  throw std::invalid_argument("attestation '" + std::string(text) +
+                              "': answer must be yes or no, got '" + answer + "'");
 }
 
-json make_baseline(const Snapshot& s, const Attestations& attested, UnixMillis created, const std::string& note) {
+json make_baseline(const Snapshot& s, const Attestations& attested, UnixMillis created,
+                   const std::string& note) {
   json att = json::object();
   for (const auto& [check, yes] : attested) att[check] = yes ? "yes" : "no";
   json b = {{"format", kBaselineFormat},
@@ -42,24 +44,33 @@ json make_baseline(const Snapshot& s, const Attestations& attested, UnixMillis c
   return b;
 }
 
-std::string baseline_signed_bytes(const json& baseline) { return canonical_bytes(baseline); }
+std::string baseline_signed_bytes(const json& baseline) {
+  return canonical_bytes(baseline);
+}
 
-std::string baseline_document(const json& baseline, std::string_view signature, std::string_view public_key_raw) {
-  json doc = {{"baseline", baseline}, {"signature", base64_encode(signature)}, {"key", base64_encode(public_key_raw)}};
+std::string baseline_document(const json& baseline, std::string_view signature,
+                              std::string_view public_key_raw) {
+  json doc = {{"baseline", baseline},
+              {"signature", base64_encode(signature)},
+              {"key", base64_encode(public_key_raw)}};
   return doc.dump(2) + "\n";
 }
 
-bool ed25519_verify(std::string_view public_key_raw, std::string_view message, std::string_view signature) {
+bool ed25519_verify(std::string_view public_key_raw, std::string_view message,
+                    std::string_view signature) {
   if (public_key_raw.size() != 32 || signature.size() != 64) return false;
   std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
       EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr,
-                                  reinterpret_cast<const unsigned char*>(public_key_raw.data()), 32),
+                                  reinterpret_cast<const unsigned char*>(public_key_raw.data()),
+                                  32),
       EVP_PKEY_free);
   if (!key) return false;
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) != 1) return false;
-  return EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
-                          reinterpret_cast<const unsigned char*>(message.data()), message.size()) == 1;
+  if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) != 1)
+    return false;
+  return EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
+                          signature.size(), reinterpret_cast<const unsigned char*>(message.data()),
+                          message.size()) == 1;
 }
 
 namespace {
@@ -71,7 +82,8 @@ std::string shape_error(const json& b) {
     return std::string("/baseline/format: expected \"") + kBaselineFormat + "\"";
   for (const char* obj : {"dmi", "settings", "attested"}) {
     auto it = b.find(obj);
-    if (it == b.end() || !it->is_object()) return std::string("/baseline/") + obj + ": expected an object";
+    if (it == b.end() || !it->is_object())
+      return std::string("/baseline/") + obj + ": expected an object";
     for (const auto& [k, v] : it->items())
       if (!v.is_string()) return std::string("/baseline/") + obj + "/" + k + ": expected a string";
   }

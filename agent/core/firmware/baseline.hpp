@@ -4,11 +4,10 @@
 //    "key": "<base64 raw 32-byte Ed25519 public key>"}
 // Building and verifying are pure; reading files and private keys is os/firmware.
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/firmware/snapshot.hpp"
 #include "core/util/time.hpp"
@@ -35,7 +34,8 @@ std::string baseline_document(const nlohmann::json& baseline, std::string_view s
                               std::string_view public_key_raw);
 
 // Raw Ed25519 check (32-byte key, 64-byte signature).
-bool ed25519_verify(std::string_view public_key_raw, std::string_view message, std::string_view signature);
+bool ed25519_verify(std::string_view public_key_raw, std::string_view message,
+                    std::string_view signature);
 
 struct BaselineCheck {
   std::string status = "missing";  // ok | missing | invalid | untrusted

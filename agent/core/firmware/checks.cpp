@@ -13,9 +13,12 @@ bool is_known_check(std::string_view name) {
 
 const char* to_string(Verdict v) {
   switch (v) {
-    case Verdict::Pass: return "pass";
-    case Verdict::Fail: return "fail";
-    case Verdict::Unknown: break;
+    case Verdict::Pass:
+      return "pass";
+    case Verdict::Fail:
+      return "fail";
+    case Verdict::Unknown:
+      break;
   }
   return "unknown";
 }
@@ -42,17 +45,22 @@ std::optional<CheckResult> judge(const VendorRule& rule, const RawInterface& itf
     if (it == itf.auth.end()) return std::nullopt;
     auto enabled = parse_is_enabled(it->second.is_enabled);
     r.evidence = "authentication/" + where + " is_enabled = " + trim(it->second.is_enabled);
-    if (enabled) r.result = *enabled ? Verdict::Pass : Verdict::Fail;
-    else r.evidence += " (not 0 or 1)";
+    if (enabled)
+      r.result = *enabled ? Verdict::Pass : Verdict::Fail;
+    else
+      r.evidence += " (not 0 or 1)";
     return r;
   }
   auto it = itf.settings.find(std::string(rule.name));
   if (it == itf.settings.end()) return std::nullopt;
   std::string value = normalise_value(it->second.current_value);
   r.evidence = where + " = " + strip_decorations(it->second.current_value);
-  if (in_list(rule.pass, value)) r.result = Verdict::Pass;
-  else if (in_list(rule.fail, value)) r.result = Verdict::Fail;
-  else r.evidence += " (value not understood)";
+  if (in_list(rule.pass, value))
+    r.result = Verdict::Pass;
+  else if (in_list(rule.fail, value))
+    r.result = Verdict::Fail;
+  else
+    r.evidence += " (value not understood)";
   return r;
 }
 
@@ -68,8 +76,10 @@ CheckResult from_table(std::string_view check, const Snapshot& s) {
   for (Verdict want : {Verdict::Fail, Verdict::Pass, Verdict::Unknown}) {
     for (const auto& r : found) {
       if (r.result != want) continue;
-      if (out.evidence.empty()) out = r;
-      else out.evidence += "; " + r.evidence;
+      if (out.evidence.empty())
+        out = r;
+      else
+        out.evidence += "; " + r.evidence;
     }
     if (!out.evidence.empty()) return out;
   }
@@ -83,7 +93,8 @@ CheckResult from_table(std::string_view check, const Snapshot& s) {
     drivers += (drivers.empty() ? "" : ", ") + itf.driver;
     known = known || is_known_driver(itf.driver);
   }
-  out.evidence = known ? "not exposed by " + drivers : "vendor interface not in seatlock's table: " + drivers;
+  out.evidence =
+      known ? "not exposed by " + drivers : "vendor interface not in seatlock's table: " + drivers;
   return out;
 }
 
@@ -91,13 +102,14 @@ CheckResult secure_boot(const Snapshot& s) {
   std::optional<bool> sb, setup;
   if (s.secure_boot_var) sb = parse_efivar_bool(*s.secure_boot_var);
   if (s.setup_mode_var) setup = parse_efivar_bool(*s.setup_mode_var);
-  auto text = [](const std::optional<std::string>& raw, const std::optional<bool>& v) -> std::string {
+  auto text = [](const std::optional<std::string>& raw,
+                 const std::optional<bool>& v) -> std::string {
     if (!raw) return "absent";
     if (!v) return "unreadable (" + std::to_string(raw->size()) + " bytes)";
     return *v ? "1" : "0";
   };
-  std::string evidence =
-      "efivars SecureBoot=" + text(s.secure_boot_var, sb) + " SetupMode=" + text(s.setup_mode_var, setup);
+  std::string evidence = "efivars SecureBoot=" + text(s.secure_boot_var, sb) +
+                         " SetupMode=" + text(s.setup_mode_var, setup);
   // Setup mode means no platform key is enrolled: anyone may enrol keys, whatever SecureBoot says.
   if (setup && *setup) return {"secure_boot", Verdict::Fail, evidence + " (setup mode)", "efivars"};
   if (sb) return {"secure_boot", *sb ? Verdict::Pass : Verdict::Fail, evidence, "efivars"};
@@ -111,7 +123,8 @@ CheckResult secure_boot(const Snapshot& s) {
 
 std::vector<CheckResult> read_checks(const Snapshot& s) {
   std::vector<CheckResult> out;
-  for (auto name : kCheckNames) out.push_back(name == "secure_boot" ? secure_boot(s) : from_table(name, s));
+  for (auto name : kCheckNames)
+    out.push_back(name == "secure_boot" ? secure_boot(s) : from_table(name, s));
   return out;
 }
 

@@ -11,7 +11,8 @@
 namespace seatlock::firmware {
 
 inline constexpr std::array<std::string_view, 5> kCheckNames = {
-    "admin_password", "usb_boot_disabled", "boot_order_locked", "usb_storage_disabled", "secure_boot"};
+    "admin_password", "usb_boot_disabled", "boot_order_locked", "usb_storage_disabled",
+    "secure_boot"};
 bool is_known_check(std::string_view name);
 
 enum class Verdict { Pass, Fail, Unknown };

@@ -3,11 +3,10 @@
 // classes, the EFI variables and the DMI identity. Nothing here is interpreted yet; parsing and
 // judgement live in values.hpp and checks.hpp so they can be tested from strings.
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace seatlock::firmware {
 
@@ -33,8 +32,8 @@ struct RawInterface {
 };
 
 // DMI fields read from class/dmi/id/.
-inline constexpr const char* kDmiFields[] = {"sys_vendor",   "product_name", "bios_vendor",
-                                             "bios_version", "bios_date",    "board_serial",
+inline constexpr const char* kDmiFields[] = {"sys_vendor",     "product_name", "bios_vendor",
+                                             "bios_version",   "bios_date",    "board_serial",
                                              "product_serial", "product_uuid"};
 
 struct Snapshot {
@@ -42,7 +41,7 @@ struct Snapshot {
   std::optional<std::string> secure_boot_var;  // whole efivarfs file: 4 attribute bytes + value
   std::optional<std::string> setup_mode_var;
   std::map<std::string, std::string> dmi;  // trimmed values of the fields present
-  std::vector<std::string> read_errors;     // files that exist but could not be read
+  std::vector<std::string> read_errors;    // files that exist but could not be read
 };
 
 // The DMI identity and BIOS fields a baseline records, from a snapshot.

@@ -1,9 +1,8 @@
 #pragma once
 // Human-readable rendering of an attestation (the JSON of to_json(Attestation)) for
 // `seatlockctl firmware status`.
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace seatlock::firmware {
 

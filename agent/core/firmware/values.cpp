@@ -33,8 +33,10 @@ std::string normalise_value(std::string_view raw) {
     space = false;
     out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   }
-  if (out == "enable" || out == "enabled" || out == "on" || out == "yes" || out == "true") return "enabled";
-  if (out == "disable" || out == "disabled" || out == "off" || out == "no" || out == "false") return "disabled";
+  if (out == "enable" || out == "enabled" || out == "on" || out == "yes" || out == "true")
+    return "enabled";
+  if (out == "disable" || out == "disabled" || out == "off" || out == "no" || out == "false")
+    return "disabled";
   return out;
 }
 
@@ -53,8 +55,10 @@ std::vector<std::string> split_possible_values(std::string_view raw) {
     cur.clear();
   };
   for (char c : v) {
-    if (c == ';' || c == ',') flush();
-    else cur.push_back(c);
+    if (c == ';' || c == ',')
+      flush();
+    else
+      cur.push_back(c);
   }
   flush();
   return out;

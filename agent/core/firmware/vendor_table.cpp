@@ -19,19 +19,27 @@ constexpr std::array kRules = {
     VendorRule{kHp, "admin_password", RuleKind::Auth, "Setup Password", "", ""},
 
     // usb_boot_disabled: booting from USB mass storage is off.
-    VendorRule{kDell, "usb_boot_disabled", RuleKind::Setting, "UsbEmu", "disabled", "enabled"},  // "Enable USB Boot Support"
-    VendorRule{kLenovo, "usb_boot_disabled", RuleKind::Setting, "USBBootSupport", "disabled", "enabled"},  // ThinkCentre/ThinkStation
-    VendorRule{kLenovo, "usb_boot_disabled", RuleKind::Setting, "USBBoot", "disabled", "enabled"},  // ThinkPad
-    VendorRule{kHp, "usb_boot_disabled", RuleKind::Setting, "USB Storage Boot", "disabled", "enabled"},
+    VendorRule{kDell, "usb_boot_disabled", RuleKind::Setting, "UsbEmu", "disabled",
+               "enabled"},  // "Enable USB Boot Support"
+    VendorRule{kLenovo, "usb_boot_disabled", RuleKind::Setting, "USBBootSupport", "disabled",
+               "enabled"},  // ThinkCentre/ThinkStation
+    VendorRule{kLenovo, "usb_boot_disabled", RuleKind::Setting, "USBBoot", "disabled",
+               "enabled"},  // ThinkPad
+    VendorRule{kHp, "usb_boot_disabled", RuleKind::Setting, "USB Storage Boot", "disabled",
+               "enabled"},
 
     // boot_order_locked: the boot order cannot be changed without the admin password.
-    VendorRule{kLenovo, "boot_order_locked", RuleKind::Setting, "BootOrderLock", "enabled", "disabled"},
+    VendorRule{kLenovo, "boot_order_locked", RuleKind::Setting, "BootOrderLock", "enabled",
+               "disabled"},
 
     // usb_storage_disabled: external USB ports / USB storage switched off in firmware.
-    VendorRule{kDell, "usb_storage_disabled", RuleKind::Setting, "UsbPortsExternal", "disabled", "enabled"},
-    VendorRule{kLenovo, "usb_storage_disabled", RuleKind::Setting, "USBPortAccess", "disabled", "enabled"},
+    VendorRule{kDell, "usb_storage_disabled", RuleKind::Setting, "UsbPortsExternal", "disabled",
+               "enabled"},
+    VendorRule{kLenovo, "usb_storage_disabled", RuleKind::Setting, "USBPortAccess", "disabled",
+               "enabled"},
     VendorRule{kHp, "usb_storage_disabled", RuleKind::Setting, "Restrict USB Devices",
-               "allow only keyboard and mouse|allow all but storage devices and hubs|allow all but storage devices",
+               "allow only keyboard and mouse|allow all but storage devices and hubs|allow all but "
+               "storage devices",
                "allow all usb devices"},
 
     // secure_boot: the firmware setting; the EFI variables, when present, take precedence.
@@ -42,7 +50,9 @@ constexpr std::array kRules = {
 
 }  // namespace
 
-std::span<const VendorRule> vendor_rules() { return kRules; }
+std::span<const VendorRule> vendor_rules() {
+  return kRules;
+}
 
 bool is_known_driver(std::string_view driver) {
   for (const auto& r : kRules)

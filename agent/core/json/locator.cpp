@@ -98,14 +98,25 @@ class JsonScanner {
       if (at_end()) break;
       char e = t_[p_++];
       switch (e) {
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
         case 'u': {
           unsigned cp = read_hex4();
-          if (cp >= 0xD800 && cp < 0xDC00 && p_ + 1 < t_.size() && t_[p_] == '\\' && t_[p_ + 1] == 'u') {
+          if (cp >= 0xD800 && cp < 0xDC00 && p_ + 1 < t_.size() && t_[p_] == '\\' &&
+              t_[p_ + 1] == 'u') {
             p_ += 2;
             unsigned lo = read_hex4();
             cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
@@ -113,7 +124,9 @@ class JsonScanner {
           append_utf8(out, cp);
           break;
         }
-        default: out += e; break;  // \" \\ \/
+        default:
+          out += e;
+          break;  // \" \\ \/
       }
     }
     failed_ = true;
@@ -150,7 +163,8 @@ class JsonScanner {
     } else if (c == '"') {
       string();
     } else {  // number, true, false, null
-      while (!at_end() && std::string_view(",]} \t\r\n/").find(t_[p_]) == std::string_view::npos) ++p_;
+      while (!at_end() && std::string_view(",]} \t\r\n/").find(t_[p_]) == std::string_view::npos)
+        ++p_;
     }
   }
 
@@ -235,7 +249,8 @@ TextPos JsonLocator::position_of(std::size_t offset) const {
   std::size_t start = line_starts_[line - 1];
   int column = 1;
   for (std::size_t i = start; i < offset; ++i) {
-    if ((static_cast<unsigned char>(text_[i]) & 0xC0) != 0x80) ++column;  // skip UTF-8 continuations
+    if ((static_cast<unsigned char>(text_[i]) & 0xC0) != 0x80)
+      ++column;  // skip UTF-8 continuations
   }
   return {static_cast<int>(line), column};
 }

@@ -35,7 +35,8 @@ std::optional<AddrRange> parse_cidr_range(const std::string& text) {
   int prefix = bits;
   if (slash != std::string::npos) {
     std::string p = text.substr(slash + 1);
-    if (p.empty() || p.size() > 3 || p.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+    if (p.empty() || p.size() > 3 || p.find_first_not_of("0123456789") != std::string::npos)
+      return std::nullopt;
     prefix = std::stoi(p);
     if (prefix > bits) return std::nullopt;
   }
@@ -60,7 +61,8 @@ std::string format_address(int family, U128 value) {
     inet_ntop(AF_INET, &a, buf, sizeof buf);
   } else {
     in6_addr a{};
-    for (int i = 15; i >= 0; --i, value >>= 8) a.s6_addr[i] = static_cast<unsigned char>(value & 0xff);
+    for (int i = 15; i >= 0; --i, value >>= 8)
+      a.s6_addr[i] = static_cast<unsigned char>(value & 0xff);
     inet_ntop(AF_INET6, &a, buf, sizeof buf);
   }
   return buf;
@@ -81,7 +83,8 @@ struct Segment {
 
 // Sweep over addresses: the pieces of the union of `items`, each with the max value covering it.
 std::vector<Segment> sweep(std::vector<Segment> items) {
-  std::sort(items.begin(), items.end(), [](const Segment& a, const Segment& b) { return a.first < b.first; });
+  std::sort(items.begin(), items.end(),
+            [](const Segment& a, const Segment& b) { return a.first < b.first; });
   std::vector<Segment> out;
   std::multimap<U128, std::int64_t> active;  // last -> value of the items covering `pos`
   std::multiset<std::int64_t> values;
@@ -139,13 +142,15 @@ std::vector<Box> disjoint_boxes(std::vector<Box> in) {
   auto flush = [&]() {
     if (!have_prev) return;
     for (const auto& s : prev_segments)
-      out.push_back({s.first, s.last, std::uint16_t(prev_first), std::uint16_t(prev_last), s.value});
+      out.push_back(
+          {s.first, s.last, std::uint16_t(prev_first), std::uint16_t(prev_last), s.value});
   };
   for (std::size_t i = 0; i + 1 < cut.size(); ++i) {
     std::uint32_t first = cut[i], last = cut[i + 1] - 1;
     std::vector<Segment> items;
     for (const auto& b : in)
-      if (b.port_first <= first && b.port_last >= last) items.push_back({b.addr_first, b.addr_last, b.value});
+      if (b.port_first <= first && b.port_last >= last)
+        items.push_back({b.addr_first, b.addr_last, b.value});
     auto segs = sweep(std::move(items));
     if (have_prev && prev_last + 1 == first && segs == prev_segments) {
       prev_last = last;

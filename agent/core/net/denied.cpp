@@ -8,16 +8,24 @@ namespace {
 
 std::string proto_name(std::uint8_t p) {
   switch (p) {
-    case 6: return "tcp";
-    case 17: return "udp";
-    case 1: return "icmp";
-    case 58: return "ipv6-icmp";
-    case 132: return "sctp";
-    default: return std::to_string(p);
+    case 6:
+      return "tcp";
+    case 17:
+      return "udp";
+    case 1:
+      return "icmp";
+    case 58:
+      return "ipv6-icmp";
+    case 132:
+      return "sctp";
+    default:
+      return std::to_string(p);
   }
 }
 
-bool has_ports(std::uint8_t p) { return p == 6 || p == 17 || p == 132 || p == 136; }
+bool has_ports(std::uint8_t p) {
+  return p == 6 || p == 17 || p == 132 || p == 136;
+}
 
 }  // namespace
 

@@ -18,7 +18,7 @@ struct PacketInfo {
   int family = 4;
   std::string saddr;
   std::string daddr;
-  std::string proto;  // "tcp", "udp", "icmp", "ipv6-icmp" or the protocol number
+  std::string proto;        // "tcp", "udp", "icmp", "ipv6-icmp" or the protocol number
   std::uint16_t dport = 0;  // 0 when the protocol has no ports
 };
 
@@ -32,7 +32,8 @@ struct DeniedKey {
   std::string proto;
   std::string reason;  // "not-allowed", "audit", "source-address"
   bool operator<(const DeniedKey& o) const {
-    return std::tie(uid, daddr, dport, proto, reason) < std::tie(o.uid, o.daddr, o.dport, o.proto, o.reason);
+    return std::tie(uid, daddr, dport, proto, reason) <
+           std::tie(o.uid, o.daddr, o.dport, o.proto, o.reason);
   }
 };
 

@@ -14,7 +14,8 @@ namespace seatlock::net {
 
 inline constexpr const char* kFallbackFileName = "netlock.nft";
 
-std::string render_fallback_file(const NetRules& rules, const CompiledRuleset& compiled, UnixMillis now);
+std::string render_fallback_file(const NetRules& rules, const CompiledRuleset& compiled,
+                                 UnixMillis now);
 // The NetRules embedded in a fallback file; nullopt when the header is missing or unreadable
 // (the file is then loaded as written).
 std::optional<NetRules> rules_from_fallback_file(const std::string& text);

@@ -12,7 +12,8 @@ using nlohmann::json;
 namespace {
 
 std::optional<std::uint32_t> parse_uint(const std::string& s, std::uint32_t max) {
-  if (s.empty() || s.size() > 10 || s.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  if (s.empty() || s.size() > 10 || s.find_first_not_of("0123456789") != std::string::npos)
+    return std::nullopt;
   unsigned long long v = std::stoull(s);
   if (v > max) return std::nullopt;
   return static_cast<std::uint32_t>(v);
@@ -30,7 +31,8 @@ std::optional<Cidr> to_cidr(const std::string& text) {
   auto r = parse_cidr_range(text);
   if (!r) return std::nullopt;
   auto slash = text.find('/');
-  int prefix = slash == std::string::npos ? (r->family == 4 ? 32 : 128) : std::stoi(text.substr(slash + 1));
+  int prefix =
+      slash == std::string::npos ? (r->family == 4 ? 32 : 128) : std::stoi(text.substr(slash + 1));
   return Cidr{r->family, format_address(r->family, r->first), prefix};
 }
 
@@ -48,7 +50,8 @@ EgressRule rule_from_json(const json& j) {
     if (!c) throw std::runtime_error("bad CIDR " + t.dump());
     r.to.push_back(*c);
   }
-  for (const auto& p : j.at("ports")) r.ports.push_back({p.at(0).get<std::uint16_t>(), p.at(1).get<std::uint16_t>()});
+  for (const auto& p : j.at("ports"))
+    r.ports.push_back({p.at(0).get<std::uint16_t>(), p.at(1).get<std::uint16_t>()});
   r.proto = j.at("proto").get<std::string>();
   return r;
 }
@@ -125,7 +128,8 @@ NetRules make_net_rules(const Policy& policy, const std::vector<std::vector<std:
   r.log_rate = n.denied_log_rate;
   if (auto target = parse_collector_url(policy.report.collector))
     for (const auto& a : collector_addresses) r.collector.push_back({a, target->port, "tcp"});
-  if (uids.size() != n.exceptions.size()) throw std::invalid_argument("uid lists do not match the exceptions");
+  if (uids.size() != n.exceptions.size())
+    throw std::invalid_argument("uid lists do not match the exceptions");
   for (std::size_t i = 0; i < n.exceptions.size(); ++i) {
     const auto& e = n.exceptions[i];
     r.exceptions.push_back({e.ticket, e.users, e.groups, uids[i], e.allow, e.until, e.source});
@@ -142,16 +146,23 @@ json to_json(const NetRules& r) {
   j["dns"] = r.dns;
   j["ntp"] = r.ntp;
   j["collector"] = json::array();
-  for (const auto& c : r.collector) j["collector"].push_back({{"address", c.address}, {"port", c.port}, {"proto", c.proto}});
+  for (const auto& c : r.collector)
+    j["collector"].push_back({{"address", c.address}, {"port", c.port}, {"proto", c.proto}});
   j["exceptions"] = json::array();
   for (const auto& e : r.exceptions) {
     json allow = json::array();
     for (const auto& a : e.allow) allow.push_back(rule_to_json(a));
-    j["exceptions"].push_back({{"ticket", e.ticket}, {"users", e.users}, {"groups", e.groups}, {"uids", e.uids},
-                               {"allow", allow}, {"until", e.until}, {"source", e.source}});
+    j["exceptions"].push_back({{"ticket", e.ticket},
+                               {"users", e.users},
+                               {"groups", e.groups},
+                               {"uids", e.uids},
+                               {"allow", allow},
+                               {"until", e.until},
+                               {"source", e.source}});
   }
   j["addresses"] = json::array();
-  for (const auto& a : r.addresses) j["addresses"].push_back({{"interface", a.interface}, {"address", a.address.text()}});
+  for (const auto& a : r.addresses)
+    j["addresses"].push_back({{"interface", a.interface}, {"address", a.address.text()}});
   j["log_rate"] = r.log_rate;
   j["log_group"] = r.log_group;
   return j;
@@ -188,9 +199,11 @@ NetRules net_rules_from_json(const json& j) {
       auto host = parse_address(text.substr(0, slash));
       auto net = parse_cidr_range(text);
       if (!host || !net) throw std::runtime_error("bad planned address " + text);
-      int prefix = slash == std::string::npos ? (host->family == 4 ? 32 : 128) : std::stoi(text.substr(slash + 1));
-      r.addresses.push_back({a.at("interface").get<std::string>(),
-                             Cidr{host->family, format_address(host->family, host->first), prefix}});
+      int prefix = slash == std::string::npos ? (host->family == 4 ? 32 : 128)
+                                              : std::stoi(text.substr(slash + 1));
+      r.addresses.push_back(
+          {a.at("interface").get<std::string>(),
+           Cidr{host->family, format_address(host->family, host->first), prefix}});
     }
     r.log_rate = j.at("log_rate").get<std::uint32_t>();
     r.log_group = j.at("log_group").get<std::uint16_t>();

@@ -4,11 +4,10 @@
 // `net close`). It is what the ruleset compiler consumes, and it is stored as JSON in the
 // fallback file so `seatlockctl net load-fallback` can recompile it at boot without NSS.
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/policy/policy.hpp"
 

@@ -27,16 +27,20 @@ using BoxMap = std::map<SetKey, std::vector<Box>>;
 
 void add_rule(BoxMap& boxes, const EgressRule& rule, std::int64_t uid, std::int64_t value) {
   std::vector<std::string> protos;
-  if (rule.proto == "any" && rule.ports.empty()) protos = {""};
-  else if (rule.proto == "any") protos = {"tcp", "udp"};
-  else protos = {rule.proto};
+  if (rule.proto == "any" && rule.ports.empty())
+    protos = {""};
+  else if (rule.proto == "any")
+    protos = {"tcp", "udp"};
+  else
+    protos = {rule.proto};
   std::vector<PortRange> ports = rule.ports;
   if (ports.empty()) ports.push_back({0, 65535});
   for (const auto& cidr : rule.to) {
     AddrRange r = cidr_range(cidr);
     for (const auto& proto : protos) {
       auto& list = boxes[{r.family, proto, uid}];
-      if (proto.empty()) list.push_back({r.first, r.last, 0, 65535, value});
+      if (proto.empty())
+        list.push_back({r.first, r.last, 0, 65535, value});
       else
         for (const auto& p : ports) list.push_back({r.first, r.last, p.first, p.last, value});
     }
@@ -54,7 +58,8 @@ std::string proto_number(const std::string& name) {
   return name;  // already numeric
 }
 
-void add_host(BoxMap& boxes, const std::string& address, const std::string& proto, std::uint16_t port) {
+void add_host(BoxMap& boxes, const std::string& address, const std::string& proto,
+              std::uint16_t port) {
   auto a = parse_address(address);
   if (!a) throw std::invalid_argument("not an IP address: " + address);
   boxes[{a->family, proto, -1}].push_back({a->first, a->last, port, port, kForever});
@@ -64,7 +69,8 @@ void add_host(BoxMap& boxes, const std::string& address, const std::string& prot
 // large"), while a composite duration of any length parses.
 std::string nft_duration(std::int64_t ms) {
   std::string out;
-  const std::pair<std::int64_t, const char*> units[] = {{86'400'000, "d"}, {3'600'000, "h"}, {60'000, "m"}, {1000, "s"}};
+  const std::pair<std::int64_t, const char*> units[] = {
+      {86'400'000, "d"}, {3'600'000, "h"}, {60'000, "m"}, {1000, "s"}};
   for (const auto& [size, name] : units) {
     if (ms >= size) out += std::to_string(ms / size) + name;
     ms %= size;
@@ -74,8 +80,9 @@ std::string nft_duration(std::int64_t ms) {
 }
 
 std::string port_text(const Box& b) {
-  return b.port_first == b.port_last ? std::to_string(b.port_first)
-                                     : std::to_string(b.port_first) + "-" + std::to_string(b.port_last);
+  return b.port_first == b.port_last
+             ? std::to_string(b.port_first)
+             : std::to_string(b.port_first) + "-" + std::to_string(b.port_last);
 }
 
 struct SetText {
@@ -96,11 +103,13 @@ std::string set_type(int family, bool exception, bool any) {
   return t;
 }
 
-void planned_lists(const NetRules& rules, std::vector<std::string>& planned4, std::vector<std::string>& planned6) {
+void planned_lists(const NetRules& rules, std::vector<std::string>& planned4,
+                   std::vector<std::string>& planned6) {
   for (const auto& p : rules.addresses) {
     auto a = parse_address(p.address.address);
     if (!a) throw std::invalid_argument("not an IP address: " + p.address.address);
-    (a->family == 4 ? planned4 : planned6).push_back("\"" + p.interface + "\" . " + format_range(*a));
+    (a->family == 4 ? planned4 : planned6)
+        .push_back("\"" + p.interface + "\" . " + format_range(*a));
   }
 }
 
@@ -162,12 +171,13 @@ CompiledRuleset compile_ruleset(const NetRules& rules, UnixMillis now) {
     for (bool exc : {false, true})
       for (bool any : {false, true}) {
         std::string name = set_name(family, exc, any);
-        o << "  set " << name << " {\n    type " << set_type(family, exc, any) << "\n    flags interval"
-          << (exc ? ",timeout" : "") << "\n";
+        o << "  set " << name << " {\n    type " << set_type(family, exc, any)
+          << "\n    flags interval" << (exc ? ",timeout" : "") << "\n";
         const auto& el = sets[name].elements;
         if (!el.empty()) {
           o << "    elements = {\n";
-          for (std::size_t i = 0; i < el.size(); ++i) o << "      " << el[i] << (i + 1 < el.size() ? ",\n" : "\n");
+          for (std::size_t i = 0; i < el.size(); ++i)
+            o << "      " << el[i] << (i + 1 < el.size() ? ",\n" : "\n");
           o << "    }\n";
         }
         o << "  }\n";
@@ -182,11 +192,14 @@ std::string output_chain(const NetRules& rules, bool with_log, int priority_offs
   planned_lists(rules, planned4, planned6);
   std::ostringstream o;
   const bool enforce = rules.mode == Mode::Enforce;
-  const std::string limit = !with_log ? std::string() : "limit rate " + std::to_string(rules.log_rate) + "/second log group " +
-                            std::to_string(rules.log_group) + " prefix ";
+  const std::string limit = !with_log ? std::string()
+                                      : "limit rate " + std::to_string(rules.log_rate) +
+                                            "/second log group " + std::to_string(rules.log_group) +
+                                            " prefix ";
   o << "  chain output {\n"
     << "    type filter hook output priority filter"
-    << (priority_offset ? " + " + std::to_string(priority_offset) : std::string()) << "; policy " << (enforce ? "drop" : "accept") << ";\n"
+    << (priority_offset ? " + " + std::to_string(priority_offset) : std::string()) << "; policy "
+    << (enforce ? "drop" : "accept") << ";\n"
     << "    oifname \"lo\" accept\n"
     // Replies to connections the remote side opened (IT's SSH into the seat). Connections the
     // seat opened are re-checked on every packet below, so close/expiry also cut them.
@@ -194,18 +207,22 @@ std::string output_chain(const NetRules& rules, bool with_log, int priority_offs
     << "    ct state related meta l4proto { 1, 58 } accept\n"  // icmp, ipv6-icmp
     << "    udp sport 68 udp dport 67 accept\n"
     << "    udp sport 546 udp dport 547 accept\n"
-    << "    icmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert, mld-listener-report, "
+    << "    icmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert, "
+       "mld-listener-report, "
        "mld2-listener-report } accept\n"
     << "    icmp type { destination-unreachable, time-exceeded, parameter-problem } accept\n"
-    << "    icmpv6 type { destination-unreachable, packet-too-big, time-exceeded, parameter-problem } accept\n";
-  const std::string source_verdict = enforce ? "counter name source_denied drop" : "counter name audited";
+    << "    icmpv6 type { destination-unreachable, packet-too-big, time-exceeded, "
+       "parameter-problem } accept\n";
+  const std::string source_verdict =
+      enforce ? "counter name source_denied drop" : "counter name audited";
   if (!planned4.empty()) {
     const std::string m = "    meta nfproto ipv4 oifname . ip saddr != @planned4 ";
     if (with_log) o << m << limit << "\"" << kPrefixSource << " \"\n";
     o << m << source_verdict << "\n";
   }
   if (!planned6.empty()) {
-    const std::string m = "    meta nfproto ipv6 ip6 saddr != fe80::/10 oifname . ip6 saddr != @planned6 ";
+    const std::string m =
+        "    meta nfproto ipv6 ip6 saddr != fe80::/10 oifname . ip6 saddr != @planned6 ";
     if (with_log) o << m << limit << "\"" << kPrefixSource << " \"\n";
     o << m << source_verdict << "\n";
   }
@@ -217,7 +234,8 @@ std::string output_chain(const NetRules& rules, bool with_log, int priority_offs
     << "    meta skuid . ip6 daddr . meta l4proto . th dport @exc6 accept\n"
     << "    meta skuid . ip daddr @excany4 accept\n"
     << "    meta skuid . ip6 daddr @excany6 accept\n"
-    << (with_log ? "    " + limit + "\"" + (enforce ? kPrefixDenied : kPrefixAudit) + " \"\n" : std::string())
+    << (with_log ? "    " + limit + "\"" + (enforce ? kPrefixDenied : kPrefixAudit) + " \"\n"
+                 : std::string())
     << "    " << (enforce ? "counter name denied drop" : "counter name audited accept") << "\n"
     << "  }\n";
   return o.str();
@@ -225,22 +243,26 @@ std::string output_chain(const NetRules& rules, bool with_log, int priority_offs
 
 std::string table_definition(const std::string& table, bool owner, const CompiledRuleset& compiled,
                              const std::string& chain) {
-  return "table inet " + table + " {\n" + (owner ? "  flags owner;\n" : "") + compiled.sets + chain + "}\n";
+  return "table inet " + table + " {\n" + (owner ? "  flags owner;\n" : "") + compiled.sets +
+         chain + "}\n";
 }
 
 std::string fallback_transaction(const NetRules& rules, const CompiledRuleset& compiled) {
-  return replace_table(kFallbackTable, false,
-                       table_definition(kFallbackTable, false, compiled, output_chain(rules, false, 10)));
+  return replace_table(
+      kFallbackTable, false,
+      table_definition(kFallbackTable, false, compiled, output_chain(rules, false, 10)));
 }
 
 std::string full_transaction(const NetRules& rules, const CompiledRuleset& compiled) {
-  return replace_table(kOwnedTable, true, table_definition(kOwnedTable, true, compiled, output_chain(rules, true, 0))) +
+  return replace_table(
+             kOwnedTable, true,
+             table_definition(kOwnedTable, true, compiled, output_chain(rules, true, 0))) +
          fallback_transaction(rules, compiled);
 }
 
 std::string replace_table(const std::string& table, bool owner, const std::string& definition) {
-  return "add table inet " + table + (owner ? " { flags owner; }" : "") + "\ndelete table inet " + table + "\n" +
-         definition;
+  return "add table inet " + table + (owner ? " { flags owner; }" : "") + "\ndelete table inet " +
+         table + "\n" + definition;
 }
 
 }  // namespace seatlock::net

@@ -11,13 +11,13 @@
 
 namespace seatlock::net {
 
-inline constexpr const char* kOwnedTable = "seatlock";              // flags owner, lives with seatlockd
+inline constexpr const char* kOwnedTable = "seatlock";  // flags owner, lives with seatlockd
 inline constexpr const char* kFallbackTable = "seatlock_fallback";  // non-owned, loaded at boot
 
 // NFLOG prefixes -> what the packet violated.
-inline constexpr const char* kPrefixDenied = "sl-deny";    // not on any allowlist (enforce)
-inline constexpr const char* kPrefixAudit = "sl-audit";    // would be denied (audit)
-inline constexpr const char* kPrefixSource = "sl-saddr";   // source is not the planned address
+inline constexpr const char* kPrefixDenied = "sl-deny";   // not on any allowlist (enforce)
+inline constexpr const char* kPrefixAudit = "sl-audit";   // would be denied (audit)
+inline constexpr const char* kPrefixSource = "sl-saddr";  // source is not the planned address
 
 struct ActiveException {
   std::string ticket;
@@ -29,10 +29,10 @@ struct ActiveException {
 };
 
 struct CompiledRuleset {
-  std::string sets;  // counter and set definitions (the same in both tables)
-  std::size_t base_elements = 0;       // elements in the base allow sets after merging
-  std::size_t exception_elements = 0;  // elements in the exception sets after merging
-  std::vector<ActiveException> active;  // in force now (empty while closed)
+  std::string sets;                       // counter and set definitions (the same in both tables)
+  std::size_t base_elements = 0;          // elements in the base allow sets after merging
+  std::size_t exception_elements = 0;     // elements in the exception sets after merging
+  std::vector<ActiveException> active;    // in force now (empty while closed)
   std::optional<UnixMillis> next_expiry;  // the earliest `until` still ahead (also while closed)
 };
 

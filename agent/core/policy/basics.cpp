@@ -3,7 +3,9 @@
 
 namespace seatlock {
 
-const char* to_string(Mode m) { return m == Mode::Enforce ? "enforce" : "audit"; }
+const char* to_string(Mode m) {
+  return m == Mode::Enforce ? "enforce" : "audit";
+}
 
 std::string PolicyDiagnostic::text() const {
   std::string out = file;

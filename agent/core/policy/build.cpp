@@ -29,9 +29,13 @@ void overlay(json& dst, const json& src) {
   }
 }
 
-Mode mode_of(const json& v) { return v.get<std::string>() == "audit" ? Mode::Audit : Mode::Enforce; }
+Mode mode_of(const json& v) {
+  return v.get<std::string>() == "audit" ? Mode::Audit : Mode::Enforce;
+}
 
-std::int64_t duration_of(const json& v) { return parse_duration_ms(v.get<std::string>()).value_or(0); }
+std::int64_t duration_of(const json& v) {
+  return parse_duration_ms(v.get<std::string>()).value_or(0);
+}
 
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -59,20 +63,26 @@ EgressRule egress_rule(const json& e) {
   return r;
 }
 
-std::string source_of(const policy_merge::Merged& merged, const std::vector<policy_merge::FileDoc>& files,
+std::string source_of(const policy_merge::Merged& merged,
+                      const std::vector<policy_merge::FileDoc>& files,
                       const std::string& merged_ptr) {
   auto it = merged.origins.find(merged_ptr);
   return it == merged.origins.end() ? std::string() : files[it->second.file].name;
 }
 
-std::string canonical_ip(const json& v) { return parse_ip(v.get<std::string>())->text(); }
+std::string canonical_ip(const json& v) {
+  return parse_ip(v.get<std::string>())->text();
+}
 
 }  // namespace
 
 json default_document() {
   const Policy d;
   return {
-      {"usb", {{"mode", to_string(d.usb.mode)}, {"allow_classes", d.usb.allow_classes}, {"exceptions", json::array()}}},
+      {"usb",
+       {{"mode", to_string(d.usb.mode)},
+        {"allow_classes", d.usb.allow_classes},
+        {"exceptions", json::array()}}},
       {"network",
        {{"mode", to_string(d.network.mode)},
         {"allow", json::array()},
@@ -80,7 +90,9 @@ json default_document() {
         {"ntp", json::array()},
         {"exceptions", json::array()},
         {"addresses", json::object()},
-        {"denied_log", {{"window", format_duration(d.network.denied_window_ms)}, {"rate", d.network.denied_log_rate}}}}},
+        {"denied_log",
+         {{"window", format_duration(d.network.denied_window_ms)},
+          {"rate", d.network.denied_log_rate}}}}},
       {"firmware",
        {{"mode", to_string(d.firmware.mode)},
         {"interval", format_duration(d.firmware.interval_ms)},
@@ -100,7 +112,8 @@ json effective_document(const json& merged) {
   return doc;
 }
 
-Policy build_policy(const json& eff, const policy_merge::Merged& merged, const std::vector<policy_merge::FileDoc>& files) {
+Policy build_policy(const json& eff, const policy_merge::Merged& merged,
+                    const std::vector<policy_merge::FileDoc>& files) {
   Policy p;
   const json& usb = eff["usb"];
   p.usb.mode = mode_of(usb["mode"]);

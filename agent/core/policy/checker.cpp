@@ -34,7 +34,8 @@ std::string closest_key(const std::string& key, std::initializer_list<const char
   std::size_t best_d = 3;  // at most two edits
   for (const char* k : allowed) {
     std::size_t d = edit_distance(key, k);
-    if (d < best_d && d <= std::max<std::size_t>(1, std::string(k).size() / 3)) best = k, best_d = d;
+    if (d < best_d && d <= std::max<std::size_t>(1, std::string(k).size() / 3))
+      best = k, best_d = d;
   }
   return best;
 }
@@ -48,12 +49,15 @@ TextPos Checker::where(const std::string& ptr, bool at_key) const {
   }
 }
 
-PolicyDiagnostic Checker::make(const std::string& ptr, const std::string& message, bool at_key) const {
+PolicyDiagnostic Checker::make(const std::string& ptr, const std::string& message,
+                               bool at_key) const {
   TextPos pos = where(ptr, at_key);
   return PolicyDiagnostic{file_, pos.line, pos.column, ptr, message};
 }
 
-void Checker::error(const std::string& ptr, const std::string& message) { errors_.push_back(make(ptr, message, false)); }
+void Checker::error(const std::string& ptr, const std::string& message) {
+  errors_.push_back(make(ptr, message, false));
+}
 
 void Checker::error_at_key(const std::string& ptr, const std::string& message) {
   errors_.push_back(make(ptr, message, true));
@@ -63,14 +67,16 @@ void Checker::warning(const std::string& ptr, const std::string& message) {
   warnings_.push_back(make(ptr, message, false));
 }
 
-bool Checker::object(const json& v, const std::string& ptr, std::initializer_list<const char*> allowed,
+bool Checker::object(const json& v, const std::string& ptr,
+                     std::initializer_list<const char*> allowed,
                      std::initializer_list<const char*> required) {
   if (!v.is_object()) {
     error(ptr, "expected an object, got " + policy_format::describe(v));
     return false;
   }
   for (const auto& [key, value] : v.items()) {
-    bool known = std::any_of(allowed.begin(), allowed.end(), [&](const char* k) { return key == k; });
+    bool known =
+        std::any_of(allowed.begin(), allowed.end(), [&](const char* k) { return key == k; });
     if (known) continue;
     std::string hint = closest_key(key, allowed);
     std::string message = "unknown key";
@@ -107,8 +113,10 @@ bool Checker::is_bool(const json& v, const std::string& ptr) {
 }
 
 bool Checker::is_positive_int(const json& v, const std::string& ptr, std::int64_t max) {
-  if (v.is_number_integer() && v.get<std::int64_t>() >= 1 && v.get<std::int64_t>() <= max) return true;
-  error(ptr, "expected an integer 1-" + std::to_string(max) + ", got " + policy_format::describe(v));
+  if (v.is_number_integer() && v.get<std::int64_t>() >= 1 && v.get<std::int64_t>() <= max)
+    return true;
+  error(ptr,
+        "expected an integer 1-" + std::to_string(max) + ", got " + policy_format::describe(v));
   return false;
 }
 

@@ -2,11 +2,10 @@
 // Walks one parsed policy file and reports problems at the line and column where the value
 // was written. The section validators (validate_*.cpp) are written in terms of these helpers.
 #include <initializer_list>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/json/locator.hpp"
 #include "core/policy/loader.hpp"
@@ -17,8 +16,8 @@ using nlohmann::json;
 
 class Checker {
  public:
-  Checker(const std::string& file, const JsonLocator& locator, std::vector<PolicyDiagnostic>& errors,
-          std::vector<PolicyDiagnostic>& warnings)
+  Checker(const std::string& file, const JsonLocator& locator,
+          std::vector<PolicyDiagnostic>& errors, std::vector<PolicyDiagnostic>& warnings)
       : file_(file), locator_(locator), errors_(errors), warnings_(warnings) {}
 
   const std::string& file() const { return file_; }
@@ -55,7 +54,8 @@ class Checker {
   template <typename F>
   void string_array(const json& v, const std::string& ptr, F&& check) {
     if (!is_array(v, ptr)) return;
-    for (std::size_t i = 0; i < v.size(); ++i) string_format(v[i], ptr + "/" + std::to_string(i), check);
+    for (std::size_t i = 0; i < v.size(); ++i)
+      string_format(v[i], ptr + "/" + std::to_string(i), check);
   }
 
   // Pointers (in this file) of entries left out of the policy (expired exceptions).

@@ -16,7 +16,8 @@ std::optional<std::array<std::uint8_t, 4>> parse_v4(std::string_view s) {
     }
     std::size_t start = p;
     unsigned v = 0;
-    while (p < s.size() && s[p] >= '0' && s[p] <= '9' && p - start < 3) v = v * 10 + static_cast<unsigned>(s[p++] - '0');
+    while (p < s.size() && s[p] >= '0' && s[p] <= '9' && p - start < 3)
+      v = v * 10 + static_cast<unsigned>(s[p++] - '0');
     std::size_t len = p - start;
     if (len == 0 || v > 255) return std::nullopt;
     if (len > 1 && s[start] == '0') return std::nullopt;  // "010" is octal to some parsers: refuse
@@ -40,7 +41,8 @@ bool parse_groups(std::string_view s, bool allow_v4_tail, std::vector<std::uint1
   std::size_t p = 0;
   while (true) {
     std::size_t end = s.find(':', p);
-    std::string_view g = s.substr(p, end == std::string_view::npos ? std::string_view::npos : end - p);
+    std::string_view g =
+        s.substr(p, end == std::string_view::npos ? std::string_view::npos : end - p);
     if (end == std::string_view::npos && allow_v4_tail && g.find('.') != std::string_view::npos) {
       auto v4 = parse_v4(g);
       if (!v4) return false;
@@ -66,7 +68,8 @@ std::optional<std::array<std::uint8_t, 16>> parse_v6(std::string_view s) {
   std::size_t dc = s.find("::");
   if (dc != std::string_view::npos) {
     if (s.find("::", dc + 1) != std::string_view::npos) return std::nullopt;
-    if (!parse_groups(s.substr(0, dc), false, head) || !parse_groups(s.substr(dc + 2), true, tail)) return std::nullopt;
+    if (!parse_groups(s.substr(0, dc), false, head) || !parse_groups(s.substr(dc + 2), true, tail))
+      return std::nullopt;
     if (head.size() + tail.size() > 7) return std::nullopt;
   } else {
     if (!parse_groups(s, true, head) || head.size() != 8) return std::nullopt;
@@ -116,8 +119,10 @@ Split split_cidr(std::string_view text) {
     int v = 0;
     bool ok = !ps.empty() && ps.size() <= 3 && !(ps.size() > 1 && ps[0] == '0');
     for (char c : ps) {
-      if (c < '0' || c > '9') ok = false;
-      else v = v * 10 + (c - '0');
+      if (c < '0' || c > '9')
+        ok = false;
+      else
+        v = v * 10 + (c - '0');
     }
     if (!ok || v > max) {
       r.error = "expected a prefix length 0-" + std::to_string(max) + " after the IPv" +
@@ -191,8 +196,8 @@ CidrParse parse_cidr(std::string_view text) {
   int prefix = s.prefix.value_or(s.address->family == 4 ? 32 : 128);
   IpAddress net = *s.address;
   if (mask_host_bits(net, prefix)) {
-    r.error = "expected a network address with no host bits set, got \"" + std::string(text) + "\" (did you mean " +
-              net.text() + "/" + std::to_string(prefix) + "?)";
+    r.error = "expected a network address with no host bits set, got \"" + std::string(text) +
+              "\" (did you mean " + net.text() + "/" + std::to_string(prefix) + "?)";
     return r;
   }
   r.cidr = Cidr{net.family, net.text(), prefix};

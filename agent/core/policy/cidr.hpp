@@ -13,7 +13,7 @@
 namespace seatlock {
 
 struct IpAddress {
-  int family = 4;                       // 4 or 6
+  int family = 4;                        // 4 or 6
   std::array<std::uint8_t, 16> bytes{};  // IPv4 uses the first 4
   std::string text() const;              // canonical text
   bool operator==(const IpAddress&) const = default;

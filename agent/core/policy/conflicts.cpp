@@ -13,9 +13,13 @@ std::string lower(std::string s) {
   return s;
 }
 
-std::string opt(const json& e, const char* k) { return e.contains(k) ? e[k].get<std::string>() : std::string("*"); }
+std::string opt(const json& e, const char* k) {
+  return e.contains(k) ? e[k].get<std::string>() : std::string("*");
+}
 
-UnixMillis until_of(const json& e) { return parse_rfc3339(e["until"].get<std::string>()).value_or(0); }
+UnixMillis until_of(const json& e) {
+  return parse_rfc3339(e["until"].get<std::string>()).value_or(0);
+}
 
 std::vector<std::string> sorted_names(const json& e, const char* k) {
   std::vector<std::string> v;
@@ -26,8 +30,11 @@ std::vector<std::string> sorted_names(const json& e, const char* k) {
   return v;
 }
 
-void usb_exceptions(const Merged& m, const std::vector<FileDoc>& files, std::vector<PolicyDiagnostic>& errors) {
-  const json* list = m.doc.contains("usb") && m.doc["usb"].contains("exceptions") ? &m.doc["usb"]["exceptions"] : nullptr;
+void usb_exceptions(const Merged& m, const std::vector<FileDoc>& files,
+                    std::vector<PolicyDiagnostic>& errors) {
+  const json* list = m.doc.contains("usb") && m.doc["usb"].contains("exceptions")
+                         ? &m.doc["usb"]["exceptions"]
+                         : nullptr;
   if (!list) return;
   for (std::size_t j = 1; j < list->size(); ++j) {
     const json& b = (*list)[j];
@@ -40,21 +47,26 @@ void usb_exceptions(const Merged& m, const std::vector<FileDoc>& files, std::vec
       bool same_terms = until_of(a) == until_of(b) && a["ticket"] == b["ticket"] &&
                         a.value("read_only", false) == b.value("read_only", false);
       if (same_terms) continue;  // only comments differ: the same grant written twice
-      std::string device = lower(b["vid"].get<std::string>()) + ":" + lower(b["pid"].get<std::string>());
+      std::string device =
+          lower(b["vid"].get<std::string>()) + ":" + lower(b["pid"].get<std::string>());
       if (b.contains("serial")) device += " serial " + b["serial"].dump();
       if (b.contains("port")) device += " port " + b["port"].dump();
       std::string mp = "/usb/exceptions/" + std::to_string(j);
-      errors.push_back(diagnostic_at(m, files, mp,
-                                     "conflicts with " + describe_origin(m, files, "/usb/exceptions/" + std::to_string(i)) +
-                                         ": device " + device + " has two exceptions with a different until, ticket or read_only"));
+      errors.push_back(diagnostic_at(
+          m, files, mp,
+          "conflicts with " + describe_origin(m, files, "/usb/exceptions/" + std::to_string(i)) +
+              ": device " + device +
+              " has two exceptions with a different until, ticket or read_only"));
       break;
     }
   }
 }
 
-void net_exceptions(const Merged& m, const std::vector<FileDoc>& files, std::vector<PolicyDiagnostic>& errors) {
-  const json* list =
-      m.doc.contains("network") && m.doc["network"].contains("exceptions") ? &m.doc["network"]["exceptions"] : nullptr;
+void net_exceptions(const Merged& m, const std::vector<FileDoc>& files,
+                    std::vector<PolicyDiagnostic>& errors) {
+  const json* list = m.doc.contains("network") && m.doc["network"].contains("exceptions")
+                         ? &m.doc["network"]["exceptions"]
+                         : nullptr;
   if (!list) return;
   for (std::size_t j = 1; j < list->size(); ++j) {
     const json& b = (*list)[j];
@@ -64,20 +76,25 @@ void net_exceptions(const Merged& m, const std::vector<FileDoc>& files, std::vec
       if (a["ticket"] == b["ticket"] && until_of(a) != until_of(b)) {
         why = "ticket " + b["ticket"].dump() + " is given two different until times";
       } else if (sorted_names(a, "users") == sorted_names(b, "users") &&
-                 sorted_names(a, "groups") == sorted_names(b, "groups") && a["allow"] == b["allow"] &&
+                 sorted_names(a, "groups") == sorted_names(b, "groups") &&
+                 a["allow"] == b["allow"] &&
                  (until_of(a) != until_of(b) || a["ticket"] != b["ticket"])) {
-        why = "the same users, groups and allow entries are excepted twice with a different until or ticket";
+        why =
+            "the same users, groups and allow entries are excepted twice with a different until or "
+            "ticket";
       }
       if (why.empty()) continue;
-      errors.push_back(diagnostic_at(m, files, "/network/exceptions/" + std::to_string(j),
-                                     "conflicts with " + describe_origin(m, files, "/network/exceptions/" + std::to_string(i)) +
-                                         ": " + why));
+      errors.push_back(diagnostic_at(
+          m, files, "/network/exceptions/" + std::to_string(j),
+          "conflicts with " +
+              describe_origin(m, files, "/network/exceptions/" + std::to_string(i)) + ": " + why));
       break;
     }
   }
 }
 
-void report_pairs(const Merged& m, const std::vector<FileDoc>& files, std::vector<PolicyDiagnostic>& errors) {
+void report_pairs(const Merged& m, const std::vector<FileDoc>& files,
+                  std::vector<PolicyDiagnostic>& errors) {
   if (!m.doc.contains("report")) return;
   const json& r = m.doc["report"];
   if (r.contains("cert") != r.contains("key")) {
@@ -85,13 +102,15 @@ void report_pairs(const Merged& m, const std::vector<FileDoc>& files, std::vecto
     const char* missing = r.contains("cert") ? "key" : "cert";
     errors.push_back(diagnostic_at(m, files, std::string("/report/") + have,
                                    std::string("a client ") + have + " needs its " + missing +
-                                       " (set \"report\": {\"" + missing + "\": ...} in this or another file)"));
+                                       " (set \"report\": {\"" + missing +
+                                       "\": ...} in this or another file)"));
   }
 }
 
 }  // namespace
 
-void check_conflicts(const Merged& merged, const std::vector<FileDoc>& files, std::vector<PolicyDiagnostic>& errors) {
+void check_conflicts(const Merged& merged, const std::vector<FileDoc>& files,
+                     std::vector<PolicyDiagnostic>& errors) {
   usb_exceptions(merged, files, errors);
   net_exceptions(merged, files, errors);
   report_pairs(merged, files, errors);

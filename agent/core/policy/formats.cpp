@@ -8,7 +8,9 @@
 namespace seatlock::policy_format {
 namespace {
 
-std::string quoted(const std::string& s) { return nlohmann::json(s).dump(); }
+std::string quoted(const std::string& s) {
+  return nlohmann::json(s).dump();
+}
 
 bool all_of(const std::string& s, bool (*pred)(char)) {
   for (char c : s)
@@ -32,7 +34,9 @@ std::string check_mode(const std::string& s) {
 }
 
 std::string check_hex4(const std::string& s, const char* what) {
-  if (s.size() == 4 && all_of(s, [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; })) return "";
+  if (s.size() == 4 &&
+      all_of(s, [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }))
+    return "";
   return std::string("expected a ") + what + " of 4 hex digits such as \"0951\", got " + quoted(s);
 }
 
@@ -42,8 +46,11 @@ std::string check_usb_port(const std::string& s) {
   bool ok = dash != std::string::npos && dash > 0 && dash + 1 < s.size();
   for (std::size_t i = 0; ok && i < s.size(); ++i) {
     char c = s[i];
-    if (i < dash) ok = std::isdigit(static_cast<unsigned char>(c));
-    else if (i > dash) ok = std::isdigit(static_cast<unsigned char>(c)) || (c == '.' && s[i - 1] != '.' && s[i - 1] != '-' && i + 1 < s.size());
+    if (i < dash)
+      ok = std::isdigit(static_cast<unsigned char>(c));
+    else if (i > dash)
+      ok = std::isdigit(static_cast<unsigned char>(c)) ||
+           (c == '.' && s[i - 1] != '.' && s[i - 1] != '-' && i + 1 < s.size());
   }
   if (ok) return "";
   return "expected a USB port path such as \"1-2\" or \"3-1.4\", got " + quoted(s);
@@ -60,19 +67,24 @@ std::string check_posix_name(const std::string& s, const char* what) {
   }
   if (ok && (s == "." || s == "..")) ok = false;
   if (ok) return "";
-  return std::string("expected a ") + what + " name (letters, digits, '.', '_', '-'; at most 32), got " + quoted(s);
+  return std::string("expected a ") + what +
+         " name (letters, digits, '.', '_', '-'; at most 32), got " + quoted(s);
 }
 
 std::string check_seat_id(const std::string& s) {
   bool ok = !s.empty() && s.size() <= 64 && std::isalnum(static_cast<unsigned char>(s[0]));
-  for (char c : s) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-');
+  for (char c : s)
+    ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-');
   if (ok) return "";
-  return "expected a seat id (a letter or digit, then letters, digits, '.', '_', '-'; at most 64), got " + quoted(s);
+  return "expected a seat id (a letter or digit, then letters, digits, '.', '_', '-'; at most 64), "
+         "got " +
+         quoted(s);
 }
 
 std::string check_https_url(const std::string& s) {
   const std::string scheme = "https://";
-  std::string bad = "expected an https:// URL such as \"https://collector.example:8443\", got " + quoted(s);
+  std::string bad =
+      "expected an https:// URL such as \"https://collector.example:8443\", got " + quoted(s);
   if (s.compare(0, scheme.size(), scheme) != 0) return bad;
   std::string rest = s.substr(scheme.size());
   std::size_t end = rest.find_first_of("/?#");
@@ -83,7 +95,8 @@ std::string check_https_url(const std::string& s) {
   std::size_t colon = authority.rfind(':');
   if (colon != std::string::npos && authority.find(']', colon) == std::string::npos) {
     std::string port = authority.substr(colon + 1);
-    if (port.empty() || port.size() > 5 || !all_of(port, [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }) ||
+    if (port.empty() || port.size() > 5 ||
+        !all_of(port, [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }) ||
         std::stoul(port) == 0 || std::stoul(port) > 65535)
       return bad;
   }
@@ -103,9 +116,11 @@ std::string check_ed25519_key(const std::string& s) {
 
 std::string check_interface_name(const std::string& s) {
   bool ok = !s.empty() && s.size() <= 15 && s != "." && s != "..";
-  for (char c : s) ok = ok && static_cast<unsigned char>(c) > ' ' && c != '/' && c != ':' && c != 0x7f;
+  for (char c : s)
+    ok = ok && static_cast<unsigned char>(c) > ' ' && c != '/' && c != ':' && c != 0x7f;
   if (ok) return "";
-  return "expected a network interface name (at most 15 characters, no '/', ':' or spaces), got " + quoted(s);
+  return "expected a network interface name (at most 15 characters, no '/', ':' or spaces), got " +
+         quoted(s);
 }
 
 std::string check_ticket(const std::string& s) {
@@ -118,7 +133,8 @@ std::string check_ticket(const std::string& s) {
 std::string check_duration(const std::string& s) {
   auto ms = parse_duration_ms(s);
   if (ms && *ms > 0) return "";
-  return "expected a duration such as \"90s\", \"6h\" or \"1h30m\" (units ms, s, m, h, d), got " + quoted(s);
+  return "expected a duration such as \"90s\", \"6h\" or \"1h30m\" (units ms, s, m, h, d), got " +
+         quoted(s);
 }
 
 std::string check_port(const nlohmann::json& v, PortRange* out) {
@@ -148,33 +164,51 @@ std::string check_port(const nlohmann::json& v, PortRange* out) {
 
 std::string check_byte_size(const nlohmann::json& v, std::uint64_t* out) {
   std::optional<std::uint64_t> n;
-  if (v.is_number_unsigned()) n = v.get<std::uint64_t>();
-  else if (v.is_string()) n = parse_byte_size(v.get<std::string>());
+  if (v.is_number_unsigned())
+    n = v.get<std::uint64_t>();
+  else if (v.is_string())
+    n = parse_byte_size(v.get<std::string>());
   if (n && *n > 0) {
     if (out) *out = *n;
     return "";
   }
-  return "expected a size such as \"256MiB\" (units B, KiB, MiB, GiB) or a number of bytes, got " + describe(v);
+  return "expected a size such as \"256MiB\" (units B, KiB, MiB, GiB) or a number of bytes, got " +
+         describe(v);
 }
 
 const std::vector<UsbClassName>& usb_class_names() {
   // Interface class codes from usb.org "Defined Class Codes". One place: the validator, the
   // README table and the schema enum follow this list.
   static const std::vector<UsbClassName> kNames = {
-      {"audio", 0x01, true},         {"cdc", 0x02, true},           {"hid", 0x03, true},
-      {"physical", 0x05, true},      {"still-image", 0x06, false},  {"printer", 0x07, true},
-      {"mass-storage", 0x08, false}, {"hub", 0x09, true},           {"cdc-data", 0x0a, false},
-      {"smart-card", 0x0b, true},    {"content-security", 0x0d, true}, {"video", 0x0e, true},
-      {"personal-healthcare", 0x0f, true}, {"audio-video", 0x10, true}, {"billboard", 0x11, true},
-      {"type-c-bridge", 0x12, true}, {"diagnostic", 0xdc, true},    {"wireless", 0xe0, true},
-      {"misc", 0xef, true},          {"application", 0xfe, true},   {"vendor", 0xff, true},
+      {"audio", 0x01, true},
+      {"cdc", 0x02, true},
+      {"hid", 0x03, true},
+      {"physical", 0x05, true},
+      {"still-image", 0x06, false},
+      {"printer", 0x07, true},
+      {"mass-storage", 0x08, false},
+      {"hub", 0x09, true},
+      {"cdc-data", 0x0a, false},
+      {"smart-card", 0x0b, true},
+      {"content-security", 0x0d, true},
+      {"video", 0x0e, true},
+      {"personal-healthcare", 0x0f, true},
+      {"audio-video", 0x10, true},
+      {"billboard", 0x11, true},
+      {"type-c-bridge", 0x12, true},
+      {"diagnostic", 0xdc, true},
+      {"wireless", 0xe0, true},
+      {"misc", 0xef, true},
+      {"application", 0xfe, true},
+      {"vendor", 0xff, true},
   };
   return kNames;
 }
 
 const std::vector<std::string>& firmware_checks() {
-  static const std::vector<std::string> kChecks = {"admin_password", "usb_boot_disabled", "boot_order_locked",
-                                                   "usb_storage_disabled", "secure_boot"};
+  static const std::vector<std::string> kChecks = {"admin_password", "usb_boot_disabled",
+                                                   "boot_order_locked", "usb_storage_disabled",
+                                                   "secure_boot"};
   return kChecks;
 }
 

@@ -2,12 +2,11 @@
 // Syntax checks for policy values that are plain strings or numbers. Each returns an empty
 // string when the value is fine, else the "expected ..., got ..." message for the diagnostic.
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/policy/policy.hpp"
 
@@ -17,8 +16,8 @@ namespace seatlock::policy_format {
 std::string describe(const nlohmann::json& v);
 
 std::string check_mode(const std::string& s);
-std::string check_hex4(const std::string& s, const char* what);  // VID / PID
-std::string check_usb_port(const std::string& s);                 // "1-2", "3-1.4"
+std::string check_hex4(const std::string& s, const char* what);        // VID / PID
+std::string check_usb_port(const std::string& s);                      // "1-2", "3-1.4"
 std::string check_posix_name(const std::string& s, const char* what);  // user / group
 std::string check_seat_id(const std::string& s);
 std::string check_https_url(const std::string& s);

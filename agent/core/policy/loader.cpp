@@ -24,7 +24,8 @@ std::string parse_error_detail(const std::string& what) {
   std::size_t last = detail.find("; last read: ");
   if (last != std::string::npos) {
     std::size_t expected = detail.rfind("; expected ");
-    detail.erase(last, expected != std::string::npos && expected > last ? expected - last : std::string::npos);
+    detail.erase(last, expected != std::string::npos && expected > last ? expected - last
+                                                                        : std::string::npos);
   }
   return detail.rfind("syntax error", 0) == 0 ? detail : "syntax error: " + detail;
 }
@@ -63,7 +64,8 @@ void sort_by_place(std::vector<PolicyDiagnostic>& v, const std::vector<PolicyFil
 
 }  // namespace
 
-PolicyLoadResult load_policy(const std::vector<PolicyFile>& files, const PolicyLoadOptions& options) {
+PolicyLoadResult load_policy(const std::vector<PolicyFile>& files,
+                             const PolicyLoadOptions& options) {
   PolicyLoadResult result;
   if (files.empty()) {
     result.errors.push_back({"", 0, 0, "", "no policy files to load"});

@@ -21,7 +21,8 @@ struct PolicyDiagnostic {
   int column = 0;  // 1-based
   std::string pointer;  // JSON pointer into that file ("/usb/exceptions/0/until")
   std::string message;  // what was expected and what was found
-  // "policy.d/50-site.json:14:9: /usb/exceptions/0/until: expected an RFC 3339 time with offset, got \"tomorrow\""
+  // "policy.d/50-site.json:14:9: /usb/exceptions/0/until: expected an RFC 3339 time with offset,
+  // got \"tomorrow\""
   std::string text() const;
 };
 
@@ -39,6 +40,7 @@ struct PolicyLoadResult {
   std::vector<PolicyDiagnostic> warnings;
 };
 
-PolicyLoadResult load_policy(const std::vector<PolicyFile>& files, const PolicyLoadOptions& options);
+PolicyLoadResult load_policy(const std::vector<PolicyFile>& files,
+                             const PolicyLoadOptions& options);
 
 }  // namespace seatlock

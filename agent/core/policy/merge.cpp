@@ -11,9 +11,12 @@ enum class Rule { Accumulate, Set, PerKey, Replace };
 
 Rule rule_for(const std::string& merged_ptr) {
   static const std::map<std::string, Rule> kRules = {
-      {"/usb/exceptions", Rule::Accumulate},     {"/network/allow", Rule::Accumulate},
-      {"/network/exceptions", Rule::Accumulate}, {"/network/dns", Rule::Set},
-      {"/network/ntp", Rule::Set},               {"/firmware/trusted_keys", Rule::Set},
+      {"/usb/exceptions", Rule::Accumulate},
+      {"/network/allow", Rule::Accumulate},
+      {"/network/exceptions", Rule::Accumulate},
+      {"/network/dns", Rule::Set},
+      {"/network/ntp", Rule::Set},
+      {"/firmware/trusted_keys", Rule::Set},
       {"/network/addresses", Rule::PerKey},
   };
   auto it = kRules.find(merged_ptr);
@@ -48,11 +51,13 @@ class Merger {
   std::vector<PolicyDiagnostic>& errors_;
   std::size_t file_ = 0;
 
-  void record(const std::string& merged_ptr, const std::string& file_ptr) { out_.origins[merged_ptr] = {file_, file_ptr}; }
+  void record(const std::string& merged_ptr, const std::string& file_ptr) {
+    out_.origins[merged_ptr] = {file_, file_ptr};
+  }
 
   // Sets dst[key] from src (a member of the current file at file_ptr).
-  void object_member(json& dst, const std::string& key, const json& src, const std::string& merged_ptr,
-                     const std::string& file_ptr) {
+  void object_member(json& dst, const std::string& key, const json& src,
+                     const std::string& merged_ptr, const std::string& file_ptr) {
     Rule rule = rule_for(merged_ptr);
     if (rule == Rule::Accumulate || rule == Rule::Set) {
       json& list = dst[key];
@@ -77,10 +82,11 @@ class Merger {
         std::string fp = file_ptr + "/" + json_pointer_escape(name);
         if (map.contains(name) && !same_address(map[name], value)) {
           TextPos pos = files_[file_].locator->value(fp).value_or(TextPos{});
-          errors_.push_back({files_[file_].name, pos.line, pos.column, fp,
-                             "conflicts with " + describe_origin(out_, files_, mp) + ": interface \"" + name +
-                                 "\" is planned with two different addresses (" + map[name].get<std::string>() +
-                                 " and " + value.get<std::string>() + ")"});
+          errors_.push_back(
+              {files_[file_].name, pos.line, pos.column, fp,
+               "conflicts with " + describe_origin(out_, files_, mp) + ": interface \"" + name +
+                   "\" is planned with two different addresses (" + map[name].get<std::string>() +
+                   " and " + value.get<std::string>() + ")"});
           continue;
         }
         map[name] = value;
@@ -108,16 +114,19 @@ class Merger {
 
 }  // namespace
 
-std::string describe_origin(const Merged& merged, const std::vector<FileDoc>& files, const std::string& merged_ptr) {
+std::string describe_origin(const Merged& merged, const std::vector<FileDoc>& files,
+                            const std::string& merged_ptr) {
   auto it = merged.origins.find(merged_ptr);
   if (it == merged.origins.end()) return merged_ptr;
   const FileDoc& f = files[it->second.file];
   TextPos pos = f.locator->value(it->second.pointer).value_or(TextPos{});
-  return f.name + ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column) + " (" + it->second.pointer + ")";
+  return f.name + ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column) + " (" +
+         it->second.pointer + ")";
 }
 
-PolicyDiagnostic diagnostic_at(const Merged& merged, const std::vector<FileDoc>& files, const std::string& merged_ptr,
-                               const std::string& message, bool at_key) {
+PolicyDiagnostic diagnostic_at(const Merged& merged, const std::vector<FileDoc>& files,
+                               const std::string& merged_ptr, const std::string& message,
+                               bool at_key) {
   auto it = merged.origins.find(merged_ptr);
   if (it == merged.origins.end()) return {"", 0, 0, merged_ptr, message};
   const FileDoc& f = files[it->second.file];

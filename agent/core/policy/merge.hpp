@@ -9,11 +9,10 @@
 //   - usb.allow_classes and firmware.require are replaced as a whole by a later file;
 //   - the top-level "$schema" and "comment" describe one file and are not merged.
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/json/locator.hpp"
 #include "core/policy/loader.hpp"
@@ -43,12 +42,15 @@ Merged merge_documents(const std::vector<FileDoc>& files, std::vector<PolicyDiag
 
 // Conflicting entries across the merged document (same device excepted twice differently, one
 // ticket with two expiries, a client certificate without its key, ...).
-void check_conflicts(const Merged& merged, const std::vector<FileDoc>& files, std::vector<PolicyDiagnostic>& errors);
+void check_conflicts(const Merged& merged, const std::vector<FileDoc>& files,
+                     std::vector<PolicyDiagnostic>& errors);
 
 // A diagnostic placed where the merged value at `merged_ptr` was written.
-PolicyDiagnostic diagnostic_at(const Merged& merged, const std::vector<FileDoc>& files, const std::string& merged_ptr,
-                               const std::string& message, bool at_key = false);
+PolicyDiagnostic diagnostic_at(const Merged& merged, const std::vector<FileDoc>& files,
+                               const std::string& merged_ptr, const std::string& message,
+                               bool at_key = false);
 // "policy.d/50-site.json:9:7 (/usb/exceptions/0)"
-std::string describe_origin(const Merged& merged, const std::vector<FileDoc>& files, const std::string& merged_ptr);
+std::string describe_origin(const Merged& merged, const std::vector<FileDoc>& files,
+                            const std::string& merged_ptr);
 
 }  // namespace seatlock::policy_merge

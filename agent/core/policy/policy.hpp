@@ -3,11 +3,10 @@
 // every other component receives it as a value. Field meanings: policy/README.md; the JSON
 // Schema policy/seatlock-policy.schema.json describes the same shape.
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/util/time.hpp"
 
@@ -45,7 +44,7 @@ struct PortRange {
 };
 
 struct Cidr {
-  int family = 4;      // 4 or 6
+  int family = 4;       // 4 or 6
   std::string address;  // network address in canonical text form ("10.0.0.0", "fd00::")
   int prefix = 32;
   std::string text() const { return address + "/" + std::to_string(prefix); }
@@ -53,9 +52,9 @@ struct Cidr {
 };
 
 struct EgressRule {
-  std::vector<Cidr> to;           // at least one
-  std::vector<PortRange> ports;   // empty = all ports
-  std::string proto = "any";      // "tcp", "udp", "any" (tcp+udp+icmp)
+  std::vector<Cidr> to;          // at least one
+  std::vector<PortRange> ports;  // empty = all ports
+  std::string proto = "any";     // "tcp", "udp", "any" (tcp+udp+icmp)
   std::string comment;
 };
 
@@ -93,7 +92,7 @@ struct FirmwarePolicy {
   // Checks that must pass: admin_password, usb_boot_disabled, boot_order_locked,
   // usb_storage_disabled, secure_boot.
   std::vector<std::string> require = {"admin_password", "usb_boot_disabled", "secure_boot"};
-  std::string baseline;                  // path of the signed baseline file ("" = none)
+  std::string baseline;                   // path of the signed baseline file ("" = none)
   std::vector<std::string> trusted_keys;  // base64 raw Ed25519 public keys of IT
 };
 
@@ -115,8 +114,8 @@ struct Policy {
   NetworkPolicy network;
   FirmwarePolicy firmware;
   ReportPolicy report;
-  nlohmann::json effective;  // the merged JSON document (what `policy show` prints)
-  std::string sha256;        // sha256 of canonical bytes of `effective`
+  nlohmann::json effective;          // the merged JSON document (what `policy show` prints)
+  std::string sha256;                // sha256 of canonical bytes of `effective`
   std::vector<std::string> sources;  // file names merged, in order
 };
 

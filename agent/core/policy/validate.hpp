@@ -15,6 +15,7 @@ void validate_report(const json& v, Checker& c);
 
 // `until` of an exception entry at `entry_ptr`: RFC 3339 with offset, and not in the past.
 // An expired entry is an error or (options.expired_is_error == false) a warning plus a drop.
-void check_until(const json& entry, const std::string& entry_ptr, Checker& c, const PolicyLoadOptions& options);
+void check_until(const json& entry, const std::string& entry_ptr, Checker& c,
+                 const PolicyLoadOptions& options);
 
 }  // namespace seatlock::policy_check

@@ -7,7 +7,9 @@ namespace pf = policy_format;
 
 namespace {
 
-std::string check_network(const std::string& s) { return parse_cidr(s).error; }
+std::string check_network(const std::string& s) {
+  return parse_cidr(s).error;
+}
 
 std::string check_ip(const std::string& s) {
   if (parse_ip(s)) return "";
@@ -28,12 +30,16 @@ void validate_allow_entry(const json& e, const std::string& ptr, Checker& c) {
     } else if (to.is_array() && !to.empty()) {
       c.string_array(to, ptr + "/to", check_network);
     } else {
-      c.error(ptr + "/to", "expected a CIDR such as \"10.20.0.0/16\" or a non-empty array of them, got " + pf::describe(to));
+      c.error(ptr + "/to",
+              "expected a CIDR such as \"10.20.0.0/16\" or a non-empty array of them, got " +
+                  pf::describe(to));
     }
   }
   if (e.contains("ports") && c.is_array(e["ports"], ptr + "/ports")) {
     const json& ports = e["ports"];
-    if (ports.empty()) c.error(ptr + "/ports", "expected at least one port (leave \"ports\" out to allow all ports)");
+    if (ports.empty())
+      c.error(ptr + "/ports",
+              "expected at least one port (leave \"ports\" out to allow all ports)");
     for (std::size_t i = 0; i < ports.size(); ++i) {
       std::string problem = pf::check_port(ports[i]);
       if (!problem.empty()) c.error(ptr + "/ports/" + std::to_string(i), problem);
@@ -45,19 +51,25 @@ void validate_allow_entry(const json& e, const std::string& ptr, Checker& c) {
 
 void validate_allow_list(const json& v, const std::string& ptr, Checker& c) {
   if (!c.is_array(v, ptr)) return;
-  for (std::size_t i = 0; i < v.size(); ++i) validate_allow_entry(v[i], ptr + "/" + std::to_string(i), c);
+  for (std::size_t i = 0; i < v.size(); ++i)
+    validate_allow_entry(v[i], ptr + "/" + std::to_string(i), c);
 }
 
-void validate_exception(const json& e, const std::string& ptr, Checker& c, const PolicyLoadOptions& options) {
-  if (!c.object(e, ptr, {"users", "groups", "allow", "until", "ticket", "comment"}, {"allow", "until", "ticket"})) return;
+void validate_exception(const json& e, const std::string& ptr, Checker& c,
+                        const PolicyLoadOptions& options) {
+  if (!c.object(e, ptr, {"users", "groups", "allow", "until", "ticket", "comment"},
+                {"allow", "until", "ticket"}))
+    return;
   auto user = [](const std::string& s) { return pf::check_posix_name(s, "user"); };
   auto group = [](const std::string& s) { return pf::check_posix_name(s, "group"); };
   if (e.contains("users")) c.string_array(e["users"], ptr + "/users", user);
   if (e.contains("groups")) c.string_array(e["groups"], ptr + "/groups", group);
   auto nonempty = [&](const char* k) { return e.contains(k) && e[k].is_array() && !e[k].empty(); };
-  if (!nonempty("users") && !nonempty("groups") && !(e.contains("users") && !e["users"].is_array()) &&
+  if (!nonempty("users") && !nonempty("groups") &&
+      !(e.contains("users") && !e["users"].is_array()) &&
       !(e.contains("groups") && !e["groups"].is_array()))
-    c.error(ptr, "expected \"users\" or \"groups\" with at least one name (who the exception is for)");
+    c.error(ptr,
+            "expected \"users\" or \"groups\" with at least one name (who the exception is for)");
   if (e.contains("allow")) {
     validate_allow_list(e["allow"], ptr + "/allow", c);
     if (e["allow"].is_array() && e["allow"].empty())
@@ -70,21 +82,25 @@ void validate_exception(const json& e, const std::string& ptr, Checker& c, const
 
 void validate_addresses(const json& v, Checker& c) {
   if (!v.is_object()) {
-    c.error("/network/addresses", "expected an object mapping interface names to addresses, got " + pf::describe(v));
+    c.error("/network/addresses",
+            "expected an object mapping interface names to addresses, got " + pf::describe(v));
     return;
   }
   for (const auto& [name, addr] : v.items()) {
     std::string ptr = "/network/addresses/" + json_pointer_escape(name);
     std::string problem = pf::check_interface_name(name);
     if (!problem.empty()) c.error_at_key(ptr, problem);
-    c.string_format(addr, ptr, [](const std::string& s) { return parse_interface_address(s).error; });
+    c.string_format(addr, ptr,
+                    [](const std::string& s) { return parse_interface_address(s).error; });
   }
 }
 
 }  // namespace
 
 void validate_network(const json& v, Checker& c, const PolicyLoadOptions& options) {
-  if (!c.object(v, "/network", {"mode", "allow", "dns", "ntp", "exceptions", "addresses", "denied_log"})) return;
+  if (!c.object(v, "/network",
+                {"mode", "allow", "dns", "ntp", "exceptions", "addresses", "denied_log"}))
+    return;
   if (v.contains("mode")) c.string_format(v["mode"], "/network/mode", pf::check_mode);
   if (v.contains("allow")) validate_allow_list(v["allow"], "/network/allow", c);
   if (v.contains("dns")) c.string_array(v["dns"], "/network/dns", check_ip);
@@ -95,9 +111,11 @@ void validate_network(const json& v, Checker& c, const PolicyLoadOptions& option
       validate_exception(list[i], "/network/exceptions/" + std::to_string(i), c, options);
   }
   if (v.contains("addresses")) validate_addresses(v["addresses"], c);
-  if (v.contains("denied_log") && c.object(v["denied_log"], "/network/denied_log", {"window", "rate"})) {
+  if (v.contains("denied_log") &&
+      c.object(v["denied_log"], "/network/denied_log", {"window", "rate"})) {
     const json& d = v["denied_log"];
-    if (d.contains("window")) c.string_format(d["window"], "/network/denied_log/window", pf::check_duration);
+    if (d.contains("window"))
+      c.string_format(d["window"], "/network/denied_log/window", pf::check_duration);
     if (d.contains("rate")) c.is_positive_int(d["rate"], "/network/denied_log/rate", 100000);
   }
 }

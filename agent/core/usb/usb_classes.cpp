@@ -9,8 +9,7 @@ namespace {
 
 // Interface class codes (usb.org "Defined Class Codes").
 constexpr std::uint8_t kAudio = 0x01, kComm = 0x02, kHid = 0x03, kImage = 0x06, kStorage = 0x08,
-                       kHub = 0x09, kCdcData = 0x0a, kWireless = 0xe0, kMisc = 0xef,
-                       kVendor = 0xff;
+                       kHub = 0x09, kCdcData = 0x0a, kWireless = 0xe0, kMisc = 0xef, kVendor = 0xff;
 
 struct QuirkId {
   const char* vid;
@@ -47,10 +46,14 @@ bool parse_hex_byte(const std::string& text, std::uint8_t& out) {
   unsigned v = 0;
   for (char c : t) {
     v <<= 4;
-    if (c >= '0' && c <= '9') v |= static_cast<unsigned>(c - '0');
-    else if (c >= 'a' && c <= 'f') v |= static_cast<unsigned>(c - 'a' + 10);
-    else if (c >= 'A' && c <= 'F') v |= static_cast<unsigned>(c - 'A' + 10);
-    else return false;
+    if (c >= '0' && c <= '9')
+      v |= static_cast<unsigned>(c - '0');
+    else if (c >= 'a' && c <= 'f')
+      v |= static_cast<unsigned>(c - 'a' + 10);
+    else if (c >= 'A' && c <= 'F')
+      v |= static_cast<unsigned>(c - 'A' + 10);
+    else
+      return false;
   }
   out = static_cast<std::uint8_t>(v);
   return true;
@@ -96,7 +99,8 @@ std::vector<std::string> check_allow_classes(const std::vector<std::string>& nam
     const UsbClassName* c = usb_class_by_name(names[i]);
     if (!c) {
       std::string known;
-      for (const auto& n : usb_class_names()) known += (known.empty() ? "" : ", ") + std::string(n.name);
+      for (const auto& n : usb_class_names())
+        known += (known.empty() ? "" : ", ") + std::string(n.name);
       out.push_back(where + " is not a known class name (known: " + known + ")");
     } else if (!c->allowable) {
       out.push_back(where + " cannot be allowed by class (storage-like); use a device exception");
@@ -107,10 +111,14 @@ std::vector<std::string> check_allow_classes(const std::vector<std::string>& nam
 
 const char* to_string(StorageKind k) {
   switch (k) {
-    case StorageKind::None: return "none";
-    case StorageKind::Storage: return "storage";
-    case StorageKind::Phone: return "phone";
-    case StorageKind::Network: return "network";
+    case StorageKind::None:
+      return "none";
+    case StorageKind::Storage:
+      return "storage";
+    case StorageKind::Phone:
+      return "phone";
+    case StorageKind::Network:
+      return "network";
   }
   return "none";
 }
@@ -165,25 +173,27 @@ InterfaceClass classify_interface(const UsbDevice& dev, const UsbInterface& itf)
   if (is_quirk_storage(dev.vid, dev.pid) && itf.cls != kHub)
     return storage(StorageKind::Storage, "quirk-storage",
                    "usb-storage quirk device " + dev.vid + ":" + dev.pid + " (" + triple + ")");
-  if (is_rndis(itf)) return storage(StorageKind::Network, "rndis", "RNDIS network adapter (" + triple + ")");
+  if (is_rndis(itf))
+    return storage(StorageKind::Network, "rndis", "RNDIS network adapter (" + triple + ")");
   if (is_cdc_network_control(itf))
     return storage(StorageKind::Network, "cdc-network", "CDC network adapter (" + triple + ")");
   switch (itf.cls) {
     case kStorage:
-      return storage(StorageKind::Storage, itf.protocol == 0x62 ? "mass-storage (UAS)" : "mass-storage",
+      return storage(StorageKind::Storage,
+                     itf.protocol == 0x62 ? "mass-storage (UAS)" : "mass-storage",
                      "mass storage (" + triple + ")");
     case kImage:
       return storage(StorageKind::Phone, "still-image (PTP)", "still image / PTP (" + triple + ")");
     case kCdcData: {
-      bool network = std::any_of(dev.interfaces.begin(), dev.interfaces.end(), [](const UsbInterface& o) {
-        return is_cdc_network_control(o) || is_rndis(o);
-      });
+      bool network = std::any_of(
+          dev.interfaces.begin(), dev.interfaces.end(),
+          [](const UsbInterface& o) { return is_cdc_network_control(o) || is_rndis(o); });
       if (network)
         return storage(StorageKind::Network, "cdc-data (network)",
                        "data interface of a CDC network adapter (" + triple + ")");
-      bool acm = std::any_of(dev.interfaces.begin(), dev.interfaces.end(), [](const UsbInterface& o) {
-        return o.cls == kComm && o.subclass == 0x02;
-      });
+      bool acm =
+          std::any_of(dev.interfaces.begin(), dev.interfaces.end(),
+                      [](const UsbInterface& o) { return o.cls == kComm && o.subclass == 0x02; });
       out.label = "cdc-data";
       if (acm) out.name = "cdc";  // the modem's data pipe follows the modem
       return out;
@@ -192,7 +202,8 @@ InterfaceClass classify_interface(const UsbDevice& dev, const UsbInterface& itf)
       if (lower(itf.label).find("mtp") != std::string::npos)
         return storage(StorageKind::Phone, "mtp", "MTP (interface string \"" + itf.label + "\")");
       if (itf.subclass == 0x06 && (itf.protocol == 0x50 || itf.protocol == 0x62))
-        return storage(StorageKind::Storage, "vendor-scsi", "vendor-class SCSI transport (" + triple + ")");
+        return storage(StorageKind::Storage, "vendor-scsi",
+                       "vendor-class SCSI transport (" + triple + ")");
       break;
     }
     case kComm:

@@ -41,8 +41,8 @@ enum class StorageKind { None, Storage, Phone, Network };
 const char* to_string(StorageKind k);
 
 struct InterfaceClass {
-  std::string name;        // the usb.allow_classes name that covers it ("hid"), or "" when none
-  std::string label;       // precise name for people: "mass-storage (SCSI, UAS)", "mtp", "rndis"
+  std::string name;   // the usb.allow_classes name that covers it ("hid"), or "" when none
+  std::string label;  // precise name for people: "mass-storage (SCSI, UAS)", "mtp", "rndis"
   StorageKind storage = StorageKind::None;
   std::string storage_why;  // e.g. "class 08 mass storage", "interface string \"MTP\""
 };

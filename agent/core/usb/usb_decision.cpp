@@ -28,14 +28,17 @@ const InterfaceDecision* DeviceDecision::find(const std::string& interface_name)
 
 namespace {
 
-bool same_model(const UsbDevice& dev, const UsbException& e) { return dev.vid == e.vid && dev.pid == e.pid; }
+bool same_model(const UsbDevice& dev, const UsbException& e) {
+  return dev.vid == e.vid && dev.pid == e.pid;
+}
 
 // Empty string = matches; otherwise why not (for `usb list` and events).
 std::string exception_mismatch(const UsbDevice& dev, const UsbException& e, UnixMillis now) {
   const std::string who = "exception " + e.ticket + " (" + e.source + ")";
   if (e.serial && *e.serial != dev.serial)
     return who + " is for serial \"" + *e.serial + "\", device has \"" + dev.serial + "\"";
-  if (e.port && *e.port != dev.port) return who + " is for port " + *e.port + ", device is on " + dev.port;
+  if (e.port && *e.port != dev.port)
+    return who + " is for port " + *e.port + ", device is on " + dev.port;
   if (e.until <= now) return who + " expired at " + format_rfc3339_ms(e.until);
   return "";
 }
@@ -74,21 +77,24 @@ DeviceDecision decide_usb(const UsbDevice& dev, const UsbPolicy& policy, UnixMil
     if (out.exception) {
       d.allow = true;
       d.rule = "usb.exceptions";
-      d.reason = "exception " + out.exception->ticket + " until " + format_rfc3339_ms(out.exception->until) +
+      d.reason = "exception " + out.exception->ticket + " until " +
+                 format_rfc3339_ms(out.exception->until) +
                  (out.exception->read_only ? " (read-only)" : "");
     } else if (d.klass.storage != StorageKind::None) {
       d.rule = "usb.storage";
       d.reason = d.klass.storage_why + ": " + to_string(d.klass.storage) +
                  "-like interfaces need a device exception";
-    } else if (!d.klass.name.empty() && std::find(policy.allow_classes.begin(), policy.allow_classes.end(),
-                                                  d.klass.name) != policy.allow_classes.end()) {
+    } else if (!d.klass.name.empty() &&
+               std::find(policy.allow_classes.begin(), policy.allow_classes.end(), d.klass.name) !=
+                   policy.allow_classes.end()) {
       d.allow = true;
       d.rule = "usb.classes";
       d.reason = "class " + d.klass.name + " is allowed";
     } else {
       d.rule = "usb.classes";
-      d.reason = d.klass.name.empty() ? label + " is not covered by any allowable class name"
-                                      : label + ": class " + d.klass.name + " is not in usb.allow_classes";
+      d.reason = d.klass.name.empty()
+                     ? label + " is not covered by any allowable class name"
+                     : label + ": class " + d.klass.name + " is not in usb.allow_classes";
     }
     out.interfaces.push_back(std::move(d));
   }
@@ -112,8 +118,12 @@ nlohmann::json usb_event_details(const UsbDevice& dev, const DeviceDecision& d, 
                         {"reason", id ? id->reason : ""}};
     itfs.push_back(std::move(j));
   }
-  nlohmann::json out = {{"vid", dev.vid},       {"pid", dev.pid},         {"serial", dev.serial},
-                        {"manufacturer", dev.manufacturer}, {"product", dev.product}, {"port", dev.port},
+  nlohmann::json out = {{"vid", dev.vid},
+                        {"pid", dev.pid},
+                        {"serial", dev.serial},
+                        {"manufacturer", dev.manufacturer},
+                        {"product", dev.product},
+                        {"port", dev.port},
                         {"interfaces", std::move(itfs)}};
   if (d.exception) {
     out["exception"] = {{"ticket", d.exception->ticket},

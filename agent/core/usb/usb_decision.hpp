@@ -1,11 +1,10 @@
 #pragma once
 // The USB decision: which interfaces of a device may bind, and why. Pure function of the
 // device, the policy and the time; the daemon applies it (or only reports it in audit mode).
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/policy/policy.hpp"
 #include "core/usb/usb_classes.hpp"

@@ -8,14 +8,14 @@
 namespace seatlock {
 
 struct UsbInterface {
-  std::string name;            // sysfs name, e.g. "1-2:1.0"
-  int number = 0;              // bInterfaceNumber
-  std::uint8_t cls = 0;        // bInterfaceClass
-  std::uint8_t subclass = 0;   // bInterfaceSubClass
-  std::uint8_t protocol = 0;   // bInterfaceProtocol
-  std::string label;           // the interface string ("MTP", "Mass Storage"), may be empty
-  bool authorized = false;     // current sysfs `authorized`
-  bool bound = false;          // a driver is bound (sysfs `driver` link)
+  std::string name;           // sysfs name, e.g. "1-2:1.0"
+  int number = 0;             // bInterfaceNumber
+  std::uint8_t cls = 0;       // bInterfaceClass
+  std::uint8_t subclass = 0;  // bInterfaceSubClass
+  std::uint8_t protocol = 0;  // bInterfaceProtocol
+  std::string label;          // the interface string ("MTP", "Mass Storage"), may be empty
+  bool authorized = false;    // current sysfs `authorized`
+  bool bound = false;         // a driver is bound (sysfs `driver` link)
 };
 
 struct UsbDevice {

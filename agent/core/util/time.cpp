@@ -29,7 +29,9 @@ void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) 
   y += m <= 2;
 }
 
-bool is_leap(std::int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+bool is_leap(std::int64_t y) {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 unsigned days_in_month(std::int64_t y, unsigned m) {
   static const unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -69,21 +71,22 @@ std::string format_rfc3339_ms(UnixMillis t) {
   unsigned m, d;
   civil_from_days(days, y, m, d);
   char buf[40];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<long long>(y), m, d,
-                static_cast<int>(rem / 3600), static_cast<int>(rem / 60 % 60), static_cast<int>(rem % 60), ms);
+  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<long long>(y),
+                m, d, static_cast<int>(rem / 3600), static_cast<int>(rem / 60 % 60),
+                static_cast<int>(rem % 60), ms);
   return buf;
 }
 
 std::optional<UnixMillis> parse_rfc3339(std::string_view s) {
   size_t p = 0;
   int Y, M, D, h, mi, sec;
-  if (!read_digits(s, p, 4, Y) || !expect(s, p, '-') || !read_digits(s, p, 2, M) || !expect(s, p, '-') ||
-      !read_digits(s, p, 2, D))
+  if (!read_digits(s, p, 4, Y) || !expect(s, p, '-') || !read_digits(s, p, 2, M) ||
+      !expect(s, p, '-') || !read_digits(s, p, 2, D))
     return std::nullopt;
   if (p >= s.size() || (s[p] != 'T' && s[p] != 't' && s[p] != ' ')) return std::nullopt;
   ++p;
-  if (!read_digits(s, p, 2, h) || !expect(s, p, ':') || !read_digits(s, p, 2, mi) || !expect(s, p, ':') ||
-      !read_digits(s, p, 2, sec))
+  if (!read_digits(s, p, 2, h) || !expect(s, p, ':') || !read_digits(s, p, 2, mi) ||
+      !expect(s, p, ':') || !read_digits(s, p, 2, sec))
     return std::nullopt;
   int frac_ms = 0;
   if (expect(s, p, '.')) {
@@ -103,14 +106,16 @@ std::optional<UnixMillis> parse_rfc3339(std::string_view s) {
     int sign = s[p] == '-' ? -1 : 1;
     ++p;
     int oh, om;
-    if (!read_digits(s, p, 2, oh) || !expect(s, p, ':') || !read_digits(s, p, 2, om)) return std::nullopt;
+    if (!read_digits(s, p, 2, oh) || !expect(s, p, ':') || !read_digits(s, p, 2, om))
+      return std::nullopt;
     if (oh > 23 || om > 59) return std::nullopt;
     offset_min = sign * (oh * 60 + om);
   } else {
     return std::nullopt;  // an offset is required
   }
   if (p != s.size()) return std::nullopt;
-  if (M < 1 || M > 12 || D < 1 || D > static_cast<int>(days_in_month(Y, M)) || h > 23 || mi > 59 || sec > 60)
+  if (M < 1 || M > 12 || D < 1 || D > static_cast<int>(days_in_month(Y, M)) || h > 23 || mi > 59 ||
+      sec > 60)
     return std::nullopt;
   std::int64_t days = days_from_civil(Y, M, D);
   std::int64_t secs = days * 86400 + h * 3600 + mi * 60 + (sec == 60 ? 59 : sec) - offset_min * 60;

@@ -33,7 +33,8 @@ std::string read_token(const std::string& path) {
 }
 
 void require_readable(const std::string& what, const std::string& path) {
-  if (!path.empty() && access(path.c_str(), R_OK) != 0) throw std::runtime_error(what + ": cannot read " + path);
+  if (!path.empty() && access(path.c_str(), R_OK) != 0)
+    throw std::runtime_error(what + ": cannot read " + path);
 }
 
 class DeliveryService : public Service {
@@ -44,7 +45,8 @@ class DeliveryService : public Service {
     notify_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (notify_fd_ < 0) throw std::runtime_error("delivery: eventfd failed");
     sd_event_add_io(ctx.loop, &notify_src_, notify_fd_, EPOLLIN, on_notice, this);
-    sender_ = std::make_unique<Sender>(*spool_, std::move(key), [this](Event e) { post_notice(std::move(e)); });
+    sender_ = std::make_unique<Sender>(*spool_, std::move(key),
+                                       [this](Event e) { post_notice(std::move(e)); });
     ctx.control.add("delivery.status", [this](const nlohmann::json&) { return status(); });
     ctx.control.add("delivery.flush", [this](const nlohmann::json&) {
       sender_->kick();
@@ -65,8 +67,10 @@ class DeliveryService : public Service {
 
   void check(const Policy& p) override {
     if (p.report.collector.empty()) return;
-    if (p.report.collector.rfind("https://", 0) != 0 && p.report.collector.rfind("http://127.", 0) != 0)
-      throw std::runtime_error("report.collector: expected an https:// URL, got \"" + p.report.collector + "\"");
+    if (p.report.collector.rfind("https://", 0) != 0 &&
+        p.report.collector.rfind("http://127.", 0) != 0)
+      throw std::runtime_error("report.collector: expected an https:// URL, got \"" +
+                               p.report.collector + "\"");
     require_readable("report.ca", p.report.ca_file);
     require_readable("report.cert", p.report.cert_file);
     require_readable("report.key", p.report.key_file);
@@ -94,7 +98,7 @@ class DeliveryService : public Service {
   nlohmann::json status() const override {
     nlohmann::json j = sender_->status();
     SpoolStats s = spool_->stats();
-    j["spool"] = {{"path", spool_->path()}, {"head_seq", s.head_seq}, {"queued", s.queued},
+    j["spool"] = {{"path", spool_->path()},   {"head_seq", s.head_seq},       {"queued", s.queued},
                   {"delivered", s.delivered}, {"quarantined", s.quarantined}, {"bytes", s.bytes},
                   {"max_bytes", s.max_bytes}, {"dropped", s.dropped}};
     j["heartbeat_ms"] = heartbeat_ms_;
@@ -178,6 +182,8 @@ class DeliveryService : public Service {
 
 }  // namespace
 
-std::unique_ptr<Service> make_delivery_service(DaemonContext& ctx) { return std::make_unique<DeliveryService>(ctx); }
+std::unique_ptr<Service> make_delivery_service(DaemonContext& ctx) {
+  return std::make_unique<DeliveryService>(ctx);
+}
 
 }  // namespace seatlock

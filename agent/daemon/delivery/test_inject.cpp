@@ -17,7 +17,8 @@ void register_test_injection(DaemonContext& ctx, Spool& spool) {
     auto batch = std::max<std::uint64_t>(1, args.value("batch", 100ULL));
     std::string kind = args.value("kind", "test.synthetic");
     std::string severity = args.value("severity", "info");
-    if (kind.find('.') == std::string::npos) throw ControlError("kind must look like <area>.<what>");
+    if (kind.find('.') == std::string::npos)
+      throw ControlError("kind must look like <area>.<what>");
     std::uint64_t first = 0, last = 0;
     for (std::uint64_t done = 0; done < count;) {
       std::vector<Event> drafts;

@@ -29,7 +29,8 @@ class FirmwareService : public Service {
   std::string name() const override { return "firmware"; }
 
   void check(const Policy& policy) override {
-    if (policy.firmware.interval_ms <= 0) throw std::runtime_error("firmware.interval must be positive");
+    if (policy.firmware.interval_ms <= 0)
+      throw std::runtime_error("firmware.interval must be positive");
   }
 
   void apply(const Policy& policy) override {
@@ -41,7 +42,8 @@ class FirmwareService : public Service {
     json s = {{"state", policy_ ? "running" : "waiting-for-policy"}};
     if (policy_) s["mode"] = to_string(policy_->mode);
     if (!last_.is_null()) {
-      s["summary"] = last_.value("overall", "?") + ", baseline " + last_["baseline"].value("status", "?");
+      s["summary"] =
+          last_.value("overall", "?") + ", baseline " + last_["baseline"].value("status", "?");
       s["attested_at"] = format_rfc3339_ms(attested_at_);
     }
     return s;
@@ -81,7 +83,8 @@ class FirmwareService : public Service {
     Event stored = ctx_.reporter.report(std::move(e));
     last_fingerprint_ = fingerprint;
     last_sent_ = attested_at_;
-    last_event_ = {{"id", stored.id}, {"seq", stored.seq}, {"time", format_rfc3339_ms(stored.time)}};
+    last_event_ = {
+        {"id", stored.id}, {"seq", stored.seq}, {"time", format_rfc3339_ms(stored.time)}};
   }
 
   void arm_timer() {
@@ -127,6 +130,8 @@ class FirmwareService : public Service {
 
 }  // namespace
 
-std::unique_ptr<Service> make_firmware_service(DaemonContext& ctx) { return std::make_unique<FirmwareService>(ctx); }
+std::unique_ptr<Service> make_firmware_service(DaemonContext& ctx) {
+  return std::make_unique<FirmwareService>(ctx);
+}
 
 }  // namespace seatlock

@@ -32,7 +32,8 @@ NetworkService::~NetworkService() {
 
 void NetworkService::check(const Policy& policy) {
   net::SystemUserDirectory users;
-  net::NetRules rules = net::rules_for_policy(policy, users, ctx_.options.network_mode_override, closed_);
+  net::NetRules rules =
+      net::rules_for_policy(policy, users, ctx_.options.network_mode_override, closed_);
   try {
     (void)net::compile_ruleset(rules, now_millis());
   } catch (const std::invalid_argument& e) {
@@ -43,7 +44,8 @@ void NetworkService::check(const Policy& policy) {
 void NetworkService::apply(const Policy& policy) {
   window_ms_ = policy.network.denied_window_ms > 0 ? policy.network.denied_window_ms : 60'000;
   net::SystemUserDirectory users;
-  put_in_force(net::rules_for_policy(policy, users, ctx_.options.network_mode_override, closed_), "policy");
+  put_in_force(net::rules_for_policy(policy, users, ctx_.options.network_mode_override, closed_),
+               "policy");
   check_planned_addresses();
 }
 
@@ -70,21 +72,23 @@ void NetworkService::put_in_force(const net::NetRules& rules, const std::string&
     last_error_ = std::string("nft: ") + e.what();
     throw std::runtime_error("cannot apply the egress ruleset (" + why + "): " + e.what());
   }
-  last_apply_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  last_apply_ms_ =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   rules_ = rules;
   compiled_ = std::move(compiled);
   applied_at_ = now;
   last_error_.clear();
   try {
-    net::write_fallback_file(ctx_.options.state_dir, net::render_fallback_file(rules, compiled_, now));
+    net::write_fallback_file(ctx_.options.state_dir,
+                             net::render_fallback_file(rules, compiled_, now));
   } catch (const std::exception& e) {
     last_error_ = e.what();
     log_error(std::string("network: ") + e.what());
   }
   arm_expiry_timer();
-  log_info("network: ruleset applied (" + why + ", " + to_string(rules.mode) + (rules.closed ? ", closed" : "") +
-           ", " + std::to_string(compiled_.base_elements) + " base + " +
-           std::to_string(compiled_.exception_elements) + " exception elements, " +
+  log_info("network: ruleset applied (" + why + ", " + to_string(rules.mode) +
+           (rules.closed ? ", closed" : "") + ", " + std::to_string(compiled_.base_elements) +
+           " base + " + std::to_string(compiled_.exception_elements) + " exception elements, " +
            std::to_string(int(last_apply_ms_)) + " ms)");
 }
 
@@ -94,7 +98,8 @@ void NetworkService::arm_expiry_timer() {
   if (!compiled_.next_expiry) return;
   // CLOCK_REALTIME: `until` is wall-clock time, and the timer must fire at it exactly.
   std::uint64_t usec = std::uint64_t(*compiled_.next_expiry) * 1000;
-  int r = sd_event_add_time(ctx_.loop, &expiry_timer_, CLOCK_REALTIME, usec, 1000, &NetworkService::on_expiry, this);
+  int r = sd_event_add_time(ctx_.loop, &expiry_timer_, CLOCK_REALTIME, usec, 1000,
+                            &NetworkService::on_expiry, this);
   if (r < 0) log_error(std::string("network: cannot arm the expiry timer: ") + std::strerror(-r));
 }
 
@@ -115,8 +120,13 @@ void NetworkService::report_expired(UnixMillis now) {
   for (const auto& e : rules_->exceptions) {
     if (e.until > now || !expired_reported_.insert({e.ticket, e.until}).second) continue;
     report("net.exception_expired", "info", "expired", "network.exceptions",
-           {{"ticket", e.ticket}, {"users", e.users}, {"groups", e.groups}, {"uids", e.uids},
-            {"until", format_rfc3339_ms(e.until)}, {"source", e.source}, {"closed", rules_->closed}});
+           {{"ticket", e.ticket},
+            {"users", e.users},
+            {"groups", e.groups},
+            {"uids", e.uids},
+            {"until", format_rfc3339_ms(e.until)},
+            {"source", e.source},
+            {"closed", rules_->closed}});
   }
 }
 
@@ -138,8 +148,10 @@ json NetworkService::set_closed(bool closed) {
     throw ControlError(e.what());
   }
   if (changed)
-    report(closed ? "net.closed" : "net.opened", closed ? "medium" : "info", "applied", "network.close",
-           {{"suspended_exceptions", closed ? suspended : 0}, {"active_exceptions", compiled_.active.size()}});
+    report(closed ? "net.closed" : "net.opened", closed ? "medium" : "info", "applied",
+           "network.close",
+           {{"suspended_exceptions", closed ? suspended : 0},
+            {"active_exceptions", compiled_.active.size()}});
   return status();
 }
 
@@ -151,7 +163,8 @@ json NetworkService::counters() const {
       for (const auto& item : nft_->list_json(std::string("list counters table inet ") + table)) {
         if (!item.contains("counter")) continue;
         const auto& c = item["counter"];
-        t[c.value("name", "?")] = {{"packets", c.value("packets", std::uint64_t(0))}, {"bytes", c.value("bytes", std::uint64_t(0))}};
+        t[c.value("name", "?")] = {{"packets", c.value("packets", std::uint64_t(0))},
+                                   {"bytes", c.value("bytes", std::uint64_t(0))}};
       }
       out[table] = t;
     } catch (const std::exception& e) {
@@ -163,8 +176,10 @@ json NetworkService::counters() const {
 
 json NetworkService::status() const {
   json j;
-  if (!rules_) j["state"] = last_error_.empty() ? "starting" : "failed";  // nothing of ours in force
-  else j["state"] = last_error_.empty() && watch_errors_.empty() ? "running" : "degraded";
+  if (!rules_)
+    j["state"] = last_error_.empty() ? "starting" : "failed";  // nothing of ours in force
+  else
+    j["state"] = last_error_.empty() && watch_errors_.empty() ? "running" : "degraded";
   if (!last_error_.empty()) j["error"] = last_error_;
   if (!watch_errors_.empty()) j["watch_errors"] = watch_errors_;
   if (!rules_) return j;
@@ -184,8 +199,13 @@ json NetworkService::status() const {
   json active = json::array();
   for (const auto& a : compiled_.active) {
     std::int64_t left = std::max<std::int64_t>(0, a.until - now);
-    active.push_back({{"ticket", a.ticket}, {"users", a.users}, {"groups", a.groups}, {"uids", a.uid_count},
-                      {"until", format_rfc3339_ms(a.until)}, {"left_ms", left}, {"left", format_duration(left)},
+    active.push_back({{"ticket", a.ticket},
+                      {"users", a.users},
+                      {"groups", a.groups},
+                      {"uids", a.uid_count},
+                      {"until", format_rfc3339_ms(a.until)},
+                      {"left_ms", left},
+                      {"left", format_duration(left)},
                       {"source", a.source}});
   }
   j["active_exceptions"] = active;
@@ -204,6 +224,8 @@ void NetworkService::stop() {
   flush_denied();
 }
 
-std::unique_ptr<Service> make_network_service(DaemonContext& ctx) { return std::make_unique<NetworkService>(ctx); }
+std::unique_ptr<Service> make_network_service(DaemonContext& ctx) {
+  return std::make_unique<NetworkService>(ctx);
+}
 
 }  // namespace seatlock

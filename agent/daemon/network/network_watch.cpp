@@ -26,7 +26,9 @@ std::optional<UserRef> user_for_uid(std::int64_t uid) {
   return u;
 }
 
-std::string host_part(const std::string& cidr) { return cidr.substr(0, cidr.find('/')); }
+std::string host_part(const std::string& cidr) {
+  return cidr.substr(0, cidr.find('/'));
+}
 
 bool is_link_local_v6(const std::string& addr) {
   return addr.size() >= 4 && (addr.compare(0, 4, "fe80") == 0 || addr.compare(0, 4, "FE80") == 0);
@@ -38,7 +40,8 @@ void NetworkService::start_watchers() {
   auto watch = [&](int fd, const char* kind) {
     sd_event_source* src = nullptr;
     int r = sd_event_add_io(ctx_.loop, &src, fd, EPOLLIN, &NetworkService::on_io, this);
-    if (r < 0) throw std::runtime_error(std::string("cannot watch ") + kind + ": " + std::strerror(-r));
+    if (r < 0)
+      throw std::runtime_error(std::string("cannot watch ") + kind + ": " + std::strerror(-r));
     io_sources_.push_back(src);
     io_kind_[fd] = kind;
   };
@@ -53,8 +56,8 @@ void NetworkService::start_watchers() {
     }
   };
   attempt("nflog", [&] {
-    nflog_ = std::make_unique<net::NflogReceiver>(net::kLogGroup,
-                                                  [this](const net::LoggedPacket& p) { on_logged_packet(p); });
+    nflog_ = std::make_unique<net::NflogReceiver>(
+        net::kLogGroup, [this](const net::LoggedPacket& p) { on_logged_packet(p); });
     watch(nflog_->fd(), "nflog");
   });
   attempt("tamper", [&] {
@@ -64,10 +67,10 @@ void NetworkService::start_watchers() {
     watch(tamper_->fd(), "tamper");
   });
   attempt("links", [&] {
-    links_ = std::make_unique<net::LinkWatch>(net::LinkWatchHandlers{
-        [this](const net::AddressChange& c) { on_address(c); },
-        [this](const net::RouteChange& c) { on_default_route(c); },
-        [this](const net::InterfaceAdded& c) { on_interface(c); }});
+    links_ = std::make_unique<net::LinkWatch>(
+        net::LinkWatchHandlers{[this](const net::AddressChange& c) { on_address(c); },
+                               [this](const net::RouteChange& c) { on_default_route(c); },
+                               [this](const net::InterfaceAdded& c) { on_interface(c); }});
     watch(links_->fd(), "links");
   });
 }
@@ -76,17 +79,20 @@ int NetworkService::on_io(sd_event_source*, int fd, std::uint32_t, void* self) {
   auto* s = static_cast<NetworkService*>(self);
   const std::string& kind = s->io_kind_[fd];
   try {
-    if (kind == "nflog") s->nflog_->on_readable();
-    else if (kind == "tamper") s->tamper_->on_readable();
-    else if (kind == "links") s->links_->on_readable();
+    if (kind == "nflog")
+      s->nflog_->on_readable();
+    else if (kind == "tamper")
+      s->tamper_->on_readable();
+    else if (kind == "links")
+      s->links_->on_readable();
   } catch (const std::exception& e) {
     log_error("network: " + kind + ": " + e.what());
   }
   return 0;
 }
 
-void NetworkService::report(const char* kind, const char* severity, const char* outcome, const std::string& rule,
-                            json details, std::optional<UserRef> user) {
+void NetworkService::report(const char* kind, const char* severity, const char* outcome,
+                            const std::string& rule, json details, std::optional<UserRef> user) {
   Event e;
   e.kind = kind;
   e.severity = severity;
@@ -110,15 +116,18 @@ void NetworkService::on_logged_packet(const net::LoggedPacket& p) {
   key.daddr = p.packet.daddr;
   key.dport = p.packet.dport;
   key.proto = p.packet.proto;
-  key.reason = p.prefix == net::kPrefixSource ? "source-address" : p.prefix == net::kPrefixAudit ? "audit" : "not-allowed";
+  key.reason = p.prefix == net::kPrefixSource  ? "source-address"
+               : p.prefix == net::kPrefixAudit ? "audit"
+                                               : "not-allowed";
   const UnixMillis now = now_millis();
   if (denied_.add(key, p.packet.saddr, now)) {
     sd_event_source_disable_unref(window_timer_);
     window_timer_ = nullptr;
     std::uint64_t at = 0;
     sd_event_now(ctx_.loop, CLOCK_MONOTONIC, &at);
-    sd_event_add_time(ctx_.loop, &window_timer_, CLOCK_MONOTONIC, at + std::uint64_t(window_ms_) * 1000, 10'000,
-                      &NetworkService::on_window, this);
+    sd_event_add_time(ctx_.loop, &window_timer_, CLOCK_MONOTONIC,
+                      at + std::uint64_t(window_ms_) * 1000, 10'000, &NetworkService::on_window,
+                      this);
   }
 }
 
@@ -133,20 +142,30 @@ void NetworkService::flush_denied() {
   const bool enforce = !rules_ || rules_->mode == Mode::Enforce;
   for (const auto& g : w.groups) {
     const bool source = g.key.reason == "source-address";
-    report("net.egress_denied", source ? "high" : (enforce ? "medium" : "low"), enforce ? "blocked" : "reported",
-           source ? "network.addresses" : "network.allow",
-           {{"uid", g.key.uid}, {"daddr", g.key.daddr}, {"dport", g.key.dport}, {"proto", g.key.proto},
-            {"saddr", g.saddr}, {"reason", g.key.reason}, {"count", g.count},
-            {"first", format_rfc3339_ms(g.first)}, {"last", format_rfc3339_ms(g.last)},
-            {"window_start", format_rfc3339_ms(w.start)}, {"window_end", format_rfc3339_ms(w.end)},
+    report("net.egress_denied", source ? "high" : (enforce ? "medium" : "low"),
+           enforce ? "blocked" : "reported", source ? "network.addresses" : "network.allow",
+           {{"uid", g.key.uid},
+            {"daddr", g.key.daddr},
+            {"dport", g.key.dport},
+            {"proto", g.key.proto},
+            {"saddr", g.saddr},
+            {"reason", g.key.reason},
+            {"count", g.count},
+            {"first", format_rfc3339_ms(g.first)},
+            {"last", format_rfc3339_ms(g.last)},
+            {"window_start", format_rfc3339_ms(w.start)},
+            {"window_end", format_rfc3339_ms(w.end)},
             {"log_rate_per_s", rules_ ? rules_->log_rate : 0}},
            user_for_uid(g.key.uid));
     ++denied_events_;
   }
   if (w.overflow_packets > 0) {
     report("net.egress_denied", "medium", enforce ? "blocked" : "reported", "network.allow",
-           {{"reason", "other-destinations"}, {"count", w.overflow_packets}, {"destinations", w.overflow_keys},
-            {"window_start", format_rfc3339_ms(w.start)}, {"window_end", format_rfc3339_ms(w.end)}});
+           {{"reason", "other-destinations"},
+            {"count", w.overflow_packets},
+            {"destinations", w.overflow_keys},
+            {"window_start", format_rfc3339_ms(w.start)},
+            {"window_end", format_rfc3339_ms(w.end)}});
     ++denied_events_;
   }
 }
@@ -171,7 +190,8 @@ void NetworkService::on_table_change(const net::TableChange& change) {
       details["error"] = e.what();
     }
   }
-  log_warning("network: tables changed by " + change.comm + " (pid " + std::to_string(change.pid) + "): " + outcome);
+  log_warning("network: tables changed by " + change.comm + " (pid " + std::to_string(change.pid) +
+              "): " + outcome);
   report("net.tamper", "critical", outcome.c_str(), "network.tables", std::move(details));
 }
 
@@ -196,10 +216,13 @@ void NetworkService::on_address(const net::AddressChange& c) {
     const bool is_planned = host_part(c.address) == p.address.address;
     const char* severity = is_planned == c.added ? "info" : "high";
     const bool enforce = rules_->mode == Mode::Enforce;
-    report("net.address_changed", severity, (!is_planned && c.added && enforce) ? "blocked" : "detected",
-           "network.addresses",
-           {{"interface", c.interface}, {"address", c.address}, {"action", c.added ? "added" : "removed"},
-            {"planned", p.address.text()}, {"is_planned", is_planned}});
+    report("net.address_changed", severity,
+           (!is_planned && c.added && enforce) ? "blocked" : "detected", "network.addresses",
+           {{"interface", c.interface},
+            {"address", c.address},
+            {"action", c.added ? "added" : "removed"},
+            {"planned", p.address.text()},
+            {"is_planned", is_planned}});
     return;
   }
 }
@@ -211,20 +234,28 @@ void NetworkService::check_planned_addresses() {
     json others = json::array();
     for (const auto& a : links_->addresses_of(p.interface)) {
       if (a.family != p.address.family || (a.family == 6 && is_link_local_v6(a.address))) continue;
-      if (host_part(a.address) == p.address.address) present = true;
-      else others.push_back(a.address);
+      if (host_part(a.address) == p.address.address)
+        present = true;
+      else
+        others.push_back(a.address);
     }
     if (present && others.empty()) continue;
     report("net.address_changed", "high", "detected", "network.addresses",
-           {{"interface", p.interface}, {"action", "mismatch"}, {"planned", p.address.text()},
-            {"planned_present", present}, {"other_addresses", others}});
+           {{"interface", p.interface},
+            {"action", "mismatch"},
+            {"planned", p.address.text()},
+            {"planned_present", present},
+            {"other_addresses", others}});
   }
 }
 
 void NetworkService::on_default_route(const net::RouteChange& c) {
   report("net.route_changed", c.added ? "medium" : "low", "detected", "network.routes",
-         {{"action", c.added ? "added" : "removed"}, {"destination", c.family == 6 ? "::/0" : "0.0.0.0/0"},
-          {"gateway", c.gateway}, {"interface", c.interface}, {"table", c.table}});
+         {{"action", c.added ? "added" : "removed"},
+          {"destination", c.family == 6 ? "::/0" : "0.0.0.0/0"},
+          {"gateway", c.gateway},
+          {"interface", c.interface},
+          {"table", c.table}});
 }
 
 void NetworkService::on_interface(const net::InterfaceAdded& c) {

@@ -14,8 +14,10 @@ namespace seatlock {
 // ---- latency figures --------------------------------------------------------------------------
 void UsbLatencyStats::add(std::int64_t ns) {
   constexpr std::size_t kKeep = 4096;
-  if (samples_ns.size() < kKeep) samples_ns.push_back(ns);
-  else samples_ns[next] = ns;
+  if (samples_ns.size() < kKeep)
+    samples_ns.push_back(ns);
+  else
+    samples_ns[next] = ns;
   next = (next + 1) % kKeep;
   ++total;
 }
@@ -24,8 +26,13 @@ nlohmann::json UsbLatencyStats::summary() const {
   if (samples_ns.empty()) return {{"count", 0}};
   std::vector<std::int64_t> s = samples_ns;
   std::sort(s.begin(), s.end());
-  auto pct = [&](double p) { return static_cast<double>(s[static_cast<std::size_t>(p * (s.size() - 1))]) / 1000.0; };
-  return {{"count", total}, {"window", s.size()}, {"p50_us", pct(0.50)}, {"p99_us", pct(0.99)},
+  auto pct = [&](double p) {
+    return static_cast<double>(s[static_cast<std::size_t>(p * (s.size() - 1))]) / 1000.0;
+  };
+  return {{"count", total},
+          {"window", s.size()},
+          {"p50_us", pct(0.50)},
+          {"p99_us", pct(0.99)},
           {"max_us", static_cast<double>(s.back()) / 1000.0}};
 }
 
@@ -65,13 +72,17 @@ std::vector<std::string> list_names(const std::string& dir) {
 }
 
 std::string exception_id(const UsbException& e) {
-  return e.source + "|" + e.ticket + "|" + e.vid + ":" + e.pid + ":" + e.serial.value_or("*") + "@" +
-         e.port.value_or("*") + "|" + std::to_string(e.until);
+  return e.source + "|" + e.ticket + "|" + e.vid + ":" + e.pid + ":" + e.serial.value_or("*") +
+         "@" + e.port.value_or("*") + "|" + std::to_string(e.until);
 }
 
 nlohmann::json exception_json(const UsbException& e) {
-  nlohmann::json j = {{"ticket", e.ticket}, {"vid", e.vid},         {"pid", e.pid},
-                      {"until", format_rfc3339_ms(e.until)}, {"read_only", e.read_only}, {"source", e.source}};
+  nlohmann::json j = {{"ticket", e.ticket},
+                      {"vid", e.vid},
+                      {"pid", e.pid},
+                      {"until", format_rfc3339_ms(e.until)},
+                      {"read_only", e.read_only},
+                      {"source", e.source}};
   if (e.serial) j["serial"] = *e.serial;
   if (e.port) j["port"] = *e.port;
   return j;
@@ -100,7 +111,8 @@ void UsbEnforcer::apply(const UsbPolicy& policy, UnixMillis now) {
 
 void UsbEnforcer::lock_root_hub(const std::string& name) {
   try {
-    if (read_sysfs_attr(sysfs_.device_dir(name) + "/interface_authorized_default").value_or("") != "0")
+    if (read_sysfs_attr(sysfs_.device_dir(name) + "/interface_authorized_default").value_or("") !=
+        "0")
       sysfs_.set_interface_authorized_default(name, false);
   } catch (const std::exception& e) {
     report_error("lock root hub " + name, e.what());
@@ -133,7 +145,8 @@ void UsbEnforcer::handle(const Uevent& ev, UnixMillis now, Clock::time_point rec
       if (itf) return;
       auto it = devices_.find(dev);
       if (it == devices_.end()) return;
-      if (it->second.report_pending) report_device(it->second, received);  // a plug too short to wait for
+      if (it->second.report_pending)
+        report_device(it->second, received);  // a plug too short to wait for
       devices_.erase(it);
       return;
     }
@@ -166,7 +179,8 @@ void UsbEnforcer::decide_device(const std::string& name, UnixMillis now, bool pl
   if (noteworthy && (changed || (plug && !st.report_pending))) {
     if (!st.report_pending) st.plug = plug;
     st.report_pending = true;
-    st.report_at = (received ? *received : Clock::now()) + std::chrono::milliseconds(opt_.report_delay_ms);
+    st.report_at =
+        (received ? *received : Clock::now()) + std::chrono::milliseconds(opt_.report_delay_ms);
   }
 }
 
@@ -177,7 +191,8 @@ void UsbEnforcer::enforce(DeviceState& st, std::optional<Clock::time_point> rece
     const bool want = (d && d->allow) || !enforcing();
     if (want == itf.authorized) continue;
     if (received && !timed) {
-      latency_.add(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - *received).count());
+      latency_.add(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - *received).count());
       timed = true;
     }
     try {
@@ -214,8 +229,11 @@ void UsbEnforcer::handle_block(const std::string& name, UnixMillis now) {
                {"usb_interface", b->usb_interface},
                {"path", b->mmc_card.empty() ? (b->usb_interface.empty() ? "scsi" : "usb") : "mmc"}};
   if (owner)
-    e.details["device"] = {{"vid", owner->vid}, {"pid", owner->pid}, {"serial", owner->serial},
-                           {"product", owner->product}, {"port", owner->port}};
+    e.details["device"] = {{"vid", owner->vid},
+                           {"pid", owner->pid},
+                           {"serial", owner->serial},
+                           {"product", owner->product},
+                           {"port", owner->port}};
   if (exc) {
     e.severity = "medium";
     e.outcome = "allowed";
@@ -255,8 +273,10 @@ std::optional<UsbEnforcer::Clock::time_point> UsbEnforcer::flush_reports(Clock::
   std::optional<Clock::time_point> next;
   for (auto& [name, st] : devices_) {
     if (!st.report_pending) continue;
-    if (st.report_at <= now) report_device(st, now);
-    else if (!next || st.report_at < *next) next = st.report_at;
+    if (st.report_at <= now)
+      report_device(st, now);
+    else if (!next || st.report_at < *next)
+      next = st.report_at;
   }
   return next;
 }
@@ -316,7 +336,8 @@ void UsbEnforcer::report_expired(UnixMillis now) {
     nlohmann::json devices = nlohmann::json::array();
     for (const auto& [name, st] : devices_) {
       if (st.device.vid != x.vid || st.device.pid != x.pid) continue;
-      if ((x.serial && *x.serial != st.device.serial) || (x.port && *x.port != st.device.port)) continue;
+      if ((x.serial && *x.serial != st.device.serial) || (x.port && *x.port != st.device.port))
+        continue;
       devices.push_back(usb_event_details(st.device, st.decision, enforcing()));
     }
     Event e;

@@ -19,9 +19,9 @@ namespace seatlock {
 struct UsbEnforcerOptions {
   std::string sys_root = "/sys";
   std::string dev_root = "/dev";
-  std::string udev_rules_dir;               // "" = do not write rules
-  std::int64_t report_delay_ms = 100;       // gather a plug's interfaces into one event
-  std::int64_t replug_quiet_ms = 10'000;    // at most one usb.blocked per device per window
+  std::string udev_rules_dir;             // "" = do not write rules
+  std::int64_t report_delay_ms = 100;     // gather a plug's interfaces into one event
+  std::int64_t replug_quiet_ms = 10'000;  // at most one usb.blocked per device per window
 };
 
 // Latency of the decision path, uevent received -> first `authorized` write started.
@@ -60,7 +60,7 @@ class UsbEnforcer {
     DeviceDecision decision;
     std::string signature;  // which interfaces are allowed; a change means a new finding
     bool report_pending = false;
-    bool plug = false;      // pending report belongs to a new plug (vs a policy change)
+    bool plug = false;  // pending report belongs to a new plug (vs a policy change)
     Clock::time_point report_at{};
   };
   struct ReportMemo {
@@ -69,7 +69,8 @@ class UsbEnforcer {
   };
 
   void lock_root_hub(const std::string& name);
-  void admit_device(const std::string& name);  // device-level authorized=1 (interfaces still decided)
+  void admit_device(
+      const std::string& name);  // device-level authorized=1 (interfaces still decided)
   void decide_device(const std::string& name, UnixMillis now, bool plug,
                      std::optional<Clock::time_point> received = std::nullopt);
   void enforce(DeviceState& st, std::optional<Clock::time_point> received);
@@ -90,7 +91,7 @@ class UsbEnforcer {
   std::map<std::string, DeviceState> devices_;  // by port ("1-2")
   std::map<std::string, ReportMemo> memos_;     // by device_key
   std::set<std::string> expired_reported_;
-  std::vector<std::string> errors_;             // recent write errors, for status
+  std::vector<std::string> errors_;  // recent write errors, for status
   std::string rules_state_ = "not written";
   UsbLatencyStats latency_;
 };

@@ -17,7 +17,8 @@ class UsbService : public Service {
  public:
   explicit UsbService(DaemonContext& ctx)
       : ctx_(ctx),
-        enforcer_({ctx.options.sysfs_root, ctx.options.dev_root, ctx.options.udev_rules_dir}, ctx.reporter) {
+        enforcer_({ctx.options.sysfs_root, ctx.options.dev_root, ctx.options.udev_rules_dir},
+                  ctx.reporter) {
     // Listen before the start-up sweep so nothing plugged in between is missed.
     monitor_ = std::make_unique<UeventMonitor>();
     int r = sd_event_add_io(ctx_.loop, &io_, monitor_->fd(), EPOLLIN, &UsbService::on_uevent, this);
@@ -98,7 +99,8 @@ class UsbService : public Service {
     }
     const uint64_t at = static_cast<uint64_t>(*next) * 1000;
     if (!expiry_) {
-      sd_event_add_time(ctx_.loop, &expiry_, CLOCK_REALTIME, at, 1000, &UsbService::on_expiry, this);
+      sd_event_add_time(ctx_.loop, &expiry_, CLOCK_REALTIME, at, 1000, &UsbService::on_expiry,
+                        this);
     } else {
       sd_event_source_set_time(expiry_, at);
     }
@@ -109,7 +111,8 @@ class UsbService : public Service {
   void arm_flush() {
     auto next = enforcer_.flush_reports();
     if (!next) return;
-    const auto delta = std::chrono::duration_cast<std::chrono::microseconds>(*next - UsbEnforcer::Clock::now());
+    const auto delta =
+        std::chrono::duration_cast<std::chrono::microseconds>(*next - UsbEnforcer::Clock::now());
     uint64_t now_us = 0;
     sd_event_now(ctx_.loop, CLOCK_MONOTONIC, &now_us);
     const uint64_t at = now_us + static_cast<uint64_t>(std::max<std::int64_t>(delta.count(), 0));
@@ -131,6 +134,8 @@ class UsbService : public Service {
 
 }  // namespace
 
-std::unique_ptr<Service> make_usb_service(DaemonContext& ctx) { return std::make_unique<UsbService>(ctx); }
+std::unique_ptr<Service> make_usb_service(DaemonContext& ctx) {
+  return std::make_unique<UsbService>(ctx);
+}
 
 }  // namespace seatlock

@@ -10,13 +10,15 @@ namespace seatlock {
 namespace {
 
 bool under_journald() {
-  static const bool journal = std::getenv("JOURNAL_STREAM") != nullptr || std::getenv("INVOCATION_ID") != nullptr;
+  static const bool journal =
+      std::getenv("JOURNAL_STREAM") != nullptr || std::getenv("INVOCATION_ID") != nullptr;
   return journal;
 }
 
 void emit(int priority, const char* tag, const std::string& msg) {
   if (under_journald()) {
-    sd_journal_send("MESSAGE=%s", msg.c_str(), "PRIORITY=%d", priority, "SYSLOG_IDENTIFIER=seatlockd", nullptr);
+    sd_journal_send("MESSAGE=%s", msg.c_str(), "PRIORITY=%d", priority,
+                    "SYSLOG_IDENTIFIER=seatlockd", nullptr);
   } else {
     std::fprintf(stderr, "seatlockd: %s%s\n", tag, msg.c_str());
   }
@@ -24,8 +26,14 @@ void emit(int priority, const char* tag, const std::string& msg) {
 
 }  // namespace
 
-void log_info(const std::string& msg) { emit(LOG_INFO, "", msg); }
-void log_warning(const std::string& msg) { emit(LOG_WARNING, "warning: ", msg); }
-void log_error(const std::string& msg) { emit(LOG_ERR, "error: ", msg); }
+void log_info(const std::string& msg) {
+  emit(LOG_INFO, "", msg);
+}
+void log_warning(const std::string& msg) {
+  emit(LOG_WARNING, "warning: ", msg);
+}
+void log_error(const std::string& msg) {
+  emit(LOG_ERR, "error: ", msg);
+}
 
 }  // namespace seatlock

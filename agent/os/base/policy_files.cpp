@@ -41,7 +41,8 @@ std::vector<PolicyFile> read_policy_dir(const std::string& dir) {
   std::vector<fs::path> names;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     std::error_code type_ec;
-    if (is_policy_name(entry.path()) && entry.is_regular_file(type_ec)) names.push_back(entry.path());
+    if (is_policy_name(entry.path()) && entry.is_regular_file(type_ec))
+      names.push_back(entry.path());
   }
   if (ec) throw std::runtime_error("cannot read policy directory " + dir + ": " + ec.message());
   std::sort(names.begin(), names.end());
@@ -64,8 +65,9 @@ std::vector<PolicyFile> read_policy_paths(const std::vector<std::string>& paths)
     }
   }
   // Merge order is by file name, as if every file sat in one policy.d.
-  std::stable_sort(files.begin(), files.end(),
-                   [](const PolicyFile& a, const PolicyFile& b) { return basename_of(a.name) < basename_of(b.name); });
+  std::stable_sort(files.begin(), files.end(), [](const PolicyFile& a, const PolicyFile& b) {
+    return basename_of(a.name) < basename_of(b.name);
+  });
   return files;
 }
 

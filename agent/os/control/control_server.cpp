@@ -20,7 +20,8 @@ constexpr size_t kMaxRequest = 1 << 20;
 sockaddr_un make_address(const std::string& path) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) throw std::runtime_error("control socket path too long: " + path);
+  if (path.size() >= sizeof addr.sun_path)
+    throw std::runtime_error("control socket path too long: " + path);
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   return addr;
 }
@@ -63,7 +64,8 @@ ControlServer::ControlServer(sd_event* loop, std::string socket_path, uid_t allo
     chmod(dir.c_str(), 0755);
   }
   listen_fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (listen_fd_ < 0) throw std::runtime_error(std::string("control socket: ") + std::strerror(errno));
+  if (listen_fd_ < 0)
+    throw std::runtime_error(std::string("control socket: ") + std::strerror(errno));
   sockaddr_un addr = make_address(path_);
   unlink(path_.c_str());
   // The mode is a first fence only; every connection's peer uid is checked as well.
@@ -86,7 +88,9 @@ ControlServer::~ControlServer() {
   unlink(path_.c_str());
 }
 
-void ControlServer::add(const std::string& cmd, ControlHandler handler) { handlers_[cmd] = std::move(handler); }
+void ControlServer::add(const std::string& cmd, ControlHandler handler) {
+  handlers_[cmd] = std::move(handler);
+}
 
 int ControlServer::on_accept(sd_event_source*, int fd, uint32_t, void* self) {
   int client = accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
@@ -101,10 +105,13 @@ void ControlServer::serve_one(int fd) {
   ucred cred{};
   socklen_t len = sizeof cred;
   nlohmann::json reply;
-  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || (cred.uid != 0 && cred.uid != allowed_uid_)) {
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+      (cred.uid != 0 && cred.uid != allowed_uid_)) {
     log_warning("control: refused connection from uid " + std::to_string(cred.uid) + " pid " +
                 std::to_string(cred.pid));
-    write_all(fd, nlohmann::json{{"ok", false}, {"error", "permission denied: seatlock control is root-only"}}.dump() +
+    write_all(fd, nlohmann::json{{"ok", false},
+                                 {"error", "permission denied: seatlock control is root-only"}}
+                          .dump() +
                       "\n");
     return;
   }
@@ -125,8 +132,8 @@ void ControlServer::serve_one(int fd) {
   write_all(fd, reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
 
-nlohmann::json control_call(const std::string& socket_path, const std::string& cmd, const nlohmann::json& args,
-                            int timeout_ms) {
+nlohmann::json control_call(const std::string& socket_path, const std::string& cmd,
+                            const nlohmann::json& args, int timeout_ms) {
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
   sockaddr_un addr = make_address(socket_path);
@@ -142,7 +149,8 @@ nlohmann::json control_call(const std::string& socket_path, const std::string& c
   close(fd);
   if (!ok) throw std::runtime_error("seatlockd did not answer '" + cmd + "'");
   auto reply = nlohmann::json::parse(line);
-  if (!reply.value("ok", false)) throw ControlError(reply.value("error", std::string("unknown error")));
+  if (!reply.value("ok", false))
+    throw ControlError(reply.value("error", std::string("unknown error")));
   return reply.value("result", nlohmann::json());
 }
 

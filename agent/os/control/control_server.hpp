@@ -3,12 +3,12 @@
 //   {"cmd":"usb.list","args":{...}}
 // and reads one JSON line back: {"ok":true,"result":...} or {"ok":false,"error":"..."}.
 // The peer's uid is checked with SO_PEERCRED (uid 0 only), not only the file mode.
+#include <systemd/sd-event.h>
+
 #include <functional>
 #include <map>
-#include <string>
-
 #include <nlohmann/json.hpp>
-#include <systemd/sd-event.h>
+#include <string>
 
 namespace seatlock {
 
@@ -45,6 +45,7 @@ class ControlServer {
 // Client side (seatlockctl). Returns "result"; throws ControlError with the server's error, or
 // std::runtime_error when the daemon cannot be reached.
 nlohmann::json control_call(const std::string& socket_path, const std::string& cmd,
-                            const nlohmann::json& args = nlohmann::json::object(), int timeout_ms = 10'000);
+                            const nlohmann::json& args = nlohmann::json::object(),
+                            int timeout_ms = 10'000);
 
 }  // namespace seatlock

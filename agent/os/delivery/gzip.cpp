@@ -1,8 +1,8 @@
 #include "os/delivery/gzip.hpp"
 
-#include <stdexcept>
-
 #include <zlib.h>
+
+#include <stdexcept>
 
 namespace seatlock {
 

@@ -1,8 +1,8 @@
 #include "os/delivery/http_post.hpp"
 
-#include <mutex>
-
 #include <curl/curl.h>
+
+#include <mutex>
 
 namespace seatlock {
 
@@ -21,8 +21,9 @@ int progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
 
 }  // namespace
 
-HttpResult http_post(const std::string& url, const std::string& body, const std::vector<std::string>& headers,
-                     const TlsSettings& tls, const std::atomic<bool>* abort, long timeout_s) {
+HttpResult http_post(const std::string& url, const std::string& body,
+                     const std::vector<std::string>& headers, const TlsSettings& tls,
+                     const std::atomic<bool>* abort, long timeout_s) {
   static std::once_flag init;
   std::call_once(init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   HttpResult r;
@@ -34,7 +35,8 @@ HttpResult http_post(const std::string& url, const std::string& body, const std:
   curl_slist* hs = nullptr;
   for (const auto& h : headers) hs = curl_slist_append(hs, h.c_str());
   std::string auth;
-  if (!tls.token.empty()) hs = curl_slist_append(hs, ("Authorization: Bearer " + tls.token).c_str());
+  if (!tls.token.empty())
+    hs = curl_slist_append(hs, ("Authorization: Bearer " + tls.token).c_str());
   hs = curl_slist_append(hs, "Expect:");  // no 100-continue round trip
   char errbuf[CURL_ERROR_SIZE] = {0};
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
@@ -60,7 +62,8 @@ HttpResult http_post(const std::string& url, const std::string& body, const std:
   if (rc == CURLE_OK) {
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
     curl_off_t ra = -1;
-    if (curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0) r.retry_after_s = static_cast<long>(ra);
+    if (curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
+      r.retry_after_s = static_cast<long>(ra);
   } else {
     r.error = errbuf[0] ? errbuf : curl_easy_strerror(rc);
   }

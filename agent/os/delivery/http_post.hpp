@@ -16,13 +16,14 @@ struct TlsSettings {
 };
 
 struct HttpResult {
-  long status = 0;          // 0 = no HTTP answer (network/TLS error, see error)
+  long status = 0;  // 0 = no HTTP answer (network/TLS error, see error)
   std::string body;
   std::optional<long> retry_after_s;
-  std::string error;        // curl's message when status == 0
+  std::string error;  // curl's message when status == 0
 };
 
-HttpResult http_post(const std::string& url, const std::string& body, const std::vector<std::string>& headers,
-                     const TlsSettings& tls, const std::atomic<bool>* abort = nullptr, long timeout_s = 60);
+HttpResult http_post(const std::string& url, const std::string& body,
+                     const std::vector<std::string>& headers, const TlsSettings& tls,
+                     const std::atomic<bool>* abort = nullptr, long timeout_s = 60);
 
 }  // namespace seatlock

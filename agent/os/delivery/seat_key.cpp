@@ -1,14 +1,13 @@
 #include "os/delivery/seat_key.hpp"
 
 #include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <stdexcept>
-
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 
 #include "core/util/digest.hpp"
 
@@ -45,10 +44,12 @@ EVP_PKEY* create_key(const std::string& path) {
   std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   FILE* f = fd >= 0 ? fdopen(fd, "w") : nullptr;
-  bool ok = f && PEM_write_PrivateKey(f, k, nullptr, nullptr, 0, nullptr, nullptr) == 1 && std::fflush(f) == 0 &&
-            fsync(fd) == 0;
-  if (f) std::fclose(f);
-  else if (fd >= 0) ::close(fd);
+  bool ok = f && PEM_write_PrivateKey(f, k, nullptr, nullptr, 0, nullptr, nullptr) == 1 &&
+            std::fflush(f) == 0 && fsync(fd) == 0;
+  if (f)
+    std::fclose(f);
+  else if (fd >= 0)
+    ::close(fd);
   if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
     ::unlink(tmp.c_str());
     EVP_PKEY_free(k);
@@ -75,24 +76,29 @@ SeatKey SeatKey::load_or_create(const std::string& path) {
 std::string SeatKey::public_raw() const {
   unsigned char buf[32];
   size_t len = sizeof buf;
-  if (EVP_PKEY_get_raw_public_key(impl_->key, buf, &len) != 1) throw std::runtime_error("seat key: no public key");
+  if (EVP_PKEY_get_raw_public_key(impl_->key, buf, &len) != 1)
+    throw std::runtime_error("seat key: no public key");
   return std::string(reinterpret_cast<char*>(buf), len);
 }
 
-std::string SeatKey::public_b64() const { return base64_encode(public_raw()); }
+std::string SeatKey::public_b64() const {
+  return base64_encode(public_raw());
+}
 
 std::string SeatKey::sign(const std::string& message) const {
   EVP_MD_CTX* md = EVP_MD_CTX_new();
   unsigned char sig[64];
   size_t len = sizeof sig;
   bool ok = md && EVP_DigestSignInit(md, nullptr, nullptr, nullptr, impl_->key) == 1 &&
-            EVP_DigestSign(md, sig, &len, reinterpret_cast<const unsigned char*>(message.data()), message.size()) == 1;
+            EVP_DigestSign(md, sig, &len, reinterpret_cast<const unsigned char*>(message.data()),
+                           message.size()) == 1;
   EVP_MD_CTX_free(md);
   if (!ok) throw std::runtime_error("seat key: signing failed");
   return std::string(reinterpret_cast<char*>(sig), len);
 }
 
-std::string chain_head_message(const std::string& seat_id, std::uint64_t seq, const std::string& hash_hex) {
+std::string chain_head_message(const std::string& seat_id, std::uint64_t seq,
+                               const std::string& hash_hex) {
   return "seatlock.chain/1 " + seat_id + " " + std::to_string(seq) + " " + hash_hex;
 }
 

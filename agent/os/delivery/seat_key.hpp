@@ -27,6 +27,7 @@ class SeatKey {
 };
 
 // The exact ASCII bytes a chain head signature covers (docs/wire.md).
-std::string chain_head_message(const std::string& seat_id, std::uint64_t seq, const std::string& hash_hex);
+std::string chain_head_message(const std::string& seat_id, std::uint64_t seq,
+                               const std::string& hash_hex);
 
 }  // namespace seatlock

@@ -29,7 +29,9 @@ Event delivery_event(const std::string& kind, const std::string& severity, nlohm
 Sender::Sender(Spool& spool, SeatKey key, Notify notify)
     : spool_(spool), key_(std::move(key)), notify_(std::move(notify)) {}
 
-Sender::~Sender() { stop(); }
+Sender::~Sender() {
+  stop();
+}
 
 void Sender::configure(SenderConfig cfg) {
   {
@@ -68,14 +70,16 @@ void Sender::kick() {
 
 nlohmann::json Sender::status() const {
   std::lock_guard lk(mu_);
-  nlohmann::json j = {{"collector", cfg_.collector.empty() ? nlohmann::json(nullptr) : nlohmann::json(cfg_.collector)},
+  nlohmann::json j = {{"collector", cfg_.collector.empty() ? nlohmann::json(nullptr)
+                                                           : nlohmann::json(cfg_.collector)},
                       {"state", cfg_.collector.empty() ? "spool-only" : state_},
                       {"requests", requests_},
                       {"delivered", delivered_},
                       {"quarantined", quarantined_},
                       {"last_status", last_status_},
                       {"last_error", last_error_}};
-  if (next_attempt_ms_ > 0) j["next_attempt_in_ms"] = std::max<std::int64_t>(0, next_attempt_ms_ - steady_ms());
+  if (next_attempt_ms_ > 0)
+    j["next_attempt_in_ms"] = std::max<std::int64_t>(0, next_attempt_ms_ - steady_ms());
   return j;
 }
 
@@ -90,7 +94,8 @@ void Sender::sleep_ms(std::int64_t ms) {
   std::unique_lock lk(mu_);
   next_attempt_ms_ = steady_ms() + ms;
   auto gen = cfg_generation_;
-  cv_.wait_for(lk, std::chrono::milliseconds(ms), [&] { return stopping_ || kicked_ || gen != cfg_generation_; });
+  cv_.wait_for(lk, std::chrono::milliseconds(ms),
+               [&] { return stopping_ || kicked_ || gen != cfg_generation_; });
   kicked_ = false;
   next_attempt_ms_ = 0;
 }
@@ -146,7 +151,8 @@ bool Sender::send_one() {
       "X-Seatlock-Signature: " + base64_encode(sig),
   };
   set_state("sending");
-  HttpResult res = http_post(cfg.collector + "/v1/events", gzip_compress(body), headers, cfg.tls, &stopping_);
+  HttpResult res =
+      http_post(cfg.collector + "/v1/events", gzip_compress(body), headers, cfg.tls, &stopping_);
   if (stopping_) return true;  // an aborted transfer says nothing about the collector
   Verdict v = judge(res, last);
   {
@@ -175,7 +181,10 @@ bool Sender::send_one() {
         last_error_ = v.reason;
       }
       notify_(delivery_event("delivery.quarantined", "medium",
-                             {{"first_seq", first}, {"last_seq", last}, {"events", n}, {"status", res.status},
+                             {{"first_seq", first},
+                              {"last_seq", last},
+                              {"events", n},
+                              {"status", res.status},
                               {"error", v.reason}}));
       return true;
     }
@@ -183,7 +192,10 @@ bool Sender::send_one() {
       if (batch.size() == 1) {
         spool_.quarantine(first, last, v.reason);
         notify_(delivery_event("delivery.quarantined", "medium",
-                               {{"first_seq", first}, {"last_seq", last}, {"events", 1}, {"status", 413},
+                               {{"first_seq", first},
+                                {"last_seq", last},
+                                {"events", 1},
+                                {"status", 413},
                                 {"error", "a single event is larger than the collector accepts"}}));
       } else {
         split_limit_ = std::max<std::size_t>(1, batch.size() / 2);
@@ -202,7 +214,8 @@ bool Sender::send_one() {
         auth_reported_ = true;
       }
       if (report)
-        notify_(delivery_event("delivery.auth_failed", "medium", {{"status", res.status}, {"error", v.reason}}));
+        notify_(delivery_event("delivery.auth_failed", "medium",
+                               {{"status", res.status}, {"error", v.reason}}));
       sleep_ms(backoff_.next_ms());
       return true;
     }

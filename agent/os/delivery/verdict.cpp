@@ -1,7 +1,6 @@
 #include "os/delivery/verdict.hpp"
 
 #include <algorithm>
-
 #include <nlohmann/json.hpp>
 
 namespace seatlock {
@@ -29,7 +28,8 @@ Verdict judge(const HttpResult& r, std::uint64_t batch_last_seq) {
     // No (or a useless) Retry-After: fall back to the normal backoff.
     v.action = r.retry_after_s ? A::RetryAfter : A::Backoff;
     v.wait_s = r.retry_after_s.value_or(0);
-    v.reason = std::to_string(r.status) + (r.retry_after_s ? " retry after " + std::to_string(v.wait_s) + " s" : "");
+    v.reason = std::to_string(r.status) +
+               (r.retry_after_s ? " retry after " + std::to_string(v.wait_s) + " s" : "");
   } else if (r.status == 401 || r.status == 403) {
     v.action = A::AuthProblem;
     v.reason = std::to_string(r.status) + ": " + error;

@@ -10,7 +10,8 @@
 
 namespace seatlock {
 
-JsonlEventSink::JsonlEventSink(std::string path) : path_(std::move(path)), last_hash_(kGenesisPrev) {
+JsonlEventSink::JsonlEventSink(std::string path)
+    : path_(std::move(path)), last_hash_(kGenesisPrev) {
   // Continue the chain from the last complete line (a torn last line from a crash is ignored).
   std::ifstream in(path_);
   std::string line, last;
@@ -24,7 +25,8 @@ JsonlEventSink::JsonlEventSink(std::string path) : path_(std::move(path)), last_
     }
   }
   fd_ = open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (fd_ < 0) throw std::runtime_error("cannot open event log " + path_ + ": " + std::strerror(errno));
+  if (fd_ < 0)
+    throw std::runtime_error("cannot open event log " + path_ + ": " + std::strerror(errno));
 }
 
 JsonlEventSink::~JsonlEventSink() {
@@ -35,7 +37,8 @@ Event JsonlEventSink::append(Event e) {
   e.seq = last_seq_ + 1;
   e.prev = last_hash_;
   std::string line = canonical_bytes(e) + "\n";
-  if (write(fd_, line.data(), line.size()) != static_cast<ssize_t>(line.size()) || fdatasync(fd_) != 0)
+  if (write(fd_, line.data(), line.size()) != static_cast<ssize_t>(line.size()) ||
+      fdatasync(fd_) != 0)
     throw std::runtime_error("cannot write event log " + path_ + ": " + std::strerror(errno));
   last_seq_ = e.seq;
   last_hash_ = chain_hash(e);

@@ -12,13 +12,15 @@
 namespace seatlock {
 
 UnixMillis now_millis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
 std::string new_event_id(UnixMillis now) {
   unsigned char r[10];
-  if (getrandom(r, sizeof r, 0) != static_cast<ssize_t>(sizeof r)) throw std::runtime_error("getrandom failed");
+  if (getrandom(r, sizeof r, 0) != static_cast<ssize_t>(sizeof r))
+    throw std::runtime_error("getrandom failed");
   return make_uuid_v7(now, r);
 }
 
@@ -69,6 +71,8 @@ Event Reporter::prepare(Event e) {
   return e;
 }
 
-Event Reporter::report(Event draft) { return sink_->append(prepare(std::move(draft))); }
+Event Reporter::report(Event draft) {
+  return sink_->append(prepare(std::move(draft)));
+}
 
 }  // namespace seatlock

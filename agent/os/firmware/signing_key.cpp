@@ -1,6 +1,9 @@
 #include "os/firmware/signing_key.hpp"
 
 #include <fcntl.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,10 +12,6 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
-
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 
 namespace seatlock::firmware {
 namespace {
@@ -32,15 +31,16 @@ SigningKey::SigningKey(EVP_PKEY* key) : key_(key, EVP_PKEY_free) {}
 
 SigningKey SigningKey::generate() {
   EVP_PKEY* key = nullptr;
-  std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, nullptr),
-                                                                  EVP_PKEY_CTX_free);
+  std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(
+      EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, nullptr), EVP_PKEY_CTX_free);
   if (!ctx || EVP_PKEY_keygen_init(ctx.get()) != 1 || EVP_PKEY_keygen(ctx.get(), &key) != 1)
     throw std::runtime_error("cannot generate an Ed25519 key: " + openssl_error());
   return SigningKey(key);
 }
 
 SigningKey SigningKey::from_pem(const std::string& pem, const std::string& name) {
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
   EVP_PKEY* key = bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr;
   if (!key) throw std::runtime_error(name + ": not a PEM private key (" + openssl_error() + ")");
   SigningKey k(key);
@@ -50,7 +50,8 @@ SigningKey SigningKey::from_pem(const std::string& pem, const std::string& name)
 
 std::string SigningKey::private_pem() const {
   std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
-  if (!bio || PEM_write_bio_PrivateKey(bio.get(), key_.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1)
+  if (!bio ||
+      PEM_write_bio_PrivateKey(bio.get(), key_.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1)
     throw std::runtime_error("cannot encode the key: " + openssl_error());
   char* data = nullptr;
   long n = BIO_get_mem_data(bio.get(), &data);
@@ -60,7 +61,9 @@ std::string SigningKey::private_pem() const {
 std::string SigningKey::public_raw() const {
   std::string out(32, '\0');
   size_t len = out.size();
-  if (EVP_PKEY_get_raw_public_key(key_.get(), reinterpret_cast<unsigned char*>(out.data()), &len) != 1 || len != 32)
+  if (EVP_PKEY_get_raw_public_key(key_.get(), reinterpret_cast<unsigned char*>(out.data()), &len) !=
+          1 ||
+      len != 32)
     throw std::runtime_error("cannot read the public key: " + openssl_error());
   return out;
 }

@@ -18,7 +18,7 @@ class SigningKey {
   static SigningKey from_pem(const std::string& pem, const std::string& name);
 
   std::string private_pem() const;
-  std::string public_raw() const;  // 32 bytes
+  std::string public_raw() const;                    // 32 bytes
   std::string sign(std::string_view message) const;  // 64 bytes
 
  private:

@@ -12,7 +12,8 @@ namespace seatlock::net {
 
 namespace {
 
-NetRules rules_from_policy_dir(const std::string& state_dir, const std::string& policy_dir, UnixMillis now) {
+NetRules rules_from_policy_dir(const std::string& state_dir, const std::string& policy_dir,
+                               UnixMillis now) {
   PolicyLoadOptions lo;
   lo.now = now;
   lo.expired_is_error = false;
@@ -28,7 +29,8 @@ NetRules rules_from_policy_dir(const std::string& state_dir, const std::string& 
 
 }  // namespace
 
-FallbackLoad load_fallback(const std::string& state_dir, const std::string& policy_dir, UnixMillis now) {
+FallbackLoad load_fallback(const std::string& state_dir, const std::string& policy_dir,
+                           UnixMillis now) {
   FallbackLoad out;
   Nft nft;
   if (auto text = read_fallback_file(state_dir)) {
@@ -36,7 +38,8 @@ FallbackLoad load_fallback(const std::string& state_dir, const std::string& poli
       rules->closed = rules->closed || read_closed_flag(state_dir);
       CompiledRuleset c = compile_ruleset(*rules, now);
       nft.run(fallback_transaction(*rules, c));
-      return {"state file (recompiled)", c.base_elements, c.exception_elements, rules->closed, to_string(rules->mode)};
+      return {"state file (recompiled)", c.base_elements, c.exception_elements, rules->closed,
+              to_string(rules->mode)};
     }
     nft.run(*text);
     out.source = "state file (as written)";
@@ -46,11 +49,12 @@ FallbackLoad load_fallback(const std::string& state_dir, const std::string& poli
   CompiledRuleset c = compile_ruleset(rules, now);
   nft.run(fallback_transaction(rules, c));
   write_fallback_file(state_dir, render_fallback_file(rules, c, now));
-  return {"policy directory", c.base_elements, c.exception_elements, rules.closed, to_string(rules.mode)};
+  return {"policy directory", c.base_elements, c.exception_elements, rules.closed,
+          to_string(rules.mode)};
 }
 
-std::string compile_policy_dir(const std::string& state_dir, const std::string& policy_dir, UnixMillis now,
-                               bool fallback_only) {
+std::string compile_policy_dir(const std::string& state_dir, const std::string& policy_dir,
+                               UnixMillis now, bool fallback_only) {
   NetRules rules = rules_from_policy_dir(state_dir, policy_dir, now);
   CompiledRuleset c = compile_ruleset(rules, now);
   return fallback_only ? fallback_transaction(rules, c) : full_transaction(rules, c);

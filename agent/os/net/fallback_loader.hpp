@@ -18,11 +18,12 @@ struct FallbackLoad {
 // Loads <state_dir>/netlock.nft when present (recompiled from its embedded rules at `now`, so
 // exceptions end at their real `until`), else compiles the policy directory and writes the file.
 // Throws std::runtime_error when neither works (the caller exits non-zero; the unit fails).
-FallbackLoad load_fallback(const std::string& state_dir, const std::string& policy_dir, UnixMillis now);
+FallbackLoad load_fallback(const std::string& state_dir, const std::string& policy_dir,
+                           UnixMillis now);
 
 // The transaction seatlockd would apply for the policy directory now (both tables), or only
 // the fallback table. Throws std::runtime_error with the policy errors.
-std::string compile_policy_dir(const std::string& state_dir, const std::string& policy_dir, UnixMillis now,
-                               bool fallback_only);
+std::string compile_policy_dir(const std::string& state_dir, const std::string& policy_dir,
+                               UnixMillis now, bool fallback_only);
 
 }  // namespace seatlock::net

@@ -20,7 +20,9 @@ std::string addr_text(nl_addr* a) {
 }
 
 // nl_addr2str prints "10.0.0.1/32" for a host address; we want the prefix of the object.
-std::string without_prefix(std::string s) { return s.substr(0, s.find('/')); }
+std::string without_prefix(std::string s) {
+  return s.substr(0, s.find('/'));
+}
 
 }  // namespace
 
@@ -43,9 +45,13 @@ LinkWatch::~LinkWatch() {
   if (mngr_) nl_cache_mngr_free(mngr_);
 }
 
-int LinkWatch::fd() const { return nl_cache_mngr_get_fd(mngr_); }
+int LinkWatch::fd() const {
+  return nl_cache_mngr_get_fd(mngr_);
+}
 
-void LinkWatch::on_readable() { nl_cache_mngr_data_ready(mngr_); }
+void LinkWatch::on_readable() {
+  nl_cache_mngr_data_ready(mngr_);
+}
 
 std::string LinkWatch::ifname(int ifindex) const {
   char buf[64] = "";
@@ -59,9 +65,10 @@ std::vector<AddressChange> LinkWatch::addresses_of(const std::string& interface)
     auto* a = reinterpret_cast<rtnl_addr*>(o);
     if (ifname(rtnl_addr_get_ifindex(a)) != interface) continue;
     nl_addr* local = rtnl_addr_get_local(a);
-    out.push_back({true, interface,
-                   without_prefix(addr_text(local)) + "/" + std::to_string(rtnl_addr_get_prefixlen(a)),
-                   rtnl_addr_get_family(a) == AF_INET6 ? 6 : 4});
+    out.push_back(
+        {true, interface,
+         without_prefix(addr_text(local)) + "/" + std::to_string(rtnl_addr_get_prefixlen(a)),
+         rtnl_addr_get_family(a) == AF_INET6 ? 6 : 4});
   }
   return out;
 }
@@ -75,7 +82,8 @@ void LinkWatch::on_change(nl_cache*, nl_object* obj, int action, void* arg) {
     c.added = action == NL_ACT_NEW;
     c.family = rtnl_addr_get_family(a) == AF_INET6 ? 6 : 4;
     c.interface = self->ifname(rtnl_addr_get_ifindex(a));
-    c.address = without_prefix(addr_text(rtnl_addr_get_local(a))) + "/" + std::to_string(rtnl_addr_get_prefixlen(a));
+    c.address = without_prefix(addr_text(rtnl_addr_get_local(a))) + "/" +
+                std::to_string(rtnl_addr_get_prefixlen(a));
     if (self->handlers_.address) self->handlers_.address(c);
   } else if (type == "route/route" && (action == NL_ACT_NEW || action == NL_ACT_DEL)) {
     auto* r = reinterpret_cast<rtnl_route*>(obj);

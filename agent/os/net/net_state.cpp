@@ -19,7 +19,9 @@ namespace seatlock::net {
 
 namespace {
 
-std::string closed_path(const std::string& state_dir) { return state_dir + "/net-closed"; }
+std::string closed_path(const std::string& state_dir) {
+  return state_dir + "/net-closed";
+}
 
 void write_atomic(const std::string& path, const std::string& text) {
   std::string tmp = path + ".tmp";
@@ -42,17 +44,22 @@ void write_atomic(const std::string& path, const std::string& text) {
 
 }  // namespace
 
-bool read_closed_flag(const std::string& state_dir) { return ::access(closed_path(state_dir).c_str(), F_OK) == 0; }
+bool read_closed_flag(const std::string& state_dir) {
+  return ::access(closed_path(state_dir).c_str(), F_OK) == 0;
+}
 
 void write_closed_flag(const std::string& state_dir, bool closed) {
   if (closed) {
     write_atomic(closed_path(state_dir), "closed by seatlockctl net close\n");
   } else if (::unlink(closed_path(state_dir).c_str()) != 0 && errno != ENOENT) {
-    throw std::runtime_error("cannot remove " + closed_path(state_dir) + ": " + std::strerror(errno));
+    throw std::runtime_error("cannot remove " + closed_path(state_dir) + ": " +
+                             std::strerror(errno));
   }
 }
 
-std::string fallback_file_path(const std::string& state_dir) { return state_dir + "/" + kFallbackFileName; }
+std::string fallback_file_path(const std::string& state_dir) {
+  return state_dir + "/" + kFallbackFileName;
+}
 
 void write_fallback_file(const std::string& state_dir, const std::string& text) {
   write_atomic(fallback_file_path(state_dir), text);
@@ -76,19 +83,23 @@ std::vector<std::string> resolve_collector(const std::string& url) {
   std::set<std::string> out;
   for (addrinfo* a = res; a; a = a->ai_next) {
     char buf[INET6_ADDRSTRLEN];
-    const void* src = a->ai_family == AF_INET ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(a->ai_addr)->sin_addr)
-                                               : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(a->ai_addr)->sin6_addr);
-    if ((a->ai_family == AF_INET || a->ai_family == AF_INET6) && inet_ntop(a->ai_family, src, buf, sizeof buf))
+    const void* src =
+        a->ai_family == AF_INET
+            ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(a->ai_addr)->sin_addr)
+            : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(a->ai_addr)->sin6_addr);
+    if ((a->ai_family == AF_INET || a->ai_family == AF_INET6) &&
+        inet_ntop(a->ai_family, src, buf, sizeof buf))
       out.insert(buf);
   }
   freeaddrinfo(res);
   return {out.begin(), out.end()};
 }
 
-NetRules rules_for_policy(const Policy& policy, UserDirectory& users, std::optional<Mode> mode_override,
-                          bool closed) {
+NetRules rules_for_policy(const Policy& policy, UserDirectory& users,
+                          std::optional<Mode> mode_override, bool closed) {
   auto uids = resolve_exception_uids(policy.network, users);
-  return make_net_rules(policy, uids, resolve_collector(policy.report.collector), mode_override, closed);
+  return make_net_rules(policy, uids, resolve_collector(policy.report.collector), mode_override,
+                        closed);
 }
 
 }  // namespace seatlock::net

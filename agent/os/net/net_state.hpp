@@ -26,7 +26,7 @@ std::optional<std::string> read_fallback_file(const std::string& state_dir);
 std::vector<std::string> resolve_collector(const std::string& url);
 
 // Policy -> NetRules with uids resolved; throws std::runtime_error for an unknown user/group.
-NetRules rules_for_policy(const Policy& policy, UserDirectory& users, std::optional<Mode> mode_override,
-                          bool closed);
+NetRules rules_for_policy(const Policy& policy, UserDirectory& users,
+                          std::optional<Mode> mode_override, bool closed);
 
 }  // namespace seatlock::net

@@ -12,7 +12,8 @@
 
 namespace seatlock::net {
 
-NflogReceiver::NflogReceiver(std::uint16_t group, Handler handler) : group_(group), handler_(std::move(handler)) {
+NflogReceiver::NflogReceiver(std::uint16_t group, Handler handler)
+    : group_(group), handler_(std::move(handler)) {
   sock_ = nl_socket_alloc();
   if (!sock_) throw std::runtime_error("nflog: cannot allocate a netlink socket");
   nl_socket_disable_seq_check(sock_);
@@ -27,13 +28,14 @@ NflogReceiver::NflogReceiver(std::uint16_t group, Handler handler) : group_(grou
   nfnl_log* log = nfnl_log_alloc();
   nfnl_log_set_group(log, group);
   nfnl_log_set_copy_mode(log, NFNL_LOG_COPY_PACKET);
-  nfnl_log_set_copy_range(log, 96);  // IP + transport headers are all we read
+  nfnl_log_set_copy_range(log, 96);     // IP + transport headers are all we read
   nfnl_log_set_flush_timeout(log, 10);  // 0.1 s: batch a flood, stay prompt otherwise
   int err = nfnl_log_create(sock_, log);
   nfnl_log_put(log);
   if (err < 0) {
     nl_socket_free(sock_);
-    throw std::runtime_error("nflog: cannot bind group " + std::to_string(group) + ": " + nl_geterror(err));
+    throw std::runtime_error("nflog: cannot bind group " + std::to_string(group) + ": " +
+                             nl_geterror(err));
   }
   nl_socket_set_buffer_size(sock_, 4 << 20, 0);
   nl_socket_set_nonblocking(sock_);
@@ -44,7 +46,9 @@ NflogReceiver::~NflogReceiver() {
   if (sock_) nl_socket_free(sock_);
 }
 
-int NflogReceiver::fd() const { return nl_socket_get_fd(sock_); }
+int NflogReceiver::fd() const {
+  return nl_socket_get_fd(sock_);
+}
 
 void NflogReceiver::on_readable() {
   for (;;) {

@@ -13,7 +13,7 @@ struct nl_msg;
 namespace seatlock::net {
 
 struct LoggedPacket {
-  std::string prefix;    // the rule's log prefix ("sl-deny", "sl-audit", "sl-saddr")
+  std::string prefix;     // the rule's log prefix ("sl-deny", "sl-audit", "sl-saddr")
   std::int64_t uid = -1;  // owner of the sending socket, -1 when there is none
   PacketInfo packet;
 };
@@ -28,7 +28,7 @@ class NflogReceiver {
   NflogReceiver& operator=(const NflogReceiver&) = delete;
 
   int fd() const;
-  void on_readable();  // drains what is queued; never blocks
+  void on_readable();                           // drains what is queued; never blocks
   std::uint64_t lost() const { return lost_; }  // messages lost to a full socket buffer
 
  private:

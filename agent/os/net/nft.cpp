@@ -10,7 +10,9 @@ Nft::Nft() : ctx_(nft_ctx_new(NFT_CTX_DEFAULT)) {
   nft_ctx_buffer_error(ctx_);
 }
 
-Nft::~Nft() { nft_ctx_free(ctx_); }
+Nft::~Nft() {
+  nft_ctx_free(ctx_);
+}
 
 void Nft::run(const std::string& commands) {
   int rc = nft_run_cmd_from_buffer(ctx_, commands.c_str());
@@ -28,7 +30,8 @@ nlohmann::json Nft::list_json(const std::string& command) {
   std::string err = nft_ctx_get_error_buffer(ctx_);
   if (rc != 0) throw NftError(err.empty() ? "nft " + command + " failed" : err);
   auto j = nlohmann::json::parse(out, nullptr, false);
-  if (j.is_discarded() || !j.contains("nftables")) throw NftError("nft " + command + ": unreadable JSON output");
+  if (j.is_discarded() || !j.contains("nftables"))
+    throw NftError("nft " + command + ": unreadable JSON output");
   return j["nftables"];
 }
 

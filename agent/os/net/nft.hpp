@@ -1,10 +1,9 @@
 #pragma once
 // libnftables adapter: one context (one netlink socket) for the life of the owner, so a table
 // created with `flags owner` stays owned by it. Every run() is one atomic transaction.
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 struct nft_ctx;
 

@@ -19,21 +19,36 @@ namespace {
 
 const char* message_name(int type) {
   switch (type) {
-    case NFT_MSG_NEWTABLE: return "NEWTABLE";
-    case NFT_MSG_DELTABLE: return "DELTABLE";
-    case NFT_MSG_NEWCHAIN: return "NEWCHAIN";
-    case NFT_MSG_DELCHAIN: return "DELCHAIN";
-    case NFT_MSG_NEWRULE: return "NEWRULE";
-    case NFT_MSG_DELRULE: return "DELRULE";
-    case NFT_MSG_NEWSET: return "NEWSET";
-    case NFT_MSG_DELSET: return "DELSET";
-    case NFT_MSG_NEWSETELEM: return "NEWSETELEM";
-    case NFT_MSG_DELSETELEM: return "DELSETELEM";
-    case NFT_MSG_NEWOBJ: return "NEWOBJ";
-    case NFT_MSG_DELOBJ: return "DELOBJ";
-    case NFT_MSG_NEWFLOWTABLE: return "NEWFLOWTABLE";
-    case NFT_MSG_DELFLOWTABLE: return "DELFLOWTABLE";
-    default: return nullptr;
+    case NFT_MSG_NEWTABLE:
+      return "NEWTABLE";
+    case NFT_MSG_DELTABLE:
+      return "DELTABLE";
+    case NFT_MSG_NEWCHAIN:
+      return "NEWCHAIN";
+    case NFT_MSG_DELCHAIN:
+      return "DELCHAIN";
+    case NFT_MSG_NEWRULE:
+      return "NEWRULE";
+    case NFT_MSG_DELRULE:
+      return "DELRULE";
+    case NFT_MSG_NEWSET:
+      return "NEWSET";
+    case NFT_MSG_DELSET:
+      return "DELSET";
+    case NFT_MSG_NEWSETELEM:
+      return "NEWSETELEM";
+    case NFT_MSG_DELSETELEM:
+      return "DELSETELEM";
+    case NFT_MSG_NEWOBJ:
+      return "NEWOBJ";
+    case NFT_MSG_DELOBJ:
+      return "DELOBJ";
+    case NFT_MSG_NEWFLOWTABLE:
+      return "NEWFLOWTABLE";
+    case NFT_MSG_DELFLOWTABLE:
+      return "DELFLOWTABLE";
+    default:
+      return nullptr;
   }
 }
 
@@ -58,11 +73,15 @@ std::string attr_string(const char* data, int len) {
 
 }  // namespace
 
-TamperMonitor::TamperMonitor(std::set<std::string> watched, std::function<void(const TableChange&)> on_change,
+TamperMonitor::TamperMonitor(std::set<std::string> watched,
+                             std::function<void(const TableChange&)> on_change,
                              std::function<void()> on_overrun)
-    : watched_(std::move(watched)), on_change_(std::move(on_change)), on_overrun_(std::move(on_overrun)) {
+    : watched_(std::move(watched)),
+      on_change_(std::move(on_change)),
+      on_overrun_(std::move(on_overrun)) {
   fd_ = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_NETFILTER);
-  if (fd_ < 0) throw std::runtime_error(std::string("tamper monitor: socket: ") + std::strerror(errno));
+  if (fd_ < 0)
+    throw std::runtime_error(std::string("tamper monitor: socket: ") + std::strerror(errno));
   sockaddr_nl sa{};
   sa.nl_family = AF_NETLINK;
   int group = NFNLGRP_NFTABLES;
@@ -73,7 +92,8 @@ TamperMonitor::TamperMonitor(std::set<std::string> watched, std::function<void(c
       setsockopt(fd_, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof group) < 0) {
     int e = errno;
     close(fd_);
-    throw std::runtime_error(std::string("tamper monitor: join NFNLGRP_NFTABLES: ") + std::strerror(e));
+    throw std::runtime_error(std::string("tamper monitor: join NFNLGRP_NFTABLES: ") +
+                             std::strerror(e));
   }
 }
 
@@ -95,7 +115,8 @@ void TamperMonitor::on_readable() {
       return;  // EAGAIN
     }
     int len = int(n);
-    for (auto* nlh = reinterpret_cast<const nlmsghdr*>(buf.data()); NLMSG_OK(nlh, len); nlh = NLMSG_NEXT(nlh, len))
+    for (auto* nlh = reinterpret_cast<const nlmsghdr*>(buf.data()); NLMSG_OK(nlh, len);
+         nlh = NLMSG_NEXT(nlh, len))
       handle(nlh);
   }
 }
@@ -107,8 +128,10 @@ void TamperMonitor::handle(const ::nlmsghdr* nlh) {
     TableChange change = std::move(pending_);
     pending_ = {};
     for_each_attr(nlh, [&](int t, const char* d, int l) {
-      if (t == NFTA_GEN_ID && l == 4) change.generation = ntohl(*reinterpret_cast<const std::uint32_t*>(d));
-      if (t == NFTA_GEN_PROC_PID && l == 4) change.pid = ntohl(*reinterpret_cast<const std::uint32_t*>(d));
+      if (t == NFTA_GEN_ID && l == 4)
+        change.generation = ntohl(*reinterpret_cast<const std::uint32_t*>(d));
+      if (t == NFTA_GEN_PROC_PID && l == 4)
+        change.pid = ntohl(*reinterpret_cast<const std::uint32_t*>(d));
       if (t == NFTA_GEN_PROC_NAME) change.comm = attr_string(d, l);
     });
     if (!change.tables.empty()) on_change_(change);

@@ -13,7 +13,7 @@ namespace seatlock::net {
 
 struct TableChange {
   std::uint32_t pid = 0;
-  std::string comm;                // process name from NEWGEN
+  std::string comm;  // process name from NEWGEN
   std::uint32_t generation = 0;
   std::set<std::string> tables;    // watched tables it touched
   std::set<std::string> messages;  // "DELTABLE", "NEWRULE", ...
@@ -23,7 +23,8 @@ class TamperMonitor {
  public:
   // `on_change` runs for each transaction that touched a watched table; `on_overrun` when the
   // kernel dropped notifications (the caller must verify the tables itself).
-  TamperMonitor(std::set<std::string> watched_tables, std::function<void(const TableChange&)> on_change,
+  TamperMonitor(std::set<std::string> watched_tables,
+                std::function<void(const TableChange&)> on_change,
                 std::function<void()> on_overrun);
   ~TamperMonitor();
   TamperMonitor(const TamperMonitor&) = delete;

@@ -16,10 +16,13 @@ std::optional<std::uint32_t> SystemUserDirectory::uid_of(const std::string& user
   return res->pw_uid;
 }
 
-std::optional<std::vector<std::uint32_t>> SystemUserDirectory::members_of(const std::string& group) {
+std::optional<std::vector<std::uint32_t>> SystemUserDirectory::members_of(
+    const std::string& group) {
   std::vector<char> buf(1 << 16);
-  struct group gr {}, *res = nullptr;
-  if (getgrnam_r(group.c_str(), &gr, buf.data(), buf.size(), &res) != 0 || !res) return std::nullopt;
+  struct group gr {
+  }, *res = nullptr;
+  if (getgrnam_r(group.c_str(), &gr, buf.data(), buf.size(), &res) != 0 || !res)
+    return std::nullopt;
   std::set<std::uint32_t> uids;
   for (char** m = res->gr_mem; m && *m; ++m)
     if (auto uid = uid_of(*m)) uids.insert(*uid);
@@ -32,10 +35,12 @@ std::optional<std::vector<std::uint32_t>> SystemUserDirectory::members_of(const 
   return std::vector<std::uint32_t>(uids.begin(), uids.end());
 }
 
-std::vector<std::vector<std::uint32_t>> resolve_exception_uids(const NetworkPolicy& policy, UserDirectory& dir) {
+std::vector<std::vector<std::uint32_t>> resolve_exception_uids(const NetworkPolicy& policy,
+                                                               UserDirectory& dir) {
   std::vector<std::vector<std::uint32_t>> out;
   for (const auto& e : policy.exceptions) {
-    auto where = " in network exception (ticket " + e.ticket + (e.source.empty() ? "" : ", " + e.source) + ")";
+    auto where = " in network exception (ticket " + e.ticket +
+                 (e.source.empty() ? "" : ", " + e.source) + ")";
     std::set<std::uint32_t> uids;
     for (const auto& u : e.users) {
       auto uid = dir.uid_of(u);

@@ -28,6 +28,7 @@ class SystemUserDirectory : public UserDirectory {
 
 // uids of each exception in order; throws std::runtime_error naming the unknown user or group
 // and where it came from.
-std::vector<std::vector<std::uint32_t>> resolve_exception_uids(const NetworkPolicy& policy, UserDirectory& dir);
+std::vector<std::vector<std::uint32_t>> resolve_exception_uids(const NetworkPolicy& policy,
+                                                               UserDirectory& dir);
 
 }  // namespace seatlock::net

@@ -28,13 +28,15 @@ Reclaimed reclaim(sql::Db& db, std::uint64_t need) {
         auto seq = static_cast<std::uint64_t>(sel.i64(0));
         auto size = static_cast<std::uint64_t>(sel.i64(1));
         bool is_record = sel.text(2) == "spool.overflow";
-        victims.push_back({seq, size, pass == 2 && !is_record, is_record ? sel.text(3) : std::string()});
+        victims.push_back(
+            {seq, size, pass == 2 && !is_record, is_record ? sel.text(3) : std::string()});
         planned += size;
       }
     }
     for (const auto& [seq, size, violation, overflow_body] : victims) {
       if (!overflow_body.empty()) {
-        auto d = nlohmann::json::parse(overflow_body, nullptr, false).value("details", nlohmann::json::object());
+        auto d = nlohmann::json::parse(overflow_body, nullptr, false)
+                     .value("details", nlohmann::json::object());
         for (const auto& range : d.value("dropped", nlohmann::json::array()))
           r.carried.emplace_back(range.value("first", 0ULL), range.value("last", 0ULL));
         r.carried_violations += d.value("violations", 0ULL);

@@ -1,19 +1,18 @@
 #pragma once
 // Space reclamation when the spool would exceed its bound (policy report.spool_max).
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "os/spool/sqlite.hpp"
 
 namespace seatlock::spool_detail {
 
 struct Reclaimed {
-  std::uint64_t bytes = 0;           // freed in total
-  std::uint64_t delivered = 0;       // delivered rows removed (not a loss: the collector has them)
-  std::vector<std::uint64_t> lost;   // seqs of queued/quarantined rows removed, ascending
+  std::uint64_t bytes = 0;          // freed in total
+  std::uint64_t delivered = 0;      // delivered rows removed (not a loss: the collector has them)
+  std::vector<std::uint64_t> lost;  // seqs of queued/quarantined rows removed, ascending
   std::uint64_t lost_violations = 0;
   // Ranges recorded by spool.overflow rows that were themselves removed: carried forward into
   // the new record so no loss ever goes unrecorded.

@@ -1,9 +1,9 @@
 #include "os/spool/spool.hpp"
 
+#include <openssl/rand.h>
+
 #include <chrono>
 #include <stdexcept>
-
-#include <openssl/rand.h>
 
 #include "core/util/digest.hpp"
 #include "os/spool/overflow.hpp"
@@ -33,11 +33,14 @@ struct Row {
   bool keep = false;
 };
 
-bool keep_row(const Event& e) { return is_violation(e) || e.kind == "spool.overflow"; }
+bool keep_row(const Event& e) {
+  return is_violation(e) || e.kind == "spool.overflow";
+}
 
 }  // namespace
 
-Spool::Spool(const std::string& path, std::uint64_t max_bytes) : path_(path), max_bytes_(max_bytes) {
+Spool::Spool(const std::string& path, std::uint64_t max_bytes)
+    : path_(path), max_bytes_(max_bytes) {
   db_ = std::make_unique<sql::Db>(path, sql::Db::Open::ReadWrite);
   spool_detail::create_schema(*db_);
 }
@@ -114,7 +117,8 @@ void Spool::commit_group(std::vector<Request*>& group) {
           rows.push_back(std::move(row));
         }
       } catch (const std::exception& ex) {
-        r->error = std::make_exception_ptr(std::runtime_error(std::string("event not stored: ") + ex.what()));
+        r->error = std::make_exception_ptr(
+            std::runtime_error(std::string("event not stored: ") + ex.what()));
         seq = seq0;
         hash = hash0;
         rows.resize(rows0);
@@ -126,7 +130,9 @@ void Spool::commit_group(std::vector<Request*>& group) {
     // Overflow: make room for the incoming rows plus the overflow record, with some slack so
     // that a full spool frees space in chunks rather than one row per append.
     if (bytes + incoming > max_bytes_) {
-      std::uint64_t target = max_bytes_ > incoming + max_bytes_ / 20 + 1024 ? max_bytes_ - incoming - max_bytes_ / 20 - 1024 : 0;
+      std::uint64_t target = max_bytes_ > incoming + max_bytes_ / 20 + 1024
+                                 ? max_bytes_ - incoming - max_bytes_ / 20 - 1024
+                                 : 0;
       auto freed = spool_detail::reclaim(*db_, bytes - std::min(bytes, target));
       bytes -= std::min(bytes, freed.bytes);
       if (!freed.lost.empty()) {
@@ -159,9 +165,10 @@ void Spool::commit_group(std::vector<Request*>& group) {
       }
     }
 
-    sql::Stmt ins(*db_,
-                  "INSERT INTO events (seq, id, time, seat, kind, severity, keep, state, size, body)"
-                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9)");
+    sql::Stmt ins(
+        *db_,
+        "INSERT INTO events (seq, id, time, seat, kind, severity, keep, state, size, body)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9)");
     for (const Row& r : rows) {
       const Event& e = *r.event;
       ins.bind(1, static_cast<std::int64_t>(e.seq))
@@ -176,7 +183,10 @@ void Spool::commit_group(std::vector<Request*>& group) {
           .run();
     }
     sql::Stmt upd(*db_, "UPDATE head SET seq = ?1, hash = ?2, bytes = ?3 WHERE one = 1");
-    upd.bind(1, static_cast<std::int64_t>(seq)).bind(2, hash).bind(3, static_cast<std::int64_t>(bytes + incoming)).run();
+    upd.bind(1, static_cast<std::int64_t>(seq))
+        .bind(2, hash)
+        .bind(3, static_cast<std::int64_t>(bytes + incoming))
+        .run();
     tx.commit();
     // Each request's drafts now carry their seq and prev: they are handed back as stored.
   } catch (...) {
@@ -200,7 +210,9 @@ std::vector<SpooledEvent> Spool::next_batch(std::size_t max_events, std::size_t 
   std::size_t body = 0;
   while (st.step()) {
     SpooledEvent r = spool_detail::read_row(st);
-    if (!out.empty() && (r.seat_id != out.front().seat_id || body + r.body.size() + 1 > max_body_bytes)) break;
+    if (!out.empty() &&
+        (r.seat_id != out.front().seat_id || body + r.body.size() + 1 > max_body_bytes))
+      break;
     body += r.body.size() + 1;
     out.push_back(std::move(r));
   }
@@ -210,14 +222,21 @@ std::vector<SpooledEvent> Spool::next_batch(std::size_t max_events, std::size_t 
 std::size_t Spool::mark_delivered(std::uint64_t first_seq, std::uint64_t upto_seq) {
   std::lock_guard lk(db_mu_);
   sql::Stmt st(*db_, "UPDATE events SET state = 1 WHERE state = 0 AND seq BETWEEN ?1 AND ?2");
-  st.bind(1, static_cast<std::int64_t>(first_seq)).bind(2, static_cast<std::int64_t>(upto_seq)).run();
+  st.bind(1, static_cast<std::int64_t>(first_seq))
+      .bind(2, static_cast<std::int64_t>(upto_seq))
+      .run();
   return static_cast<std::size_t>(db_->changes());
 }
 
-std::size_t Spool::quarantine(std::uint64_t first_seq, std::uint64_t last_seq, const std::string& reason) {
+std::size_t Spool::quarantine(std::uint64_t first_seq, std::uint64_t last_seq,
+                              const std::string& reason) {
   std::lock_guard lk(db_mu_);
-  sql::Stmt st(*db_, "UPDATE events SET state = 2, note = ?3 WHERE state = 0 AND seq BETWEEN ?1 AND ?2");
-  st.bind(1, static_cast<std::int64_t>(first_seq)).bind(2, static_cast<std::int64_t>(last_seq)).bind(3, reason).run();
+  sql::Stmt st(*db_,
+               "UPDATE events SET state = 2, note = ?3 WHERE state = 0 AND seq BETWEEN ?1 AND ?2");
+  st.bind(1, static_cast<std::int64_t>(first_seq))
+      .bind(2, static_cast<std::int64_t>(last_seq))
+      .bind(3, reason)
+      .run();
   return static_cast<std::size_t>(db_->changes());
 }
 
@@ -251,7 +270,11 @@ SpoolReader::SpoolReader(const std::string& path) {
   db_ = std::make_unique<sql::Db>(path, sql::Db::Open::ReadOnly);
 }
 SpoolReader::~SpoolReader() = default;
-SpoolStats SpoolReader::stats() { return spool_detail::read_stats(*db_); }
-std::vector<SpooledEvent> SpoolReader::query(const SpoolQuery& q) { return spool_detail::query(*db_, q); }
+SpoolStats SpoolReader::stats() {
+  return spool_detail::read_stats(*db_);
+}
+std::vector<SpooledEvent> SpoolReader::query(const SpoolQuery& q) {
+  return spool_detail::query(*db_, q);
+}
 
 }  // namespace seatlock

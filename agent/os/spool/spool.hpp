@@ -56,10 +56,10 @@ struct SpoolStats {
 };
 
 struct SpoolQuery {
-  UnixMillis since = 0;       // time >= since
-  std::string kind;           // exact kind, or "" for all
+  UnixMillis since = 0;         // time >= since
+  std::string kind;             // exact kind, or "" for all
   std::uint64_t after_seq = 0;  // seq > after_seq
-  std::size_t limit = 0;      // 0 = no limit
+  std::size_t limit = 0;        // 0 = no limit
 };
 
 inline constexpr std::uint64_t kDefaultSpoolMax = 256ULL << 20;
@@ -79,7 +79,8 @@ class Spool : public EventSink {
   std::vector<SpooledEvent> next_batch(std::size_t max_events, std::size_t max_body_bytes);
   // Marks queued rows with first_seq <= seq <= upto_seq delivered; returns how many.
   std::size_t mark_delivered(std::uint64_t first_seq, std::uint64_t upto_seq);
-  std::size_t quarantine(std::uint64_t first_seq, std::uint64_t last_seq, const std::string& reason);
+  std::size_t quarantine(std::uint64_t first_seq, std::uint64_t last_seq,
+                         const std::string& reason);
   // Blocks until a commit newer than `seen` happened or the timeout passed; returns the
   // current commit counter (pass it back as `seen`).
   std::uint64_t wait_for_commit(std::uint64_t seen, std::chrono::milliseconds timeout);

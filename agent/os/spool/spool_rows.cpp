@@ -6,9 +6,12 @@ namespace seatlock {
 
 const char* to_string(SpoolState s) {
   switch (s) {
-    case SpoolState::Queued: return "queued";
-    case SpoolState::Delivered: return "delivered";
-    case SpoolState::Quarantined: return "quarantined";
+    case SpoolState::Queued:
+      return "queued";
+    case SpoolState::Delivered:
+      return "delivered";
+    case SpoolState::Quarantined:
+      return "quarantined";
   }
   return "unknown";
 }
@@ -21,9 +24,9 @@ void create_schema(sql::Db& db) {
   db.exec(
       "CREATE TABLE IF NOT EXISTS head("
       " one INTEGER PRIMARY KEY CHECK (one = 1),"
-      " seq INTEGER NOT NULL,"       // seq of the last event ever appended
-      " hash TEXT NOT NULL,"         // its chain hash (the next event's prev)
-      " bytes INTEGER NOT NULL,"     // sum of size over stored rows
+      " seq INTEGER NOT NULL,"        // seq of the last event ever appended
+      " hash TEXT NOT NULL,"          // its chain hash (the next event's prev)
+      " bytes INTEGER NOT NULL,"      // sum of size over stored rows
       " dropped INTEGER NOT NULL)");  // rows lost to overflow, ever
   db.exec("INSERT OR IGNORE INTO head VALUES (1, 0, '" + std::string(kGenesisPrev) + "', 0, 0)");
   db.exec(
@@ -55,9 +58,15 @@ SpoolStats read_stats(sql::Db& db) {
   while (counts.step()) {
     auto n = static_cast<std::uint64_t>(counts.i64(1));
     switch (static_cast<SpoolState>(counts.i64(0))) {
-      case SpoolState::Queued: s.queued = n; break;
-      case SpoolState::Delivered: s.delivered = n; break;
-      case SpoolState::Quarantined: s.quarantined = n; break;
+      case SpoolState::Queued:
+        s.queued = n;
+        break;
+      case SpoolState::Delivered:
+        s.delivered = n;
+        break;
+      case SpoolState::Quarantined:
+        s.quarantined = n;
+        break;
     }
   }
   return s;
@@ -78,7 +87,8 @@ SpooledEvent read_row(const sql::Stmt& st) {
 }
 
 std::vector<SpooledEvent> query(sql::Db& db, const SpoolQuery& q) {
-  std::string sql = std::string("SELECT ") + kRowColumns + " FROM events WHERE seq > ?1 AND time >= ?2";
+  std::string sql =
+      std::string("SELECT ") + kRowColumns + " FROM events WHERE seq > ?1 AND time >= ?2";
   if (!q.kind.empty()) sql += " AND kind = ?3";
   sql += " ORDER BY seq";
   if (q.limit) sql += " LIMIT " + std::to_string(q.limit);

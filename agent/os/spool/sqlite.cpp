@@ -1,13 +1,14 @@
 #include "os/spool/sqlite.hpp"
 
-#include <stdexcept>
-
 #include <sqlite3.h>
+
+#include <stdexcept>
 
 namespace seatlock::sql {
 
 Db::Db(const std::string& path, Open mode) {
-  int flags = mode == Open::ReadOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  int flags =
+      mode == Open::ReadOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   flags |= SQLITE_OPEN_NOMUTEX;  // callers serialise access themselves
   if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
@@ -19,11 +20,17 @@ Db::Db(const std::string& path, Open mode) {
   sqlite3_busy_timeout(db_, 10'000);
 }
 
-Db::~Db() { sqlite3_close(db_); }
+Db::~Db() {
+  sqlite3_close(db_);
+}
 
-long Db::changes() const { return sqlite3_changes(db_); }
+long Db::changes() const {
+  return sqlite3_changes(db_);
+}
 
-void Db::fail(const std::string& what) const { throw std::runtime_error(what + ": " + sqlite3_errmsg(db_)); }
+void Db::fail(const std::string& what) const {
+  throw std::runtime_error(what + ": " + sqlite3_errmsg(db_));
+}
 
 void Db::exec(const std::string& sql) {
   char* err = nullptr;
@@ -35,11 +42,14 @@ void Db::exec(const std::string& sql) {
 }
 
 Stmt::Stmt(Db& db, const std::string& sql) : db_(db), sql_(sql) {
-  if (sqlite3_prepare_v3(db.raw(), sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &st_, nullptr) != SQLITE_OK)
+  if (sqlite3_prepare_v3(db.raw(), sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &st_, nullptr) !=
+      SQLITE_OK)
     db.fail("sqlite prepare '" + sql.substr(0, 60) + "'");
 }
 
-Stmt::~Stmt() { sqlite3_finalize(st_); }
+Stmt::~Stmt() {
+  sqlite3_finalize(st_);
+}
 
 Stmt& Stmt::bind(int i, std::int64_t v) {
   if (sqlite3_bind_int64(st_, i, v) != SQLITE_OK) db_.fail("sqlite bind");
@@ -47,7 +57,8 @@ Stmt& Stmt::bind(int i, std::int64_t v) {
 }
 
 Stmt& Stmt::bind(int i, std::string_view v) {
-  if (sqlite3_bind_text(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT) != SQLITE_OK)
+  if (sqlite3_bind_text(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT) !=
+      SQLITE_OK)
     db_.fail("sqlite bind");
   return *this;
 }
@@ -77,16 +88,22 @@ void Stmt::reset() {
   sqlite3_clear_bindings(st_);
 }
 
-std::int64_t Stmt::i64(int col) const { return sqlite3_column_int64(st_, col); }
+std::int64_t Stmt::i64(int col) const {
+  return sqlite3_column_int64(st_, col);
+}
 
 std::string Stmt::text(int col) const {
   auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st_, col));
   return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(st_, col))) : std::string();
 }
 
-bool Stmt::is_null(int col) const { return sqlite3_column_type(st_, col) == SQLITE_NULL; }
+bool Stmt::is_null(int col) const {
+  return sqlite3_column_type(st_, col) == SQLITE_NULL;
+}
 
-Transaction::Transaction(Db& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+Transaction::Transaction(Db& db) : db_(db) {
+  db_.exec("BEGIN IMMEDIATE");
+}
 
 Transaction::~Transaction() {
   if (open_) {

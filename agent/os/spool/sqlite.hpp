@@ -42,7 +42,10 @@ class Stmt {
   Stmt& bind_static(int i, std::string_view v);
   // true = a row is available; false = done.
   bool step();
-  void run() { step(); reset(); }
+  void run() {
+    step();
+    reset();
+  }
   void reset();
 
   std::int64_t i64(int col) const;

@@ -24,28 +24,35 @@ std::string parent_dir(const std::string& p) {
   auto s = p.rfind('/');
   return s == std::string::npos || s == 0 ? "/" : p.substr(0, s);
 }
-bool starts_with(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
+bool starts_with(const std::string& s, const char* p) {
+  return s.rfind(p, 0) == 0;
+}
 
 // "0:0:0:0": host:channel:target:lun.
 bool is_scsi_address(const std::string& n) {
   int colons = 0;
   for (char c : n) {
-    if (c == ':') ++colons;
-    else if (c < '0' || c > '9') return false;
+    if (c == ':')
+      ++colons;
+    else if (c < '0' || c > '9')
+      return false;
   }
   return colons == 3;
 }
 
 }  // namespace
 
-std::string BlockDevice::usb_device() const { return usb_device_of_interface(usb_interface); }
+std::string BlockDevice::usb_device() const {
+  return usb_device_of_interface(usb_interface);
+}
 
 bool BlockDevice::is_storage_candidate() const {
   return removable || !usb_interface.empty() || !mmc_card.empty();
 }
 
 std::optional<BlockDevice> read_block_device(const std::string& sys_root, const std::string& name) {
-  if (!(starts_with(name, "sd") || starts_with(name, "sr") || starts_with(name, "mmcblk"))) return std::nullopt;
+  if (!(starts_with(name, "sd") || starts_with(name, "sr") || starts_with(name, "mmcblk")))
+    return std::nullopt;
   char resolved[PATH_MAX];
   const std::string link = sys_root + "/class/block/" + name;
   if (!::realpath(link.c_str(), resolved)) return std::nullopt;
@@ -58,11 +65,15 @@ std::optional<BlockDevice> read_block_device(const std::string& sys_root, const 
   b.read_only = read_sysfs_attr(dir + "/ro").value_or("0") == "1";
   // Walk up towards the root: the first USB interface, SCSI device and MMC card on the way.
   const std::string stop = sys_root + "/devices";
-  for (std::string d = parent_dir(disk_dir); d.size() > stop.size() && d.rfind(stop, 0) == 0; d = parent_dir(d)) {
+  for (std::string d = parent_dir(disk_dir); d.size() > stop.size() && d.rfind(stop, 0) == 0;
+       d = parent_dir(d)) {
     const std::string n = base_name(d);
-    if (b.scsi_device.empty() && is_scsi_address(n) && path_exists(d + "/delete")) b.scsi_device = d;
-    if (b.mmc_card.empty() && starts_with(n, "mmc") && n.find(':') != std::string::npos) b.mmc_card = d;
-    if (b.usb_interface.empty() && n.find(':') != std::string::npos && path_exists(d + "/bInterfaceClass"))
+    if (b.scsi_device.empty() && is_scsi_address(n) && path_exists(d + "/delete"))
+      b.scsi_device = d;
+    if (b.mmc_card.empty() && starts_with(n, "mmc") && n.find(':') != std::string::npos)
+      b.mmc_card = d;
+    if (b.usb_interface.empty() && n.find(':') != std::string::npos &&
+        path_exists(d + "/bInterfaceClass"))
       b.usb_interface = n;
   }
   return b;
@@ -94,8 +105,9 @@ std::string detach_block_device(const std::string& sys_root, const BlockDevice& 
       failures += std::string(e.what()) + "; ";
     }
   }
-  throw std::runtime_error("cannot detach " + dev.name + ": " +
-                           (failures.empty() ? "no USB interface, SCSI device or MMC card above it" : failures));
+  throw std::runtime_error(
+      "cannot detach " + dev.name + ": " +
+      (failures.empty() ? "no USB interface, SCSI device or MMC card above it" : failures));
 }
 
 void set_block_read_only(const std::string& dev_root, const std::string& name) {

@@ -8,13 +8,13 @@
 namespace seatlock {
 
 struct BlockDevice {
-  std::string name;          // "sdb", "sdb1", "mmcblk0"
+  std::string name;  // "sdb", "sdb1", "mmcblk0"
   bool partition = false;
-  bool removable = false;    // sysfs `removable` (of the disk, for partitions)
-  std::string usb_interface; // "1-2:1.0" when it sits under a USB interface
-  std::string scsi_device;   // local sysfs dir of the SCSI device ("…/0:0:0:0"), "" if none
-  std::string mmc_card;      // local sysfs dir of the MMC card ("…/mmc0:0001"), "" if none
-  bool read_only = false;    // sysfs `ro`
+  bool removable = false;     // sysfs `removable` (of the disk, for partitions)
+  std::string usb_interface;  // "1-2:1.0" when it sits under a USB interface
+  std::string scsi_device;    // local sysfs dir of the SCSI device ("…/0:0:0:0"), "" if none
+  std::string mmc_card;       // local sysfs dir of the MMC card ("…/mmc0:0001"), "" if none
+  bool read_only = false;     // sysfs `ro`
 
   std::string usb_device() const;  // "1-2" or ""
   // sd/sr/mmcblk that is removable or sits on a USB or MMC path.

@@ -21,7 +21,8 @@ UeventMonitor::UeventMonitor() {
   if (int rc = udev_monitor_enable_receiving(monitor_); rc < 0) {
     udev_monitor_unref(monitor_);
     udev_unref(udev_);
-    throw std::runtime_error("cannot listen for kernel uevents (error " + std::to_string(-rc) + ")");
+    throw std::runtime_error("cannot listen for kernel uevents (error " + std::to_string(-rc) +
+                             ")");
   }
 }
 
@@ -30,14 +31,17 @@ UeventMonitor::~UeventMonitor() {
   if (udev_) udev_unref(udev_);
 }
 
-int UeventMonitor::fd() const { return udev_monitor_get_fd(monitor_); }
+int UeventMonitor::fd() const {
+  return udev_monitor_get_fd(monitor_);
+}
 
 std::optional<Uevent> UeventMonitor::receive() {
   udev_device* d = udev_monitor_receive_device(monitor_);
   if (!d) return std::nullopt;
   auto s = [](const char* v) { return std::string(v ? v : ""); };
-  Uevent e{s(udev_device_get_action(d)), s(udev_device_get_subsystem(d)), s(udev_device_get_devtype(d)),
-           s(udev_device_get_syspath(d)), s(udev_device_get_sysname(d))};
+  Uevent e{s(udev_device_get_action(d)), s(udev_device_get_subsystem(d)),
+           s(udev_device_get_devtype(d)), s(udev_device_get_syspath(d)),
+           s(udev_device_get_sysname(d))};
   udev_device_unref(d);
   return e;
 }

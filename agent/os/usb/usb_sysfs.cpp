@@ -32,7 +32,8 @@ void write_sysfs_attr(const std::string& path, const std::string& value) {
   int err = errno;
   ::close(fd);
   if (n != static_cast<ssize_t>(value.size()))
-    throw std::runtime_error(path + ": write \"" + value + "\": " + (n < 0 ? std::strerror(err) : "short write"));
+    throw std::runtime_error(path + ": write \"" + value +
+                             "\": " + (n < 0 ? std::strerror(err) : "short write"));
 }
 
 bool path_exists(const std::string& path) {
@@ -136,7 +137,8 @@ void UsbSysfs::probe(const std::string& interface_name) const {
   write_sysfs_attr(root_ + "/bus/usb/drivers_probe", interface_name);
 }
 
-void UsbSysfs::set_interface_authorized_default(const std::string& root_hub, bool authorized) const {
+void UsbSysfs::set_interface_authorized_default(const std::string& root_hub,
+                                                bool authorized) const {
   write_sysfs_attr(device_dir(root_hub) + "/interface_authorized_default", authorized ? "1" : "0");
 }
 

@@ -27,7 +27,9 @@ class UsbSysfs {
 
   // Maps a libudev syspath ("/sys/devices/...") onto this root.
   std::string local_path(const std::string& syspath) const;
-  std::string device_dir(const std::string& name) const { return root_ + "/bus/usb/devices/" + name; }
+  std::string device_dir(const std::string& name) const {
+    return root_ + "/bus/usb/devices/" + name;
+  }
 
  private:
   std::string root_;
@@ -37,7 +39,7 @@ class UsbSysfs {
 std::string usb_device_of_interface(const std::string& interface_name);
 
 // Small file helpers shared by the USB adapters.
-std::optional<std::string> read_sysfs_attr(const std::string& path);  // trimmed of the newline
+std::optional<std::string> read_sysfs_attr(const std::string& path);       // trimmed of the newline
 void write_sysfs_attr(const std::string& path, const std::string& value);  // throws
 bool path_exists(const std::string& path);
 
