@@ -83,7 +83,8 @@ def main():
     passed = failed = 0
     procs = []
     with Netns() as ns:
-        vm = Vm(image, run_dir, cmdline_extra=args.cmdline if args.deb else "", netns=ns.name)
+        vm = Vm(image, run_dir, cmdline_extra=args.cmdline if args.deb else "", netns=ns.name,
+                share_dir=args.deb)
         collector = None
         try:
             procs = start_web_servers(ns, run_dir, HERE)

@@ -1,6 +1,6 @@
 #!/bin/bash
 # The seatlock end-to-end VM suite: one command builds what it needs, boots a Debian 12 seat
-# under QEMU (TCG), runs scenarios 1..9 (1..8 of issue 8, 9 the udev layer alone) and shuts the VM down.
+# under QEMU (TCG), runs scenarios 1..10 (1..8 of issue 8; 9 the udev layer alone, 10 an upgrade) and shuts the VM down.
 #
 #   tests/vm/run.sh [--deb DIR] [--collector BIN] [--keep] [--workdir DIR] [--only 1,3] [--plain]
 #

@@ -230,6 +230,43 @@ class Suite:
         self.vm.unplug("s9")
         return f"{out.strip().splitlines()[0]}; stick: {stick.strip().splitlines()[0]}; usb.blocked once seatlockd was back"
 
+    def s10_upgrade_no_window(self):
+        """IT reinstalls/upgrades the package with apt on a live seat: seatlockd restarts, and at no
+        moment of the upgrade is a stick usable or the internet-like destination reachable."""
+        serial = "SLVM-S10-UPGRADE"
+        pid0 = self.g("systemctl show -p MainPID --value seatlockd")[1].strip()
+        mark = self.kmsg_mark()
+        result = {}
+        upgrade = threading.Thread(target=lambda: result.update(r=self.g(f"""
+            mkdir -p /mnt/share && (mountpoint -q /mnt/share || mount -t 9p -o trans=virtio,version=9p2000.L,ro share /mnt/share) || exit 3
+            deb=$(ls /mnt/share/seatlock_*.deb | head -1); [[ -n "$deb" ]] || exit 4
+            ( while :; do
+                curl -s -m 0.5 -o /dev/null http://{INTERNET_ADDR}/ && echo "EGRESS-OPEN at $(date +%T.%N)"
+                sleep 0.2
+              done ) > /tmp/egress-probe.log 2>&1 &
+            probe=$!
+            cp "$deb" /tmp/ && DEBIAN_FRONTEND=noninteractive apt-get install -y --reinstall "/tmp/${{deb##*/}}" > /tmp/upgrade.log 2>&1
+            rc=$?
+            sleep 3; kill $probe; wait $probe 2>/dev/null
+            echo "apt rc=$rc"; grep -E '^(Preparing|Unpacking|Setting up)' /tmp/upgrade.log
+            echo "probes: $(grep -c EGRESS-OPEN /tmp/egress-probe.log) reachable"; head -3 /tmp/egress-probe.log
+            for i in $(seq 60); do systemctl is-active -q seatlockd && break; sleep 1; done
+            echo "seatlockd: $(systemctl is-active seatlockd) pid $(systemctl show -p MainPID --value seatlockd)"
+            """, timeout=420)))
+        upgrade.start()
+        time.sleep(4)  # apt is unpacking or restarting the service by now: plug the stick into that
+        self.vm.plug_stick("s10", self.stick("s10"), serial)
+        upgrade.join()
+        rc, out = result.get("r", (1, "no result"))
+        check(rc == 0 and "apt rc=0" in out, f"the upgrade did not run: {out.strip()[-800:]}")
+        check("probes: 0 reachable" in out, f"egress was open during the upgrade: {out.strip()}")
+        pid1 = out.split("seatlockd: active pid ")[-1].split()[0] if "seatlockd: active pid " in out else ""
+        check(pid1 and pid1 != pid0, f"seatlockd was not restarted by the upgrade ({pid0} -> {pid1}): {out}")
+        self.assert_storage_never_usable(serial, mark, settle=2)
+        self.wait_event("usb.blocked", serial)
+        self.vm.unplug("s10")
+        return f"apt --reinstall ok, seatlockd pid {pid0} -> {pid1}, egress probes during upgrade: 0 reachable, stick never usable"
+
     def s7_collector_outage(self):
         serials = [f"SLVM-S7-{i}" for i in (1, 2, 3)]
         self.collector.stop()
@@ -308,4 +345,5 @@ SCENARIOS = [
     (7, "collector outage: three violations arrive once", Suite.s7_collector_outage),
     (8, "reboot with a stick plugged: never usable, firewall first", Suite.s8_reboot_with_stick),
     (9, "seatlockd stopped: udev alone binds the keyboard, not the stick", Suite.s9_udev_layer_alone),
+    (10, "apt upgrade on a live seat: restarted, no USB or egress window", Suite.s10_upgrade_no_window),
 ]

@@ -129,8 +129,9 @@ class Agent:
 class Vm:
     """One QEMU process: a qcow2 overlay over the cached image, xhci, user networking."""
 
-    def __init__(self, image_dir, run_dir, cmdline_extra="", netns=None, memory=1024):
+    def __init__(self, image_dir, run_dir, cmdline_extra="", netns=None, memory=1024, share_dir=None):
         self.image_dir = image_dir
+        self.share_dir = share_dir  # read-only 9p share (mount tag "share"): the .debs for upgrades
         self.run_dir = run_dir
         self.cmdline_extra = cmdline_extra
         self.netns = netns
@@ -171,6 +172,8 @@ class Vm:
             "-serial", f"file:{self._path('console.log')}",
             "-device", "virtio-rng-pci",
         ]
+        if self.share_dir:
+            argv += ["-virtfs", f"local,path={self.share_dir},mount_tag=share,security_model=none,readonly=on"]
         if self.netns:
             argv = ["ip", "netns", "exec", self.netns] + argv
         for s in ("qmp.sock", "agent.sock"):
