@@ -17,13 +17,16 @@ const char* kUsage = R"(usage: seatlock-collector <command> [options]
 
   serve   --db FILE --cert server.pem --key server.key --ca seats-ca.pem
           [--listen 127.0.0.1:8443] [--tokens-only | --require-client-cert]
-          [--max-connections N] [--idle-timeout SECONDS] [--max-pending EVENTS]
+          [--max-connections N] [--max-unauthenticated N] [--max-unauthenticated-per-address N]
+          [--handshake-timeout S] [--head-timeout S] [--body-timeout S] [--idle-timeout S]
+          [--max-pending EVENTS]
   enroll  --db FILE --seat ID [--key BASE64]      prints a new enrollment token for the seat
   query   --db FILE [--seat ID] [--user NAME] [--kind KIND] [--severity LEVEL]
           [--since TIME] [--until TIME] [--json | --csv] [--limit N]
   export  --db FILE --since TIME --until TIME --format csv|ndjson --out DIR
   verify  --db FILE [--seat ID] [--since TIME] [--until TIME]    exit 1 if anything is wrong
   seats   --db FILE [--silent-after N] [--heartbeat DURATION] [--json]
+  token   list --db FILE | revoke --db FILE (--token TOKEN | --id HASH-PREFIX | --seat ID)
 
 TIME is RFC 3339 ("2026-11-28T14:00:00Z") or a date ("2026-11-28", midnight UTC); --until is exclusive.
 )";
@@ -49,6 +52,7 @@ int main(int argc, char** argv) {
     if (cmd == "export") return cmd_export(args, std::cout);
     if (cmd == "verify") return cmd_verify(args, std::cout);
     if (cmd == "seats") return cmd_seats(args, std::cout);
+    if (cmd == "token") return cmd_token(args, std::cout);
     std::fprintf(stderr, "seatlock-collector: unknown command \"%s\"\n%s", cmd.c_str(), kUsage);
     return 2;
   } catch (const UsageError& e) {

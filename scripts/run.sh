@@ -28,16 +28,23 @@ cmake --build "$build" -j"$(nproc)" --target seatlockd seatlockctl seatlock-coll
 policy_dir=${SEATLOCK_POLICY_DIR:-/etc/seatlock/policy.d}
 state_dir=${SEATLOCK_STATE_DIR:-/var/lib/seatlock}
 run_dir=${SEATLOCK_RUN_DIR:-/var/lib/seatlock-run}
-seat_id=$(hostname)
 
 # The shipped default policy, as the .deb installs it (an existing policy directory is kept).
 if [ ! -e "$policy_dir/00-default.json" ]; then
   install -d -m 0755 "$policy_dir"
   install -m 0644 policy/default/00-default.json "$policy_dir/00-default.json"
 fi
+# The seat id seatlockd will use: report.seat_id of the policy directory (a 90-seat.json), else
+# the hostname. The local collector's seat certificate must carry the same id as its CN.
+seat_id=$("$build/agent/cli/seatlockctl" policy show --json "$policy_dir"/*.json 2>/dev/null |
+  python3 -c 'import json,sys; print(json.load(sys.stdin).get("report", {}).get("seat_id", ""))' 2>/dev/null || true)
+[ -n "$seat_id" ] || seat_id=$(hostname)
 
 # Test PKI for the local collector: a CA, a server certificate for 127.0.0.1, a seat certificate.
 pki=$run_dir/pki
+if [ -s "$pki/seat.pem" ] && ! openssl x509 -in "$pki/seat.pem" -noout -subject | grep -q "CN *= *$seat_id\$"; then
+  rm -f "$pki/seat.pem"  # the seat id changed since the PKI was made: issue a new seat certificate
+fi
 if [ ! -s "$pki/seat.pem" ]; then
   install -d -m 0700 "$pki"
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 825 -subj "/CN=seatlock local CA" \

@@ -1,13 +1,17 @@
 // seatlockctl events [--since TIME|DURATION] [--kind K] [--follow] [--json]
 // Reads the local spool read-only (<state_dir>/spool.db): works with no daemon and no collector.
+// seatlockctl events requeue [--seq A-B | --all]: asks the daemon to queue quarantined and
+// set-aside rows again.
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <thread>
 
 #include "cli/commands.hpp"
 #include "core/util/time.hpp"
+#include "os/control/control_server.hpp"
 #include "os/spool/spool.hpp"
 
 namespace seatlock::cli {
@@ -16,10 +20,17 @@ namespace {
 
 const char* kHelp =
     R"(usage: seatlockctl events [--since TIME|DURATION] [--kind KIND] [--follow] [--json]
-  Shows the events recorded in the local spool with their delivery status
-  (queued, delivered, quarantined). TIME is RFC 3339 ("2026-11-28T09:00:00Z"); DURATION
-  ("90s", "2h", "1d") means that long ago. --json prints one event object per line with a
-  "status" member added.
+       seatlockctl events requeue [--seq A-B | --seq N | --all]
+  Shows the events recorded in the local spool with their delivery status: queued,
+  delivered, quarantined (the collector rejected that event) or set-aside (recorded under a
+  seat id the collector does not accept from this seat, e.g. the hostname before the policy
+  named the seat); the last two show why in [brackets]. TIME is RFC 3339
+  ("2026-11-28T09:00:00Z"); DURATION ("90s", "2h", "1d") means that long ago. --json prints
+  one event object per line with a "status" member (and "status_note") added.
+
+  requeue asks seatlockd to put quarantined and set-aside events (seq A to B, or all of
+  them) back in the delivery queue, e.g. after the collector or the seat's certificate
+  was fixed.
 )";
 
 UnixMillis wall_now() {
@@ -45,6 +56,43 @@ void print(const SpooledEvent& r, bool json) {
               r.note.empty() ? "" : ("  [" + r.note + "]").c_str());
 }
 
+std::optional<std::uint64_t> parse_seq(const std::string& text) {
+  if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos)
+    return std::nullopt;
+  std::uint64_t v = std::stoull(text);
+  if (v == 0) return std::nullopt;
+  return v;
+}
+
+int requeue(const CliContext& ctx, Args args) {
+  bool all = take_flag(args, "--all");
+  std::string range = take_option(args, "--seq");
+  if (!args.empty()) return usage_error("events requeue: unexpected argument '" + args[0] + "'");
+  if (all == !range.empty())
+    return usage_error("events requeue: give either --seq A-B (or --seq N) or --all");
+  nlohmann::json req = {{"all", true}};
+  if (!all) {
+    auto dash = range.find('-');
+    auto first = parse_seq(range.substr(0, dash));
+    auto last = dash == std::string::npos ? first : parse_seq(range.substr(dash + 1));
+    if (!first || !last || *first > *last)
+      return usage_error("events requeue: --seq expects A-B with 1 <= A <= B, got '" + range + "'");
+    req = {{"first", *first}, {"last", *last}};
+  }
+  try {
+    nlohmann::json r = control_call(ctx.socket_path, "delivery.requeue", req);
+    if (ctx.json)
+      std::printf("%s\n", r.dump().c_str());
+    else
+      std::printf("%llu events back in the delivery queue\n",
+                  static_cast<unsigned long long>(r.value("requeued", 0ULL)));
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "seatlockctl: %s\n", e.what());
+    return 1;
+  }
+}
+
 }  // namespace
 
 int cmd_events(const CliContext& ctx, const Args& in) {
@@ -53,6 +101,8 @@ int cmd_events(const CliContext& ctx, const Args& in) {
     std::fputs(kHelp, stdout);
     return 0;
   }
+  if (!args.empty() && args[0] == "requeue")
+    return requeue(ctx, Args(args.begin() + 1, args.end()));
   bool json = ctx.json || take_flag(args, "--json");
   bool follow = take_flag(args, "--follow");
   std::string since_text = take_option(args, "--since");
@@ -78,11 +128,11 @@ int cmd_events(const CliContext& ctx, const Args& in) {
   if (!json && !follow) {
     SpoolStats s = reader.stats();
     std::printf(
-        "spool %s: %llu queued, %llu delivered, %llu quarantined, %llu lost to overflow; head seq "
-        "%llu\n",
+        "spool %s: %llu queued, %llu delivered, %llu quarantined, %llu set aside, %llu lost to "
+        "overflow; head seq %llu\n",
         path.c_str(), (unsigned long long)s.queued, (unsigned long long)s.delivered,
-        (unsigned long long)s.quarantined, (unsigned long long)s.dropped,
-        (unsigned long long)s.head_seq);
+        (unsigned long long)s.quarantined, (unsigned long long)s.set_aside,
+        (unsigned long long)s.dropped, (unsigned long long)s.head_seq);
   }
   for (;;) {
     for (const auto& r : reader.query(q)) {

@@ -23,7 +23,7 @@ commands:
   usb ...                    USB devices, decisions and exceptions (seatlockctl usb help)
   net ...                    egress status, close/open, exceptions (seatlockctl net help)
   firmware ...               firmware attestation and baselines (seatlockctl firmware help)
-  events ...                 the local evidence spool (seatlockctl events help)
+  events ...                 the local evidence spool, requeue (seatlockctl events help)
   setup ...                  one-off setup helpers (seatlockctl setup help)
   version
 )";

@@ -1,13 +1,45 @@
 #pragma once
-// The sink seatlockd records into. Interim: JSON lines; the spool work replaces the body of
-// make_event_sink() with the SQLite spool (producers are unaffected).
+// The sink seatlockd records into: the SQLite spool at <state_dir>/spool.db behind a
+// ResilientSink, so that producers (and enforcement) never depend on storage working. A spool
+// that is unusable at start is set aside and replaced (spool_open.hpp); while storing fails,
+// events wait in memory and a timer on the daemon's loop retries (resilient_sink.hpp).
+#include <systemd/sd-event.h>
+
 #include <memory>
+#include <nlohmann/json.hpp>
 
 #include "core/event/sink.hpp"
 #include "daemon/options.hpp"
+#include "os/spool/resilient_sink.hpp"
+#include "os/spool/spool.hpp"
 
 namespace seatlock {
 
-std::unique_ptr<EventSink> make_event_sink(const DaemonOptions& options);
+class EventStore : public EventSink {
+ public:
+  EventStore(const DaemonOptions& options, sd_event* loop);
+  ~EventStore() override;
+  EventStore(const EventStore&) = delete;
+  EventStore& operator=(const EventStore&) = delete;
+
+  Event append(Event draft) override;
+  std::vector<Event> append_batch(std::vector<Event> drafts) override;
+
+  // The spool itself, for the delivery side (reading batches, marking rows delivered).
+  Spool& spool() { return *spool_; }
+  // {"state":"ok"|"degraded", "backlog_events", ...} (ResilientSink::status).
+  nlohmann::json status() const { return sink_->status(); }
+
+ private:
+  void arm_retry();
+  static int on_retry(sd_event_source*, uint64_t, void* self);
+
+  sd_event* loop_;
+  std::unique_ptr<Spool> spool_;
+  std::unique_ptr<ResilientSink> sink_;
+  sd_event_source* retry_ = nullptr;
+};
+
+std::unique_ptr<EventStore> make_event_store(const DaemonOptions& options, sd_event* loop);
 
 }  // namespace seatlock

@@ -16,6 +16,12 @@
 
 using namespace seatlock;
 
+#ifdef SEATLOCK_TEST_BUILD
+namespace seatlock {
+void register_test_injection(DaemonContext& ctx);  // delivery/test_inject.cpp
+}
+#endif
+
 namespace {
 
 std::vector<std::unique_ptr<Service>> make_services(DaemonContext& ctx) {
@@ -49,10 +55,14 @@ int run(const DaemonOptions& opts) {
   if (sd_event_default(&loop) < 0) throw std::runtime_error("cannot create event loop");
   sd_event_set_watchdog(loop, true);  // sends WATCHDOG=1 when WatchdogSec= is set
 
-  std::unique_ptr<EventSink> sink = make_event_sink(opts);
-  Reporter reporter(*sink, local_seat_identity(opts.seat_id));
+  std::unique_ptr<EventStore> sink = make_event_store(opts, loop);
+  // The seat id is known before the first event (agent.started) is recorded.
+  Reporter reporter(*sink, resolve_seat_identity(opts));
   ControlServer control(loop, opts.control_socket, opts.control_uid);
-  DaemonContext ctx{loop, opts, reporter, control};
+  DaemonContext ctx{loop, opts, reporter, control, *sink};
+#ifdef SEATLOCK_TEST_BUILD
+  register_test_injection(ctx);  // seatlockd-test only: events.inject
+#endif
 
   std::vector<std::unique_ptr<Service>> services = make_services(ctx);
   PolicyManager policy(ctx, services);
@@ -68,6 +78,7 @@ int run(const DaemonOptions& opts) {
         {"uptime_s", (now_millis() - started) / 1000},
         {"seat", {{"id", reporter.seat().seat_id}, {"hostname", reporter.seat().hostname}}},
         {"policy", policy.status()},
+        {"events", sink->status()},
         {"components", components}};
   });
   control.add("reload", [&](const nlohmann::json&) {

@@ -19,6 +19,7 @@ durable evidence. Runs in the foreground (systemd Type=notify).
   --control-socket PATH  root-only control socket                [/run/seatlock/control.sock]
   --sysfs DIR            where sysfs is mounted                  [/sys]
   --dev DIR              where device nodes are                  [/dev]
+  --lease-root DIR       root of the DHCP lease directories      [/]
   --udev-rules-dir DIR   where generated udev rules are written  [/run/udev/rules.d]
   --netns NAME|PATH      enter this network namespace first (tests)
   --network-mode MODE    audit|enforce: override network.mode from the policy
@@ -67,6 +68,8 @@ DaemonOptions parse_daemon_options(int argc, char** argv) {
       o.sysfs_root = next();
     } else if (a == "--dev") {
       o.dev_root = next();
+    } else if (a == "--lease-root") {
+      o.lease_root = next();
     } else if (a == "--udev-rules-dir") {
       o.udev_rules_dir = next();
     } else if (a == "--netns") {

@@ -16,6 +16,7 @@ struct DaemonOptions {
   std::string control_socket = "/run/seatlock/control.sock";
   std::string sysfs_root = "/sys";  // where sys/ lives (fake trees in tests)
   std::string dev_root = "/dev";
+  std::string lease_root = "/";  // where var/lib/dhcp etc. live (DHCP servers; fake trees in tests)
   std::string udev_rules_dir = "/run/udev/rules.d";  // where generated udev rules go
   std::string netns;                                 // name in /run/netns or a path; "" = current
   std::optional<Mode> network_mode_override;         // --network-mode audit|enforce

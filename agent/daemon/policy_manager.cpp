@@ -9,52 +9,86 @@
 
 namespace seatlock {
 
+namespace {
+
+PolicyLoadOptions load_options() {
+  PolicyLoadOptions lo;
+  lo.now = now_millis();
+  lo.expired_is_error = false;  // a stale exception file must not block the rest of a reload
+  return lo;
+}
+
+// The policy directory, loaded and validated; nullopt with `errors` filled when it is unusable.
+std::optional<Policy> load_directory(const std::string& dir, std::vector<std::string>& errors,
+                                     std::vector<std::string>& warnings) {
+  std::vector<PolicyFile> files;
+  try {
+    files = read_policy_dir(dir);
+  } catch (const std::exception& e) {
+    errors.push_back(e.what());
+    return std::nullopt;
+  }
+  if (files.empty()) {
+    errors.push_back(dir + ": no *.json policy files");
+    return std::nullopt;
+  }
+  PolicyLoadResult r = load_policy(files, load_options());
+  for (const auto& w : r.warnings) warnings.push_back(w.text());
+  for (const auto& e : r.errors) errors.push_back(e.text());
+  return std::move(r.policy);
+}
+
+std::string cache_file(const DaemonOptions& opts) {
+  return opts.state_dir + "/last-good-policy.json";
+}
+
+// The cached last good policy (the merged document accept() writes); nullopt when absent or
+// no longer valid.
+std::optional<Policy> load_cached(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return std::move(load_policy({{"last-good-policy.json", text}}, load_options()).policy);
+}
+
+}  // namespace
+
+SeatIdentity seat_identity_for(const DaemonOptions& opts, const Policy* policy) {
+  if (!opts.seat_id.empty()) return local_seat_identity(opts.seat_id);
+  return local_seat_identity(policy ? policy->report.seat_id : std::string());
+}
+
+SeatIdentity resolve_seat_identity(const DaemonOptions& opts) {
+  if (!opts.seat_id.empty()) return local_seat_identity(opts.seat_id);
+  std::vector<std::string> errors, warnings;
+  std::optional<Policy> p = load_directory(opts.policy_dir, errors, warnings);
+  if (!p) p = load_cached(cache_file(opts));
+  return seat_identity_for(opts, p ? &*p : nullptr);
+}
+
 PolicyManager::PolicyManager(DaemonContext& ctx, std::vector<std::unique_ptr<Service>>& services)
     : ctx_(ctx), services_(services) {}
 
 std::string PolicyManager::cache_path() const {
-  return ctx_.options.state_dir + "/last-good-policy.json";
+  return cache_file(ctx_.options);
 }
 
 bool PolicyManager::reload(const std::string& reason) {
-  std::vector<PolicyFile> files;
-  try {
-    files = read_policy_dir(ctx_.options.policy_dir);
-  } catch (const std::exception& e) {
-    reject({e.what()}, reason);
-    return false;
-  }
-  if (files.empty()) {
-    reject({ctx_.options.policy_dir + ": no *.json policy files"}, reason);
-    return false;
-  }
-  PolicyLoadOptions lo;
-  lo.now = now_millis();
-  lo.expired_is_error = false;  // a stale exception file must not block the rest of a reload
-  PolicyLoadResult r = load_policy(files, lo);
-  std::vector<std::string> warnings;
-  for (const auto& w : r.warnings) warnings.push_back(w.text());
-  if (!r.policy) {
-    std::vector<std::string> errors;
-    for (const auto& e : r.errors) errors.push_back(e.text());
+  std::vector<std::string> errors, warnings;
+  std::optional<Policy> policy = load_directory(ctx_.options.policy_dir, errors, warnings);
+  if (!policy) {
     reject(errors, reason);
     return false;
   }
-  return accept(std::move(*r.policy), warnings, reason);
+  return accept(std::move(*policy), warnings, reason);
 }
 
 bool PolicyManager::load_initial() {
   if (reload("start")) return true;
-  std::ifstream in(cache_path());
-  if (!in) return false;
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  PolicyLoadOptions lo;
-  lo.now = now_millis();
-  lo.expired_is_error = false;
-  PolicyLoadResult r = load_policy({{"last-good-policy.json", text}}, lo);
-  if (!r.policy) return false;
-  log_warning("policy directory rejected; enforcing the last good policy " + r.policy->sha256);
-  return accept(std::move(*r.policy), {}, "start (last good policy)");
+  std::optional<Policy> cached = load_cached(cache_path());
+  if (!cached) return false;
+  log_warning("policy directory rejected; enforcing the last good policy " + cached->sha256);
+  return accept(std::move(*cached), {}, "start (last good policy)");
 }
 
 bool PolicyManager::accept(Policy policy, const std::vector<std::string>& warnings,
@@ -71,9 +105,9 @@ bool PolicyManager::accept(Policy policy, const std::vector<std::string>& warnin
       return false;
     }
   }
-  if (!ctx_.options.seat_id.empty() || !policy.report.seat_id.empty())
-    ctx_.reporter.set_seat(local_seat_identity(
-        ctx_.options.seat_id.empty() ? policy.report.seat_id : ctx_.options.seat_id));
+  // A reload that changes report.seat_id changes it for every later event (and for the
+  // sender, which sets aside rows of a former id that the collector refuses).
+  ctx_.reporter.set_seat(seat_identity_for(ctx_.options, &policy));
   ctx_.reporter.set_policy_hash(policy.sha256);
   std::vector<std::string> failures;
   for (auto& s : services_) {

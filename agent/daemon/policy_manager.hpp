@@ -12,6 +12,13 @@
 
 namespace seatlock {
 
+// The seat id events are recorded under, known before the first event is recorded: --seat-id,
+// else report.seat_id of the policy directory (when it loads and validates), else that of the
+// cached last good policy (<state_dir>/last-good-policy.json), else the hostname.
+SeatIdentity resolve_seat_identity(const DaemonOptions& opts);
+// For an accepted policy (nullptr: none): --seat-id, else its report.seat_id, else the hostname.
+SeatIdentity seat_identity_for(const DaemonOptions& opts, const Policy* policy);
+
 class PolicyManager {
  public:
   PolicyManager(DaemonContext& ctx, std::vector<std::unique_ptr<Service>>& services);

@@ -14,11 +14,14 @@
 
 namespace seatlock {
 
+class EventStore;  // daemon/event_store.hpp
+
 struct DaemonContext {
   sd_event* loop;
   const DaemonOptions& options;
   Reporter& reporter;
   ControlServer& control;
+  EventStore& events;  // the sink behind `reporter`, and the spool for delivery
 };
 
 class Service {

@@ -143,7 +143,10 @@ int main(int argc, char** argv) {
   std::fprintf(stderr, "prepared %zu seats x %zu batches x %zu events in %.1f s\n", seats, batches,
                per_batch, prep_s);
 
-  std::vector<std::string> extra = {"--max-connections", std::to_string(seats + 100)};
+  // All simulated seats connect at once from one address (a site behind one NAT address).
+  std::vector<std::string> extra = {"--max-connections", std::to_string(seats + 100),
+                                    "--max-unauthenticated-per-address",
+                                    std::to_string(seats + 100)};
   if (auth == "token") extra.push_back("--tokens-only");
   CollectorProcess collector(db, pki, extra);
   std::string url = collector.url();

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "args.hpp"
 #include "commands.hpp"
@@ -35,13 +36,29 @@ std::string file_sha256(const fs::path& p) {
   return hex_encode(std::string_view(reinterpret_cast<char*>(md), len));
 }
 
-// Seat ids become file names: keep them readable but never a path.
-std::string safe_name(const std::string& seat) {
+// Seat ids become file names: readable, never a path, and injective even on case-insensitive
+// file systems (an auditor copies exports to anything): lower-case letters, digits, '-' and a
+// non-leading '.' stay; every other byte, '_' and upper-case letters included, becomes "_XX"
+// (upper-case hex). Since '_' always starts an escape, two seats never share a file name
+// ("grp/x" -> "grp_2Fx", "grp_x" -> "grp_5Fx"). Overlong names keep a prefix and a hash.
+std::string file_stem(const std::string& seat) {
+  static const char* kHex = "0123456789ABCDEF";
   std::string out;
-  for (char c : seat)
-    out +=
-        (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
-  if (out.empty() || out[0] == '.') out = "_" + out;
+  for (std::size_t i = 0; i < seat.size(); ++i) {
+    auto c = static_cast<unsigned char>(seat[i]);
+    bool keep = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || (c == '.' && i > 0);
+    if (keep) {
+      out += static_cast<char>(c);
+    } else {
+      out += '_';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  if (out.empty()) out = "_";            // no seat id is empty, but never produce a bare extension
+  constexpr std::size_t kMaxStem = 200;  // file names are limited to 255 bytes
+  if (out.size() > kMaxStem)
+    out = out.substr(0, kMaxStem - 17) + "~" + sha256_hex(seat).substr(0, 16);
   return out;
 }
 
@@ -69,6 +86,7 @@ int cmd_export(const ArgList& argv, std::ostream& out) {
                              " already holds an export (manifest.json); choose an empty directory");
 
   std::map<std::string, SeatFile> files;  // by seat id
+  std::set<std::string> names;
   EventFilter f;
   f.since_ms = since;
   f.until_ms = until;
@@ -77,7 +95,10 @@ int cmd_export(const ArgList& argv, std::ostream& out) {
     auto [it, fresh] = files.try_emplace(e.seat_id);
     SeatFile& sf = it->second;
     if (fresh) {
-      sf.name = safe_name(e.seat_id) + "." + format;
+      sf.name = file_stem(e.seat_id) + "." + format;
+      // Distinct seats have distinct names; never let one file silently receive two seats.
+      if (!names.insert(sf.name).second)
+        throw std::runtime_error("two seats map to the export file name " + sf.name);
       sf.out = std::make_unique<std::ofstream>(fs::path(dir) / sf.name,
                                                std::ios::binary | std::ios::trunc);
       if (!*sf.out) throw std::runtime_error("cannot write " + (fs::path(dir) / sf.name).string());

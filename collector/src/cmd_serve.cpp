@@ -1,3 +1,6 @@
+#include <string>
+#include <type_traits>
+
 #include "args.hpp"
 #include "commands.hpp"
 #include "server.hpp"
@@ -6,7 +9,9 @@ namespace seatlock::collector {
 
 int cmd_serve(const ArgList& argv) {
   Args a(argv,
-         {"listen", "db", "cert", "key", "ca", "max-connections", "idle-timeout", "max-pending"},
+         {"listen", "db", "cert", "key", "ca", "max-connections", "max-unauthenticated",
+          "max-unauthenticated-per-address", "handshake-timeout", "head-timeout", "body-timeout",
+          "idle-timeout", "max-pending"},
          {"tokens-only", "require-client-cert"});
   ServeOptions o;
   o.listen = a.get("listen").value_or(o.listen);
@@ -18,8 +23,21 @@ int cmd_serve(const ArgList& argv) {
     throw UsageError("--tokens-only and --require-client-cert exclude each other");
   if (a.has("tokens-only")) o.auth = AuthMode::tokens_only;
   if (a.has("require-client-cert")) o.auth = AuthMode::require_cert;
-  if (auto n = a.number("max-connections")) o.max_connections = *n;
-  if (auto n = a.number("idle-timeout")) o.idle_timeout_s = static_cast<int>(*n);
+  auto positive = [&](const char* name, auto& field) {
+    if (auto n = a.number(name)) {
+      if (*n == 0 || *n > 1'000'000)
+        throw UsageError(std::string("--") + name + ": expected 1..1000000, got " +
+                         std::to_string(*n));
+      field = static_cast<std::remove_reference_t<decltype(field)>>(*n);
+    }
+  };
+  positive("max-connections", o.limits.max_connections);
+  positive("max-unauthenticated", o.limits.max_unauthenticated);
+  positive("max-unauthenticated-per-address", o.limits.max_unauthenticated_per_address);
+  positive("handshake-timeout", o.timeouts.handshake_s);
+  positive("head-timeout", o.timeouts.head_s);
+  positive("body-timeout", o.timeouts.body_s);
+  positive("idle-timeout", o.timeouts.idle_s);
   if (auto n = a.number("max-pending")) o.max_pending_events = *n;
   return serve(o);
 }

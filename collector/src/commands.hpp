@@ -14,5 +14,6 @@ int cmd_query(const ArgList& args, std::ostream& out);
 int cmd_export(const ArgList& args, std::ostream& out);
 int cmd_verify(const ArgList& args, std::ostream& out);
 int cmd_seats(const ArgList& args, std::ostream& out);
+int cmd_token(const ArgList& args, std::ostream& out);  // token list | token revoke
 
 }  // namespace seatlock::collector

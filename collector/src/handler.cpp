@@ -32,19 +32,10 @@ std::optional<std::string> RequestHandler::authenticate(const HttpRequest& req,
       error = error_response(401, "Authorization: expected \"Bearer <enrollment token>\"");
       return std::nullopt;
     }
-    std::string hash = sha256_hex(auth.substr(7));
-    {
-      std::lock_guard lk(tokens_mu_);
-      if (auto it = token_cache_.find(hash); it != token_cache_.end()) token_seat = it->second;
-    }
+    token_seat = store_.seat_for_token(sha256_hex(auth.substr(7)));
     if (!token_seat) {
-      token_seat = store_.seat_for_token(hash);
-      if (!token_seat) {
-        error = error_response(401, "unknown enrollment token");
-        return std::nullopt;
-      }
-      std::lock_guard lk(tokens_mu_);
-      token_cache_[hash] = *token_seat;
+      error = error_response(401, "unknown or revoked enrollment token");
+      return std::nullopt;
     }
   }
   if (cert_seat && token_seat && *cert_seat != *token_seat) {
@@ -62,29 +53,48 @@ std::optional<std::string> RequestHandler::authenticate(const HttpRequest& req,
   return std::nullopt;
 }
 
-HttpResponse RequestHandler::handle(const HttpRequest& req,
-                                    const std::optional<std::string>& peer_cn,
-                                    const std::string& peer) {
+Admission RequestHandler::admit(const HttpRequest& req, const std::optional<std::string>& peer_cn,
+                                const std::string& peer) {
+  Admission a;
   std::string path = req.target.substr(0, req.target.find('?'));
   if (path == "/healthz") {
-    if (req.method != "GET" && req.method != "HEAD") return error_response(405, "use GET /healthz");
-    return HttpResponse{200, R"({"status":"ok"})", {}};
+    a.response = req.method == "GET" || req.method == "HEAD"
+                     ? HttpResponse{200, R"({"status":"ok"})", {}}
+                     : error_response(405, "use GET /healthz");
+    return a;
   }
-  if (path != "/v1/events") return error_response(404, "no such endpoint: " + path);
+  if (path != "/v1/events") {
+    a.response = error_response(404, "no such endpoint: " + path);
+    return a;
+  }
   if (req.method != "POST") {
-    auto r = error_response(405, "use POST /v1/events");
-    r.headers.emplace_back("Allow", "POST");
-    return r;
+    a.response = error_response(405, "use POST /v1/events");
+    a.response.headers.emplace_back("Allow", "POST");
+    return a;
   }
-  HttpResponse err;
-  auto seat = authenticate(req, peer_cn, err);
+  auto seat = authenticate(req, peer_cn, a.response);
   if (!seat) {
-    log_line(peer, std::to_string(err.status) + " " + err.body);
-    return err;
+    log_line(peer, std::to_string(a.response.status) + " " + a.response.body);
+    return a;
   }
-  HttpResponse r = post_events(req, *seat);
-  if (r.status != 200) log_line(peer + " seat " + *seat, std::to_string(r.status) + " " + r.body);
+  a.read_body = true;
+  a.seat = *seat;
+  return a;
+}
+
+HttpResponse RequestHandler::handle(const HttpRequest& req, const std::string& seat,
+                                    const std::string& peer) {
+  HttpResponse r = post_events(req, seat);
+  if (r.status != 200) log_line(peer + " seat " + seat, std::to_string(r.status) + " " + r.body);
+  if (r.status >= 400 && r.status < 500) note_refusal(seat, r);
   return r;
+}
+
+// A seat whose batches are all refused must still show up in `seats` (not as "never seen").
+void RequestHandler::note_refusal(const std::string& seat, const HttpResponse& refusal) {
+  auto j = nlohmann::json::parse(refusal.body, nullptr, false);  // our own error_response()
+  std::string why = j.is_object() ? j.value("error", refusal.body) : refusal.body;
+  writer_.note_refusal(seat, refusal.status, why, now_ms());
 }
 
 HttpResponse RequestHandler::post_events(const HttpRequest& req, const std::string& seat) {

@@ -21,6 +21,16 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+// RFC 9110 5.6.2 token characters.
+bool is_token(std::string_view s) {
+  static constexpr std::string_view kExtra = "!#$%&'*+-.^_`|~";
+  if (s.empty()) return false;
+  for (unsigned char c : s)
+    if (!std::isalnum(c) && kExtra.find(static_cast<char>(c)) == std::string_view::npos)
+      return false;
+  return true;
+}
+
 }  // namespace
 
 std::string HttpRequest::header(std::string_view name) const {
@@ -53,12 +63,34 @@ std::optional<std::string> parse_request_head(std::string_view head, HttpRequest
         head.substr(pos, e == std::string_view::npos ? std::string_view::npos : e - pos);
     pos = e == std::string_view::npos ? head.size() : e + 2;
     if (line.empty()) continue;
+    if (out.headers.size() >= kMaxHeaderCount)
+      return "more than " + std::to_string(kMaxHeaderCount) + " header lines";
+    // RFC 9112 5.1/5.2: the name is a token right up to the colon (no white space before it),
+    // and obsolete line folding is refused: a proxy and the collector that read such a head
+    // differently allow request smuggling ("Transfer-Encoding : chunked").
+    if (line.front() == ' ' || line.front() == '\t') return "obsolete line folding in the head";
     size_t colon = line.find(':');
     if (colon == std::string_view::npos || colon == 0) return "malformed header line";
-    out.headers.emplace_back(lower(trim(line.substr(0, colon))),
+    if (!is_token(line.substr(0, colon))) return "malformed header name";
+    out.headers.emplace_back(lower(line.substr(0, colon)),
                              std::string(trim(line.substr(colon + 1))));
   }
   return std::nullopt;
+}
+
+std::optional<std::size_t> parse_content_length(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  std::size_t n = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n, 10);
+  if (ec != std::errc() || p != text.data() + text.size() || text.front() == '+')
+    return std::nullopt;  // from_chars rejects '-' and overflow (result_out_of_range) itself
+  return n;
+}
+
+ChunkedDecoder::State ChunkedDecoder::fail(std::string msg, bool too_large) {
+  error_ = std::move(msg);
+  too_large_ = too_large;
+  return State::error;
 }
 
 ChunkedDecoder::State ChunkedDecoder::feed(std::string& in, std::string& out,
@@ -71,37 +103,51 @@ ChunkedDecoder::State ChunkedDecoder::feed(std::string& in, std::string& out,
   while (true) {
     if (phase_ == Phase::size || phase_ == Phase::data_crlf || phase_ == Phase::trailer) {
       size_t e = in.find("\r\n", pos);
-      if (e == std::string::npos) return finish(State::more);
+      if (e == std::string::npos) {
+        // No line end yet: only a bounded amount may wait for one.
+        std::size_t pending = in.size() - pos;
+        if (phase_ == Phase::size && pending > kMaxChunkLine + 1)  // + its "\r"
+          return finish(
+              fail("chunk size line exceeds " + std::to_string(kMaxChunkLine) + " bytes"));
+        if (phase_ == Phase::data_crlf && pending >= 2)
+          return finish(fail("malformed chunk: data longer than its size"));
+        if (phase_ == Phase::trailer && trailer_bytes_ + pending > kMaxTrailerBytes)
+          return finish(
+              fail("chunked trailer exceeds " + std::to_string(kMaxTrailerBytes) + " bytes"));
+        return finish(State::more);
+      }
       std::string_view line(in.data() + pos, e - pos);
       pos = e + 2;
       if (phase_ == Phase::data_crlf) {
-        if (!line.empty()) {
-          error_ = "malformed chunk";
-          return finish(State::error);
-        }
+        if (!line.empty()) return finish(fail("malformed chunk: data longer than its size"));
         phase_ = Phase::size;
         continue;
       }
       if (phase_ == Phase::trailer) {
         if (line.empty()) return finish(State::done);
+        trailer_bytes_ += line.size() + 2;
+        if (trailer_bytes_ > kMaxTrailerBytes)
+          return finish(
+              fail("chunked trailer exceeds " + std::to_string(kMaxTrailerBytes) + " bytes"));
         continue;  // trailer headers are ignored
       }
+      if (line.size() > kMaxChunkLine)
+        return finish(fail("chunk size line exceeds " + std::to_string(kMaxChunkLine) + " bytes"));
       size_t semi = line.find(';');
       std::string_view hex = trim(line.substr(0, semi));
       size_t n = 0;
       auto [p, ec] = std::from_chars(hex.data(), hex.data() + hex.size(), n, 16);
-      if (hex.empty() || ec != std::errc() || p != hex.data() + hex.size()) {
-        error_ = "malformed chunk size";
-        return finish(State::error);
-      }
+      if (ec == std::errc::result_out_of_range)
+        return finish(fail("chunk size exceeds the body limit", true));
+      if (hex.empty() || ec != std::errc() || p != hex.data() + hex.size())
+        return finish(fail("malformed chunk size"));
       if (n == 0) {
         phase_ = Phase::trailer;
         continue;
       }
-      if (out.size() + n > max_body) {
-        error_ = "too large";
-        return finish(State::error);
-      }
+      // out.size() <= max_body always holds here, so this cannot wrap (n may be 2^64-1).
+      if (n > max_body - std::min(out.size(), max_body))
+        return finish(fail("chunk size exceeds the body limit", true));
       remaining_ = n;
       phase_ = Phase::data;
     }
@@ -136,6 +182,8 @@ const char* status_text(int status) {
       return "Length Required";
     case 413:
       return "Content Too Large";
+    case 408:
+      return "Request Timeout";
     case 415:
       return "Unsupported Media Type";
     case 431:

@@ -19,20 +19,33 @@ struct HttpRequest {
   bool keep_alive() const;
 };
 
+inline constexpr std::size_t kMaxHeaderCount = 100;
+inline constexpr std::size_t kMaxChunkLine = 1024;      // chunk-size line, extensions included
+inline constexpr std::size_t kMaxTrailerBytes = 16384;  // all trailer lines together
+
 // Parses "METHOD target HTTP/1.x\r\nName: value\r\n..." (without the final empty line).
-// Returns an error text on malformed input.
+// Returns an error text on malformed input (also for more than kMaxHeaderCount headers).
 std::optional<std::string> parse_request_head(std::string_view head, HttpRequest& out);
 
+// Content-Length: decimal digits only, no sign or spaces, no overflow.
+std::optional<std::size_t> parse_content_length(std::string_view text);
+
 // Incremental decoder for Transfer-Encoding: chunked. feed() consumes from `in` what it can.
+// Sizes are checked without overflow against max_body; a line (chunk size, CRLF after data,
+// trailer) that does not end within its cap is an error, so `in` never grows unbounded.
 class ChunkedDecoder {
  public:
   enum class State { more, done, error };
   State feed(std::string& in, std::string& out, std::size_t max_body);
   const std::string& error() const { return error_; }
+  bool too_large() const { return too_large_; }  // the error is the body limit (413)
 
  private:
+  State fail(std::string msg, bool too_large = false);
   enum class Phase { size, data, data_crlf, trailer } phase_ = Phase::size;
   std::size_t remaining_ = 0;
+  std::size_t trailer_bytes_ = 0;
+  bool too_large_ = false;
   std::string error_;
 };
 

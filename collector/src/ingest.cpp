@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/event/event.hpp"
+#include "core/json/bounded_parse.hpp"
 #include "core/util/digest.hpp"
 #include "signing.hpp"
 
@@ -43,11 +44,8 @@ std::variant<Batch, Rejection> parse_batch(std::string_view body, const std::str
     std::string where = "line " + std::to_string(line_no) + ": ";
     if (line.empty()) return reject(400, where + "empty line", line_no);
     nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::parse_error& e) {
-      return reject(400, where + "invalid JSON: " + e.what(), line_no);
-    }
+    if (auto fail = parse_json_bounded(line, j, kEventJsonLimits))
+      return reject(400, where + "invalid JSON: " + fail->message, line_no);
     Event ev;
     auto errors = event_from_json(j, ev);
     if (!errors.empty()) return reject(400, where + join(errors), line_no);

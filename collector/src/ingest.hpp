@@ -12,9 +12,14 @@
 #include <vector>
 
 #include "core/event/event.hpp"
+#include "core/json/bounded_parse.hpp"
 #include "store.hpp"
 
 namespace seatlock::collector {
+
+// Limits for one event line: nesting is checked before a tree is built (a deeply nested
+// `details` would otherwise be copied recursively on a connection thread's small stack).
+inline constexpr JsonLimits kEventJsonLimits{64, 1u << 20, false};
 
 // chain_hash of the event a received line carries (same value for ingest and verify).
 std::string line_chain_hash(std::string_view line, const nlohmann::json& parsed, const Event& ev);

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/util/time.hpp"
+#include "ingest.hpp"
 
 namespace seatlock::collector {
 namespace {
@@ -14,8 +15,8 @@ struct LineFields {
 
 LineFields fields_of(const StoredEvent& e) {
   LineFields f;
-  auto j = nlohmann::json::parse(e.line, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return f;
+  nlohmann::json j;  // stored lines passed ingest's limits; a tampered one is shown empty
+  if (parse_json_bounded(e.line, j, kEventJsonLimits) || !j.is_object()) return f;
   f.outcome = j.value("outcome", "");
   f.mode = j.value("mode", "");
   if (j.contains("policy") && j["policy"].is_object()) f.rule = j["policy"].value("rule", "");

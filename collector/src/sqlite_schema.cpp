@@ -52,6 +52,15 @@ CREATE TABLE IF NOT EXISTS tokens(
   token_hash TEXT PRIMARY KEY,
   seat_id TEXT NOT NULL,
   created_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS revoked_tokens(
+  token_hash TEXT PRIMARY KEY,
+  revoked_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS seat_refusals(
+  seat_id TEXT PRIMARY KEY,
+  last_ms INTEGER NOT NULL,
+  status INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  count INTEGER NOT NULL);
 )SQL";
 
 const char* const kEventCols =

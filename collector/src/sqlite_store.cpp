@@ -34,6 +34,7 @@ class SqliteTxn : public StoreTxn {
   std::vector<Finding> open_gaps(const std::string& seat) override;
   void resolve_finding(std::int64_t id) override;
   void add_chain_head(const ChainHead& h) override;
+  void note_refusal(const SeatRefusal& r) override;
   void savepoint() override;
   void release() override;
   void rollback_to() override;
@@ -205,14 +206,74 @@ class SqliteStore : public EventStore {
     }
   }
 
+  // Token checks run on connection threads while the writer holds `mu_` for a whole group
+  // commit: they use their own connection (WAL readers do not wait for the writer) and read the
+  // database every time, so a token revoked by another process stops working at once.
   std::optional<std::string> seat_for_token(const std::string& token_hash) override {
-    std::lock_guard lk(mu_);
-    SqliteStmt st(db_.handle(), "SELECT seat_id FROM tokens WHERE token_hash = ?1");
+    std::lock_guard lk(auth_mu_);
+    if (!auth_db_) auth_db_ = std::make_unique<SqliteDb>(path_, /*read_only=*/true);
+    SqliteStmt st(auth_db_->handle(),
+                  "SELECT seat_id FROM tokens WHERE token_hash = ?1 AND NOT EXISTS "
+                  "(SELECT 1 FROM revoked_tokens r WHERE r.token_hash = tokens.token_hash)");
     st.bind(1, token_hash);
     if (!st.step()) return std::nullopt;
     return st.text(0);
   }
 
+  std::vector<TokenRecord> tokens() override {
+    std::lock_guard lk(mu_);
+    db_.exec(kRevokedTokensTable);
+    SqliteStmt st(db_.handle(),
+                  "SELECT t.token_hash, t.seat_id, t.created_ms, COALESCE(r.revoked_ms, 0) FROM "
+                  "tokens t LEFT JOIN revoked_tokens r ON r.token_hash = t.token_hash "
+                  "ORDER BY t.seat_id, t.created_ms, t.token_hash");
+    std::vector<TokenRecord> out;
+    while (st.step()) out.push_back(TokenRecord{st.text(0), st.text(1), st.i64(2), st.i64(3)});
+    return out;
+  }
+
+  std::size_t revoke_tokens(const std::function<bool(const TokenRecord&)>& match) override {
+    std::vector<TokenRecord> all = tokens();
+    std::lock_guard lk(mu_);
+    db_.exec("BEGIN IMMEDIATE");
+    std::size_t n = 0;
+    try {
+      for (const TokenRecord& t : all) {
+        if (t.revoked_ms || !match(t)) continue;
+        n += SqliteStmt(db_.handle(),
+                        "INSERT OR IGNORE INTO revoked_tokens(token_hash, revoked_ms) "
+                        "VALUES(?1, CAST(strftime('%s','now') AS INTEGER)*1000)")
+                 .bind(1, t.token_hash)
+                 .run();
+      }
+      db_.exec("COMMIT");
+    } catch (...) {
+      db_.exec("ROLLBACK");
+      throw;
+    }
+    return n;
+  }
+
+  std::vector<SeatRefusal> refusals() override {
+    std::lock_guard lk(mu_);
+    SqliteStmt check(db_.handle(), "SELECT count(*) FROM sqlite_master WHERE name='seat_refusals'");
+    if (!check.step() || check.i64(0) == 0) return {};  // a database from before refusals
+    SqliteStmt st(db_.handle(),
+                  "SELECT seat_id, last_ms, status, reason, count FROM seat_refusals "
+                  "ORDER BY seat_id");
+    std::vector<SeatRefusal> out;
+    while (st.step())
+      out.push_back(SeatRefusal{st.text(0), st.i64(1), static_cast<int>(st.i64(2)), st.text(3),
+                                static_cast<std::uint64_t>(st.i64(4))});
+    return out;
+  }
+
+  static constexpr const char* kRevokedTokensTable =
+      "CREATE TABLE IF NOT EXISTS revoked_tokens(token_hash TEXT PRIMARY KEY, "
+      "revoked_ms INTEGER NOT NULL)";
+
+  std::mutex auth_mu_;
+  std::unique_ptr<SqliteDb> auth_db_;
   std::string path_;
   SqliteDb db_;
   std::thread checkpointer_;
@@ -223,7 +284,7 @@ class SqliteStore : public EventStore {
       mu_;  // one connection, one thread at a time (re-entered from scan callbacks)
   // Prepared once, used by transactions.
   std::unique_ptr<SqliteStmt> ins_event_, line_by_id_, events_at_, count_range_, get_seat_,
-      put_seat_, add_finding_, open_gaps_, resolve_, add_head_;
+      put_seat_, add_finding_, open_gaps_, resolve_, add_head_, note_refusal_;
 
   SqliteStmt& stmt(std::unique_ptr<SqliteStmt>& slot, const char* sql) {
     if (!slot) slot = std::make_unique<SqliteStmt>(db_.handle(), sql);
@@ -362,6 +423,17 @@ void SqliteTxn::add_chain_head(const ChainHead& h) {
       .bind(4, h.pubkey_b64)
       .bind(5, h.signature_b64);
   st.bind(6, h.received_ms);
+  st.run();
+}
+
+void SqliteTxn::note_refusal(const SeatRefusal& r) {
+  auto& st = s_.stmt(s_.note_refusal_,
+                     "INSERT INTO seat_refusals(seat_id, last_ms, status, reason, count) "
+                     "VALUES(?1,?2,?3,?4,?5) ON CONFLICT(seat_id) DO UPDATE SET "
+                     "last_ms = excluded.last_ms, status = excluded.status, "
+                     "reason = excluded.reason, count = count + excluded.count");
+  st.bind(1, r.seat_id).bind(2, r.last_ms).bind(3, std::int64_t{r.status}).bind(4, r.reason);
+  st.bind(5, as_i64(r.count));
   st.run();
 }
 

@@ -58,6 +58,24 @@ struct ChainHead {
   std::int64_t received_ms = 0;
 };
 
+// The last batch of an authenticated seat that the collector refused (403 wrong seat, 400 bad
+// line, ...). Kept apart from SeatRecord: a seat whose every batch is refused has no events,
+// yet `seats` must show that it is alive and why nothing arrives.
+struct SeatRefusal {
+  std::string seat_id;
+  std::int64_t last_ms = 0;  // last refused batch = the seat's last contact when nothing arrives
+  int status = 0;
+  std::string reason;
+  std::uint64_t count = 0;  // refused batches since the record was created
+};
+
+struct TokenRecord {
+  std::string token_hash;  // sha256 hex of the token
+  std::string seat_id;
+  std::int64_t created_ms = 0;
+  std::int64_t revoked_ms = 0;  // 0 = valid
+};
+
 struct EventFilter {
   std::optional<std::string> seat, user, kind, severity;
   std::optional<std::int64_t> since_ms, until_ms;  // [since, until)
@@ -81,6 +99,8 @@ class StoreTxn {
   virtual std::vector<Finding> open_gaps(const std::string& seat) = 0;
   virtual void resolve_finding(std::int64_t id) = 0;
   virtual void add_chain_head(const ChainHead& h) = 0;
+  // Upserts the seat's refusal record (count += 1).
+  virtual void note_refusal(const SeatRefusal& r) = 0;
   // Group commit: each batch runs inside a savepoint so one failing batch leaves the others.
   virtual void savepoint() = 0;
   virtual void release() = 0;
@@ -107,7 +127,13 @@ class EventStore {
   // Enrollment tokens are stored only as sha256 hex.
   virtual void add_token(const std::string& token_hash, const std::string& seat,
                          const std::string& pubkey_b64) = 0;
+  // The seat of a valid (not revoked) token. Safe to call from any thread while the writer
+  // commits; it always reads the current state of the database.
   virtual std::optional<std::string> seat_for_token(const std::string& token_hash) = 0;
+  virtual std::vector<TokenRecord> tokens() = 0;
+  // Marks matching tokens revoked; returns how many were newly revoked.
+  virtual std::size_t revoke_tokens(const std::function<bool(const TokenRecord&)>& match) = 0;
+  virtual std::vector<SeatRefusal> refusals() = 0;
 };
 
 }  // namespace seatlock::collector

@@ -24,8 +24,9 @@ struct Recheck {
 };
 
 Recheck recheck(const StoredEvent& e) {
-  auto j = nlohmann::json::parse(e.line, nullptr, false);
-  if (j.is_discarded()) return {std::nullopt, "stored line is not valid JSON"};
+  nlohmann::json j;
+  if (auto fail = parse_json_bounded(e.line, j, kEventJsonLimits))
+    return {std::nullopt, "stored line is not valid JSON: " + fail->message};
   Event ev;
   auto errors = event_from_json(j, ev);
   if (!errors.empty())

@@ -1,6 +1,7 @@
 #include "writer.hpp"
 
 #include <chrono>
+#include <cstdio>
 #include <exception>
 
 namespace seatlock::collector {
@@ -37,6 +38,21 @@ WriteOutcome IngestWriter::submit(Batch batch) {
   return fut.get();
 }
 
+void IngestWriter::note_refusal(const std::string& seat, int status, const std::string& reason,
+                                std::int64_t now) {
+  {
+    std::lock_guard lk(mu_);
+    if (stopping_) return;
+    SeatRefusal& r = refusals_[seat];
+    r.seat_id = seat;
+    r.last_ms = now;
+    r.status = status;
+    r.reason = reason.substr(0, 1000);  // the seat chose this text; keep the record small
+    r.count += 1;
+  }
+  cv_.notify_one();
+}
+
 void IngestWriter::stop() {
   {
     std::lock_guard lk(mu_);
@@ -60,10 +76,12 @@ std::uint64_t IngestWriter::committed_events() const {
 void IngestWriter::run() {
   while (true) {
     std::deque<Job> group;
+    std::map<std::string, SeatRefusal> refusals;
     {
       std::unique_lock lk(mu_);
-      cv_.wait(lk, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping and drained
+      cv_.wait(lk, [&] { return stopping_ || !queue_.empty() || !refusals_.empty(); });
+      if (queue_.empty() && refusals_.empty()) return;  // stopping and drained
+      refusals.swap(refusals_);
       std::size_t n = 0;
       while (!queue_.empty() &&
              (group.empty() || n + queue_.front().batch.events.size() <= kMaxEventsPerCommit)) {
@@ -73,11 +91,12 @@ void IngestWriter::run() {
       }
       pending_events_ -= n;
     }
-    commit_group(group);
+    commit_group(group, refusals);
   }
 }
 
-void IngestWriter::commit_group(std::deque<Job>& group) {
+void IngestWriter::commit_group(std::deque<Job>& group,
+                                std::map<std::string, SeatRefusal>& refusals) {
   std::vector<WriteOutcome> out(group.size());
   std::uint64_t stored = 0;
   auto t0 = std::chrono::steady_clock::now();
@@ -102,6 +121,17 @@ void IngestWriter::commit_group(std::deque<Job>& group) {
         txn->rollback_to();
         out[i].kind = WriteOutcome::Kind::failed;
         out[i].error = e.what();
+      }
+    }
+    for (const auto& [seat, r] : refusals) {
+      txn->savepoint();
+      try {
+        txn->note_refusal(r);
+        txn->release();
+      } catch (const std::exception& e) {
+        txn->rollback_to();
+        std::fprintf(stderr, "seatlock-collector: seat %s: refusal not recorded: %s\n",
+                     seat.c_str(), e.what());
       }
     }
     txn->commit();

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <deque>
 #include <future>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -27,6 +28,10 @@ class IngestWriter {
   IngestWriter(EventStore& store, std::size_t max_pending_events);
   ~IngestWriter();
   WriteOutcome submit(Batch batch);
+  // Records a refused batch of an authenticated seat with the next commit (not waited for;
+  // notes for one seat between two commits are merged).
+  void note_refusal(const std::string& seat, int status, const std::string& reason,
+                    std::int64_t now_ms);
   // Commits what is queued, then stops; later submits answer overloaded.
   void stop();
   std::uint64_t committed_events() const;
@@ -42,13 +47,14 @@ class IngestWriter {
     std::promise<WriteOutcome> done;
   };
   void run();
-  void commit_group(std::deque<Job>& group);
+  void commit_group(std::deque<Job>& group, std::map<std::string, SeatRefusal>& refusals);
 
   EventStore& store_;
   std::size_t max_pending_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Job> queue_;
+  std::map<std::string, SeatRefusal> refusals_;  // by seat, waiting for the next commit
   std::size_t pending_events_ = 0;
   bool stopping_ = false;
   std::uint64_t committed_ = 0;

@@ -116,6 +116,27 @@ std::string CollectorProcess::url(const std::string& path) const {
   return "https://127.0.0.1:" + std::to_string(port_) + path;
 }
 
+bool CollectorProcess::alive() {
+  if (pid_ <= 0) return false;
+  int status = 0;
+  if (waitpid(pid_, &status, WNOHANG) == pid_) {
+    pid_ = -1;
+    return false;
+  }
+  return true;
+}
+
+long rss_kib(pid_t pid) {
+  FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/status").c_str(), "r");
+  if (!f) return 0;
+  char line[256];
+  long kib = 0;
+  while (std::fgets(line, sizeof line, f))
+    if (std::sscanf(line, "VmRSS: %ld kB", &kib) == 1) break;
+  std::fclose(f);
+  return kib;
+}
+
 int CollectorProcess::stop() {
   if (pid_ <= 0) return -1;
   kill(pid_, SIGTERM);

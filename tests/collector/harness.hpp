@@ -43,6 +43,9 @@ class CollectorProcess {
   // SIGTERM and wait; returns the exit status (or -1).
   int stop();
   pid_t pid() const { return pid_; }
+  int port() const { return port_; }
+  // Still running (not exited or crashed)?
+  bool alive();
 
  private:
   pid_t pid_ = -1;
@@ -70,6 +73,9 @@ struct CliResult {
 };
 // Runs seatlock-collector with args; stdout captured, stderr passed through.
 CliResult run_cli(const std::vector<std::string>& args);
+
+// Resident memory of a process in KiB (VmRSS in /proc/PID/status); 0 if unknown.
+long rss_kib(pid_t pid);
 
 // sqlite3 statement against the db file (test tampering); returns sqlite3_changes().
 int sql_exec(const std::string& db, const std::string& sql);

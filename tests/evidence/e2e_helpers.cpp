@@ -1,8 +1,11 @@
 #include "e2e_helpers.hpp"
 
 #include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <fstream>
 #include <sstream>
 
 namespace seatlock::evidence {
@@ -15,9 +18,11 @@ SeatDaemon::SeatDaemon(const std::string& base, const std::string& seat)
       policy_dir(dir + "/policy.d"),
       state_dir(dir + "/state"),
       socket(dir + "/control.sock"),
-      seat_id(seat) {
+      seat_id(seat),
+      hostname("host-" + seat) {
   std::filesystem::create_directories(policy_dir);
   t::write_file(policy_dir + "/00-base.json", R"({"firmware": {"mode": "audit"}})");
+  t::write_file(policy_dir + "/90-seat.json", json{{"report", {{"seat_id", seat}}}}.dump(2));
 }
 
 SeatDaemon::~SeatDaemon() {
@@ -33,10 +38,16 @@ void SeatDaemon::write_report(const json& report) {
 void SeatDaemon::start() {
   setenv("SEATLOCK_TEST_EVENTS", "1", 1);  // inherited by the child: enables events.inject
   std::filesystem::remove(socket);
+  // The test build (events.inject) where there is one; older trees enable it by environment.
+  std::string daemon = t::binary_path("agent/daemon/seatlockd-test");
+  if (!std::filesystem::exists(daemon)) daemon = t::binary_path("agent/daemon/seatlockd");
+  // Its own UTS namespace with a host name that is not the seat id; `unshare -u` execs, so the
+  // child's pid is seatlockd's.
   child = std::make_unique<t::Child>(
-      std::vector<std::string>{t::binary_path("agent/daemon/seatlockd"), "--policy-dir", policy_dir,
-                               "--state-dir", state_dir, "--control-socket", socket, "--components",
-                               "delivery", "--seat-id", seat_id},
+      std::vector<std::string>{"/usr/bin/unshare", "-u", "/bin/sh", "-c",
+                               "hostname \"$0\" && exec \"$@\"", hostname, daemon, "--policy-dir",
+                               policy_dir, "--state-dir", state_dir, "--control-socket", socket,
+                               "--components", "delivery"},
       dir + "/seatlockd.log");
   if (!t::wait_until([&] { return std::filesystem::exists(socket); }, 20'000))
     throw std::runtime_error("seatlockd did not start: " + t::read_file(dir + "/seatlockd.log"));
@@ -70,6 +81,58 @@ std::size_t SeatDaemon::count_status(const std::string& status) {
   auto rows = spool_events();
   return static_cast<std::size_t>(std::count_if(
       rows.begin(), rows.end(), [&](const json& e) { return e.value("status", "") == status; }));
+}
+
+t::RunResult SeatDaemon::seatlockctl(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {t::binary_path("agent/cli/seatlockctl"), "--state-dir",
+                                   state_dir, "--socket", socket};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return t::run_command(argv);
+}
+
+FakeCollector::FakeCollector(const seatlock::testing::Pki& pki, const std::string& log_path,
+                             const std::vector<std::string>& steps)
+    : log(log_path) {
+  int fds[2];
+  if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
+  std::string script = std::string(SEATLOCK_SOURCE_DIR) + "/tests/evidence/fake_collector.py";
+  std::vector<std::string> argv = {"python3", script, pki.server_cert, pki.server_key, log};
+  argv.insert(argv.end(), steps.begin(), steps.end());
+  pid = fork();
+  if (pid == 0) {
+    dup2(fds[1], 1);
+    close(fds[0]);
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    execv("/usr/bin/python3", args.data());
+    _exit(127);
+  }
+  close(fds[1]);
+  char line[128] = {};
+  FILE* f = fdopen(fds[0], "r");
+  bool ok = fgets(line, sizeof line, f) != nullptr;
+  fclose(f);
+  if (!ok) throw std::runtime_error("fake_collector.py did not start");
+  port = std::string(line).substr(std::string(line).rfind(':') + 1);
+  port.erase(port.find_last_not_of("\r\n") + 1);
+}
+
+FakeCollector::~FakeCollector() {
+  if (pid > 0) {
+    kill(pid, SIGTERM);
+    waitpid(pid, nullptr, 0);
+  }
+}
+
+std::vector<json> FakeCollector::requests() const {
+  std::vector<json> out;
+  std::ifstream in(log);
+  for (std::string l; std::getline(in, l);) {
+    json j = json::parse(l, nullptr, false);  // a line being written is skipped
+    if (!j.is_discarded()) out.push_back(std::move(j));
+  }
+  return out;
 }
 
 json report_section(const std::string& url, const seatlock::testing::Pki& pki,

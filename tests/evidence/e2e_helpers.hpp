@@ -1,6 +1,10 @@
 #pragma once
 // seat -> collector end-to-end fixtures: a real seatlockd (--components delivery) recording into
 // its spool, a real seatlock-collector on loopback, certificates made at test time.
+//
+// The seat is set up the way IT deploys it: no --seat-id, the seat id only in a policy file
+// (policy.d/90-seat.json, report.seat_id, like policy/examples/90-seat.json), and a hostname
+// that differs from the seat id (seatlockd runs in its own UTS namespace).
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -15,8 +19,10 @@ namespace seatlock::evidence {
 
 struct SeatDaemon {
   std::string dir, policy_dir, state_dir, socket, seat_id;
+  std::string hostname;  // the daemon's host name: "host-<seat id>"
   std::unique_ptr<seatlock::test::Child> child;
 
+  // Writes policy.d/00-base.json and policy.d/90-seat.json (report.seat_id = seat).
   SeatDaemon(const std::string& base, const std::string& seat);
   ~SeatDaemon();
   // Writes policy.d/50-report.json (the daemon reloads on change).
@@ -28,6 +34,21 @@ struct SeatDaemon {
   // `seatlockctl events --json` rows (each with "status").
   std::vector<nlohmann::json> spool_events(const std::string& extra = "");
   std::size_t count_status(const std::string& status);
+  // seatlockctl with --state-dir and --socket of this seat.
+  seatlock::test::RunResult seatlockctl(const std::vector<std::string>& args);
+};
+
+// tests/evidence/fake_collector.py on loopback with the test PKI's server certificate.
+struct FakeCollector {
+  std::string log;
+  std::string port;
+  pid_t pid = -1;
+
+  FakeCollector(const seatlock::testing::Pki& pki, const std::string& log_path,
+                const std::vector<std::string>& steps);
+  ~FakeCollector();
+  std::string url() const { return "https://127.0.0.1:" + port + "/v1/events"; }
+  std::vector<nlohmann::json> requests() const;  // one per POST answered
 };
 
 nlohmann::json report_section(const std::string& collector_url, const seatlock::testing::Pki& pki,

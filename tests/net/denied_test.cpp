@@ -57,7 +57,7 @@ TEST_CASE("a flood aggregates into a bounded number of groups per window", "[net
   DeniedAggregator agg(50);
   bool opened = false;
   for (int i = 0; i < 100'000; ++i) {
-    DeniedKey k{1001, "203.0.113." + std::to_string(i % 400), 53, "udp", "not-allowed"};
+    DeniedKey k{1001, "203.0.113." + std::to_string(i % 400), 53, "udp", "not-allowed", ""};
     opened = agg.add(k, "10.99.0.1", 1000 + i / 100) || opened;
   }
   CHECK(opened);
@@ -69,16 +69,17 @@ TEST_CASE("a flood aggregates into a bounded number of groups per window", "[net
   CHECK(w.overflow_keys == 350);
   CHECK(w.groups[0].count == 250);
   CHECK(agg.empty());
-  CHECK(agg.add({-1, "198.51.100.1", 0, "icmp", "not-allowed"}, "10.99.0.1", 4000));  // new window
+  CHECK(agg.add({-1, "198.51.100.1", 0, "icmp", "not-allowed", ""}, "10.99.0.1",
+                4000));  // new window
 }
 
 TEST_CASE("groups are keyed by uid, destination, port, protocol and reason", "[net][unit]") {
   DeniedAggregator agg;
-  agg.add({1001, "203.0.113.1", 443, "tcp", "not-allowed"}, "s", 1);
-  agg.add({1001, "203.0.113.1", 443, "tcp", "not-allowed"}, "s", 2);
-  agg.add({1002, "203.0.113.1", 443, "tcp", "not-allowed"}, "s", 3);
-  agg.add({1001, "203.0.113.1", 443, "udp", "not-allowed"}, "s", 4);
-  agg.add({1001, "203.0.113.1", 443, "tcp", "audit"}, "s", 5);
+  agg.add({1001, "203.0.113.1", 443, "tcp", "not-allowed", ""}, "s", 1);
+  agg.add({1001, "203.0.113.1", 443, "tcp", "not-allowed", ""}, "s", 2);
+  agg.add({1002, "203.0.113.1", 443, "tcp", "not-allowed", ""}, "s", 3);
+  agg.add({1001, "203.0.113.1", 443, "udp", "not-allowed", ""}, "s", 4);
+  agg.add({1001, "203.0.113.1", 443, "tcp", "audit", ""}, "s", 5);
   auto w = agg.take(10);
   REQUIRE(w.groups.size() == 4);
   CHECK(w.start == 1);

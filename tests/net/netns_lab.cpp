@@ -132,8 +132,10 @@ NetLab::NetLab() {
 NetLab::~NetLab() {
   stop(daemon_);
   stop(server_);
+  for (pid_t& p : extra_servers_) stop(p);
   sh("ip netns del " + seat_);
   sh("ip netns del " + remote_);
+  if (!ctr_.empty()) sh("ip netns del " + ctr_);
   if (!getenv("SEATLOCK_KEEP_LAB")) fs::remove_all(dir_);
 }
 
@@ -210,6 +212,56 @@ CmdResult NetLab::in_seat(const std::string& command, const std::string& user) c
 
 CmdResult NetLab::in_remote(const std::string& command) const {
   return sh("ip netns exec " + remote_ + " " + command);
+}
+
+void NetLab::serve_in(const std::string& ns, const std::vector<int>& ports) {
+  std::vector<std::string> argv = {"/usr/sbin/ip", "netns", "exec",   ns,
+                                   probe(),        "serve", "0.0.0.0"};
+  std::string log = dir_ + "/serve-" + std::to_string(extra_servers_.size()) + ".log";
+  for (int p : ports) argv.push_back(std::to_string(p));
+  extra_servers_.push_back(spawn(argv, log));
+  bool ready = false;
+  for (int i = 0; i < 100 && !(ready = sh("grep -q ready " + log).status == 0); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  INFO(sh("cat " + log).out);
+  REQUIRE(ready);
+}
+
+void NetLab::serve_in_seat(const std::vector<int>& ports) {
+  serve_in(seat_, ports);
+}
+
+void NetLab::serve_in_remote(const std::vector<int>& ports) {
+  serve_in(remote_, ports);
+}
+
+bool NetLab::remote_tcp_ok(const std::string& src, int port) const {
+  return in_remote(probe() + " --src " + src + " tcp 10.99.0.1 " + std::to_string(port) + " 700")
+             .status == 0;
+}
+
+bool NetLab::remote_udp_ok(const std::string& src, int port) const {
+  return in_remote(probe() + " --src " + src + " udp 10.99.0.1 " + std::to_string(port) + " 700")
+             .status == 0;
+}
+
+void NetLab::add_container() {
+  ctr_ = seat_.substr(0, seat_.size() - 4) + "ctr";
+  must("ip netns add " + ctr_);
+  must("ip -n " + seat_ + " link add sl2 type veth peer name sl3 netns " + ctr_);
+  must("ip -n " + seat_ + " addr add 10.98.0.1/24 dev sl2");
+  must("ip -n " + ctr_ + " addr add 10.98.0.2/24 dev sl3");
+  must("ip -n " + ctr_ + " link set lo up");
+  must("ip -n " + ctr_ + " link set sl3 up");
+  must("ip -n " + seat_ + " link set sl2 up");
+  must("ip -n " + ctr_ + " route add default via 10.98.0.1");
+  must("ip -n " + remote_ + " route add 10.98.0.0/24 via 10.99.0.1");
+  // The seat routes like a container host (the sysctl is per network namespace).
+  must("ip netns exec " + seat_ + " sysctl -qw net.ipv4.ip_forward=1");
+}
+
+CmdResult NetLab::in_container(const std::string& command) const {
+  return sh("ip netns exec " + ctr_ + " " + command);
 }
 
 bool NetLab::tcp_ok(const std::string& user, const std::string& host, int port) const {

@@ -4,6 +4,8 @@
 // own policy dir, state dir and control socket, and test users to send traffic as.
 //
 //   seat  sl0 10.99.0.1/24 (planned) <-> remote sl1 10.99.0.2/24 (+ .53 .54 .80)
+//   optional "container" namespace routed through the seat (add_container()):
+//   ctr   sl3 10.98.0.2/24 (default via .1) <-> seat sl2 10.98.0.1/24, seat forwards
 #include <sys/types.h>
 
 #include <functional>
@@ -60,6 +62,18 @@ class NetLab {
   // Runs a command inside the seat namespace as `user` ("" = root).
   CmdResult in_seat(const std::string& command, const std::string& user = "") const;
   CmdResult in_remote(const std::string& command) const;
+  // Echo servers (probe serve 0.0.0.0 PORTS) in the seat or remote namespace, stopped with the
+  // lab; returns once they listen.
+  void serve_in_seat(const std::vector<int>& ports);
+  void serve_in_remote(const std::vector<int>& ports);
+  // A client in remote with a chosen source address (one of sl1's) to the seat (10.99.0.1).
+  bool remote_tcp_ok(const std::string& src, int port) const;
+  bool remote_udp_ok(const std::string& src, int port) const;
+
+  // The container namespace, forwarded through the seat; then runs commands in it.
+  void add_container();
+  const std::string& container() const { return ctr_; }
+  CmdResult in_container(const std::string& command) const;
   bool tcp_ok(const std::string& user, const std::string& host, int port) const;
   bool udp_ok(const std::string& user, const std::string& host, int port) const;
 
@@ -70,9 +84,11 @@ class NetLab {
                   int timeout_ms) const;
 
  private:
-  std::string seat_, remote_, dir_;
+  void serve_in(const std::string& ns, const std::vector<int>& ports);
+  std::string seat_, remote_, ctr_, dir_;
   pid_t daemon_ = -1;
   pid_t server_ = -1;
+  std::vector<pid_t> extra_servers_;
 };
 
 }  // namespace seatlock::nettest

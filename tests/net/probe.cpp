@@ -6,7 +6,8 @@
 //                                    "ok N" lines, exits 1 at the first failed round trip
 //   flood HOST PORT N                N UDP datagrams as fast as possible (errors ignored)
 //   rate HOST PORT MS                TCP connect+close loop for MS; prints connections/s
-// Options before the command: --src ADDR binds the client's source address.
+// Options before the command: --src ADDR binds the client's source address, --sport PORT its
+// source port (e.g. 68 for a DHCP client). UDP clients may send to broadcast addresses.
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -24,6 +25,7 @@
 namespace {
 
 std::string g_src;
+int g_sport = 0;
 
 bool resolve(const std::string& host, int port, sockaddr_storage& ss, socklen_t& len) {
   addrinfo hints{}, *res = nullptr;
@@ -38,10 +40,14 @@ bool resolve(const std::string& host, int port, sockaddr_storage& ss, socklen_t&
 int client_socket(int type, const sockaddr_storage& to) {
   int fd = socket(to.ss_family, type | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
-  if (!g_src.empty()) {
+  int one = 1;
+  if ((type & 0xf) == SOCK_DGRAM) setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one);
+  if (!g_src.empty() || g_sport != 0) {
     sockaddr_storage src{};
     socklen_t len = 0;
-    if (!resolve(g_src, 0, src, len) || bind(fd, reinterpret_cast<sockaddr*>(&src), len) != 0) {
+    const std::string any = to.ss_family == AF_INET6 ? "::" : "0.0.0.0";
+    if (!resolve(g_src.empty() ? any : g_src, g_sport, src, len) ||
+        bind(fd, reinterpret_cast<sockaddr*>(&src), len) != 0) {
       std::perror("bind --src");
       close(fd);
       return -1;
@@ -83,6 +89,44 @@ bool round_trip(int fd, int timeout_ms) {
   return recv(fd, buf, sizeof buf, 0) > 0;
 }
 
+// Echoes one datagram from the address it was sent to (like a real DNS or DHCP server), not
+// from the interface's primary address, so the client's conntrack sees a reply.
+void echo_datagram(int fd, char* buf, std::size_t size) {
+  sockaddr_storage from{};
+  iovec iov{buf, size};
+  alignas(cmsghdr) char control[256];
+  msghdr m{};
+  m.msg_name = &from;
+  m.msg_namelen = sizeof from;
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  m.msg_control = control;
+  m.msg_controllen = sizeof control;
+  ssize_t n = recvmsg(fd, &m, 0);
+  if (n <= 0) return;
+  iov.iov_len = std::size_t(n);
+  in_pktinfo reply{};
+  bool have = false;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+    if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+      std::memcpy(&reply, CMSG_DATA(c), sizeof reply);
+      reply.ipi_ifindex = 0;
+      have = true;
+    }
+  alignas(cmsghdr) char out[CMSG_SPACE(sizeof(in_pktinfo))] = {};
+  m.msg_control = have ? out : nullptr;
+  m.msg_controllen = have ? sizeof out : 0;
+  if (have) {
+    cmsghdr* c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = IPPROTO_IP;
+    c->cmsg_type = IP_PKTINFO;
+    c->cmsg_len = CMSG_LEN(sizeof reply);
+    std::memcpy(CMSG_DATA(c), &reply, sizeof reply);
+  }
+  m.msg_flags = 0;
+  sendmsg(fd, &m, 0);
+}
+
 int serve(const std::string& addr, const std::vector<int>& ports) {
   std::vector<pollfd> fds;
   std::vector<int> kinds;  // 0 tcp listener, 1 udp, 2 tcp connection
@@ -99,6 +143,8 @@ int serve(const std::string& addr, const std::vector<int>& ports) {
         return 2;
       }
       if (type == SOCK_STREAM) listen(fd, 512);
+      if (type == SOCK_DGRAM && ss.ss_family == AF_INET)
+        setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
       fds.push_back({fd, POLLIN, 0});
       kinds.push_back(type == SOCK_STREAM ? 0 : 1);
     }
@@ -117,12 +163,7 @@ int serve(const std::string& addr, const std::vector<int>& ports) {
           kinds.push_back(2);
         }
       } else if (kinds[i] == 1) {
-        sockaddr_storage from{};
-        socklen_t fl = sizeof from;
-        ssize_t n =
-            recvfrom(fds[i].fd, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &fl);
-        if (n > 0)
-          sendto(fds[i].fd, buf, std::size_t(n), 0, reinterpret_cast<sockaddr*>(&from), fl);
+        echo_datagram(fds[i].fd, buf, sizeof buf);
       } else {
         ssize_t n = recv(fds[i].fd, buf, sizeof buf, 0);
         if (n <= 0) {
@@ -158,8 +199,11 @@ int udp(const std::string& host, int port, int timeout_ms) {
 
 int main(int argc, char** argv) {
   std::vector<std::string> a(argv + 1, argv + argc);
-  if (a.size() >= 2 && a[0] == "--src") {
-    g_src = a[1];
+  while (a.size() >= 2 && (a[0] == "--src" || a[0] == "--sport")) {
+    if (a[0] == "--src")
+      g_src = a[1];
+    else
+      g_sport = std::atoi(a[1].c_str());
     a.erase(a.begin(), a.begin() + 2);
   }
   auto arg = [&](std::size_t i, int fallback) {

@@ -18,7 +18,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from hostside import Collector, Netns, ensure_pki, start_web_servers  # noqa: E402
-from scenarios import SCENARIOS, Fail, Suite, site_policy  # noqa: E402
+from scenarios import SCENARIOS, Fail, Suite, seat_policy, site_policy  # noqa: E402
 from vmlib import Vm, VmError  # noqa: E402
 
 
@@ -39,6 +39,12 @@ def write_site_dir(workdir, pki):
     with open(os.path.join(site, "policy.d", "50-vm-site.json"), "w") as f:
         f.write("// VM suite site policy (tests/vm/scenarios.py site_policy)\n")
         json.dump(site_policy(), f, indent=2)
+        f.write("\n")
+    # The seat's own file, as policy/examples/90-seat.json shows: the only place the seat id is
+    # set (seatlockd runs with the packaged unit's flags, no --seat-id; the hostname differs).
+    with open(os.path.join(site, "policy.d", "90-seat.json"), "w") as f:
+        f.write("// VM suite seat file (tests/vm/scenarios.py seat_policy)\n")
+        json.dump(seat_policy(), f, indent=2)
         f.write("\n")
     for name in ("ca.pem", "seat.pem", "seat.key"):
         shutil.copy(os.path.join(pki, name), os.path.join(site, "tls", name))

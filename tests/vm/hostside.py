@@ -14,6 +14,7 @@ import sys
 import time
 
 SEAT_ID = "seat-vm-01"
+GUEST_HOSTNAME = "cc-floor3-pc17"  # set in guest/customize.sh; differs from SEAT_ID on purpose
 CRM_PORT = 8080
 INTERNET_ADDR = "203.0.113.10"
 COLLECTOR_PORT = 8443
@@ -111,6 +112,13 @@ class Collector:
             print(f"  (collector query failed: {res.stderr.strip()[:300]})", file=sys.stderr)
             return []
         return [json.loads(line) for line in res.stdout.splitlines() if line.strip()]
+
+    def seats(self):
+        """`seatlock-collector seats --json`: what the auditor's silent-seat check shows."""
+        if not os.path.exists(self.db):
+            return []
+        res = sh(self.binary, "seats", "--db", self.db, "--json", check=False)
+        return json.loads(res.stdout) if res.returncode == 0 and res.stdout.strip() else []
 
     def wait_for(self, kind, match, timeout, count=1):
         """Events of `kind` for which match(event) holds; waits until at least `count` arrived."""

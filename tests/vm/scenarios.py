@@ -9,7 +9,7 @@ import os
 import threading
 import time
 
-from hostside import CRM_PORT, INTERNET_ADDR
+from hostside import CRM_PORT, GUEST_HOSTNAME, INTERNET_ADDR, SEAT_ID
 
 APPROVED_SERIAL = "SLVM-APPROVED-1"  # the exception in site_policy()
 QEMU_STORAGE_ID = ("46f4", "0001")   # QEMU's usb-storage vendor/product id
@@ -36,10 +36,15 @@ def site_policy():
             "allow": [{"to": "10.0.2.2/32", "ports": [CRM_PORT], "proto": "tcp", "comment": "CRM"}],
             "denied_log": {"window": "10s"}},
         "report": {
-            "seat_id": "seat-vm-01", "collector": "https://10.0.2.2:8443",
+            "collector": "https://10.0.2.2:8443",
             "ca": "/etc/seatlock/tls/ca.pem", "cert": "/etc/seatlock/tls/seat.pem",
             "key": "/etc/seatlock/tls/seat.key", "heartbeat": "1m"},
     }
+
+
+def seat_policy():
+    """The seat's own file (90-seat.json): its seat id, which differs from its hostname."""
+    return {"report": {"seat_id": SEAT_ID}}
 
 
 def mentions(event, text):
@@ -89,6 +94,36 @@ class Suite:
         return found
 
     # ---- scenarios ----------------------------------------------------------------------------
+    def s11_identity_from_policy_file(self):
+        """IT's configuration: seat id only in 90-seat.json, a hostname that differs, the packaged
+        unit (no --seat-id). Every event of this boot, agent.started first, reaches the auditor
+        under the seat id; the seat is listed and not silent; nothing is stuck or set aside."""
+        rc, out = self.g("hostname; systemctl show -p ExecStart --value seatlockd.service;"
+                         " seatlockctl status | grep -E '^ *seat:'")
+        check(rc == 0 and GUEST_HOSTNAME in out and SEAT_ID in out,
+              f"the guest should be {GUEST_HOSTNAME} with seat id {SEAT_ID}: {out.strip()}")
+        check("--seat-id" not in out, f"the packaged unit must not pass --seat-id: {out.strip()}")
+        boot_id = self.g("cat /proc/sys/kernel/random/boot_id")[1].strip()
+        started = self.collector.wait_for("agent.started", lambda e: True, 120)
+        check(started, "agent.started never reached the collector (the seat delivers nothing)")
+        check(all(e["seat"]["id"] == SEAT_ID for e in started),
+              f"agent.started stored under {[e['seat']['id'] for e in started]}, not {SEAT_ID}")
+        everything = self.collector.events()
+        hosts = {e["seat"]["id"] for e in everything}
+        check(hosts == {SEAT_ID}, f"events stored under other seat ids: {sorted(hosts)}")
+        first = min(everything, key=lambda e: e["seq"])
+        check(first["kind"] == "agent.started" and first["seat"]["hostname"] == GUEST_HOSTNAME,
+              f"the seat's first event at the collector is {first['kind']} from {first['seat']}")
+        rc, spool = self.g("seatlockctl events --json | grep -o '\"status\":\"[a-z_-]*\"' | sort | uniq -c")
+        check(rc == 0 and "delivered" in spool, f"seatlockctl events shows no delivered rows: {spool.strip()}")
+        check("quarantined" not in spool and "set" not in spool, f"rows stuck on the seat: {spool.strip()}")
+        seats = self.collector.seats()
+        row = [s for s in seats if s.get("seat") == SEAT_ID]
+        check(row and not row[0]["silent"] and row[0]["last_seq"] >= first["seq"],
+              f"seatlock-collector seats does not list {SEAT_ID} as reporting: {seats}")
+        return (f"hostname {GUEST_HOSTNAME}, seat id {SEAT_ID} from 90-seat.json (boot {boot_id[:8]}):"
+                f" {len(everything)} events at the collector, first {first['kind']} seq {first['seq']}")
+
     def s1_storage_blocked(self):
         serial = "SLVM-S1-BLOCKED"
         mark = self.kmsg_mark()
@@ -336,6 +371,8 @@ class Suite:
 
 
 SCENARIOS = [
+    # First, while the first boot's events are the only ones: they must all be under the seat id.
+    (11, "seat id from 90-seat.json, hostname differs: the auditor sees the seat", Suite.s11_identity_from_policy_file),
     (1, "usb-storage stick blocked and reported", Suite.s1_storage_blocked),
     (2, "usb-kbd and usb-audio bound and working", Suite.s2_hid_audio_work),
     (3, "approved stick read-only, exception reported", Suite.s3_approved_read_only),

@@ -1,7 +1,8 @@
 #pragma once
 // Denied-packet evidence: parsing the IP header NFLOG hands over, and aggregating packets per
-// (uid, destination, port, protocol, reason) per window so a flood yields a bounded number of
-// `net.egress_denied` events.
+// (uid, source for inbound/forwarded packets, destination, port, protocol, reason) per window so
+// a flood yields a bounded number of `net.egress_denied` / `net.inbound_denied` /
+// `net.forward_denied` events (one aggregator each).
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -31,9 +32,10 @@ struct DeniedKey {
   std::uint16_t dport = 0;
   std::string proto;
   std::string reason;  // "not-allowed", "audit", "source-address"
+  std::string saddr;   // inbound and forwarded packets: who sent it; egress: "" (see the group)
   bool operator<(const DeniedKey& o) const {
-    return std::tie(uid, daddr, dport, proto, reason) <
-           std::tie(o.uid, o.daddr, o.dport, o.proto, o.reason);
+    return std::tie(uid, saddr, daddr, dport, proto, reason) <
+           std::tie(o.uid, o.saddr, o.daddr, o.dport, o.proto, o.reason);
   }
 };
 

@@ -56,6 +56,20 @@ EgressRule rule_from_json(const json& j) {
   return r;
 }
 
+json inbound_to_json(const InboundRule& r) {
+  json j = rule_to_json({r.from, r.ports, r.proto, r.comment});
+  j["from"] = std::move(j["to"]);
+  j.erase("to");
+  return j;
+}
+
+InboundRule inbound_from_json(const json& j) {
+  json as_allow = j;
+  as_allow["to"] = j.at("from");
+  EgressRule r = rule_from_json(as_allow);
+  return {std::move(r.to), std::move(r.ports), std::move(r.proto), ""};
+}
+
 }  // namespace
 
 std::optional<CollectorTarget> parse_collector_url(const std::string& url) {
@@ -116,12 +130,15 @@ std::optional<EgressRule> parse_destination(const std::string& text) {
 
 NetRules make_net_rules(const Policy& policy, const std::vector<std::vector<std::uint32_t>>& uids,
                         const std::vector<std::string>& collector_addresses,
-                        std::optional<Mode> mode_override, bool closed) {
+                        std::optional<Mode> mode_override, bool closed,
+                        const std::vector<std::string>& dhcp_servers) {
   const NetworkPolicy& n = policy.network;
   NetRules r;
   r.mode = mode_override.value_or(n.mode);
   r.closed = closed;
   r.allow = n.allow;
+  r.inbound = n.inbound;
+  r.dhcp_servers = dhcp_servers;
   r.dns = n.dns;
   r.ntp = n.ntp;
   r.addresses = n.addresses;
@@ -143,6 +160,9 @@ json to_json(const NetRules& r) {
   j["closed"] = r.closed;
   j["allow"] = json::array();
   for (const auto& a : r.allow) j["allow"].push_back(rule_to_json(a));
+  j["inbound"] = json::array();
+  for (const auto& a : r.inbound) j["inbound"].push_back(inbound_to_json(a));
+  j["dhcp_servers"] = r.dhcp_servers;
   j["dns"] = r.dns;
   j["ntp"] = r.ntp;
   j["collector"] = json::array();
@@ -176,6 +196,12 @@ NetRules net_rules_from_json(const json& j) {
     r.mode = mode == "audit" ? Mode::Audit : Mode::Enforce;
     r.closed = j.at("closed").get<bool>();
     for (const auto& a : j.at("allow")) r.allow.push_back(rule_from_json(a));
+    // Absent in state files written before inbound filtering: no inbound entry, broadcast-only
+    // DHCP (seatlockd rewrites the file with both at its first apply).
+    if (j.contains("inbound"))
+      for (const auto& a : j.at("inbound")) r.inbound.push_back(inbound_from_json(a));
+    if (j.contains("dhcp_servers"))
+      r.dhcp_servers = j.at("dhcp_servers").get<std::vector<std::string>>();
     r.dns = j.at("dns").get<std::vector<std::string>>();
     r.ntp = j.at("ntp").get<std::vector<std::string>>();
     for (const auto& c : j.at("collector"))

@@ -36,11 +36,15 @@ struct NetRules {
   Mode mode = Mode::Enforce;
   bool closed = false;  // `seatlockctl net close`: exceptions suspended, base allowlist only
   std::vector<EgressRule> allow;
+  std::vector<InboundRule> inbound;  // new connections the input chain accepts
   std::vector<std::string> dns;
   std::vector<std::string> ntp;
   std::vector<Endpoint> collector;
   std::vector<ResolvedException> exceptions;
   std::vector<PlannedAddress> addresses;
+  // DHCPv4 servers of the seat's current leases (IP literals, read by the OS layer): the only
+  // unicast destinations of udp 68->67 besides the broadcast address.
+  std::vector<std::string> dhcp_servers;
   std::uint32_t log_rate = 50;
   std::uint16_t log_group = kLogGroup;
 };
@@ -55,9 +59,11 @@ std::optional<CollectorTarget> parse_collector_url(const std::string& url);
 
 // Builds NetRules from the policy. uids[i] are the resolved uids of network.exceptions[i];
 // collector holds the collector's resolved addresses (empty when none is configured).
+// dhcp_servers: the lease servers the OS layer found (see os/net/dhcp_leases).
 NetRules make_net_rules(const Policy& policy, const std::vector<std::vector<std::uint32_t>>& uids,
                         const std::vector<std::string>& collector_addresses,
-                        std::optional<Mode> mode_override, bool closed);
+                        std::optional<Mode> mode_override, bool closed,
+                        const std::vector<std::string>& dhcp_servers = {});
 
 nlohmann::json to_json(const NetRules& rules);
 // Throws std::runtime_error naming the bad field.

@@ -1,7 +1,9 @@
 #pragma once
 // Compiles NetRules to nftables native syntax: one table with interval sets (so the per-packet
-// cost does not grow with the number of entries) and one output chain. Layout and rationale:
-// docs/network.md. In audit mode no rule drops: what enforce would drop is logged and accepted.
+// cost does not grow with the number of entries) and three chains: output (egress), input
+// (network.inbound) and forward (the egress allowlist for containers/VMs). Layout and
+// rationale: docs/network.md. In audit mode no rule drops: what enforce would drop is logged
+// and accepted.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -15,9 +17,13 @@ inline constexpr const char* kOwnedTable = "seatlock";  // flags owner, lives wi
 inline constexpr const char* kFallbackTable = "seatlock_fallback";  // non-owned, loaded at boot
 
 // NFLOG prefixes -> what the packet violated.
-inline constexpr const char* kPrefixDenied = "sl-deny";   // not on any allowlist (enforce)
-inline constexpr const char* kPrefixAudit = "sl-audit";   // would be denied (audit)
-inline constexpr const char* kPrefixSource = "sl-saddr";  // source is not the planned address
+inline constexpr const char* kPrefixDenied = "sl-deny";      // not on any allowlist (enforce)
+inline constexpr const char* kPrefixAudit = "sl-audit";      // would be denied (audit)
+inline constexpr const char* kPrefixSource = "sl-saddr";     // source is not the planned address
+inline constexpr const char* kPrefixInbound = "sl-in-deny";  // inbound, not in network.inbound
+inline constexpr const char* kPrefixInboundAudit = "sl-in-audit";
+inline constexpr const char* kPrefixForward = "sl-fwd-deny";  // forwarded, not on the allowlist
+inline constexpr const char* kPrefixForwardAudit = "sl-fwd-audit";
 
 struct ActiveException {
   std::string ticket;
@@ -32,6 +38,7 @@ struct CompiledRuleset {
   std::string sets;                       // counter and set definitions (the same in both tables)
   std::size_t base_elements = 0;          // elements in the base allow sets after merging
   std::size_t exception_elements = 0;     // elements in the exception sets after merging
+  std::size_t inbound_elements = 0;       // elements in the inbound sets after merging
   std::vector<ActiveException> active;    // in force now (empty while closed)
   std::optional<UnixMillis> next_expiry;  // the earliest `until` still ahead (also while closed)
 };
@@ -40,9 +47,12 @@ struct CompiledRuleset {
 // a programming error or a hand-edited fallback file).
 CompiledRuleset compile_ruleset(const NetRules& rules, UnixMillis now);
 
-// The output chain. The owned table logs denied packets (with_log); the fallback table does
-// not, so a packet is never logged twice, and it hooks 10 later so the owned table decides first.
+// The chains. The owned table logs denied packets (with_log); the fallback table does not, so
+// a packet is never logged twice, and it hooks 10 later so the owned table decides first.
 std::string output_chain(const NetRules& rules, bool with_log, int priority_offset);
+std::string input_chain(const NetRules& rules, bool with_log, int priority_offset);
+std::string forward_chain(const NetRules& rules, bool with_log, int priority_offset);
+std::string filter_chains(const NetRules& rules, bool with_log, int priority_offset);  // all three
 
 // "table inet NAME { [flags owner;] sets chain }"
 std::string table_definition(const std::string& table, bool owner, const CompiledRuleset& compiled,

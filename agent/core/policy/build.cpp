@@ -63,6 +63,14 @@ EgressRule egress_rule(const json& e) {
   return r;
 }
 
+InboundRule inbound_rule(const json& e) {
+  EgressRule r = egress_rule({{"to", e["from"]},
+                              {"ports", e.value("ports", json::array())},
+                              {"proto", e.value("proto", "any")},
+                              {"comment", e.value("comment", "")}});
+  return {std::move(r.to), std::move(r.ports), std::move(r.proto), std::move(r.comment)};
+}
+
 std::string source_of(const policy_merge::Merged& merged,
                       const std::vector<policy_merge::FileDoc>& files,
                       const std::string& merged_ptr) {
@@ -86,6 +94,7 @@ json default_document() {
       {"network",
        {{"mode", to_string(d.network.mode)},
         {"allow", json::array()},
+        {"inbound", json::array()},
         {"dns", json::array()},
         {"ntp", json::array()},
         {"exceptions", json::array()},
@@ -136,6 +145,7 @@ Policy build_policy(const json& eff, const policy_merge::Merged& merged,
   const json& net = eff["network"];
   p.network.mode = mode_of(net["mode"]);
   for (const auto& e : net["allow"]) p.network.allow.push_back(egress_rule(e));
+  for (const auto& e : net["inbound"]) p.network.inbound.push_back(inbound_rule(e));
   for (const auto& ip : net["dns"]) p.network.dns.push_back(canonical_ip(ip));
   for (const auto& ip : net["ntp"]) p.network.ntp.push_back(canonical_ip(ip));
   for (std::size_t i = 0; i < net["exceptions"].size(); ++i) {

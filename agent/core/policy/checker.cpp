@@ -74,7 +74,8 @@ bool Checker::object(const json& v, const std::string& ptr,
     error(ptr, "expected an object, got " + policy_format::describe(v));
     return false;
   }
-  for (const auto& [key, value] : v.items()) {
+  for (const auto& item : v.items()) {
+    const std::string& key = item.key();  // no structured binding: clang 14 cannot capture one
     bool known =
         std::any_of(allowed.begin(), allowed.end(), [&](const char* k) { return key == k; });
     if (known) continue;

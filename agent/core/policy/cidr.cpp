@@ -121,7 +121,7 @@ Split split_cidr(std::string_view text) {
     for (char c : ps) {
       if (c < '0' || c > '9')
         ok = false;
-      else
+      else if (ok)  // at most 3 digits: a long run must not overflow int (fuzz_policy found it)
         v = v * 10 + (c - '0');
     }
     if (!ok || v > max) {

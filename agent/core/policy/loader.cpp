@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "core/json/bounded_parse.hpp"
 #include "core/policy/build.hpp"
 #include "core/policy/validate.hpp"
 
@@ -12,6 +13,8 @@ namespace seatlock {
 namespace {
 
 using nlohmann::json;
+
+constexpr std::size_t kMaxPolicyDepth = 64;
 
 // nlohmann's what(): "[json.exception.parse_error.101] parse error at line 3, column 5: <detail>".
 // The place is given separately (ours counts CRLF and characters), and so is the "last read"
@@ -77,11 +80,22 @@ PolicyLoadResult load_policy(const std::vector<PolicyFile>& files,
     locators.push_back(std::make_unique<JsonLocator>(f.text));
     const JsonLocator& loc = *locators.back();
     json doc;
+    // Nesting is refused before a tree exists: merge and build copy documents recursively.
+    if (auto at = json_depth_exceeded(f.text, kMaxPolicyDepth, /*allow_comments=*/true)) {
+      TextPos pos = loc.position_of(*at);
+      result.errors.push_back({f.name, pos.line, pos.column, "",
+                               "nested deeper than " + std::to_string(kMaxPolicyDepth) +
+                                   " levels; no policy needs more"});
+      continue;
+    }
     try {
       doc = json::parse(f.text, nullptr, true, /*ignore_comments=*/true);
     } catch (const json::parse_error& e) {
       TextPos pos = loc.position_of(error_offset(e, f.text));
       result.errors.push_back({f.name, pos.line, pos.column, "", parse_error_detail(e.what())});
+      continue;
+    } catch (const json::exception& e) {  // out_of_range: a number like 1e400
+      result.errors.push_back({f.name, 1, 1, "", parse_error_detail(e.what())});
       continue;
     }
     policy_check::Checker checker(f.name, loc, result.errors, result.warnings);

@@ -13,6 +13,7 @@ Rule rule_for(const std::string& merged_ptr) {
   static const std::map<std::string, Rule> kRules = {
       {"/usb/exceptions", Rule::Accumulate},
       {"/network/allow", Rule::Accumulate},
+      {"/network/inbound", Rule::Accumulate},
       {"/network/exceptions", Rule::Accumulate},
       {"/network/dns", Rule::Set},
       {"/network/ntp", Rule::Set},

@@ -58,6 +58,14 @@ struct EgressRule {
   std::string comment;
 };
 
+// Inbound: who may open a connection to the seat (IT's SSH from a management range).
+struct InboundRule {
+  std::vector<Cidr> from;        // at least one
+  std::vector<PortRange> ports;  // empty = all ports
+  std::string proto = "any";     // "tcp", "udp", "any" (tcp+udp+icmp)
+  std::string comment;
+};
+
 struct NetException {
   std::vector<std::string> users;   // user names as written in the policy
   std::vector<std::string> groups;  // group names; expanded to uids by the OS layer
@@ -76,8 +84,9 @@ struct PlannedAddress {
 struct NetworkPolicy {
   Mode mode = Mode::Enforce;
   std::vector<EgressRule> allow;
-  std::vector<std::string> dns;  // resolver IPs the seat may query (udp+tcp 53)
-  std::vector<std::string> ntp;  // NTP server IPs (udp 123)
+  std::vector<InboundRule> inbound;  // new connections to the seat; everything else is denied
+  std::vector<std::string> dns;      // resolver IPs the seat may query (udp+tcp 53)
+  std::vector<std::string> ntp;      // NTP server IPs (udp 123)
   std::vector<NetException> exceptions;
   std::vector<PlannedAddress> addresses;
   std::int64_t denied_window_ms = 60'000;  // aggregation window for net.egress_denied

@@ -21,18 +21,20 @@ std::string check_proto(const std::string& s) {
   return "expected \"tcp\", \"udp\" or \"any\", got " + json(s).dump();
 }
 
-void validate_allow_entry(const json& e, const std::string& ptr, Checker& c) {
-  if (!c.object(e, ptr, {"to", "ports", "proto", "comment"}, {"to"})) return;
-  if (e.contains("to")) {
-    const json& to = e["to"];
+// An allow entry ({to,...}) or an inbound entry ({from,...}): the same shape, only the key that
+// names the networks differs.
+void validate_net_entry(const json& e, const std::string& ptr, Checker& c, const char* key) {
+  if (!c.object(e, ptr, {key, "ports", "proto", "comment"}, {key})) return;
+  const std::string kptr = ptr + "/" + key;
+  if (e.contains(key)) {
+    const json& to = e[key];
     if (to.is_string()) {
-      c.string_format(to, ptr + "/to", check_network);
+      c.string_format(to, kptr, check_network);
     } else if (to.is_array() && !to.empty()) {
-      c.string_array(to, ptr + "/to", check_network);
+      c.string_array(to, kptr, check_network);
     } else {
-      c.error(ptr + "/to",
-              "expected a CIDR such as \"10.20.0.0/16\" or a non-empty array of them, got " +
-                  pf::describe(to));
+      c.error(kptr, "expected a CIDR such as \"10.20.0.0/16\" or a non-empty array of them, got " +
+                        pf::describe(to));
     }
   }
   if (e.contains("ports") && c.is_array(e["ports"], ptr + "/ports")) {
@@ -49,10 +51,14 @@ void validate_allow_entry(const json& e, const std::string& ptr, Checker& c) {
   if (e.contains("comment")) c.is_string(e["comment"], ptr + "/comment");
 }
 
-void validate_allow_list(const json& v, const std::string& ptr, Checker& c) {
+void validate_entry_list(const json& v, const std::string& ptr, Checker& c, const char* key) {
   if (!c.is_array(v, ptr)) return;
   for (std::size_t i = 0; i < v.size(); ++i)
-    validate_allow_entry(v[i], ptr + "/" + std::to_string(i), c);
+    validate_net_entry(v[i], ptr + "/" + std::to_string(i), c, key);
+}
+
+void validate_allow_list(const json& v, const std::string& ptr, Checker& c) {
+  validate_entry_list(v, ptr, c, "to");
 }
 
 void validate_exception(const json& e, const std::string& ptr, Checker& c,
@@ -98,11 +104,13 @@ void validate_addresses(const json& v, Checker& c) {
 }  // namespace
 
 void validate_network(const json& v, Checker& c, const PolicyLoadOptions& options) {
-  if (!c.object(v, "/network",
-                {"mode", "allow", "dns", "ntp", "exceptions", "addresses", "denied_log"}))
+  if (!c.object(
+          v, "/network",
+          {"mode", "allow", "inbound", "dns", "ntp", "exceptions", "addresses", "denied_log"}))
     return;
   if (v.contains("mode")) c.string_format(v["mode"], "/network/mode", pf::check_mode);
   if (v.contains("allow")) validate_allow_list(v["allow"], "/network/allow", c);
+  if (v.contains("inbound")) validate_entry_list(v["inbound"], "/network/inbound", c, "from");
   if (v.contains("dns")) c.string_array(v["dns"], "/network/dns", check_ip);
   if (v.contains("ntp")) c.string_array(v["ntp"], "/network/ntp", check_ip);
   if (v.contains("exceptions") && c.is_array(v["exceptions"], "/network/exceptions")) {

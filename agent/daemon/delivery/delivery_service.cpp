@@ -7,18 +7,17 @@
 #include <cstdlib>
 #include <deque>
 #include <fstream>
+#include <limits>
 #include <mutex>
 #include <stdexcept>
 
-#include "daemon/delivery/spool_handle.hpp"
+#include "daemon/event_store.hpp"
 #include "daemon/service.hpp"
 #include "os/base/log.hpp"
 #include "os/delivery/sender.hpp"
 #include "os/spool/spool.hpp"
 
 namespace seatlock {
-
-void register_test_injection(DaemonContext& ctx, Spool& spool);  // test_inject.cpp
 
 namespace {
 
@@ -39,7 +38,7 @@ void require_readable(const std::string& what, const std::string& path) {
 
 class DeliveryService : public Service {
  public:
-  explicit DeliveryService(DaemonContext& ctx) : ctx_(ctx), spool_(daemon_spool()) {
+  explicit DeliveryService(DaemonContext& ctx) : ctx_(ctx), spool_(&ctx.events.spool()) {
     if (!spool_) throw std::runtime_error("delivery: the event spool is not open");
     SeatKey key = SeatKey::load_or_create(ctx.options.state_dir + "/seat.key");
     notify_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -52,8 +51,8 @@ class DeliveryService : public Service {
       sender_->kick();
       return nlohmann::json{{"kicked", true}};
     });
-    if (const char* t = std::getenv("SEATLOCK_TEST_EVENTS"); t && std::string(t) == "1")
-      register_test_injection(ctx, *spool_);
+    ctx.control.add("delivery.requeue",
+                    [this](const nlohmann::json& args) { return requeue(args); });
   }
 
   ~DeliveryService() override {
@@ -89,6 +88,7 @@ class DeliveryService : public Service {
     cfg.tls.key_file = p.report.key_file;
     if (!p.report.token_file.empty()) cfg.tls.token = read_token(p.report.token_file);
     cfg.batch_max_events = std::max<std::uint32_t>(1, p.report.batch_max_events);
+    cfg.seat_id = ctx_.reporter.seat().seat_id;  // PolicyManager set it before apply()
     sender_->configure(std::move(cfg));
     sender_->start();
     heartbeat_ms_ = std::max<std::int64_t>(1000, p.report.heartbeat_ms);
@@ -98,9 +98,11 @@ class DeliveryService : public Service {
   nlohmann::json status() const override {
     nlohmann::json j = sender_->status();
     SpoolStats s = spool_->stats();
-    j["spool"] = {{"path", spool_->path()},   {"head_seq", s.head_seq},       {"queued", s.queued},
-                  {"delivered", s.delivered}, {"quarantined", s.quarantined}, {"bytes", s.bytes},
-                  {"max_bytes", s.max_bytes}, {"dropped", s.dropped}};
+    j["spool"] = {
+        {"path", spool_->path()},   {"head_seq", s.head_seq},       {"queued", s.queued},
+        {"delivered", s.delivered}, {"quarantined", s.quarantined}, {"set_aside", s.set_aside},
+        {"bytes", s.bytes},         {"max_bytes", s.max_bytes},     {"dropped", s.dropped}};
+    j["spool"]["storage"] = ctx_.events.status();  // "degraded" while events wait in memory
     j["heartbeat_ms"] = heartbeat_ms_;
     return j;
   }
@@ -111,6 +113,33 @@ class DeliveryService : public Service {
   }
 
  private:
+  // delivery.requeue {"first":A,"last":B} or {"all":true}: quarantined and set-aside rows go
+  // back to the queue (seatlockctl events requeue).
+  nlohmann::json requeue(const nlohmann::json& args) {
+    std::uint64_t first = 0, last = 0;
+    if (args.value("all", false)) {
+      last = std::numeric_limits<std::int64_t>::max();
+    } else {
+      auto seq = [&](const char* name) {
+        if (!args.contains(name) || !args[name].is_number_unsigned() || args[name] == 0)
+          throw ControlError(std::string("delivery.requeue: expected \"") + name +
+                             "\" as a seq (a positive integer) or \"all\": true");
+        return args[name].get<std::uint64_t>();
+      };
+      first = seq("first");
+      last = seq("last");
+      if (first > last) throw ControlError("delivery.requeue: first is after last");
+      last = std::min<std::uint64_t>(last, std::numeric_limits<std::int64_t>::max());
+    }
+    std::size_t n = spool_->requeue(first, last);
+    if (n) {
+      log_info("delivery: " + std::to_string(n) +
+               " quarantined/set-aside events back in the queue");
+      sender_->kick();
+    }
+    return nlohmann::json{{"requeued", n}};
+  }
+
   void post_notice(Event e) {
     {
       std::lock_guard lk(notices_mu_);

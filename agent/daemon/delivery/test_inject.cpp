@@ -1,18 +1,20 @@
-// Test-only control command (enabled by SEATLOCK_TEST_EVENTS=1 in seatlockd's environment):
+// Test-only control command, compiled into seatlockd-test only (never into the installed
+// seatlockd; see agent/daemon/CMakeLists.txt):
 //   events.inject {"count":N, "kind":"test.synthetic", "severity":"info", "batch":100}
-// records N synthetic events through the reporter's shared fields and the spool's group
-// commit, `batch` per transaction. Used by the burst/crash and overflow tests.
+// records N synthetic events through the reporter's shared fields and the daemon's event store
+// (the spool's group commit, or the in-memory backlog while the spool cannot store), `batch`
+// per call. Used by the burst/crash, overflow and disk-full tests.
 #include <algorithm>
 
+#include "daemon/event_store.hpp"
 #include "daemon/service.hpp"
 #include "os/base/log.hpp"
-#include "os/spool/spool.hpp"
 
 namespace seatlock {
 
-void register_test_injection(DaemonContext& ctx, Spool& spool) {
-  log_warning("SEATLOCK_TEST_EVENTS=1: control command events.inject is enabled (tests only)");
-  ctx.control.add("events.inject", [&ctx, &spool](const nlohmann::json& args) {
+void register_test_injection(DaemonContext& ctx) {
+  log_warning("seatlockd-test: control command events.inject is enabled (test build)");
+  ctx.control.add("events.inject", [&ctx](const nlohmann::json& args) {
     auto count = args.value("count", 1ULL);
     auto batch = std::max<std::uint64_t>(1, args.value("batch", 100ULL));
     std::string kind = args.value("kind", "test.synthetic");
@@ -30,7 +32,8 @@ void register_test_injection(DaemonContext& ctx, Spool& spool) {
         e.details = {{"n", done}};
         drafts.push_back(ctx.reporter.prepare(std::move(e)));
       }
-      auto stored = spool.append_batch(std::move(drafts));
+      // seq 0: the spool could not store them yet (they wait in the backlog).
+      auto stored = ctx.events.append_batch(std::move(drafts));
       if (!first) first = stored.front().seq;
       last = stored.back().seq;
     }

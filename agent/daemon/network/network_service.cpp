@@ -32,8 +32,8 @@ NetworkService::~NetworkService() {
 
 void NetworkService::check(const Policy& policy) {
   net::SystemUserDirectory users;
-  net::NetRules rules =
-      net::rules_for_policy(policy, users, ctx_.options.network_mode_override, closed_);
+  net::NetRules rules = net::rules_for_policy(policy, users, ctx_.options.network_mode_override,
+                                              closed_, ctx_.options.lease_root);
   try {
     (void)net::compile_ruleset(rules, now_millis());
   } catch (const std::invalid_argument& e) {
@@ -44,7 +44,8 @@ void NetworkService::check(const Policy& policy) {
 void NetworkService::apply(const Policy& policy) {
   window_ms_ = policy.network.denied_window_ms > 0 ? policy.network.denied_window_ms : 60'000;
   net::SystemUserDirectory users;
-  put_in_force(net::rules_for_policy(policy, users, ctx_.options.network_mode_override, closed_),
+  put_in_force(net::rules_for_policy(policy, users, ctx_.options.network_mode_override, closed_,
+                                     ctx_.options.lease_root),
                "policy");
   check_planned_addresses();
 }
@@ -189,6 +190,9 @@ json NetworkService::status() const {
   j["applied_at"] = format_rfc3339_ms(applied_at_);
   j["apply_ms"] = last_apply_ms_;
   j["rules"] = {{"allow_entries", rules_->allow.size()},
+                {"inbound_entries", rules_->inbound.size()},
+                {"inbound_set_elements", compiled_.inbound_elements},
+                {"dhcp_servers", rules_->dhcp_servers},
                 {"dns", rules_->dns},
                 {"ntp", rules_->ntp},
                 {"collector", rules_->collector.size()},
@@ -211,7 +215,10 @@ json NetworkService::status() const {
   j["active_exceptions"] = active;
   if (compiled_.next_expiry) j["next_expiry"] = format_rfc3339_ms(*compiled_.next_expiry);
   j["counters"] = counters();
-  j["events"] = {{"tamper", tamper_count_}, {"egress_denied", denied_events_}};
+  j["events"] = {{"tamper", tamper_count_},
+                 {"egress_denied", denied_events_},
+                 {"inbound_denied", inbound_events_},
+                 {"forward_denied", forward_events_}};
   j["fallback_file"] = net::fallback_file_path(ctx_.options.state_dir);
   return j;
 }

@@ -1,5 +1,6 @@
 #pragma once
-// seatlockd's network lockdown: puts the compiled egress ruleset in force (owned table +
+// seatlockd's network lockdown: puts the compiled ruleset (egress, inbound, forwarded) in force
+// (owned table +
 // fallback table, one transaction), ends exceptions at `until` on an exact timer, serves
 // `net.status|close|open`, and turns NFLOG packets, nftables notifications and rtnetlink
 // changes into events. Policy logic lives in core/net; OS access in os/net.
@@ -48,6 +49,7 @@ class NetworkService : public Service {
   void on_table_change(const net::TableChange& change);
   void verify_tables();
   void on_address(const net::AddressChange& c);
+  void refresh_dhcp_servers();
   void on_default_route(const net::RouteChange& c);
   void on_interface(const net::InterfaceAdded& c);
   void check_planned_addresses();
@@ -71,13 +73,18 @@ class NetworkService : public Service {
   bool closed_ = false;
   std::int64_t window_ms_ = 60'000;
   std::set<std::pair<std::string, UnixMillis>> expired_reported_;  // (ticket, until)
-  net::DeniedAggregator denied_;
+  net::DeniedAggregator denied_;                                   // egress
+  net::DeniedAggregator inbound_;                                  // input chain
+  net::DeniedAggregator forward_;                                  // forward chain
+  bool window_armed_ = false;
   UnixMillis applied_at_ = 0;
   double last_apply_ms_ = 0;
   std::string last_error_;
   std::vector<std::string> watch_errors_;  // watchers that could not start
   std::uint64_t tamper_count_ = 0;
   std::uint64_t denied_events_ = 0;
+  std::uint64_t inbound_events_ = 0;
+  std::uint64_t forward_events_ = 0;
 };
 
 }  // namespace seatlock

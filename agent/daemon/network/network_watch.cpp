@@ -9,6 +9,7 @@
 
 #include "daemon/network/network_service.hpp"
 #include "os/base/log.hpp"
+#include "os/net/dhcp_leases.hpp"
 
 namespace seatlock {
 
@@ -111,23 +112,31 @@ void NetworkService::report(const char* kind, const char* severity, const char* 
 // ---- denied packets -----------------------------------------------------------------------
 
 void NetworkService::on_logged_packet(const net::LoggedPacket& p) {
+  const std::string& prefix = p.prefix;
+  const bool inbound = prefix == net::kPrefixInbound || prefix == net::kPrefixInboundAudit;
+  const bool forward = prefix == net::kPrefixForward || prefix == net::kPrefixForwardAudit;
   net::DeniedKey key;
-  key.uid = p.uid;
+  key.uid = inbound || forward ? -1 : p.uid;
+  if (inbound || forward) key.saddr = p.packet.saddr;  // who tried matters there
   key.daddr = p.packet.daddr;
   key.dport = p.packet.dport;
   key.proto = p.packet.proto;
-  key.reason = p.prefix == net::kPrefixSource  ? "source-address"
-               : p.prefix == net::kPrefixAudit ? "audit"
-                                               : "not-allowed";
+  key.reason = prefix == net::kPrefixSource ? "source-address"
+               : prefix == net::kPrefixAudit || prefix == net::kPrefixInboundAudit ||
+                       prefix == net::kPrefixForwardAudit
+                   ? "audit"
+                   : "not-allowed";
+  net::DeniedAggregator& agg = inbound ? inbound_ : forward ? forward_ : denied_;
   const UnixMillis now = now_millis();
-  if (denied_.add(key, p.packet.saddr, now)) {
+  // One timer closes the windows of all three aggregators.
+  if (agg.add(key, p.packet.saddr, now) && !window_armed_) {
     sd_event_source_disable_unref(window_timer_);
     window_timer_ = nullptr;
     std::uint64_t at = 0;
     sd_event_now(ctx_.loop, CLOCK_MONOTONIC, &at);
-    sd_event_add_time(ctx_.loop, &window_timer_, CLOCK_MONOTONIC,
-                      at + std::uint64_t(window_ms_) * 1000, 10'000, &NetworkService::on_window,
-                      this);
+    window_armed_ = sd_event_add_time(ctx_.loop, &window_timer_, CLOCK_MONOTONIC,
+                                      at + std::uint64_t(window_ms_) * 1000, 10'000,
+                                      &NetworkService::on_window, this) >= 0;
   }
 }
 
@@ -137,36 +146,62 @@ int NetworkService::on_window(sd_event_source*, std::uint64_t, void* self) {
 }
 
 void NetworkService::flush_denied() {
-  if (denied_.empty()) return;
-  net::DeniedWindow w = denied_.take(now_millis());
+  window_armed_ = false;
   const bool enforce = !rules_ || rules_->mode == Mode::Enforce;
-  for (const auto& g : w.groups) {
-    const bool source = g.key.reason == "source-address";
-    report("net.egress_denied", source ? "high" : (enforce ? "medium" : "low"),
-           enforce ? "blocked" : "reported", source ? "network.addresses" : "network.allow",
-           {{"uid", g.key.uid},
-            {"daddr", g.key.daddr},
-            {"dport", g.key.dport},
-            {"proto", g.key.proto},
-            {"saddr", g.saddr},
-            {"reason", g.key.reason},
-            {"count", g.count},
-            {"first", format_rfc3339_ms(g.first)},
-            {"last", format_rfc3339_ms(g.last)},
-            {"window_start", format_rfc3339_ms(w.start)},
-            {"window_end", format_rfc3339_ms(w.end)},
-            {"log_rate_per_s", rules_ ? rules_->log_rate : 0}},
-           user_for_uid(g.key.uid));
-    ++denied_events_;
-  }
-  if (w.overflow_packets > 0) {
-    report("net.egress_denied", "medium", enforce ? "blocked" : "reported", "network.allow",
-           {{"reason", "other-destinations"},
+  const char* outcome = enforce ? "blocked" : "reported";
+  auto window_details = [&](const net::DeniedWindow& w, const net::DeniedGroup& g) {
+    return json{{"daddr", g.key.daddr},
+                {"dport", g.key.dport},
+                {"proto", g.key.proto},
+                {"saddr", g.key.saddr.empty() ? g.saddr : g.key.saddr},
+                {"reason", g.key.reason},
+                {"count", g.count},
+                {"first", format_rfc3339_ms(g.first)},
+                {"last", format_rfc3339_ms(g.last)},
+                {"window_start", format_rfc3339_ms(w.start)},
+                {"window_end", format_rfc3339_ms(w.end)},
+                {"log_rate_per_s", rules_ ? rules_->log_rate : 0}};
+  };
+  auto overflow = [&](const char* kind, const char* rule, const char* reason,
+                      const net::DeniedWindow& w, std::uint64_t& counter) {
+    if (w.overflow_packets == 0) return;
+    report(kind, "medium", outcome, rule,
+           {{"reason", reason},
             {"count", w.overflow_packets},
             {"destinations", w.overflow_keys},
             {"window_start", format_rfc3339_ms(w.start)},
             {"window_end", format_rfc3339_ms(w.end)}});
-    ++denied_events_;
+    ++counter;
+  };
+  if (!denied_.empty()) {
+    net::DeniedWindow w = denied_.take(now_millis());
+    for (const auto& g : w.groups) {
+      const bool source = g.key.reason == "source-address";
+      json d = window_details(w, g);
+      d["uid"] = g.key.uid;
+      report("net.egress_denied", source ? "high" : (enforce ? "medium" : "low"), outcome,
+             source ? "network.addresses" : "network.allow", std::move(d), user_for_uid(g.key.uid));
+      ++denied_events_;
+    }
+    overflow("net.egress_denied", "network.allow", "other-destinations", w, denied_events_);
+  }
+  if (!inbound_.empty()) {
+    net::DeniedWindow w = inbound_.take(now_millis());
+    for (const auto& g : w.groups) {
+      report("net.inbound_denied", enforce ? "medium" : "low", outcome, "network.inbound",
+             window_details(w, g));
+      ++inbound_events_;
+    }
+    overflow("net.inbound_denied", "network.inbound", "other-sources", w, inbound_events_);
+  }
+  if (!forward_.empty()) {
+    net::DeniedWindow w = forward_.take(now_millis());
+    for (const auto& g : w.groups) {
+      report("net.forward_denied", enforce ? "medium" : "low", outcome, "network.allow",
+             window_details(w, g));
+      ++forward_events_;
+    }
+    overflow("net.forward_denied", "network.allow", "other-destinations", w, forward_events_);
   }
 }
 
@@ -209,7 +244,22 @@ void NetworkService::verify_tables() {
 
 // ---- addresses, routes, links -------------------------------------------------------------
 
+void NetworkService::refresh_dhcp_servers() {
+  // A DHCP client rewrites its lease when it (re)configures the address: pick up a new server.
+  if (!rules_) return;
+  std::vector<std::string> servers = net::dhcp_lease_servers(ctx_.options.lease_root);
+  if (servers == rules_->dhcp_servers) return;
+  net::NetRules rules = *rules_;
+  rules.dhcp_servers = std::move(servers);
+  try {
+    put_in_force(rules, "DHCP lease changed");
+  } catch (const std::exception& e) {
+    log_error(std::string("network: ") + e.what());
+  }
+}
+
 void NetworkService::on_address(const net::AddressChange& c) {
+  if (c.family == 4) refresh_dhcp_servers();
   if (!rules_ || (c.family == 6 && is_link_local_v6(c.address))) return;
   for (const auto& p : rules_->addresses) {
     if (p.interface != c.interface || p.address.family != c.family) continue;

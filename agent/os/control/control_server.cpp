@@ -7,15 +7,18 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 
+#include "core/json/bounded_parse.hpp"
 #include "os/base/log.hpp"
 
 namespace seatlock {
 namespace {
 
 constexpr size_t kMaxRequest = 1 << 20;
+constexpr size_t kMaxDepth = 64;  // requests and their args nest a few levels at most
 
 sockaddr_un make_address(const std::string& path) {
   sockaddr_un addr{};
@@ -26,12 +29,18 @@ sockaddr_un make_address(const std::string& path) {
   return addr;
 }
 
-// Reads one '\n'-terminated line (or until EOF), waiting at most timeout_ms in total.
+// Reads one '\n'-terminated line (or until EOF), waiting at most timeout_ms in total: a
+// deadline, not a per-read timeout, so a client trickling bytes cannot hold the loop longer.
 bool read_line(int fd, std::string& out, int timeout_ms) {
   char buf[4096];
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while (out.find('\n') == std::string::npos) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline - std::chrono::steady_clock::now())
+                    .count();
+    if (left <= 0) return false;
     pollfd p{fd, POLLIN, 0};
-    int r = poll(&p, 1, timeout_ms);
+    int r = poll(&p, 1, static_cast<int>(left));
     if (r <= 0) return false;
     ssize_t n = read(fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
@@ -116,9 +125,20 @@ void ControlServer::serve_one(int fd) {
     return;
   }
   std::string line;
-  if (!read_line(fd, line, 2000)) return;
+  if (!read_line(fd, line, 2000)) {
+    write_all(fd, nlohmann::json{{"ok", false},
+                                 {"error", "malformed request: expected one JSON line of at most " +
+                                               std::to_string(kMaxRequest) + " bytes within 2 s"}}
+                          .dump() +
+                      "\n");
+    return;
+  }
   try {
-    auto req = nlohmann::json::parse(line);
+    nlohmann::json req;
+    // Depth is checked before a tree is built: handlers copy `args`, recursively.
+    if (auto fail = parse_json_bounded(line, req, {kMaxDepth, kMaxRequest, false}))
+      throw ControlError("malformed request: " + fail->message);
+    if (!req.is_object()) throw ControlError("malformed request: expected a JSON object");
     std::string cmd = req.at("cmd").get<std::string>();
     auto it = handlers_.find(cmd);
     if (it == handlers_.end()) throw ControlError("unknown command '" + cmd + "'");

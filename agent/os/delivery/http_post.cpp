@@ -2,7 +2,12 @@
 
 #include <curl/curl.h>
 
+#include <cctype>
+#include <ctime>
 #include <mutex>
+#include <string_view>
+
+#include "os/delivery/verdict.hpp"
 
 namespace seatlock {
 
@@ -11,6 +16,23 @@ namespace {
 size_t collect(char* data, size_t size, size_t n, void* user) {
   auto* out = static_cast<std::string*>(user);
   if (out->size() < (1u << 20)) out->append(data, size * n);  // a collector answer is small
+  return size * n;
+}
+
+// Keeps the raw Retry-After value of the final response (earlier responses, e.g. a 100, are
+// forgotten at their status line); it is parsed by parse_retry_after(), never by curl.
+size_t header(char* data, size_t size, size_t n, void* user) {
+  auto* retry_after = static_cast<std::string*>(user);
+  std::string_view line(data, size * n);
+  constexpr std::string_view kName = "retry-after:";
+  if (line.rfind("HTTP/", 0) == 0) {
+    retry_after->clear();
+  } else if (line.size() > kName.size() && line.size() < 512) {
+    bool match = true;
+    for (std::size_t i = 0; i < kName.size() && match; ++i)
+      match = std::tolower(static_cast<unsigned char>(line[i])) == kName[i];
+    if (match) retry_after->assign(line.substr(kName.size()));
+  }
   return size * n;
 }
 
@@ -46,6 +68,9 @@ HttpResult http_post(const std::string& url, const std::string& body,
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, hs);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &r.body);
+  std::string retry_after;
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &retry_after);
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
@@ -61,9 +86,7 @@ HttpResult http_post(const std::string& url, const std::string& body,
   CURLcode rc = curl_easy_perform(c);
   if (rc == CURLE_OK) {
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
-    curl_off_t ra = -1;
-    if (curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
-      r.retry_after_s = static_cast<long>(ra);
+    r.retry_after_s = parse_retry_after(retry_after, std::time(nullptr));
   } else {
     r.error = errbuf[0] ? errbuf : curl_easy_strerror(rc);
   }

@@ -18,8 +18,8 @@ struct TlsSettings {
 struct HttpResult {
   long status = 0;  // 0 = no HTTP answer (network/TLS error, see error)
   std::string body;
-  std::optional<long> retry_after_s;
-  std::string error;  // curl's message when status == 0
+  std::optional<long> retry_after_s;  // parse_retry_after(): seconds, at most kMaxRetryAfterS
+  std::string error;                  // curl's message when status == 0
 };
 
 HttpResult http_post(const std::string& url, const std::string& body,

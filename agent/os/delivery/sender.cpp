@@ -24,6 +24,10 @@ Event delivery_event(const std::string& kind, const std::string& severity, nlohm
   return e;
 }
 
+bool is_delivery_notice(const std::string& kind) {
+  return kind.rfind("delivery.", 0) == 0;
+}
+
 }  // namespace
 
 Sender::Sender(Spool& spool, SeatKey key, Notify notify)
@@ -76,6 +80,8 @@ nlohmann::json Sender::status() const {
                       {"requests", requests_},
                       {"delivered", delivered_},
                       {"quarantined", quarantined_},
+                      {"set_aside", set_aside_},
+                      {"batch_limit", narrow_limit_},
                       {"last_status", last_status_},
                       {"last_error", last_error_}};
   if (next_attempt_ms_ > 0)
@@ -127,22 +133,12 @@ void Sender::run() {
   }
 }
 
-bool Sender::send_one() {
-  SenderConfig cfg;
-  {
-    std::lock_guard lk(mu_);
-    cfg = cfg_;
-  }
-  std::size_t limit = cfg.batch_max_events;
-  if (split_limit_) limit = std::min(limit, split_limit_);
-  auto batch = spool_.next_batch(limit, cfg.batch_max_bytes);
-  if (batch.empty()) return false;
-  const auto first = batch.front().seq, last = batch.back().seq;
-
+HttpResult Sender::post(const std::vector<SpooledEvent>& rows, const SenderConfig& cfg) {
   std::string body;
-  for (const auto& r : batch) (body += r.body) += '\n';
-  const std::string head_hash = sha256_hex(batch.back().body);
-  const std::string sig = key_.sign(chain_head_message(batch.back().seat_id, last, head_hash));
+  for (const auto& r : rows) (body += r.body) += '\n';
+  const std::uint64_t last = rows.back().seq;
+  const std::string head_hash = sha256_hex(rows.back().body);
+  const std::string sig = key_.sign(chain_head_message(rows.back().seat_id, last, head_hash));
   std::vector<std::string> headers = {
       "Content-Type: application/x-ndjson",
       "Content-Encoding: gzip",
@@ -153,78 +149,179 @@ bool Sender::send_one() {
   set_state("sending");
   HttpResult res =
       http_post(cfg.collector + "/v1/events", gzip_compress(body), headers, cfg.tls, &stopping_);
-  if (stopping_) return true;  // an aborted transfer says nothing about the collector
-  Verdict v = judge(res, last);
-  {
+  if (!stopping_) {
     std::lock_guard lk(mu_);
     ++requests_;
     last_status_ = res.status;
   }
+  return res;
+}
+
+bool Sender::send_one() {
+  SenderConfig cfg;
+  {
+    std::lock_guard lk(mu_);
+    cfg = cfg_;
+  }
+  std::size_t limit = cfg.batch_max_events;
+  {
+    std::lock_guard lk(mu_);
+    if (narrow_limit_) limit = std::min(limit, narrow_limit_);
+  }
+  auto batch = spool_.next_batch(limit, cfg.batch_max_bytes);
+  if (batch.empty()) return false;
+  const auto first = batch.front().seq, last = batch.back().seq;
+
+  HttpResult res = post(batch, cfg);
+  if (stopping_) return true;  // an aborted transfer says nothing about the collector
+  Verdict v = judge(res, last);
   using A = Verdict::Action;
   switch (v.action) {
-    case A::Delivered: {
-      std::size_t n = spool_.mark_delivered(first, std::min(v.last_seq, last));
-      std::lock_guard lk(mu_);
-      delivered_ += n;
-      state_ = "idle";
-      last_error_.clear();
-      backoff_.reset();
-      split_limit_ = 0;
-      auth_reported_ = false;
+    case A::Delivered:
+      delivered(first, std::min(v.last_seq, last));
       return true;
-    }
-    case A::Quarantine: {
-      std::size_t n = spool_.quarantine(first, last, v.reason);
-      {
-        std::lock_guard lk(mu_);
-        quarantined_ += n;
-        last_error_ = v.reason;
+    case A::QuarantineLine:
+      if (v.line <= batch.size()) {
+        // The collector stored nothing: the rows before and after the named one go again.
+        quarantine_row(batch[v.line - 1], res.status, v.reason);
+        return true;
       }
-      notify_(delivery_event("delivery.quarantined", "medium",
-                             {{"first_seq", first},
-                              {"last_seq", last},
-                              {"events", n},
-                              {"status", res.status},
-                              {"error", v.reason}}));
+      [[fallthrough]];  // a line outside the batch names nothing: find the row ourselves
+    case A::Bisect:
+      if (!bisect_mark_) bisect_mark_ = accepted_requests_;
+      if (batch.size() > 1) {
+        set_state("bisecting", v.reason);
+        narrow(batch, batch.size() / 2);
+        return true;
+      }
+      if (bisect_found(batch.front(), cfg)) {
+        quarantine_row(batch.front(), res.status, v.reason + " (found by bisection)");
+        bisect_mark_.reset();
+        return true;
+      }
+      set_state("rejected", v.reason + " (for every event tried; rows stay queued)");
+      sleep_ms(backoff_.next_ms());
       return true;
-    }
     case A::Split:
-      if (batch.size() == 1) {
-        spool_.quarantine(first, last, v.reason);
-        notify_(delivery_event("delivery.quarantined", "medium",
-                               {{"first_seq", first},
-                                {"last_seq", last},
-                                {"events", 1},
-                                {"status", 413},
-                                {"error", "a single event is larger than the collector accepts"}}));
+      if (batch.size() > 1) {
+        narrow(batch, batch.size() / 2);
+      } else if (batch.front().body.size() + 1 > kMaxBatchBytes) {
+        // Larger than the wire contract lets any collector accept: it can never be delivered.
+        quarantine_row(batch.front(), 413, "a single event is larger than the collector accepts");
       } else {
-        split_limit_ = std::max<std::size_t>(1, batch.size() / 2);
+        // Within the contract's limit: a proxy or collector limit is misconfigured.
+        set_state("backoff",
+                  "413 for a single event of " + std::to_string(batch.front().body.size()) +
+                      " bytes (within the 1 MiB the contract allows; check proxy limits)");
+        sleep_ms(backoff_.next_ms());
       }
       return true;
     case A::RetryAfter:
       set_state("retry-after", v.reason);
       sleep_ms(v.wait_s * 1000);
       return true;
-    case A::AuthProblem: {
-      set_state("auth-failed", v.reason);
-      bool report;
-      {
-        std::lock_guard lk(mu_);
-        report = !auth_reported_;
-        auth_reported_ = true;
+    case A::AuthProblem:
+      // 403 for rows recorded under another seat id: this seat can never deliver them.
+      if (res.status == 403 && !cfg.seat_id.empty() && batch.front().seat_id != cfg.seat_id) {
+        set_aside(batch.front().seat_id, res.status, v.reason);
+        return true;
       }
-      if (report)
-        notify_(delivery_event("delivery.auth_failed", "medium",
-                               {{"status", res.status}, {"error", v.reason}}));
-      sleep_ms(backoff_.next_ms());
+      auth_failed(res.status, v.reason);
       return true;
-    }
     case A::Backoff:
       set_state("backoff", v.reason);
       sleep_ms(backoff_.next_ms());
       return true;
   }
   return true;
+}
+
+void Sender::delivered(std::uint64_t first, std::uint64_t upto) {
+  std::size_t n = spool_.mark_delivered(first, upto);
+  std::lock_guard lk(mu_);
+  delivered_ += n;
+  ++accepted_requests_;
+  state_ = "idle";
+  last_error_.clear();
+  backoff_.reset();
+  auth_reported_ = false;
+  if (narrow_limit_) {
+    narrow_limit_ *= 2;
+    if (upto >= narrow_until_) narrow_limit_ = 0;
+  }
+  if (!narrow_limit_) bisect_mark_.reset();
+}
+
+void Sender::narrow(const std::vector<SpooledEvent>& batch, std::size_t limit) {
+  std::lock_guard lk(mu_);  // status() reads narrow_limit_
+  narrow_limit_ = std::max<std::size_t>(1, limit);
+  narrow_until_ = std::max(narrow_until_, batch.back().seq);
+}
+
+// A single row drew a 400 without a line. It is at fault when the collector accepted another
+// request since the bisection began, or accepts the next queued row now; otherwise the
+// endpoint rejects everything and nothing may be quarantined.
+bool Sender::bisect_found(const SpooledEvent& row, const SenderConfig& cfg) {
+  if (bisect_mark_ && accepted_requests_ > *bisect_mark_) return true;
+  auto two = spool_.next_batch(2, cfg.batch_max_bytes);
+  if (two.size() < 2 || two.front().seq != row.seq) return false;
+  HttpResult res = post({two[1]}, cfg);
+  if (stopping_) return false;
+  Verdict v = judge(res, two[1].seq);
+  if (v.action != Verdict::Action::Delivered) return false;
+  delivered(two[1].seq, two[1].seq);
+  return true;
+}
+
+void Sender::quarantine_row(const SpooledEvent& row, long status, const std::string& reason) {
+  std::size_t n = spool_.quarantine(row.seq, row.seq, reason);
+  {
+    std::lock_guard lk(mu_);
+    quarantined_ += n;
+    last_error_ = reason;
+  }
+  if (n == 0 || is_delivery_notice(row.kind)) return;  // no notice about a notice
+  notify_(delivery_event("delivery.quarantined", "medium",
+                         {{"first_seq", row.seq},
+                          {"last_seq", row.seq},
+                          {"events", n},
+                          {"kind", row.kind},
+                          {"severity", row.severity},
+                          {"status", status},
+                          {"error", reason}}));
+}
+
+void Sender::set_aside(const std::string& seat_id, long status, const std::string& reason) {
+  std::string note =
+      "set aside: recorded as seat \"" + seat_id + "\", collector answered " + reason;
+  SetAsideResult r = spool_.set_aside_seat(seat_id, note);
+  {
+    std::lock_guard lk(mu_);
+    set_aside_ += r.rows;
+    last_error_ = reason;
+  }
+  if (r.rows == r.notices) return;  // only delivery.* notices: no notice about a notice
+  notify_(delivery_event("delivery.set_aside", "medium",
+                         {{"first_seq", r.first_seq},
+                          {"last_seq", r.last_seq},
+                          {"events", r.rows},
+                          {"seat_id", seat_id},
+                          {"status", status},
+                          {"error", reason}}));
+}
+
+void Sender::auth_failed(long status, const std::string& reason) {
+  set_state("auth-failed", reason);
+  bool report;
+  {
+    std::lock_guard lk(mu_);
+    report = !auth_reported_;
+    auth_reported_ = true;
+  }
+  if (report)
+    notify_(
+        delivery_event("delivery.auth_failed", "medium", {{"status", status}, {"error", reason}}));
+  sleep_ms(backoff_.next_ms());
 }
 
 }  // namespace seatlock

@@ -1,13 +1,19 @@
 #pragma once
 // Moves spooled events to the collector: one worker thread doing blocking HTTPS POSTs of
 // signed, gzip'd NDJSON batches, applying the wire contract's response rules (docs/wire.md).
-// Events it must report itself (a quarantined batch, auth failures) are handed to `notify`,
-// which the daemon forwards to its loop thread; the sender never appends to the spool itself.
+// Events it must report itself (a quarantined row, rows set aside, auth failures) are handed to
+// `notify`, which the daemon forwards to its loop thread; the sender never appends to the spool
+// itself. A delivery.* row that is quarantined or set aside produces no further notice.
+//
+// Rows leave the queue only when the collector stored them, when a 400 names the row (directly
+// or found by bisection), or when the collector refuses (403) rows recorded under a seat id that
+// is not the seat's current one (set aside). Every other failure keeps the rows queued.
 #include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -26,6 +32,9 @@ struct SenderConfig {
   TlsSettings tls;
   std::size_t batch_max_events = 5000;
   std::size_t batch_max_bytes = kMaxBatchBytes;
+  // The seat's current id. Rows recorded under another id (e.g. the hostname, before the
+  // policy named the seat) that the collector refuses with 403 are set aside.
+  std::string seat_id;
 };
 
 class Sender {
@@ -44,6 +53,13 @@ class Sender {
  private:
   void run();
   bool send_one();  // false = nothing queued
+  HttpResult post(const std::vector<SpooledEvent>& rows, const SenderConfig& cfg);
+  void delivered(std::uint64_t first, std::uint64_t upto);
+  void quarantine_row(const SpooledEvent& row, long status, const std::string& reason);
+  void set_aside(const std::string& seat_id, long status, const std::string& reason);
+  void narrow(const std::vector<SpooledEvent>& batch, std::size_t limit);
+  bool bisect_found(const SpooledEvent& row, const SenderConfig& cfg);
+  void auth_failed(long status, const std::string& reason);
   void sleep_ms(std::int64_t ms);
   void set_state(const std::string& state, const std::string& error = "");
 
@@ -61,12 +77,20 @@ class Sender {
 
   // Worker-owned state (status() reads it under mu_).
   Backoff backoff_;
-  std::size_t split_limit_ = 0;  // after a 413: max events per request until the next success
+  // After a 413 or a 400 without a line: at most this many events per request (0 = no limit)
+  // until rows up to narrow_until_ are delivered; doubles with every success.
+  std::size_t narrow_limit_ = 0;
+  std::uint64_t narrow_until_ = 0;
+  // Successful requests, and their count when the current bisection started: a single row is
+  // only blamed for a 400 without a line when the collector accepted something else meanwhile.
+  std::uint64_t accepted_requests_ = 0;
+  std::optional<std::uint64_t> bisect_mark_;
   std::string state_ = "idle";
   std::string last_error_;
   long last_status_ = 0;
   std::uint64_t delivered_ = 0;
   std::uint64_t quarantined_ = 0;
+  std::uint64_t set_aside_ = 0;
   std::uint64_t requests_ = 0;
   std::int64_t next_attempt_ms_ = 0;  // steady-clock ms of the next attempt when waiting
   bool auth_reported_ = false;

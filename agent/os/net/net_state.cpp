@@ -14,6 +14,7 @@
 #include <stdexcept>
 
 #include "core/net/fallback_file.hpp"
+#include "os/net/dhcp_leases.hpp"
 
 namespace seatlock::net {
 
@@ -96,10 +97,11 @@ std::vector<std::string> resolve_collector(const std::string& url) {
 }
 
 NetRules rules_for_policy(const Policy& policy, UserDirectory& users,
-                          std::optional<Mode> mode_override, bool closed) {
+                          std::optional<Mode> mode_override, bool closed,
+                          const std::string& lease_root) {
   auto uids = resolve_exception_uids(policy.network, users);
   return make_net_rules(policy, uids, resolve_collector(policy.report.collector), mode_override,
-                        closed);
+                        closed, dhcp_lease_servers(lease_root));
 }
 
 }  // namespace seatlock::net

@@ -25,8 +25,10 @@ std::optional<std::string> read_fallback_file(const std::string& state_dir);
 // resolved, and an unresolvable one yields an empty list).
 std::vector<std::string> resolve_collector(const std::string& url);
 
-// Policy -> NetRules with uids resolved; throws std::runtime_error for an unknown user/group.
+// Policy -> NetRules with uids resolved and the DHCP servers of the leases under `lease_root`;
+// throws std::runtime_error for an unknown user/group.
 NetRules rules_for_policy(const Policy& policy, UserDirectory& users,
-                          std::optional<Mode> mode_override, bool closed);
+                          std::optional<Mode> mode_override, bool closed,
+                          const std::string& lease_root = "/");
 
 }  // namespace seatlock::net

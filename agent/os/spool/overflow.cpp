@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "os/spool/spool.hpp"
+
 namespace seatlock::spool_detail {
 
 Reclaimed reclaim(sql::Db& db, std::uint64_t need) {
@@ -27,7 +29,7 @@ Reclaimed reclaim(sql::Db& db, std::uint64_t need) {
       while (planned < need && sel.step()) {
         auto seq = static_cast<std::uint64_t>(sel.i64(0));
         auto size = static_cast<std::uint64_t>(sel.i64(1));
-        bool is_record = sel.text(2) == "spool.overflow";
+        bool is_record = is_loss_record(sel.text(2));
         victims.push_back(
             {seq, size, pass == 2 && !is_record, is_record ? sel.text(3) : std::string()});
         planned += size;

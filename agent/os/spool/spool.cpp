@@ -1,6 +1,7 @@
 #include "os/spool/spool.hpp"
 
 #include <openssl/rand.h>
+#include <sqlite3.h>
 
 #include <chrono>
 #include <stdexcept>
@@ -34,10 +35,14 @@ struct Row {
 };
 
 bool keep_row(const Event& e) {
-  return is_violation(e) || e.kind == "spool.overflow";
+  return is_violation(e) || e.kind.rfind("spool.", 0) == 0;
 }
 
 }  // namespace
+
+bool is_loss_record(const std::string& kind) {
+  return kind == "spool.overflow" || kind == "spool.recovered";
+}
 
 Spool::Spool(const std::string& path, std::uint64_t max_bytes)
     : path_(path), max_bytes_(max_bytes) {
@@ -46,6 +51,26 @@ Spool::Spool(const std::string& path, std::uint64_t max_bytes)
 }
 
 Spool::~Spool() = default;
+
+void Spool::check_usable() {
+  std::lock_guard lk(db_mu_);
+  auto corrupt = [&](const std::string& why) {
+    throw sql::Error("spool " + path_ + ": " + why, SQLITE_CORRUPT);
+  };
+  sql::Stmt qc(*db_, "PRAGMA quick_check(1)");
+  if (!qc.step() || qc.text(0) != "ok") corrupt("quick_check: " + qc.text(0));
+  qc.reset();
+  try {
+    sql::Stmt head(*db_, "SELECT seq, hash, bytes, dropped FROM head WHERE one = 1");
+    if (!head.step()) corrupt("the chain head row is missing");
+    sql::Stmt cols(*db_, std::string("SELECT ") + spool_detail::kRowColumns +
+                             ", keep, size FROM events LIMIT 1");
+    cols.step();
+  } catch (const sql::Error& e) {
+    if (sql::is_corruption(e.code())) throw;
+    corrupt(std::string("not the spool schema: ") + e.what());
+  }
+}
 
 void Spool::set_max_bytes(std::uint64_t max_bytes) {
   std::lock_guard lk(db_mu_);
@@ -60,7 +85,33 @@ Event Spool::append(Event draft) {
 
 std::vector<Event> Spool::append_batch(std::vector<Event> drafts) {
   if (drafts.empty()) return {};
-  Request req{std::move(drafts), nullptr, false};
+  Request req{std::move(drafts), nullptr, false, {}, std::nullopt};
+  return submit(req);
+}
+
+std::vector<Event> Spool::append_sequence(std::vector<Event> drafts,
+                                          std::vector<std::uint64_t> gaps_before,
+                                          std::uint64_t expect_head) {
+  if (drafts.empty()) return {};
+  if (gaps_before.size() != drafts.size())
+    throw std::logic_error("append_sequence: one gap count per draft expected");
+  Request req{std::move(drafts), nullptr, false, std::move(gaps_before), expect_head};
+  return submit(req);
+}
+
+void Spool::continue_chain(std::uint64_t seq, const std::string& hash) {
+  std::lock_guard lk(db_mu_);
+  sql::Transaction tx(*db_);
+  sql::Stmt st(*db_,
+               "UPDATE head SET seq = ?1, hash = ?2 WHERE one = 1 AND seq = 0 AND "
+               "NOT EXISTS (SELECT 1 FROM events)");
+  st.bind(1, static_cast<std::int64_t>(seq)).bind(2, hash).run();
+  if (db_->changes() != 1)
+    throw std::runtime_error("spool " + path_ + ": cannot continue a chain in a used spool");
+  tx.commit();
+}
+
+std::vector<Event> Spool::submit(Request& req) {
   std::unique_lock lk(queue_mu_);
   queue_.push_back(&req);
   // Group commit: the first caller to find no commit in progress becomes the leader and writes
@@ -105,10 +156,18 @@ void Spool::commit_group(std::vector<Request*>& group) {
       auto hash0 = hash;
       auto rows0 = rows.size();
       auto incoming0 = incoming;
+      if (r->expect_head && *r->expect_head != seq) {
+        r->error = std::make_exception_ptr(
+            std::runtime_error("spool " + path_ + ": chain head moved to " + std::to_string(seq) +
+                               " (expected " + std::to_string(*r->expect_head) + ")"));
+        continue;
+      }
       try {
-        for (Event& e : r->drafts) {
+        for (std::size_t i = 0; i < r->drafts.size(); ++i) {
+          Event& e = r->drafts[i];
           if (e.id.empty()) e.id = fresh_id(now);
           if (e.time == 0) e.time = now;
+          if (!r->gaps_before.empty()) seq += r->gaps_before[i];
           e.seq = ++seq;
           e.prev = hash;
           Row row{&e, canonical_bytes(e), keep_row(e)};
@@ -117,8 +176,8 @@ void Spool::commit_group(std::vector<Request*>& group) {
           rows.push_back(std::move(row));
         }
       } catch (const std::exception& ex) {
-        r->error = std::make_exception_ptr(
-            std::runtime_error(std::string("event not stored: ") + ex.what()));
+        r->error =
+            std::make_exception_ptr(EventRejected(std::string("event not stored: ") + ex.what()));
         seq = seq0;
         hash = hash0;
         rows.resize(rows0);

@@ -10,7 +10,9 @@
 //   else is left the oldest violations. Every lost row is recorded in a `spool.overflow` event
 //   written in the same transaction (see docs/events.md).
 // - Rows are queued -> delivered (kept for local inspection until space is needed), or
-//   quarantined (rejected by the collector; kept, never silently dropped).
+//   quarantined (rejected by the collector; kept, never silently dropped), or set aside (recorded
+//   under a seat id the collector will never accept from this seat; kept, see set_aside_seat()).
+//   Quarantined and set-aside rows go back to the queue with requeue().
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -18,6 +20,8 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -29,7 +33,7 @@ namespace sql {
 class Db;
 }
 
-enum class SpoolState { Queued = 0, Delivered = 1, Quarantined = 2 };
+enum class SpoolState { Queued = 0, Delivered = 1, Quarantined = 2, SetAside = 3 };
 const char* to_string(SpoolState s);
 
 struct SpooledEvent {
@@ -41,7 +45,7 @@ struct SpooledEvent {
   std::string severity;
   SpoolState state = SpoolState::Queued;
   std::string body;  // canonical bytes, exactly what goes on the wire
-  std::string note;  // why it was quarantined
+  std::string note;  // why it was quarantined or set aside
 };
 
 struct SpoolStats {
@@ -52,6 +56,7 @@ struct SpoolStats {
   std::uint64_t queued = 0;
   std::uint64_t delivered = 0;
   std::uint64_t quarantined = 0;
+  std::uint64_t set_aside = 0;
   std::uint64_t dropped = 0;  // rows lost to overflow since the spool was created
 };
 
@@ -62,7 +67,24 @@ struct SpoolQuery {
   std::size_t limit = 0;        // 0 = no limit
 };
 
+// What Spool::set_aside_seat() took out of the queue.
+struct SetAsideResult {
+  std::size_t rows = 0;
+  std::uint64_t first_seq = 0, last_seq = 0;
+  std::size_t notices = 0;  // how many of them are delivery.* notices
+};
+
 inline constexpr std::uint64_t kDefaultSpoolMax = 256ULL << 20;
+
+// The draft itself cannot be stored (e.g. a string that is not UTF-8); any other exception from
+// append() is a storage failure (sql::Error: disk full, I/O error...).
+class EventRejected : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Kinds the spool itself records about lost rows; their details.dropped lists the lost seqs.
+bool is_loss_record(const std::string& kind);
 
 class Spool : public EventSink {
  public:
@@ -72,7 +94,19 @@ class Spool : public EventSink {
 
   Event append(Event draft) override;
   std::vector<Event> append_batch(std::vector<Event> drafts) override;
+  // Like append_batch, but `gaps_before[i]` seqs are skipped (consumed, never stored) before
+  // drafts[i]: the places of events lost before they could be stored (see ResilientSink). Fails,
+  // storing nothing, unless the chain head is still `expect_head` when the transaction starts.
+  std::vector<Event> append_sequence(std::vector<Event> drafts,
+                                     std::vector<std::uint64_t> gaps_before,
+                                     std::uint64_t expect_head);
+  // A fresh, empty spool continues an earlier chain: the next event gets seq + 1 and prev =
+  // hash. Throws when the spool already holds events.
+  void continue_chain(std::uint64_t seq, const std::string& hash);
   void set_max_bytes(std::uint64_t max_bytes);
+  // PRAGMA quick_check, the chain head row and our columns; throws sql::Error with
+  // SQLITE_CORRUPT when the file is not a usable spool.
+  void check_usable();
 
   // Delivery side. Oldest queued rows of one seat, ascending seq, at most max_events rows and
   // max_body_bytes of NDJSON (always at least one row when any is queued).
@@ -81,6 +115,12 @@ class Spool : public EventSink {
   std::size_t mark_delivered(std::uint64_t first_seq, std::uint64_t upto_seq);
   std::size_t quarantine(std::uint64_t first_seq, std::uint64_t last_seq,
                          const std::string& reason);
+  // Takes every queued row recorded under seat_id out of the queue (state set-aside, with
+  // note): rows the collector will never accept from this seat. (spool_requeue.cpp)
+  SetAsideResult set_aside_seat(const std::string& seat_id, const std::string& note);
+  // Puts quarantined and set-aside rows with first_seq <= seq <= last_seq back in the queue;
+  // returns how many, and wakes the sender. (spool_requeue.cpp)
+  std::size_t requeue(std::uint64_t first_seq, std::uint64_t last_seq);
   // Blocks until a commit newer than `seen` happened or the timeout passed; returns the
   // current commit counter (pass it back as `seen`).
   std::uint64_t wait_for_commit(std::uint64_t seen, std::chrono::milliseconds timeout);
@@ -96,7 +136,10 @@ class Spool : public EventSink {
     std::vector<Event> drafts;
     std::exception_ptr error;
     bool done = false;
+    std::vector<std::uint64_t> gaps_before;  // empty, or one per draft
+    std::optional<std::uint64_t> expect_head;
   };
+  std::vector<Event> submit(Request& req);
   void commit_group(std::vector<Request*>& group);
 
   std::string path_;

@@ -12,6 +12,8 @@ const char* to_string(SpoolState s) {
       return "delivered";
     case SpoolState::Quarantined:
       return "quarantined";
+    case SpoolState::SetAside:
+      return "set-aside";
   }
   return "unknown";
 }
@@ -66,6 +68,9 @@ SpoolStats read_stats(sql::Db& db) {
         break;
       case SpoolState::Quarantined:
         s.quarantined = n;
+        break;
+      case SpoolState::SetAside:
+        s.set_aside = n;
         break;
     }
   }

@@ -10,11 +10,12 @@ Db::Db(const std::string& path, Open mode) {
   int flags =
       mode == Open::ReadOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   flags |= SQLITE_OPEN_NOMUTEX;  // callers serialise access themselves
-  if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
+  if (int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr); rc != SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    int code = db_ ? sqlite3_extended_errcode(db_) : rc;
     sqlite3_close(db_);
     db_ = nullptr;
-    throw std::runtime_error("cannot open " + path + ": " + msg);
+    throw Error("cannot open " + path + ": " + msg, code);
   }
   sqlite3_extended_result_codes(db_, 1);
   sqlite3_busy_timeout(db_, 10'000);
@@ -28,16 +29,22 @@ long Db::changes() const {
   return sqlite3_changes(db_);
 }
 
+bool is_corruption(int code) {
+  int primary = code & 0xff;
+  return primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT;
+}
+
 void Db::fail(const std::string& what) const {
-  throw std::runtime_error(what + ": " + sqlite3_errmsg(db_));
+  throw Error(what + ": " + sqlite3_errmsg(db_), sqlite3_extended_errcode(db_));
 }
 
 void Db::exec(const std::string& sql) {
   char* err = nullptr;
-  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+  if (int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err); rc != SQLITE_OK) {
     std::string msg = err ? err : "unknown error";
     sqlite3_free(err);
-    throw std::runtime_error("sqlite: " + msg + " (in: " + sql.substr(0, 60) + ")");
+    throw Error("sqlite: " + msg + " (in: " + sql.substr(0, 60) + ")",
+                sqlite3_extended_errcode(db_));
   }
 }
 

@@ -2,6 +2,7 @@
 // Minimal RAII over the SQLite C API: a connection and prepared statements. Every failure
 // throws std::runtime_error carrying SQLite's message and the statement that failed.
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -9,6 +10,20 @@ struct sqlite3;
 struct sqlite3_stmt;
 
 namespace seatlock::sql {
+
+// Every SQLite failure; code() is SQLite's extended result code (SQLITE_FULL, SQLITE_NOTADB...).
+class Error : public std::runtime_error {
+ public:
+  Error(const std::string& what, int code) : std::runtime_error(what), code_(code) {}
+  int code() const { return code_; }
+  int primary_code() const { return code_ & 0xff; }
+
+ private:
+  int code_;
+};
+
+// SQLITE_NOTADB or SQLITE_CORRUPT: the file is not (or no longer) a usable database.
+bool is_corruption(int code);
 
 class Db {
  public:

@@ -7,8 +7,10 @@ install -m 0755 "$here/seatlock-vm-agent" "$root/usr/local/sbin/seatlock-vm-agen
 install -m 0644 "$here/seatlock-vm-agent.service" "$root/etc/systemd/system/"
 install -m 0644 "$here/60-seatlock-vm-agent.rules" "$root/etc/udev/rules.d/"
 install -m 0644 "$here/20-wired.network" "$root/etc/systemd/network/"
-echo seat-vm-01 > "$root/etc/hostname"
-printf '127.0.0.1 localhost\n127.0.1.1 seat-vm-01\n' > "$root/etc/hosts"
+# The hostname differs from the seat id on purpose: IT names seats in 90-seat.json
+# (report.seat_id), and the hostname is whatever imaging gave the PC (hostside.GUEST_HOSTNAME).
+echo cc-floor3-pc17 > "$root/etc/hostname"
+printf '127.0.0.1 localhost\n127.0.1.1 cc-floor3-pc17\n' > "$root/etc/hosts"
 printf '/dev/vda / ext4 rw,relatime 0 1\n' > "$root/etc/fstab"
 chroot "$root" passwd -d root >/dev/null
 chroot "$root" systemctl enable -q systemd-networkd seatlock-vm-agent.service

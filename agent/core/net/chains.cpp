@@ -1,0 +1,178 @@
+// The three filter chains of each table (output, input, forward) and the transactions that put
+// both tables in force. Rule order and rationale: docs/network.md.
+#include <sstream>
+
+#include "core/net/address_space.hpp"
+#include "core/net/ruleset.hpp"
+
+namespace seatlock::net {
+
+namespace {
+
+const char* const kIcmpErrors =
+    "    icmp type { destination-unreachable, time-exceeded, parameter-problem } accept\n"
+    "    icmpv6 type { destination-unreachable, packet-too-big, time-exceeded, parameter-problem "
+    "} accept\n";
+
+bool has_planned(const NetRules& rules, int family) {
+  for (const auto& p : rules.addresses) {
+    auto a = parse_address(p.address.address);
+    if (!a) throw std::invalid_argument("not an IP address: " + p.address.address);
+    if (a->family == family) return true;
+  }
+  return false;
+}
+
+// "type filter hook H priority filter [+ N]; policy drop|accept;"
+std::string chain_head(const char* name, const NetRules& rules, int priority_offset) {
+  return std::string("  chain ") + name + " {\n    type filter hook " + name + " priority filter" +
+         (priority_offset ? " + " + std::to_string(priority_offset) : std::string()) + "; policy " +
+         (rules.mode == Mode::Enforce ? "drop" : "accept") + ";\n";
+}
+
+// The closing pair: a rate-limited NFLOG rule (owned table only, so a packet is logged once)
+// and the verdict. Audit mode never drops: it counts and accepts.
+std::string deny_tail(const NetRules& rules, bool with_log, const char* enforce_prefix,
+                      const char* audit_prefix, const char* counter) {
+  const bool enforce = rules.mode == Mode::Enforce;
+  std::string out;
+  if (with_log)
+    out += "    limit rate " + std::to_string(rules.log_rate) + "/second log group " +
+           std::to_string(rules.log_group) + " prefix \"" +
+           (enforce ? enforce_prefix : audit_prefix) + " \"\n";
+  out += enforce ? std::string("    counter name ") + counter + " drop\n"
+                 : "    counter name audited accept\n";
+  return out;
+}
+
+// The seat-wide egress allowlist (destination . protocol . port, or destination alone).
+const char* const kBaseAllow =
+    "    ip daddr . meta l4proto . th dport @base4 accept\n"
+    "    ip6 daddr . meta l4proto . th dport @base6 accept\n"
+    "    ip daddr @any4 accept\n"
+    "    ip6 daddr @any6 accept\n";
+
+}  // namespace
+
+std::string output_chain(const NetRules& rules, bool with_log, int priority_offset) {
+  std::ostringstream o;
+  const bool enforce = rules.mode == Mode::Enforce;
+  o << chain_head("output", rules, priority_offset)
+    << "    oifname \"lo\" accept\n"
+    // Replies of connections the remote side opened pass only where the input chain admits
+    // that peer and local port (the same sets): a listener cannot answer anyone else, even on
+    // a connection conntrack knew before these rules. Connections the seat opened are
+    // re-checked on every packet below, so close/expiry also cut them.
+    << "    ct direction reply ip daddr . meta l4proto . th sport @in4 accept\n"
+    << "    ct direction reply ip6 daddr . meta l4proto . th sport @in6 accept\n"
+    << "    ct direction reply ip daddr @inany4 accept\n"
+    << "    ct direction reply ip6 daddr @inany6 accept\n"
+    << "    ct state related meta l4proto { 1, 58 } accept\n"  // icmp, ipv6-icmp
+    // DHCP reaches only the broadcast address and the lease servers, not any host's port 67.
+    << "    udp sport 68 udp dport 67 ip daddr @dhcp4 accept\n"
+    << "    udp sport 546 udp dport 547 ip6 daddr @dhcp6 accept\n"
+    << "    icmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert, "
+       "mld-listener-report, mld2-listener-report } accept\n"
+    << kIcmpErrors;
+  const std::string limit = "limit rate " + std::to_string(rules.log_rate) + "/second log group " +
+                            std::to_string(rules.log_group) + " prefix \"" + kPrefixSource +
+                            " \"\n";
+  const std::string source_verdict =
+      enforce ? "counter name source_denied drop" : "counter name audited";
+  if (has_planned(rules, 4)) {
+    const std::string m = "    meta nfproto ipv4 oifname . ip saddr != @planned4 ";
+    if (with_log) o << m << limit;
+    o << m << source_verdict << "\n";
+  }
+  if (has_planned(rules, 6)) {
+    const std::string m =
+        "    meta nfproto ipv6 ip6 saddr != fe80::/10 oifname . ip6 saddr != @planned6 ";
+    if (with_log) o << m << limit;
+    o << m << source_verdict << "\n";
+  }
+  o << kBaseAllow << "    meta skuid . ip daddr . meta l4proto . th dport @exc4 accept\n"
+    << "    meta skuid . ip6 daddr . meta l4proto . th dport @exc6 accept\n"
+    << "    meta skuid . ip daddr @excany4 accept\n"
+    << "    meta skuid . ip6 daddr @excany6 accept\n"
+    << deny_tail(rules, with_log, kPrefixDenied, kPrefixAudit, "denied") << "  }\n";
+  return o.str();
+}
+
+std::string input_chain(const NetRules& rules, bool with_log, int priority_offset) {
+  std::ostringstream o;
+  o << chain_head("input", rules, priority_offset)
+    << "    iifname \"lo\" accept\n"
+    // Replies of connections the seat opened: the output chain checks each of their packets.
+    << "    ct direction reply accept\n"
+    << "    ct state related meta l4proto { 1, 58 } accept\n"
+    << "    udp sport 67 udp dport 68 accept\n"    // DHCPv4 offers/acks (often broadcast)
+    << "    udp sport 547 udp dport 546 accept\n"  // DHCPv6 replies
+    << "    icmpv6 type { nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert, "
+       "mld-listener-query } accept\n"
+    << kIcmpErrors
+    // New and ongoing connections from outside: only what network.inbound admits, checked on
+    // every packet (like egress), so removing an entry also cuts its open connections.
+    << "    ip saddr . meta l4proto . th dport @in4 accept\n"
+    << "    ip6 saddr . meta l4proto . th dport @in6 accept\n"
+    << "    ip saddr @inany4 accept\n"
+    << "    ip6 saddr @inany6 accept\n"
+    // LAN chatter (mDNS, SSDP, NetBIOS, ...) is not aimed at this seat: counted, never logged,
+    // so it cannot crowd real attempts out of the rate-limited log.
+    << "    meta pkttype { broadcast, multicast } "
+    << (rules.mode == Mode::Enforce ? "counter name inbound_denied drop\n"
+                                    : "counter name audited accept\n")
+    << deny_tail(rules, with_log, kPrefixInbound, kPrefixInboundAudit, "inbound_denied") << "  }\n";
+  return o.str();
+}
+
+std::string forward_chain(const NetRules& rules, bool with_log, int priority_offset) {
+  std::ostringstream o;
+  // Forwarded packets (containers, VMs, bridges with br_netfilter) have no local socket, so
+  // `meta skuid` is empty: only the seat-wide allowlist applies, never a user's exception.
+  o << chain_head("forward", rules, priority_offset)
+    // Replies of forwarded flows whose every original-direction packet passed the checks below.
+    << "    ct direction reply accept\n"
+    << "    ct state related meta l4proto { 1, 58 } accept\n"
+    << "    udp sport 68 udp dport 67 ip daddr @dhcp4 accept\n"
+    << "    udp sport 67 udp dport 68 accept\n"
+    << "    udp sport 546 udp dport 547 ip6 daddr @dhcp6 accept\n"
+    << "    udp sport 547 udp dport 546 accept\n"
+    << "    icmpv6 type { nd-router-solicit, nd-router-advert, nd-neighbor-solicit, "
+       "nd-neighbor-advert, mld-listener-query, mld-listener-report, mld2-listener-report } "
+       "accept\n"
+    << kIcmpErrors << kBaseAllow
+    << deny_tail(rules, with_log, kPrefixForward, kPrefixForwardAudit, "forward_denied") << "  }\n";
+  return o.str();
+}
+
+std::string filter_chains(const NetRules& rules, bool with_log, int priority_offset) {
+  return output_chain(rules, with_log, priority_offset) +
+         input_chain(rules, with_log, priority_offset) +
+         forward_chain(rules, with_log, priority_offset);
+}
+
+std::string table_definition(const std::string& table, bool owner, const CompiledRuleset& compiled,
+                             const std::string& chain) {
+  return "table inet " + table + " {\n" + (owner ? "  flags owner;\n" : "") + compiled.sets +
+         chain + "}\n";
+}
+
+std::string fallback_transaction(const NetRules& rules, const CompiledRuleset& compiled) {
+  return replace_table(
+      kFallbackTable, false,
+      table_definition(kFallbackTable, false, compiled, filter_chains(rules, false, 10)));
+}
+
+std::string full_transaction(const NetRules& rules, const CompiledRuleset& compiled) {
+  return replace_table(
+             kOwnedTable, true,
+             table_definition(kOwnedTable, true, compiled, filter_chains(rules, true, 0))) +
+         fallback_transaction(rules, compiled);
+}
+
+std::string replace_table(const std::string& table, bool owner, const std::string& definition) {
+  return "add table inet " + table + (owner ? " { flags owner; }" : "") + "\ndelete table inet " +
+         table + "\n" + definition;
+}
+
+}  // namespace seatlock::net
