@@ -19,7 +19,8 @@ const char* kUsage = R"(usage: seatlock-collector <command> [options]
           [--listen 127.0.0.1:8443] [--tokens-only | --require-client-cert]
           [--max-connections N] [--max-unauthenticated N] [--max-unauthenticated-per-address N]
           [--handshake-timeout S] [--head-timeout S] [--body-timeout S] [--idle-timeout S]
-          [--max-pending EVENTS]
+          [--max-pending EVENTS] [--threads N] [--max-poll-wait S]
+          SIGTERM: finish requests in flight, exit; SIGHUP: reload --cert/--key/--ca
   enroll  --db FILE --seat ID [--key BASE64]      prints a new enrollment token for the seat
   query   --db FILE [--seat ID] [--user NAME] [--kind KIND] [--severity LEVEL]
           [--since TIME] [--until TIME] [--json | --csv] [--limit N]
@@ -29,6 +30,9 @@ const char* kUsage = R"(usage: seatlock-collector <command> [options]
   token   list --db FILE | revoke --db FILE (--token TOKEN | --id HASH-PREFIX | --seat ID)
 
 TIME is RFC 3339 ("2026-11-28T14:00:00Z") or a date ("2026-11-28", midnight UTC); --until is exclusive.
+Instead of --db FILE every command takes --store sqlite:FILE or
+--store clickhouse:http://HOST:PORT[/?database=NAME] [--clickhouse-user NAME]
+[--clickhouse-password-file FILE] (docs/clickhouse.md).
 )";
 
 }  // namespace

@@ -4,13 +4,15 @@
 #include "commands.hpp"
 #include "core/util/digest.hpp"
 #include "signing.hpp"
-#include "sqlite_store.hpp"
+#include "store_open.hpp"
 
 namespace seatlock::collector {
 
 int cmd_enroll(const ArgList& argv, std::ostream& out) {
-  Args a(argv, {"db", "seat", "key"}, {});
-  std::string db = a.require("db"), seat = a.require("seat");
+  auto opts = store_option_names();
+  opts.insert({"seat", "key"});
+  Args a(argv, opts, {});
+  std::string spec = store_spec(a), seat = a.require("seat");
   std::string key_b64 = a.get("key").value_or("");
   std::string raw;
   if (!key_b64.empty() && (!base64_decode(key_b64, raw) || raw.size() != 32))
@@ -19,7 +21,7 @@ int cmd_enroll(const ArgList& argv, std::ostream& out) {
   for (char c : seat)
     if (c <= ' ' || c == 0x7f)
       throw UsageError("--seat: seat ids contain no spaces or control characters");
-  auto store = open_sqlite_store(db, true);
+  auto store = open_store(spec, true);
   std::string token = new_enrollment_token();
   store->add_token(sha256_hex(token), seat, key_b64);
   out << token << "\n";  // shown once; only its hash is stored

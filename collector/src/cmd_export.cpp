@@ -16,7 +16,7 @@
 #include "core/util/digest.hpp"
 #include "output.hpp"
 #include "seatlock/version.hpp"
-#include "sqlite_store.hpp"
+#include "store_open.hpp"
 
 namespace seatlock::collector {
 namespace {
@@ -72,14 +72,16 @@ struct SeatFile {
 }  // namespace
 
 int cmd_export(const ArgList& argv, std::ostream& out) {
-  Args a(argv, {"db", "since", "until", "format", "out"}, {});
-  std::string db = a.require("db"), format = a.require("format"), dir = a.require("out");
+  auto opts = store_option_names();
+  opts.insert({"since", "until", "format", "out"});
+  Args a(argv, opts, {});
+  std::string spec = store_spec(a), format = a.require("format"), dir = a.require("out");
   if (format != "csv" && format != "ndjson")
     throw UsageError("--format: expected csv or ndjson, got \"" + format + "\"");
   auto since = a.time("since"), until = a.time("until");
   if (!since || !until) throw UsageError("--since and --until are required");
   if (*until <= *since) throw UsageError("--until must be after --since");
-  auto store = open_sqlite_store(db, false);
+  auto store = open_store(spec, false);
   fs::create_directories(dir);
   if (fs::exists(fs::path(dir) / "manifest.json"))
     throw std::runtime_error(dir +
@@ -143,7 +145,7 @@ int cmd_export(const ArgList& argv, std::ostream& out) {
       {"exported_at", format_time(now)},
       {"exported_by", {{"host", host}, {"uid", static_cast<std::int64_t>(getuid())}}},
       {"tool", std::string("seatlock-collector ") + kVersion},
-      {"database", fs::absolute(db).string()},
+      {"database", describe_store(spec)},
       {"format", format},
       {"range",
        {{"since", format_time(*since)}, {"until", format_time(*until)}, {"until_exclusive", true}}},

@@ -2,13 +2,14 @@
 #include "commands.hpp"
 #include "core/event/event.hpp"
 #include "output.hpp"
-#include "sqlite_store.hpp"
+#include "store_open.hpp"
 
 namespace seatlock::collector {
 
 int cmd_query(const ArgList& argv, std::ostream& out) {
-  Args a(argv, {"db", "seat", "user", "kind", "severity", "since", "until", "limit"},
-         {"json", "csv"});
+  auto opts = store_option_names();
+  opts.insert({"seat", "user", "kind", "severity", "since", "until", "limit"});
+  Args a(argv, opts, {"json", "csv"});
   if (a.has("json") && a.has("csv")) throw UsageError("--json and --csv exclude each other");
   EventFilter f;
   f.seat = a.get("seat");
@@ -21,7 +22,7 @@ int cmd_query(const ArgList& argv, std::ostream& out) {
   f.since_ms = a.time("since");
   f.until_ms = a.time("until");
   f.limit = a.number("limit").value_or(0);
-  auto store = open_sqlite_store(a.require("db"), false);
+  auto store = open_store(store_spec(a), false);
 
   std::uint64_t n = 0;
   if (a.has("json")) {

@@ -11,13 +11,15 @@
 #include "commands.hpp"
 #include "core/util/time.hpp"
 #include "output.hpp"
-#include "sqlite_store.hpp"
+#include "store_open.hpp"
 
 namespace seatlock::collector {
 
 int cmd_seats(const ArgList& argv, std::ostream& out) {
-  Args a(argv, {"db", "silent-after", "heartbeat"}, {"json"});
-  auto store = open_sqlite_store(a.require("db"), false);
+  auto opts = store_option_names();
+  opts.insert({"silent-after", "heartbeat"});
+  Args a(argv, opts, {"json"});
+  auto store = open_store(store_spec(a), false);
   std::uint64_t silent_after = a.number("silent-after").value_or(3);
   if (silent_after == 0) throw UsageError("--silent-after must be at least 1");
   std::int64_t default_interval = 5 * 60'000;  // policy report.heartbeat default

@@ -4,18 +4,20 @@
 #include "args.hpp"
 #include "commands.hpp"
 #include "server.hpp"
+#include "store_open.hpp"
 
 namespace seatlock::collector {
 
 int cmd_serve(const ArgList& argv) {
   Args a(argv,
-         {"listen", "db", "cert", "key", "ca", "max-connections", "max-unauthenticated",
-          "max-unauthenticated-per-address", "handshake-timeout", "head-timeout", "body-timeout",
-          "idle-timeout", "max-pending"},
+         {"listen", "db", "store", "clickhouse-user", "clickhouse-password-file", "cert", "key",
+          "ca", "max-connections", "max-unauthenticated", "max-unauthenticated-per-address",
+          "handshake-timeout", "head-timeout", "body-timeout", "idle-timeout", "max-pending",
+          "threads", "max-poll-wait"},
          {"tokens-only", "require-client-cert"});
   ServeOptions o;
   o.listen = a.get("listen").value_or(o.listen);
-  o.db = a.require("db");
+  o.db = store_spec(a);  // "sqlite:PATH" or "clickhouse:URL" (store_open.hpp)
   o.cert = a.require("cert");
   o.key = a.require("key");
   o.ca = a.get("ca").value_or("");
@@ -38,6 +40,8 @@ int cmd_serve(const ArgList& argv) {
   positive("head-timeout", o.timeouts.head_s);
   positive("body-timeout", o.timeouts.body_s);
   positive("idle-timeout", o.timeouts.idle_s);
+  positive("threads", o.threads);
+  positive("max-poll-wait", o.max_poll_wait_s);
   if (auto n = a.number("max-pending")) o.max_pending_events = *n;
   return serve(o);
 }

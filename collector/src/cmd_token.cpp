@@ -8,7 +8,7 @@
 #include "commands.hpp"
 #include "core/util/digest.hpp"
 #include "output.hpp"
-#include "sqlite_store.hpp"
+#include "store_open.hpp"
 
 namespace seatlock::collector {
 
@@ -18,8 +18,8 @@ int cmd_token(const ArgList& argv, std::ostream& out) {
   std::string sub = argv[0];
   ArgList rest(argv.begin() + 1, argv.end());
   if (sub == "list") {
-    Args a(rest, {"db"}, {});
-    auto store = open_sqlite_store(a.require("db"), false);
+    Args a(rest, store_option_names(), {});
+    auto store = open_store(store_spec(a), false);
     char buf[256];
     std::snprintf(buf, sizeof buf, "%-18s %-14s %-24s %s\n", "SEAT", "ID", "CREATED", "STATUS");
     out << buf;
@@ -31,14 +31,16 @@ int cmd_token(const ArgList& argv, std::ostream& out) {
     }
     return 0;
   }
-  Args a(rest, {"db", "token", "id", "seat"}, {});
+  auto opts = store_option_names();
+  opts.insert({"token", "id", "seat"});
+  Args a(rest, opts, {});
   auto token = a.get("token"), id = a.get("id"), seat = a.get("seat");
   if ((token ? 1 : 0) + (id ? 1 : 0) + (seat ? 1 : 0) != 1)
     throw UsageError("token revoke: give exactly one of --token, --id or --seat");
   if (id && id->size() < 8)
     throw UsageError("--id: give at least 8 hex digits of the token's id (see token list)");
   std::string hash = token ? sha256_hex(*token) : "";
-  auto store = open_sqlite_store(a.require("db"), false);
+  auto store = open_store(store_spec(a), false);
   std::size_t matched = 0;
   for (const TokenRecord& t : store->tokens()) {
     if ((token && t.token_hash == hash) || (id && t.token_hash.rfind(*id, 0) == 0) ||

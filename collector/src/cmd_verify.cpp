@@ -1,7 +1,7 @@
 #include "args.hpp"
 #include "commands.hpp"
 #include "output.hpp"
-#include "sqlite_store.hpp"
+#include "store_open.hpp"
 #include "verify.hpp"
 
 namespace seatlock::collector {
@@ -15,8 +15,10 @@ std::string seqs(const Problem& p) {
 }  // namespace
 
 int cmd_verify(const ArgList& argv, std::ostream& out) {
-  Args a(argv, {"db", "seat", "since", "until"}, {});
-  auto store = open_sqlite_store(a.require("db"), false);
+  auto opts = store_option_names();
+  opts.insert({"seat", "since", "until"});
+  Args a(argv, opts, {});
+  auto store = open_store(store_spec(a), false);
   auto only = a.get("seat");
   auto since = a.time("since"), until = a.time("until");
   std::vector<SeatRecord> seats = store->seats();

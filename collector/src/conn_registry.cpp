@@ -15,7 +15,7 @@ void ConnRegistry::drop_unauthenticated_locked(Entry& e) {
 bool ConnRegistry::displace_oldest_locked() {
   for (auto& [id, e] : entries_) {
     if (e.authenticated || e.displaced) continue;
-    // The connection's thread sees EOF and exits; its fd stays open until it calls remove().
+    // The session sees EOF and closes; its fd stays open until it calls remove().
     ::shutdown(e.fd, SHUT_RDWR);
     e.displaced = true;
     drop_unauthenticated_locked(e);

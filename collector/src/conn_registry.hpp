@@ -24,6 +24,15 @@ struct ConnLimits {
   std::size_t max_unauthenticated_per_address = 128;
 };
 
+// Absolute deadlines per phase of a connection (a byte now and then does not extend them).
+struct ConnTimeouts {
+  int handshake_s = 10;  // TCP accept -> TLS handshake complete
+  int head_s = 10;       // first byte of a request -> its head complete; for a connection that
+                         // has not authenticated: handshake complete -> head complete
+  int body_s = 60;       // head complete -> body complete; also for sending a response
+  int idle_s = 60;       // an authenticated keep-alive connection waiting for its next request
+};
+
 class ConnRegistry {
  public:
   using Id = std::uint64_t;

@@ -4,7 +4,6 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
-#include "core/util/digest.hpp"
 #include "gzip.hpp"
 
 namespace seatlock::collector {
@@ -15,115 +14,7 @@ std::int64_t now_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-void log_line(const std::string& peer, const std::string& what) {
-  std::fprintf(stderr, "seatlock-collector: %s: %s\n", peer.c_str(), what.c_str());
-}
-
-}  // namespace
-
-std::optional<std::string> RequestHandler::authenticate(const HttpRequest& req,
-                                                        const std::optional<std::string>& peer_cn,
-                                                        HttpResponse& error) {
-  std::optional<std::string> cert_seat = mode_ == AuthMode::tokens_only ? std::nullopt : peer_cn;
-  std::optional<std::string> token_seat;
-  std::string auth = req.header("authorization");
-  if (!auth.empty()) {
-    if (auth.rfind("Bearer ", 0) != 0) {
-      error = error_response(401, "Authorization: expected \"Bearer <enrollment token>\"");
-      return std::nullopt;
-    }
-    token_seat = store_.seat_for_token(sha256_hex(auth.substr(7)));
-    if (!token_seat) {
-      error = error_response(401, "unknown or revoked enrollment token");
-      return std::nullopt;
-    }
-  }
-  if (cert_seat && token_seat && *cert_seat != *token_seat) {
-    error = error_response(403, "client certificate is for seat \"" + *cert_seat +
-                                    "\" but the token is for seat \"" + *token_seat + "\"");
-    return std::nullopt;
-  }
-  if (cert_seat) return cert_seat;
-  if (token_seat) return token_seat;
-  error = error_response(
-      401, mode_ == AuthMode::tokens_only
-               ? "an enrollment token is required (Authorization: Bearer <token>)"
-               : "a client certificate signed by the seats CA or an enrollment token is required");
-  error.headers.emplace_back("WWW-Authenticate", "Bearer");
-  return std::nullopt;
-}
-
-Admission RequestHandler::admit(const HttpRequest& req, const std::optional<std::string>& peer_cn,
-                                const std::string& peer) {
-  Admission a;
-  std::string path = req.target.substr(0, req.target.find('?'));
-  if (path == "/healthz") {
-    a.response = req.method == "GET" || req.method == "HEAD"
-                     ? HttpResponse{200, R"({"status":"ok"})", {}}
-                     : error_response(405, "use GET /healthz");
-    return a;
-  }
-  if (path != "/v1/events") {
-    a.response = error_response(404, "no such endpoint: " + path);
-    return a;
-  }
-  if (req.method != "POST") {
-    a.response = error_response(405, "use POST /v1/events");
-    a.response.headers.emplace_back("Allow", "POST");
-    return a;
-  }
-  auto seat = authenticate(req, peer_cn, a.response);
-  if (!seat) {
-    log_line(peer, std::to_string(a.response.status) + " " + a.response.body);
-    return a;
-  }
-  a.read_body = true;
-  a.seat = *seat;
-  return a;
-}
-
-HttpResponse RequestHandler::handle(const HttpRequest& req, const std::string& seat,
-                                    const std::string& peer) {
-  HttpResponse r = post_events(req, seat);
-  if (r.status != 200) log_line(peer + " seat " + seat, std::to_string(r.status) + " " + r.body);
-  if (r.status >= 400 && r.status < 500) note_refusal(seat, r);
-  return r;
-}
-
-// A seat whose batches are all refused must still show up in `seats` (not as "never seen").
-void RequestHandler::note_refusal(const std::string& seat, const HttpResponse& refusal) {
-  auto j = nlohmann::json::parse(refusal.body, nullptr, false);  // our own error_response()
-  std::string why = j.is_object() ? j.value("error", refusal.body) : refusal.body;
-  writer_.note_refusal(seat, refusal.status, why, now_ms());
-}
-
-HttpResponse RequestHandler::post_events(const HttpRequest& req, const std::string& seat) {
-  std::string enc = req.header("content-encoding");
-  std::string inflated;
-  const std::string* body = &req.body;
-  if (enc == "gzip" || enc == "x-gzip") {
-    switch (gunzip(req.body, inflated, kMaxBodyBytes)) {
-      case GunzipResult::ok:
-        break;
-      case GunzipResult::too_large:
-        return error_response(413, "uncompressed body exceeds 1 MiB; split the batch");
-      case GunzipResult::corrupt:
-        return error_response(400, "Content-Encoding: gzip but the body is not valid gzip");
-    }
-    body = &inflated;
-  } else if (!enc.empty() && enc != "identity") {
-    return error_response(415, "Content-Encoding: expected gzip or identity, got \"" + enc + "\"");
-  }
-  if (body->size() > kMaxBodyBytes)
-    return error_response(413, "body exceeds 1 MiB; split the batch");
-
-  BatchHeaders h{req.header("x-seatlock-key"), req.header("x-seatlock-chain-head"),
-                 req.header("x-seatlock-signature")};
-  auto parsed = parse_batch(*body, seat, h, now_ms());
-  if (auto* rej = std::get_if<Rejection>(&parsed))
-    return error_response(rej->status, rej->message, rej->line);
-
-  WriteOutcome o = writer_.submit(std::move(std::get<Batch>(parsed)));
+HttpResponse answer(const WriteOutcome& o) {
   switch (o.kind) {
     case WriteOutcome::Kind::applied: {
       nlohmann::json j = {{"stored", o.applied.stored},
@@ -144,6 +35,79 @@ HttpResponse RequestHandler::post_events(const HttpRequest& req, const std::stri
   auto r = error_response(503, "store error: " + o.error);
   r.headers.emplace_back("Retry-After", "5");
   return r;
+}
+
+}  // namespace
+
+void IngestEndpoints::add_routes(Router& router) {
+  Route health;
+  health.method = "GET";
+  health.path = "/healthz";
+  health.access = Access::open;
+  health.handle = [](HttpRequest&, const std::string&, const std::string&, Respond respond) {
+    respond(HttpResponse{200, R"({"status":"ok"})", {}});
+  };
+  router.add(std::move(health));
+
+  Route events;
+  events.method = "POST";
+  events.path = "/v1/events";
+  events.access = Access::seat;
+  events.max_body = kMaxBodyBytes;
+  events.too_large = "body exceeds 1 MiB; split the batch";
+  events.handle = [this](HttpRequest& req, const std::string& seat, const std::string& peer,
+                         Respond respond) { post_events(req, seat, peer, std::move(respond)); };
+  events.on_refused = [this](const std::string& seat, const HttpResponse& r) {
+    note_refusal(seat, r);
+  };
+  router.add(std::move(events));
+}
+
+// A seat whose batches are all refused must still show up in `seats` (not as "never seen").
+void IngestEndpoints::note_refusal(const std::string& seat, const HttpResponse& refusal) {
+  auto j = nlohmann::json::parse(refusal.body, nullptr, false);  // our own error_response()
+  std::string why = j.is_object() ? j.value("error", refusal.body) : refusal.body;
+  writer_.note_refusal(seat, refusal.status, why, now_ms());
+}
+
+void IngestEndpoints::post_events(HttpRequest& req, const std::string& seat,
+                                  const std::string& peer, Respond respond) {
+  // Refusals are logged and remembered for `seats`, whether decided here or by the writer.
+  auto finish = [this, seat, peer, respond = std::move(respond)](HttpResponse r) {
+    if (r.status != 200)
+      std::fprintf(stderr, "seatlock-collector: %s seat %s: %d %s\n", peer.c_str(), seat.c_str(),
+                   r.status, r.body.c_str());
+    if (r.status >= 400 && r.status < 500) note_refusal(seat, r);
+    respond(std::move(r));
+  };
+  std::string enc = req.header("content-encoding");
+  std::string inflated;
+  const std::string* body = &req.body;
+  if (enc == "gzip" || enc == "x-gzip") {
+    switch (gunzip(req.body, inflated, kMaxBodyBytes)) {
+      case GunzipResult::ok:
+        break;
+      case GunzipResult::too_large:
+        return finish(error_response(413, "uncompressed body exceeds 1 MiB; split the batch"));
+      case GunzipResult::corrupt:
+        return finish(error_response(400, "Content-Encoding: gzip but the body is not valid gzip"));
+    }
+    body = &inflated;
+  } else if (!enc.empty() && enc != "identity") {
+    return finish(
+        error_response(415, "Content-Encoding: expected gzip or identity, got \"" + enc + "\""));
+  }
+  if (body->size() > kMaxBodyBytes)
+    return finish(error_response(413, "body exceeds 1 MiB; split the batch"));
+
+  BatchHeaders h{req.header("x-seatlock-key"), req.header("x-seatlock-chain-head"),
+                 req.header("x-seatlock-signature")};
+  auto parsed = parse_batch(*body, seat, h, now_ms());
+  if (auto* rej = std::get_if<Rejection>(&parsed))
+    return finish(error_response(rej->status, rej->message, rej->line));
+  req.body = std::string();  // the batch holds what is needed; free the raw body now
+  writer_.submit_async(std::move(std::get<Batch>(parsed)),
+                       [finish = std::move(finish)](WriteOutcome o) { finish(answer(o)); });
 }
 
 }  // namespace seatlock::collector

@@ -136,6 +136,7 @@ std::variant<Applied, Rejection> apply_batch(StoreTxn& txn, const Batch& b, std:
 
   Applied a;
   a.last_seq = b.events.back().seq;
+  txn.prefetch(b.seat_id, b.events);
   bool filled_old = false;
   for (const StoredEvent& e : b.events) {
     if (!txn.insert_event(e)) {

@@ -1,39 +1,44 @@
 #include "server.hpp"
 
-#include <arpa/inet.h>
 #include <malloc.h>
 #include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <pthread.h>
-#include <signal.h>
 #include <sys/resource.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <atomic>
-#include <cerrno>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <chrono>
-#include <condition_variable>
+#include <csignal>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 #include "handler.hpp"
-#include "sqlite_store.hpp"
+#include "policy_poll.hpp"
+#include "router.hpp"
+#include "session.hpp"
+#include "store_open.hpp"
 #include "writer.hpp"
 
 namespace seatlock::collector {
 namespace {
 
-constexpr std::size_t kThreadStack = 256 * 1024;
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using boost::system::error_code;
+using Clock = std::chrono::steady_clock;
 
+// Resolves HOST:PORT (names, [v6]) and listens; `bound` gets the numeric address:port.
 int open_listener(const std::string& listen, std::string& bound) {
   auto colon = listen.rfind(':');
   if (colon == std::string::npos)
@@ -51,8 +56,8 @@ int open_listener(const std::string& listen, std::string& bound) {
     throw std::runtime_error("--listen " + listen + ": " + gai_strerror(rc));
   int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (fd < 0 || bind(fd, res->ai_addr, res->ai_addrlen) != 0 || ::listen(fd, 1024) != 0) {
+  if (fd >= 0) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (fd < 0 || bind(fd, res->ai_addr, res->ai_addrlen) != 0 || ::listen(fd, 4096) != 0) {
     std::string err = std::strerror(errno);
     freeaddrinfo(res);
     if (fd >= 0) close(fd);
@@ -70,44 +75,6 @@ int open_listener(const std::string& listen, std::string& bound) {
   return fd;
 }
 
-// "address" (the per-address budget key) and "address:port" (log lines) of an accepted peer.
-void describe_peer(const sockaddr_storage& ss, socklen_t len, std::string& address,
-                   std::string& peer) {
-  char name[NI_MAXHOST], serv[NI_MAXSERV];
-  if (getnameinfo(reinterpret_cast<const sockaddr*>(&ss), len, name, sizeof name, serv, sizeof serv,
-                  NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
-    address = peer = "?";
-    return;
-  }
-  address = name;
-  peer = ss.ss_family == AF_INET6 ? "[" + address + "]:" + serv : address + ":" + serv;
-}
-
-struct Shared {
-  ConnContext cx;
-  std::atomic<bool> stopping{false};
-  std::mutex mu;
-  std::condition_variable cv;
-  std::size_t active = 0;  // connection threads alive
-};
-
-struct ThreadArg {
-  Shared* sh;
-  int fd;
-  ConnRegistry::Id id;
-  std::string peer;
-  std::chrono::steady_clock::time_point accepted;
-};
-
-void* connection_main(void* p) {
-  std::unique_ptr<ThreadArg> arg(static_cast<ThreadArg*>(p));
-  Shared& sh = *arg->sh;
-  serve_connection(sh.cx, arg->fd, arg->id, arg->peer, arg->accepted);
-  std::lock_guard lk(sh.mu);
-  if (--sh.active == 0) sh.cv.notify_all();
-  return nullptr;
-}
-
 // Every connection needs a descriptor: use the hard limit, not the (often 1024) soft one.
 void raise_fd_limit() {
   rlimit rl{};
@@ -117,146 +84,247 @@ void raise_fd_limit() {
   }
 }
 
+void log(const std::string& what) {
+  std::fprintf(stderr, "seatlock-collector: %s\n", what.c_str());
+}
+
+// The listener, its TLS context (replaced on SIGHUP) and the periodic throughput line.
+class Server {
+ public:
+  Server(const ServeOptions& opts, asio::io_context& io, SessionShared& sh, IngestWriter& writer,
+         PolicyPoll& policy, int listen_fd)
+      : opts_(opts),
+        io_(io),
+        sh_(sh),
+        writer_(writer),
+        policy_(policy),
+        acceptor_(io),
+        signals_(io, SIGTERM, SIGINT, SIGHUP),
+        stats_timer_(io),
+        retry_timer_(io) {
+    ctx_ = load_ctx();
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    getsockname(listen_fd, reinterpret_cast<sockaddr*>(&ss), &len);
+    acceptor_.assign(ss.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), listen_fd);
+  }
+
+  void start() {
+    accept();
+    wait_signal();
+    last_report_ = Clock::now();
+    schedule_stats();
+  }
+
+  // Blocks the calling thread until SIGTERM/SIGINT arrived.
+  void wait_for_stop_signal() {
+    std::unique_lock lk(mu_);
+    cv_.wait(lk, [&] { return stop_requested_; });
+  }
+
+  // Stops accepting, closes idle connections, answers held polls; returns once every session
+  // has ended or the drain timeout passed (the number still open).
+  std::size_t drain() {
+    asio::post(io_, [this] {
+      error_code ignored;
+      acceptor_.close(ignored);
+      stats_timer_.cancel();
+      retry_timer_.cancel();
+    });
+    sh_.stopping = true;
+    policy_.release_all();
+    std::vector<std::shared_ptr<Session>> live;
+    {
+      std::lock_guard lk(sh_.mu);
+      for (auto& [id, weak] : sh_.live)
+        if (auto s = weak.lock()) live.push_back(std::move(s));
+    }
+    for (auto& s : live) s->stop();
+    live.clear();
+    std::unique_lock lk(sh_.mu);
+    sh_.cv.wait_for(lk, std::chrono::seconds(opts_.drain_timeout_s),
+                    [&] { return sh_.live.empty(); });
+    return sh_.live.size();
+  }
+
+ private:
+  std::shared_ptr<SSL_CTX> load_ctx() {
+    SslCtx c = make_server_ctx(opts_.cert, opts_.key, opts_.ca, opts_.auth);
+    return std::shared_ptr<SSL_CTX>(c.release(), SSL_CTX_free);
+  }
+
+  void accept() {
+    acceptor_.async_accept(asio::make_strand(io_), [this](error_code ec, auto socket) {
+      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+      if (ec) {
+        // Out of descriptors: free one held by a client that has not authenticated, and try
+        // again shortly (the pending connection stays in the backlog).
+        if (ec == asio::error::no_descriptors || ec.value() == ENFILE)
+          sh_.registry->displace_oldest_unauthenticated();
+        retry_timer_.expires_after(std::chrono::milliseconds(50));
+        retry_timer_.async_wait([this](error_code e) {
+          if (!e) accept();
+        });
+        return;
+      }
+      admit(tcp::socket(std::move(socket)));
+      accept();
+    });
+  }
+
+  void admit(tcp::socket socket) {
+    auto accepted = Clock::now();
+    error_code ec;
+    auto remote = socket.remote_endpoint(ec);
+    if (ec) return;  // already gone
+    std::string address = remote.address().to_string();
+    std::string peer = remote.address().is_v6() ? "[" + address + "]:" : address + ":";
+    peer += std::to_string(remote.port());
+    std::string why;
+    auto id = sh_.registry->admit(socket.native_handle(), address, why);
+    if (!id) {
+      socket.close(ec);  // the seat backs off and retries
+      if (accepted - last_refusal_log_ >= std::chrono::seconds(10)) {
+        log(peer + ": connection refused: " + why);
+        last_refusal_log_ = accepted;
+      }
+      return;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    std::shared_ptr<SSL_CTX> ctx;
+    {
+      std::lock_guard lk(mu_);
+      ctx = ctx_;
+    }
+    SSL* ssl = SSL_new(ctx.get());  // holds its own reference to the context
+    if (!ssl) {
+      sh_.registry->remove(*id);
+      return;
+    }
+    Session::create(sh_, std::move(socket), ssl, *id, std::move(peer))->start(accepted);
+  }
+
+  void wait_signal() {
+    signals_.async_wait([this](error_code ec, int signo) {
+      if (ec) return;
+      if (signo == SIGHUP) {
+        reload();
+        return wait_signal();
+      }
+      log("signal " + std::to_string(signo) + ", finishing requests in flight");
+      std::lock_guard lk(mu_);
+      stop_requested_ = true;
+      cv_.notify_all();
+    });
+  }
+
+  // New connections get the new certificate, key and CA; open ones keep theirs. A file that
+  // does not load leaves everything as it was.
+  void reload() {
+    try {
+      auto fresh = load_ctx();
+      std::lock_guard lk(mu_);
+      ctx_ = std::move(fresh);
+      log("SIGHUP: reloaded " + opts_.cert + ", " + opts_.key +
+          (opts_.ca.empty() ? "" : ", " + opts_.ca) + " for new connections");
+    } catch (const std::exception& e) {
+      log(std::string("SIGHUP: reload failed, keeping the previous certificate: ") + e.what());
+    }
+  }
+
+  // One line per interval while batches arrive: throughput and group-commit sizes.
+  void schedule_stats() {
+    stats_timer_.expires_after(std::chrono::seconds(opts_.stats_interval_s));
+    stats_timer_.async_wait([this](error_code ec) {
+      if (ec) return;
+      auto now = Clock::now();
+      auto st = writer_.stats();
+      if (st.commits != last_stats_.commits) {
+        double secs = std::chrono::duration<double>(now - last_report_).count();
+        auto commits = static_cast<double>(st.commits - last_stats_.commits);
+        ConnRegistry::Counts conns = sh_.registry->counts();
+        std::fprintf(stderr,
+                     "seatlock-collector: %.0f events/s stored, %.0f commits (%.1f batches each, "
+                     "%.1f ms in store each), %zu connections (%zu not authenticated, %zu polls "
+                     "held; since start %llu displaced, %llu refused)\n",
+                     static_cast<double>(st.events - last_stats_.events) / secs, commits,
+                     static_cast<double>(st.batches - last_stats_.batches) / commits,
+                     1000 * (st.commit_seconds - last_stats_.commit_seconds) / commits, conns.open,
+                     conns.unauthenticated, policy_.held(),
+                     static_cast<unsigned long long>(conns.displaced),
+                     static_cast<unsigned long long>(conns.refused));
+      }
+      last_stats_ = st;
+      last_report_ = now;
+      schedule_stats();
+    });
+  }
+
+  const ServeOptions& opts_;
+  asio::io_context& io_;
+  SessionShared& sh_;
+  IngestWriter& writer_;
+  PolicyPoll& policy_;
+  tcp::acceptor acceptor_;
+  asio::signal_set signals_;
+  asio::steady_timer stats_timer_, retry_timer_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_requested_ = false;
+  std::shared_ptr<SSL_CTX> ctx_;
+  Clock::time_point last_refusal_log_ = Clock::now() - std::chrono::seconds(60);
+  Clock::time_point last_report_;
+  IngestWriter::Stats last_stats_;
+};
+
 }  // namespace
 
 int serve(const ServeOptions& opts) {
-  // Signals are taken synchronously through a signalfd; block them before any thread starts.
-  sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGTERM);
-  sigaddset(&mask, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &mask, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-  int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-
-  // Many connection threads: a few malloc arenas keep freed request buffers from piling up.
-  mallopt(M_ARENA_MAX, 2);
+  // SIGTERM/SIGINT/SIGHUP are taken by the io_context (asio::signal_set, in Server).
+  std::signal(SIGPIPE, SIG_IGN);
+  mallopt(M_ARENA_MAX, 2);  // a few I/O threads: keep freed request buffers from piling up
   raise_fd_limit();
-  SslCtx ctx = make_server_ctx(opts.cert, opts.key, opts.ca, opts.auth);
-  auto store = open_sqlite_store(opts.db, true, /*background_checkpoint=*/true);
+  int threads = opts.threads > 0
+                    ? opts.threads
+                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+
+  auto store = open_store(opts.db, /*create=*/true, /*serving=*/true);
   IngestWriter writer(*store, opts.max_pending_events);
-  RequestHandler handler(*store, writer, opts.auth);
+  Router router(*store, opts.auth);
+  IngestEndpoints ingest(writer);
+  ingest.add_routes(router);
+  ConnRegistry registry(opts.limits);
+  SessionShared sh;
+  sh.router = &router;
+  sh.registry = &registry;
+  sh.timeouts = opts.timeouts;
   std::string bound;
-  int lfd = open_listener(opts.listen, bound);
+  int listen_fd = open_listener(opts.listen, bound);
+
+  // Declared after everything the sessions use: destroyed first, with any session left in it.
+  asio::io_context io(threads);
+  PolicyPoll policy(io, opts.max_poll_wait_s);
+  policy.add_routes(router);
+  Server server(opts, io, sh, writer, policy, listen_fd);
+  server.start();
   std::printf("listening %s\n", bound.c_str());
   std::fflush(stdout);
-  std::fprintf(stderr, "seatlock-collector: listening on %s, database %s\n", bound.c_str(),
-               opts.db.c_str());
+  std::fprintf(stderr, "seatlock-collector: listening on %s, store %s, %d I/O threads\n",
+               bound.c_str(), describe_store(opts.db).c_str(), threads);
 
-  ConnRegistry registry(opts.limits);
-  Shared sh;
-  sh.cx.ctx = ctx.get();
-  sh.cx.handler = &handler;
-  sh.cx.registry = &registry;
-  sh.cx.timeouts = opts.timeouts;
-  sh.cx.stopping = &sh.stopping;
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  pthread_attr_setstacksize(&attr, kThreadStack);
-  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-
-  IngestWriter::Stats last_stats;
-  auto last_refusal_log = std::chrono::steady_clock::now() - std::chrono::seconds(60);
-  auto last_report = std::chrono::steady_clock::now();
-  while (true) {
-    pollfd p[2] = {{lfd, POLLIN, 0}, {sfd, POLLIN, 0}};
-    int prc = poll(p, 2, 1000);
-    if (auto now = std::chrono::steady_clock::now();
-        now - last_report >= std::chrono::seconds(opts.stats_interval_s)) {
-      // One line per interval while batches arrive: throughput and group-commit sizes.
-      auto st = writer.stats();
-      if (st.commits != last_stats.commits) {
-        double secs = std::chrono::duration<double>(now - last_report).count();
-        auto commits = st.commits - last_stats.commits;
-        std::size_t active;
-        ConnRegistry::Counts conns = registry.counts();
-        {
-          std::lock_guard lk(sh.mu);
-          active = sh.active;
-        }
-        std::fprintf(
-            stderr,
-            "seatlock-collector: %.0f events/s stored, %llu commits (%.1f batches each, %.1f ms in "
-            "store "
-            "each), %zu connections (%zu not authenticated; since start %llu displaced, %llu "
-            "refused)\n",
-            static_cast<double>(st.events - last_stats.events) / secs,
-            static_cast<unsigned long long>(commits),
-            static_cast<double>(st.batches - last_stats.batches) / static_cast<double>(commits),
-            1000 * (st.commit_seconds - last_stats.commit_seconds) / static_cast<double>(commits),
-            active, conns.unauthenticated, static_cast<unsigned long long>(conns.displaced),
-            static_cast<unsigned long long>(conns.refused));
-      }
-      last_stats = st;
-      last_report = now;
-    }
-    if (prc == 0) continue;
-    if (prc < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    if (p[1].revents & POLLIN) {
-      signalfd_siginfo si;
-      if (read(sfd, &si, sizeof si) == sizeof si)
-        std::fprintf(stderr, "seatlock-collector: signal %u, finishing requests in flight\n",
-                     si.ssi_signo);
-      break;
-    }
-    if (!(p[0].revents & POLLIN)) continue;
-    sockaddr_storage ss{};
-    socklen_t sslen = sizeof ss;
-    int fd = accept4(lfd, reinterpret_cast<sockaddr*>(&ss), &sslen, SOCK_CLOEXEC);
-    if (fd < 0) {
-      // Out of descriptors: free one held by a client that has not authenticated.
-      if (errno == EMFILE || errno == ENFILE) registry.displace_oldest_unauthenticated();
-      continue;
-    }
-    auto accepted = std::chrono::steady_clock::now();
-    std::string address, peer, why;
-    describe_peer(ss, sslen, address, peer);
-    auto id = registry.admit(fd, address, why);
-    if (!id) {
-      close(fd);  // the seat backs off and retries
-      if (auto now = std::chrono::steady_clock::now();
-          now - last_refusal_log >= std::chrono::seconds(10)) {
-        std::fprintf(stderr, "seatlock-collector: %s: connection refused: %s\n", peer.c_str(),
-                     why.c_str());
-        last_refusal_log = now;
-      }
-      continue;
-    }
-    {
-      std::lock_guard lk(sh.mu);
-      ++sh.active;
-    }
-    pthread_t th;
-    auto* arg = new ThreadArg{&sh, fd, *id, peer, accepted};
-    if (pthread_create(&th, &attr, connection_main, arg) != 0) {
-      delete arg;
-      registry.remove(*id);
-      close(fd);
-      std::lock_guard lk(sh.mu);
-      --sh.active;
-    }
-  }
-  close(lfd);
-  sh.stopping = true;
-  {
-    std::unique_lock lk(sh.mu);
-    sh.cv.wait_for(lk, std::chrono::seconds(30), [&] { return sh.active == 0; });
-    if (sh.active)
-      std::fprintf(stderr, "seatlock-collector: %zu connections still open at exit\n", sh.active);
-  }
-  writer.stop();
+  // A request waiting for the writer has no I/O pending: keep run() going regardless.
+  auto work = asio::make_work_guard(io);
+  std::vector<std::thread> pool;
+  for (int i = 0; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
+  server.wait_for_stop_signal();
+  if (std::size_t left = server.drain())
+    std::fprintf(stderr, "seatlock-collector: %zu connections still open after %d s; closing\n",
+                 left, opts.drain_timeout_s);
+  io.stop();
+  for (auto& t : pool) t.join();
+  writer.stop();  // commits what is queued; answers go nowhere now
   std::fprintf(stderr, "seatlock-collector: stopped (%llu events stored this run)\n",
                static_cast<unsigned long long>(writer.committed_events()));
-  {
-    // Stuck connections still point at this frame: leave without unwinding it.
-    std::lock_guard lk(sh.mu);
-    if (sh.active) std::_Exit(0);
-  }
-  pthread_attr_destroy(&attr);
-  close(sfd);
   return 0;
 }
 

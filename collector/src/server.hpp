@@ -1,12 +1,13 @@
 #pragma once
-// `seatlock-collector serve`: TLS listener with admission control (conn_registry.hpp), one
-// lightweight thread per connection (connection.hpp, HTTP/1.1 keep-alive), a single
-// group-commit writer, graceful stop on SIGTERM/SIGINT.
+// `seatlock-collector serve`: an event-driven HTTPS server (Boost.Asio + Beast, OpenSSL): one
+// io_context run by a few threads, one strand per connection (session.cpp), admission control
+// (conn_registry.hpp), routing and authentication in one place (router.hpp), the single
+// group-commit writer. SIGTERM/SIGINT: stop accepting, finish requests in flight, exit.
+// SIGHUP: reload certificate, key and CA for new connections; open ones stay.
 #include <cstddef>
 #include <string>
 
 #include "conn_registry.hpp"
-#include "connection.hpp"
 #include "tls.hpp"
 
 namespace seatlock::collector {
@@ -16,9 +17,12 @@ struct ServeOptions {
   std::string db, cert, key, ca;
   AuthMode auth = AuthMode::cert_or_token;
   ConnLimits limits;      // connection budgets (conn_registry.hpp)
-  ConnTimeouts timeouts;  // absolute deadlines per phase (connection.hpp)
+  ConnTimeouts timeouts;  // absolute deadlines per phase (conn_registry.hpp)
   std::size_t max_pending_events = 200000;
+  int threads = 0;            // I/O threads; 0 = one per core
+  int max_poll_wait_s = 300;  // cap on GET /v1/policy?wait=
   int stats_interval_s = 10;  // a throughput line on stderr this often while events arrive
+  int drain_timeout_s = 30;   // SIGTERM: how long requests in flight may take to finish
 };
 
 // Blocks until SIGTERM/SIGINT; returns the process exit code. Prints "listening <addr:port>"

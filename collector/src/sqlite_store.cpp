@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "sqlite_admin.hpp"
 #include "sqlite_db.hpp"
 #include "sqlite_schema.hpp"
 
@@ -53,6 +54,9 @@ class SqliteStore : public EventStore {
     db_.exec("PRAGMA journal_mode=WAL");
     db_.exec("PRAGMA synchronous=FULL");
     db_.exec("PRAGMA cache_size=-65536");  // 64 MiB page cache
+    // Each batch runs in a savepoint, whose undo images (the sub-journal) would otherwise go to
+    // a temporary file: one pwrite per page a batch first touches, most of the writer's time.
+    db_.exec("PRAGMA temp_store=MEMORY");
     if (create)
       db_.exec(kSchema);
     else {
@@ -179,31 +183,11 @@ class SqliteStore : public EventStore {
     return out;
   }
 
+  // Tokens and refusals: sqlite_admin.cpp.
   void add_token(const std::string& token_hash, const std::string& seat,
                  const std::string& pubkey_b64) override {
     std::lock_guard lk(mu_);
-    db_.exec("BEGIN IMMEDIATE");
-    try {
-      SqliteStmt(db_.handle(),
-                 "INSERT INTO tokens(token_hash, seat_id, created_ms) VALUES(?1, ?2, "
-                 "strftime('%s','now')*1000)")
-          .bind(1, token_hash)
-          .bind(2, seat)
-          .run();
-      if (!pubkey_b64.empty()) {
-        // A key registered at enrollment is pinned (replacing any earlier pin: an admin decision).
-        SqliteStmt(db_.handle(),
-                   "INSERT INTO seats(seat_id, pubkey) VALUES(?1, ?2) "
-                   "ON CONFLICT(seat_id) DO UPDATE SET pubkey = excluded.pubkey")
-            .bind(1, seat)
-            .bind(2, pubkey_b64)
-            .run();
-      }
-      db_.exec("COMMIT");
-    } catch (...) {
-      db_.exec("ROLLBACK");
-      throw;
-    }
+    sqlite_admin::add_token(db_, token_hash, seat, pubkey_b64);
   }
 
   // Token checks run on connection threads while the writer holds `mu_` for a whole group
@@ -212,65 +196,23 @@ class SqliteStore : public EventStore {
   std::optional<std::string> seat_for_token(const std::string& token_hash) override {
     std::lock_guard lk(auth_mu_);
     if (!auth_db_) auth_db_ = std::make_unique<SqliteDb>(path_, /*read_only=*/true);
-    SqliteStmt st(auth_db_->handle(),
-                  "SELECT seat_id FROM tokens WHERE token_hash = ?1 AND NOT EXISTS "
-                  "(SELECT 1 FROM revoked_tokens r WHERE r.token_hash = tokens.token_hash)");
-    st.bind(1, token_hash);
-    if (!st.step()) return std::nullopt;
-    return st.text(0);
+    return sqlite_admin::seat_for_token(*auth_db_, token_hash);
   }
 
   std::vector<TokenRecord> tokens() override {
     std::lock_guard lk(mu_);
-    db_.exec(kRevokedTokensTable);
-    SqliteStmt st(db_.handle(),
-                  "SELECT t.token_hash, t.seat_id, t.created_ms, COALESCE(r.revoked_ms, 0) FROM "
-                  "tokens t LEFT JOIN revoked_tokens r ON r.token_hash = t.token_hash "
-                  "ORDER BY t.seat_id, t.created_ms, t.token_hash");
-    std::vector<TokenRecord> out;
-    while (st.step()) out.push_back(TokenRecord{st.text(0), st.text(1), st.i64(2), st.i64(3)});
-    return out;
+    return sqlite_admin::tokens(db_);
   }
 
   std::size_t revoke_tokens(const std::function<bool(const TokenRecord&)>& match) override {
-    std::vector<TokenRecord> all = tokens();
     std::lock_guard lk(mu_);
-    db_.exec("BEGIN IMMEDIATE");
-    std::size_t n = 0;
-    try {
-      for (const TokenRecord& t : all) {
-        if (t.revoked_ms || !match(t)) continue;
-        n += SqliteStmt(db_.handle(),
-                        "INSERT OR IGNORE INTO revoked_tokens(token_hash, revoked_ms) "
-                        "VALUES(?1, CAST(strftime('%s','now') AS INTEGER)*1000)")
-                 .bind(1, t.token_hash)
-                 .run();
-      }
-      db_.exec("COMMIT");
-    } catch (...) {
-      db_.exec("ROLLBACK");
-      throw;
-    }
-    return n;
+    return sqlite_admin::revoke_tokens(db_, match);
   }
 
   std::vector<SeatRefusal> refusals() override {
     std::lock_guard lk(mu_);
-    SqliteStmt check(db_.handle(), "SELECT count(*) FROM sqlite_master WHERE name='seat_refusals'");
-    if (!check.step() || check.i64(0) == 0) return {};  // a database from before refusals
-    SqliteStmt st(db_.handle(),
-                  "SELECT seat_id, last_ms, status, reason, count FROM seat_refusals "
-                  "ORDER BY seat_id");
-    std::vector<SeatRefusal> out;
-    while (st.step())
-      out.push_back(SeatRefusal{st.text(0), st.i64(1), static_cast<int>(st.i64(2)), st.text(3),
-                                static_cast<std::uint64_t>(st.i64(4))});
-    return out;
+    return sqlite_admin::refusals(db_);
   }
-
-  static constexpr const char* kRevokedTokensTable =
-      "CREATE TABLE IF NOT EXISTS revoked_tokens(token_hash TEXT PRIMARY KEY, "
-      "revoked_ms INTEGER NOT NULL)";
 
   std::mutex auth_mu_;
   std::unique_ptr<SqliteDb> auth_db_;

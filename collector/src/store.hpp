@@ -1,7 +1,8 @@
 #pragma once
 // EventStore: where the collector keeps events, per-seat chain state, signed chain heads,
-// findings and enrollment tokens. SQLite is the default (sqlite_store.hpp); another engine only
-// has to implement these two interfaces. Ingest logic (ingest.hpp) works on a StoreTxn.
+// findings and enrollment tokens. SQLite is the default (sqlite_store.hpp), ClickHouse the
+// store for fleets (clickhouse_store.hpp); store_open.hpp picks one from --store / --db.
+// Ingest logic (ingest.hpp) works on a StoreTxn.
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -83,9 +84,16 @@ struct EventFilter {
 };
 
 // One write transaction. Destroyed without commit() = rolled back.
+// SQLite: a real transaction; savepoints isolate batches of one group commit.
+// ClickHouse (no transactions): writes are buffered and sent by commit(), savepoints are marks
+// in the buffer; reads see the stored rows plus the buffer. Either way commit() returns only
+// once the store acknowledged everything, and throws otherwise (nothing may be acknowledged).
 class StoreTxn {
  public:
   virtual ~StoreTxn() = default;
+  // A hint before a batch is applied: a remote store loads what it needs for these events of
+  // `seat` (same ids, neighbouring seqs) in one round trip. No-op for SQLite.
+  virtual void prefetch(const std::string& /*seat*/, const std::vector<StoredEvent>& /*events*/) {}
   // false when an event with this id already exists (nothing written).
   virtual bool insert_event(const StoredEvent& e) = 0;
   virtual std::optional<std::string> line_by_id(const std::string& id) = 0;

@@ -31,11 +31,28 @@ WriteOutcome IngestWriter::submit(Batch batch) {
       return o;
     }
     pending_events_ += batch.events.size();
-    queue_.push_back(Job{std::move(batch), {}});
+    queue_.push_back(Job{std::move(batch), {}, {}});
     fut = queue_.back().done.get_future();
   }
   cv_.notify_one();
   return fut.get();
+}
+
+void IngestWriter::submit_async(Batch batch, std::function<void(WriteOutcome)> done) {
+  {
+    std::unique_lock lk(mu_);
+    if (stopping_ ||
+        (pending_events_ > 0 && pending_events_ + batch.events.size() > max_pending_)) {
+      lk.unlock();
+      WriteOutcome o;
+      o.kind = WriteOutcome::Kind::overloaded;
+      done(std::move(o));
+      return;
+    }
+    pending_events_ += batch.events.size();
+    queue_.push_back(Job{std::move(batch), {}, std::move(done)});
+  }
+  cv_.notify_one();
 }
 
 void IngestWriter::note_refusal(const std::string& seat, int status, const std::string& reason,
@@ -153,7 +170,12 @@ void IngestWriter::commit_group(std::deque<Job>& group,
     stats_.commit_seconds +=
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
-  for (std::size_t i = 0; i < group.size(); ++i) group[i].done.set_value(std::move(out[i]));
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    if (group[i].on_done)
+      group[i].on_done(std::move(out[i]));
+    else
+      group[i].done.set_value(std::move(out[i]));
+  }
 }
 
 }  // namespace seatlock::collector

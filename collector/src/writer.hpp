@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <future>
 #include <map>
 #include <mutex>
@@ -28,6 +29,9 @@ class IngestWriter {
   IngestWriter(EventStore& store, std::size_t max_pending_events);
   ~IngestWriter();
   WriteOutcome submit(Batch batch);
+  // The same without blocking: `done` runs exactly once, on the writer thread after the commit
+  // (or at once on the caller's thread when refused as overloaded). Keep it short: hand off.
+  void submit_async(Batch batch, std::function<void(WriteOutcome)> done);
   // Records a refused batch of an authenticated seat with the next commit (not waited for;
   // notes for one seat between two commits are merged).
   void note_refusal(const std::string& seat, int status, const std::string& reason,
@@ -45,6 +49,7 @@ class IngestWriter {
   struct Job {
     Batch batch;
     std::promise<WriteOutcome> done;
+    std::function<void(WriteOutcome)> on_done;  // submit_async(); `done` unused then
   };
   void run();
   void commit_group(std::deque<Job>& group, std::map<std::string, SeatRefusal>& refusals);

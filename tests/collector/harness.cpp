@@ -69,18 +69,35 @@ Pki::Pair Pki::seat(const std::string& seat_id) {
   return {dir_ + "/seat-" + seat_id + ".pem", dir_ + "/seat-" + seat_id + ".key"};
 }
 
+void Pki::renew_server(const std::string& cn) {
+  issue(dir_, "ca", "server-next", cn, "subjectAltName=IP:127.0.0.1,DNS:localhost");
+  // rename(2): the collector never reads a half-written file.
+  std::filesystem::rename(dir_ + "/server-next.key", server_key);
+  std::filesystem::rename(dir_ + "/server-next.pem", server_cert);
+}
+
 Pki::Pair Pki::rogue_seat(const std::string& seat_id) {
   issue(dir_, "rogue-ca", "rogue-" + seat_id, seat_id, "extendedKeyUsage=clientAuth");
   return {dir_ + "/rogue-" + seat_id + ".pem", dir_ + "/rogue-" + seat_id + ".key"};
 }
 
-CollectorProcess::CollectorProcess(const std::string& db, const Pki& pki,
+CollectorProcess::CollectorProcess(const std::string& store, const Pki& pki,
                                    const std::vector<std::string>& extra) {
   int fds[2];
   if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
-  std::vector<std::string> args = {
-      collector_binary(), "serve",         "--listen", "127.0.0.1:0",  "--db", db,
-      "--cert",           pki.server_cert, "--key",    pki.server_key, "--ca", pki.ca};
+  const bool spec = store.rfind("sqlite:", 0) == 0 || store.rfind("clickhouse:", 0) == 0;
+  std::vector<std::string> args = {collector_binary(),
+                                   "serve",
+                                   "--listen",
+                                   "127.0.0.1:0",
+                                   spec ? "--store" : "--db",
+                                   store,
+                                   "--cert",
+                                   pki.server_cert,
+                                   "--key",
+                                   pki.server_key,
+                                   "--ca",
+                                   pki.ca};
   args.insert(args.end(), extra.begin(), extra.end());
   pid_ = fork();
   if (pid_ == 0) {
@@ -137,13 +154,13 @@ long rss_kib(pid_t pid) {
   return kib;
 }
 
-int CollectorProcess::stop() {
+int CollectorProcess::stop(int sig) {
   if (pid_ <= 0) return -1;
-  kill(pid_, SIGTERM);
+  kill(pid_, sig);
   int status = 0;
   waitpid(pid_, &status, 0);
   pid_ = -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 namespace {

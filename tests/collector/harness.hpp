@@ -29,19 +29,23 @@ struct Pki {
   };
   Pair seat(const std::string& seat_id);        // signed by test-ca
   Pair rogue_seat(const std::string& seat_id);  // signed by the unrelated CA
+  // Replaces server_cert/server_key in place with a new pair for `cn` (same CA, same SANs).
+  void renew_server(const std::string& cn);
+
  private:
   std::string dir_;
 };
 
 class CollectorProcess {
  public:
+  // store: a SQLite path (--db) or a store spec "sqlite:PATH" / "clickhouse:URL" (--store).
   // extra: e.g. {"--tokens-only"}.
-  CollectorProcess(const std::string& db, const Pki& pki,
+  CollectorProcess(const std::string& store, const Pki& pki,
                    const std::vector<std::string>& extra = {});
   ~CollectorProcess();
   std::string url(const std::string& path = "/v1/events") const;
-  // SIGTERM and wait; returns the exit status (or -1).
-  int stop();
+  // Sends `sig` and waits; returns the exit status, or 128 + the signal that ended it.
+  int stop(int sig = 15);
   pid_t pid() const { return pid_; }
   int port() const { return port_; }
   // Still running (not exited or crashed)?

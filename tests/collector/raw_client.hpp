@@ -41,6 +41,8 @@ class TlsConn {
   bool ok() const { return ssl_ != nullptr; }
   // false once the server stopped taking data (closed, reset, or 5 s without progress).
   bool write(const std::string& data);
+  // Subject CN of the certificate the server presented ("" without a connection).
+  std::string server_cn() const;
   // Reads one response (head and Content-Length body) for at most timeout_ms.
   RawResponse read_response(int timeout_ms);
 

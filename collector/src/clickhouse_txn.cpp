@@ -1,0 +1,275 @@
+#include "clickhouse_txn.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <set>
+#include <unordered_map>
+
+#include "clickhouse_rows.hpp"
+#include "clickhouse_schema.hpp"
+
+namespace seatlock::collector {
+namespace {
+
+namespace rows = clickhouse_rows;
+using clickhouse_schema::kEventCols;
+
+std::int64_t wall_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+// What is stored for one seat, as far as this transaction has looked.
+struct SeatView {
+  std::optional<SeatRecord> stored;  // derived from the tables when first needed
+  bool record_loaded = false;
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> seq_ranges;  // fully loaded seq ranges
+  std::multimap<std::uint64_t, StoredEvent> by_seq;                 // loaded rows
+  std::map<std::string, std::string> line_by_id;                    // loaded rows' ids
+  bool covers(std::uint64_t seq) const {
+    return std::any_of(seq_ranges.begin(), seq_ranges.end(),
+                       [&](auto& r) { return seq >= r.first && seq <= r.second; });
+  }
+};
+
+class ClickHouseTxn : public StoreTxn {
+ public:
+  explicit ClickHouseTxn(const ClickHouseHttp& ch)
+      : ch_(ch),
+        id_base_((static_cast<std::uint64_t>(wall_ms()) << 20) | (std::random_device{}() & 0xFF)
+                                                                     << 12) {}
+
+  void prefetch(const std::string& seat, const std::vector<StoredEvent>& events) override {
+    if (events.empty()) return;
+    SeatView& v = views_[seat];
+    std::uint64_t from = events.front().seq, to = events.back().seq;
+    for (const auto& e : events) {
+      from = std::min(from, e.seq);
+      to = std::max(to, e.seq);
+    }
+    from = from > 1 ? from - 1 : from;  // the predecessor and successor are checked too
+    to += 1;
+    std::string ids;
+    for (const auto& e : events) ids += (ids.empty() ? "" : ",") + ch_quote(e.id);
+    ch_.select(std::string("SELECT ") + kEventCols + " FROM events FINAL WHERE seat_id = " +
+                   ch_quote(seat) + " AND (seq BETWEEN " + std::to_string(from) + " AND " +
+                   std::to_string(to) + " OR id IN (" + ids + ")) ORDER BY seq, received_ms, id",
+               [&](const rows::Row& r) { remember(v, rows::event(r)); });
+    v.seq_ranges.emplace_back(from, to);
+    for (const auto& e : events) looked_up_ids_.insert(e.id);
+  }
+
+  bool insert_event(const StoredEvent& e) override {
+    if (pending_by_id_.count(e.id)) return false;
+    SeatView& v = views_[e.seat_id];
+    if (!looked_up_ids_.count(e.id)) prefetch(e.seat_id, {e});
+    if (v.line_by_id.count(e.id)) return false;
+    pending_by_id_.emplace(e.id, events_.size());
+    events_.push_back(e);
+    return true;
+  }
+
+  std::optional<std::string> line_by_id(const std::string& id) override {
+    if (auto it = pending_by_id_.find(id); it != pending_by_id_.end())
+      return events_[it->second].line;
+    for (auto& [seat, v] : views_)
+      if (auto it = v.line_by_id.find(id); it != v.line_by_id.end()) return it->second;
+    auto found = ch_.select_all("SELECT line FROM events WHERE id = " + ch_quote(id) + " LIMIT 1");
+    if (found.empty()) return std::nullopt;
+    return found[0].at(0);
+  }
+
+  std::vector<StoredEvent> events_at(const std::string& seat, std::uint64_t seq) override {
+    SeatView& v = views_[seat];
+    std::vector<StoredEvent> out;
+    if (v.covers(seq)) {
+      for (auto [it, end] = v.by_seq.equal_range(seq); it != end; ++it) out.push_back(it->second);
+    } else {
+      ch_.select(std::string("SELECT ") + kEventCols +
+                     " FROM events FINAL WHERE seat_id = " + ch_quote(seat) +
+                     " AND seq = " + std::to_string(seq) + " ORDER BY received_ms, id",
+                 [&](const rows::Row& r) { out.push_back(rows::event(r)); });
+    }
+    for (const auto& e : events_)
+      if (e.seat_id == seat && e.seq == seq) out.push_back(e);
+    return out;
+  }
+
+  std::uint64_t count_in_range(const std::string& seat, std::uint64_t from,
+                               std::uint64_t to) override {
+    std::set<std::uint64_t> mine;
+    for (const auto& e : events_)
+      if (e.seat_id == seat && e.seq >= from && e.seq <= to) mine.insert(e.seq);
+    std::string not_mine;
+    for (auto s : mine) not_mine += (not_mine.empty() ? "" : ",") + std::to_string(s);
+    auto r =
+        ch_.select_all("SELECT uniqExact(seq) FROM events WHERE seat_id = " + ch_quote(seat) +
+                       " AND seq BETWEEN " + std::to_string(from) + " AND " + std::to_string(to) +
+                       (not_mine.empty() ? "" : " AND seq NOT IN (" + not_mine + ")"));
+    return rows::u64(r.at(0).at(0)) + mine.size();
+  }
+
+  std::optional<SeatRecord> seat(const std::string& seat) override {
+    if (auto it = seats_.find(seat); it != seats_.end()) return it->second;
+    SeatView& v = views_[seat];
+    if (!v.record_loaded) {
+      v.stored = rows::load_seat_for_ingest(ch_, seat);
+      v.record_loaded = true;
+    }
+    return v.stored;
+  }
+
+  void put_seat(const SeatRecord& s) override {
+    auto it = seats_.find(s.seat_id);
+    undo_.push_back(
+        {s.seat_id, it == seats_.end() ? std::nullopt : std::optional<SeatRecord>(it->second)});
+    seats_[s.seat_id] = s;
+  }
+
+  void add_finding(const Finding& f) override {
+    Finding g = f;
+    g.id = static_cast<std::int64_t>(id_base_ + next_id_++);
+    findings_.push_back(g);
+  }
+
+  std::vector<Finding> open_gaps(const std::string& seat) override {
+    std::vector<Finding> out;
+    ch_.select(std::string("SELECT ") + rows::kFindingCols +
+                   " FROM findings FINAL WHERE seat_id = " + ch_quote(seat) +
+                   " AND kind = 'gap' ORDER BY seq_from, id",
+               [&](const rows::Row& r) {
+                 Finding f = rows::finding(r);
+                 if (!f.resolved) out.push_back(f);
+               });
+    for (const auto& f : findings_)
+      if (f.seat_id == seat && f.kind == "gap") out.push_back(f);
+    std::erase_if(out, [&](const Finding& f) {
+      return std::find(resolved_.begin(), resolved_.end(), f.id) != resolved_.end();
+    });
+    return out;
+  }
+
+  void resolve_finding(std::int64_t id) override { resolved_.push_back(id); }
+  void add_chain_head(const ChainHead& h) override { heads_.push_back(h); }
+  void note_refusal(const SeatRefusal& r) override { refusals_.push_back(r); }
+
+  void savepoint() override {
+    mark_ = Mark{events_.size(),   heads_.size(),    findings_.size(),
+                 resolved_.size(), refusals_.size(), undo_.size()};
+  }
+  void release() override {}
+  void rollback_to() override {
+    for (std::size_t i = mark_.events; i < events_.size(); ++i) pending_by_id_.erase(events_[i].id);
+    events_.resize(mark_.events);
+    heads_.resize(mark_.heads);
+    findings_.resize(mark_.findings);
+    resolved_.resize(mark_.resolved);
+    refusals_.resize(mark_.refusals);
+    while (undo_.size() > mark_.undo) {
+      auto& [seat, before] = undo_.back();
+      if (before)
+        seats_[seat] = *before;
+      else
+        seats_.erase(seat);
+      undo_.pop_back();
+    }
+  }
+
+  void commit() override {
+    using nlohmann::json;
+    std::string out;
+    auto row = [&](const json& j) { out += j.dump() + "\n"; };
+    auto send = [&](const char* table) {
+      ch_.insert_json_rows(table, out);
+      out.clear();
+    };
+    // Events first: a head, mark or finding never names an event that was not acknowledged.
+    for (const auto& e : events_)
+      row({{"seat_id", e.seat_id},
+           {"time_ms", e.time_ms},
+           {"seq", e.seq},
+           {"id", e.id},
+           {"kind", e.kind},
+           {"severity", e.severity},
+           {"user_name", e.user_name},
+           {"chain_hash", e.chain_hash},
+           {"prev", e.prev},
+           {"line", e.line},
+           {"received_ms", e.received_ms}});
+    send("events");
+    for (const auto& h : heads_)
+      row({{"seat_id", h.seat_id},
+           {"seq", h.seq},
+           {"hash", h.hash},
+           {"pubkey", h.pubkey_b64},
+           {"signature", h.signature_b64},
+           {"received_ms", h.received_ms}});
+    send("chain_heads");
+    for (const auto& f : findings_)
+      row({{"id", static_cast<std::uint64_t>(f.id)},
+           {"seat_id", f.seat_id},
+           {"seq_from", f.seq_from},
+           {"seq_to", f.seq_to},
+           {"kind", f.kind},
+           {"detail", f.detail},
+           {"found_ms", f.found_ms}});
+    send("findings");
+    std::int64_t now = wall_ms();
+    for (auto id : resolved_) row({{"id", static_cast<std::uint64_t>(id)}, {"resolved_ms", now}});
+    send("finding_resolutions");
+    for (const auto& [id, s] : seats_)
+      row({{"seat_id", id}, {"last_seq", s.last_seq}, {"last_hash", s.last_hash}});
+    send("seat_marks");
+    for (const auto& [id, s] : seats_) row({{"seat_id", id}, {"received_ms", s.last_received_ms}});
+    send("seat_contacts");
+    for (const auto& [id, s] : seats_) {
+      const SeatView& v = views_[id];
+      std::string before = v.stored ? v.stored->pubkey_b64 : "";
+      if (!s.pubkey_b64.empty() && s.pubkey_b64 != before)
+        row({{"seat_id", id}, {"pubkey", s.pubkey_b64}, {"set_ms", now}, {"enrolled", 0}});
+    }
+    send("seat_keys");
+    for (const auto& r : refusals_)
+      row({{"seat_id", r.seat_id},
+           {"last_ms", r.last_ms},
+           {"status", r.status},
+           {"reason", r.reason},
+           {"count", r.count}});
+    send("seat_refusals");
+  }
+
+ private:
+  void remember(SeatView& v, const StoredEvent& e) {
+    if (v.line_by_id.count(e.id)) return;
+    v.line_by_id.emplace(e.id, e.line);
+    v.by_seq.emplace(e.seq, e);
+  }
+
+  struct Mark {
+    std::size_t events = 0, heads = 0, findings = 0, resolved = 0, refusals = 0, undo = 0;
+  };
+  const ClickHouseHttp& ch_;
+  std::map<std::string, SeatView> views_;
+  std::set<std::string> looked_up_ids_;
+  std::unordered_map<std::string, std::size_t> pending_by_id_;
+  std::vector<StoredEvent> events_;
+  std::vector<ChainHead> heads_;
+  std::vector<Finding> findings_;
+  std::vector<std::int64_t> resolved_;
+  std::vector<SeatRefusal> refusals_;
+  std::map<std::string, SeatRecord> seats_;  // put_seat overlay
+  std::vector<std::pair<std::string, std::optional<SeatRecord>>> undo_;
+  Mark mark_;
+  std::uint64_t id_base_, next_id_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<StoreTxn> begin_clickhouse_txn(const ClickHouseHttp& ch) {
+  return std::make_unique<ClickHouseTxn>(ch);
+}
+
+}  // namespace seatlock::collector

@@ -1,0 +1,93 @@
+#include "sqlite_admin.hpp"
+
+namespace seatlock::collector::sqlite_admin {
+namespace {
+
+// Databases made before revocation existed lack this table.
+constexpr const char* kRevokedTokensTable =
+    "CREATE TABLE IF NOT EXISTS revoked_tokens(token_hash TEXT PRIMARY KEY, "
+    "revoked_ms INTEGER NOT NULL)";
+
+}  // namespace
+
+void add_token(SqliteDb& db, const std::string& token_hash, const std::string& seat,
+               const std::string& pubkey_b64) {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    SqliteStmt(db.handle(),
+               "INSERT INTO tokens(token_hash, seat_id, created_ms) VALUES(?1, ?2, "
+               "strftime('%s','now')*1000)")
+        .bind(1, token_hash)
+        .bind(2, seat)
+        .run();
+    if (!pubkey_b64.empty()) {
+      // A key registered at enrollment is pinned (replacing any earlier pin: an admin decision).
+      SqliteStmt(db.handle(),
+                 "INSERT INTO seats(seat_id, pubkey) VALUES(?1, ?2) "
+                 "ON CONFLICT(seat_id) DO UPDATE SET pubkey = excluded.pubkey")
+          .bind(1, seat)
+          .bind(2, pubkey_b64)
+          .run();
+    }
+    db.exec("COMMIT");
+  } catch (...) {
+    db.exec("ROLLBACK");
+    throw;
+  }
+}
+
+std::optional<std::string> seat_for_token(SqliteDb& db, const std::string& token_hash) {
+  SqliteStmt st(db.handle(),
+                "SELECT seat_id FROM tokens WHERE token_hash = ?1 AND NOT EXISTS "
+                "(SELECT 1 FROM revoked_tokens r WHERE r.token_hash = tokens.token_hash)");
+  st.bind(1, token_hash);
+  if (!st.step()) return std::nullopt;
+  return st.text(0);
+}
+
+std::vector<TokenRecord> tokens(SqliteDb& db) {
+  db.exec(kRevokedTokensTable);
+  SqliteStmt st(db.handle(),
+                "SELECT t.token_hash, t.seat_id, t.created_ms, COALESCE(r.revoked_ms, 0) FROM "
+                "tokens t LEFT JOIN revoked_tokens r ON r.token_hash = t.token_hash "
+                "ORDER BY t.seat_id, t.created_ms, t.token_hash");
+  std::vector<TokenRecord> out;
+  while (st.step()) out.push_back(TokenRecord{st.text(0), st.text(1), st.i64(2), st.i64(3)});
+  return out;
+}
+
+std::size_t revoke_tokens(SqliteDb& db, const std::function<bool(const TokenRecord&)>& match) {
+  std::vector<TokenRecord> all = tokens(db);
+  db.exec("BEGIN IMMEDIATE");
+  std::size_t n = 0;
+  try {
+    for (const TokenRecord& t : all) {
+      if (t.revoked_ms || !match(t)) continue;
+      n += SqliteStmt(db.handle(),
+                      "INSERT OR IGNORE INTO revoked_tokens(token_hash, revoked_ms) "
+                      "VALUES(?1, CAST(strftime('%s','now') AS INTEGER)*1000)")
+               .bind(1, t.token_hash)
+               .run();
+    }
+    db.exec("COMMIT");
+  } catch (...) {
+    db.exec("ROLLBACK");
+    throw;
+  }
+  return n;
+}
+
+std::vector<SeatRefusal> refusals(SqliteDb& db) {
+  SqliteStmt check(db.handle(), "SELECT count(*) FROM sqlite_master WHERE name='seat_refusals'");
+  if (!check.step() || check.i64(0) == 0) return {};  // a database from before refusals
+  SqliteStmt st(db.handle(),
+                "SELECT seat_id, last_ms, status, reason, count FROM seat_refusals "
+                "ORDER BY seat_id");
+  std::vector<SeatRefusal> out;
+  while (st.step())
+    out.push_back(SeatRefusal{st.text(0), st.i64(1), static_cast<int>(st.i64(2)), st.text(3),
+                              static_cast<std::uint64_t>(st.i64(4))});
+  return out;
+}
+
+}  // namespace seatlock::collector::sqlite_admin
