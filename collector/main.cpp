@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "args.hpp"
+#include "attest/cmd_attest.hpp"
 #include "commands.hpp"
 #include "seatlock/version.hpp"
 
@@ -18,8 +19,10 @@ const char* kUsage = R"(usage: seatlock-collector <command> [options]
   serve   --db FILE --cert server.pem --key server.key --ca seats-ca.pem
           [--listen 127.0.0.1:8443] [--tokens-only | --require-client-cert]
           [--max-connections N] [--max-unauthenticated N] [--max-unauthenticated-per-address N]
-          [--handshake-timeout S] [--head-timeout S] [--body-timeout S] [--idle-timeout S]
-          [--max-pending EVENTS] [--threads N] [--max-poll-wait S]
+          [--stall-timeout S] [--handshake-timeout S] [--head-timeout S] [--body-timeout S]
+          [--idle-timeout S]
+          [--max-pending EVENTS] [--threads N] [--max-poll-wait S] [--ek-ca VENDOR-CAS.pem]
+          [--bundles DIR]   (fleet bundles from `fleet publish`, answering GET /v1/policy)
           SIGTERM: finish requests in flight, exit; SIGHUP: reload --cert/--key/--ca
   enroll  --db FILE --seat ID [--key BASE64]      prints a new enrollment token for the seat
   query   --db FILE [--seat ID] [--user NAME] [--kind KIND] [--severity LEVEL]
@@ -28,6 +31,11 @@ const char* kUsage = R"(usage: seatlock-collector <command> [options]
   verify  --db FILE [--seat ID] [--since TIME] [--until TIME]    exit 1 if anything is wrong
   seats   --db FILE [--silent-after N] [--heartbeat DURATION] [--json]
   token   list --db FILE | revoke --db FILE (--token TOKEN | --id HASH-PREFIX | --seat ID)
+  fleet   check --tree DIR | diff --tree DIR --against BUNDLES [--json] | keygen --out FILE
+          | publish --tree DIR --key FILE --bundles BUNDLES [--expires 14d]   (docs/fleet.md)
+  attest  show --db FILE --seat ID [--limit N] [--json]     TPM attestation verdicts (firmware.attested)
+          baseline --db FILE --seat ID --ticket TEXT  boot baseline from the last proven attestation
+          unpin --db FILE --seat ID --ticket TEXT     forget the pinned AK (TPM replaced)
 
 TIME is RFC 3339 ("2026-11-28T14:00:00Z") or a date ("2026-11-28", midnight UTC); --until is exclusive.
 Instead of --db FILE every command takes --store sqlite:FILE or
@@ -57,6 +65,8 @@ int main(int argc, char** argv) {
     if (cmd == "verify") return cmd_verify(args, std::cout);
     if (cmd == "seats") return cmd_seats(args, std::cout);
     if (cmd == "token") return cmd_token(args, std::cout);
+    if (cmd == "fleet") return cmd_fleet(args, std::cout);
+    if (cmd == "attest") return cmd_attest(args, std::cout);
     std::fprintf(stderr, "seatlock-collector: unknown command \"%s\"\n%s", cmd.c_str(), kUsage);
     return 2;
   } catch (const UsageError& e) {

@@ -1,8 +1,10 @@
 // seatlockctl firmware: attestation status, signed baselines, and IT's signing key.
 #include <sys/stat.h>
 
+#include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <thread>
 
 #include "cli/commands.hpp"
 #include "core/firmware/attestation.hpp"
@@ -37,6 +39,10 @@ const char* kHelp = R"(usage: seatlockctl firmware <command>
       check a baseline's signature (and, with keys, whether it is trusted).
   keygen --out KEY.pem [--force]
       make an Ed25519 signing key; prints the public key for firmware.trusted_keys.
+  attest [--no-wait]
+      attest now: the local checks and, when firmware.attestation is enabled, a TPM
+      quote verified by the collector (waits for its verdict unless --no-wait).
+      Exit code 1 unless the checks pass and the collector's verdict is "verified".
 checks: admin_password, usb_boot_disabled, boot_order_locked, usb_storage_disabled, secure_boot
 )";
 
@@ -78,6 +84,33 @@ FirmwarePolicy local_policy(const CliContext& ctx) {
   return FirmwarePolicy{};
 }
 
+// The daemon's TPM attestation status (firmware.tpm_status), null from a seatlockd without it.
+json tpm_status(const CliContext& ctx) {
+  try {
+    return control_call(ctx.socket_path, "firmware.tpm_status");
+  } catch (const ControlError& e) {
+    if (std::string(e.what()).find("unknown command") != std::string::npos) return json();
+    throw;
+  }
+}
+
+std::string tpm_line(const json& t) {
+  std::string state = t.value("state", "?");
+  if (state == "off") return "tpm attestation: off (" + t.value("summary", "") + ")";
+  std::string line = "tpm attestation: " + state;
+  if (t.contains("result")) {
+    line += ", collector verdict " + t.value("result", "?");
+    for (const auto& r : t["verdict"].value("reasons", json::array()))
+      line += "\n  reason: " + r.get<std::string>();
+    for (const auto& d : t["verdict"].value("differences", json::array()))
+      line += "\n  differs: " + d.get<std::string>();
+  }
+  if (t.contains("unattested"))
+    line += " (" + t["unattested"].value("code", "") + "): " + t["unattested"].value("reason", "");
+  if (t.contains("attested_at")) line += "\n  at: " + t.value("attested_at", "");
+  return line;
+}
+
 int status(const CliContext& ctx, Args args) {
   bool local = take_flag(args, "--local");
   std::string baseline = take_option(args, "--baseline");
@@ -105,11 +138,52 @@ int status(const CliContext& ctx, Args args) {
       return 1;
     }
   }
-  if (ctx.json)
+  json tpm = local ? json() : tpm_status(ctx);
+  if (ctx.json) {
+    if (!tpm.is_null()) attestation["tpm"] = tpm;
     std::cout << attestation.dump(2) << "\n";
-  else
+  } else {
     std::cout << fw::format_status_table(attestation);
+    if (!tpm.is_null()) std::cout << tpm_line(tpm) << "\n";
+  }
   return attestation.value("overall", "") == "violation" ? 1 : 0;
+}
+
+int attest(const CliContext& ctx, Args args) {
+  bool no_wait = take_flag(args, "--no-wait");
+  if (!args.empty()) return usage_error("firmware attest: unexpected argument '" + args[0] + "'");
+  json local = control_call(ctx.socket_path, "firmware.attest").value("attestation", json());
+  bool violation = local.value("overall", "") == "violation";
+  json tpm = tpm_status(ctx);
+  if (tpm.is_null() || tpm.value("state", "") == "off") {
+    if (ctx.json)
+      std::cout << json{{"attestation", local}, {"tpm", tpm}}.dump(2) << "\n";
+    else
+      std::cout << "local checks: " << local.value("overall", "?") << "\n"
+                << (tpm.is_null() ? "tpm attestation: not available in this seatlockd"
+                                  : tpm_line(tpm))
+                << "\n";
+    return 1;  // no TPM evidence is never "fine"
+  }
+  auto want = control_call(ctx.socket_path, "firmware.tpm_attest")
+                  .value("requested_round", std::uint64_t{0});
+  // The round runs on seatlockd's worker (TPM + collector); poll its status for the result.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (!no_wait && tpm.value("rounds", std::uint64_t{0}) < want) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      std::fprintf(stderr, "seatlockctl: no attestation result after 120 s\n");
+      return 1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    tpm = tpm_status(ctx);
+  }
+  if (ctx.json)
+    std::cout << json{{"attestation", local}, {"tpm", tpm}}.dump(2) << "\n";
+  else
+    std::cout << "local checks: " << local.value("overall", "?") << "\n"
+              << (no_wait ? "tpm attestation: requested" : tpm_line(tpm)) << "\n";
+  if (no_wait) return violation ? 1 : 0;
+  return violation || tpm.value("result", "") != "verified" ? 1 : 0;
 }
 
 int baseline(const CliContext& ctx, Args args) {
@@ -195,6 +269,7 @@ int cmd_firmware(const CliContext& ctx, const Args& args) {
   if (args[0] == "baseline") return baseline(ctx, rest);
   if (args[0] == "verify") return verify(ctx, rest);
   if (args[0] == "keygen") return keygen(ctx, rest);
+  if (args[0] == "attest") return attest(ctx, rest);
   return usage_error("firmware: unknown command '" + args[0] + "'");
 }
 

@@ -1,4 +1,5 @@
 // seatlockctl status / reload: ask the daemon over the control socket.
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
@@ -11,7 +12,7 @@ namespace {
 
 std::string component_line(const std::string& name, const nlohmann::json& st) {
   std::string line = "  " + name;
-  line.resize(12, ' ');
+  line.resize(std::max<std::size_t>(12, line.size() + 1), ' ');  // "attestation" is longer
   line += st.value("state", std::string("?"));
   for (const char* key : {"mode", "summary"}) {
     if (st.contains(key) && st[key].is_string())

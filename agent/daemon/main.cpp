@@ -30,6 +30,7 @@ std::vector<std::unique_ptr<Service>> make_services(DaemonContext& ctx) {
   if (ctx.options.enabled("usb")) services.push_back(make_usb_service(ctx));
   if (ctx.options.enabled("network")) services.push_back(make_network_service(ctx));
   if (ctx.options.enabled("firmware")) services.push_back(make_firmware_service(ctx));
+  if (ctx.options.enabled("firmware")) services.push_back(make_attest_service(ctx));
   if (ctx.options.enabled("delivery")) services.push_back(make_delivery_service(ctx));
   return services;
 }

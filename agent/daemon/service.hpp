@@ -45,6 +45,8 @@ class Service {
 std::unique_ptr<Service> make_usb_service(DaemonContext& ctx);
 std::unique_ptr<Service> make_network_service(DaemonContext& ctx);
 std::unique_ptr<Service> make_firmware_service(DaemonContext& ctx);
+// TPM remote attestation (firmware/attest_service.cpp); idle unless firmware.attestation is set.
+std::unique_ptr<Service> make_attest_service(DaemonContext& ctx);
 std::unique_ptr<Service> make_delivery_service(DaemonContext& ctx);
 
 }  // namespace seatlock

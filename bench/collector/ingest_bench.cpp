@@ -1,9 +1,12 @@
 // Collector ingest over TLS from many simulated seats posting concurrently (loopback only).
-// usage: collector_ingest_bench [--seats 1000] [--batches 5] [--batch-events 100] [--auth
-// token|cert]
-//                               [--keep-db FILE]
-// Prints events/s (acknowledged with 200 = committed with synchronous=FULL) and collector RSS.
-// Client and collector share the machine's cores; the figure is therefore a lower bound.
+// usage: collector_ingest_bench [--seats 1000] [--batches 5] [--batch-events 100]
+//          [--auth token|cert] [--store sqlite|clickhouse|clickhouse:URL] [--instances 1]
+//          [--keep-db FILE]
+// Prints events/s (acknowledged with 200 = committed: SQLite synchronous=FULL, ClickHouse INSERT
+// acknowledged), CPU per event of each collector instance, of clickhouse-server and of the
+// client, collector RSS, and ends with `verify`. With --instances N the seats are spread over N
+// collectors on one store (seat i posts to instance i % N, as behind a load balancer). Client,
+// collectors and ClickHouse share the machine's cores; events/s is therefore a lower bound.
 #include <curl/curl.h>
 #include <unistd.h>
 
@@ -17,14 +20,15 @@
 #include <string>
 #include <vector>
 
+#include "bench_support.hpp"
 #include "core/util/digest.hpp"
 #include "gzip.hpp"
 #include "harness.hpp"
 #include "signing.hpp"
-#include "sqlite_store.hpp"
 
 using namespace seatlock;
 using namespace seatlock::testing;
+using namespace seatlock::bench;
 
 namespace {
 
@@ -42,14 +46,6 @@ struct SeatClient {
 size_t sink(char* p, size_t s, size_t n, void* ud) {
   static_cast<std::string*>(ud)->append(p, s * n);
   return s * n;
-}
-
-long rss_kb(pid_t pid, const char* field) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind(field, 0) == 0) return std::atol(line.c_str() + std::strlen(field));
-  return -1;
 }
 
 void arm(SeatClient& c, const std::string& url, const Pki& pki, const Pki::Pair* cert) {
@@ -80,26 +76,12 @@ void arm(SeatClient& c, const std::string& url, const Pki& pki, const Pki::Pair*
                    static_cast<curl_off_t>(c.bodies[c.next].size()));
 }
 
-// utime + stime of a process, in seconds.
-double cpu_seconds(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::istringstream rest(all.substr(all.rfind(')') + 2));
-  std::string field;
-  unsigned long long ut = 0, st = 0;
-  for (int i = 3; i <= 15 && rest >> field; ++i) {
-    if (i == 14) ut = std::stoull(field);
-    if (i == 15) st = std::stoull(field);
-  }
-  return static_cast<double>(ut + st) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::size_t seats = 1000, batches = 5, per_batch = 100;
-  std::string auth = "token";
-  std::string keep_db;  // copy the resulting database here (for transcripts)
+  std::size_t seats = 1000, batches = 5, per_batch = 100, instances = 1;
+  std::string auth = "token", store_option = "sqlite";
+  std::string keep_db;  // copy the resulting SQLite database here (for transcripts)
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i];
     if (k == "--seats")
@@ -110,35 +92,42 @@ int main(int argc, char** argv) {
       per_batch = std::stoul(argv[i + 1]);
     else if (k == "--auth")
       auth = argv[i + 1];
+    else if (k == "--store")
+      store_option = argv[i + 1];
+    else if (k == "--instances")
+      instances = std::max<std::size_t>(1, std::stoul(argv[i + 1]));
     else if (k == "--keep-db")
       keep_db = argv[i + 1];
+    else {
+      std::fprintf(stderr, "unknown option %s\n", k.c_str());
+      return 2;
+    }
   }
   curl_global_init(CURL_GLOBAL_DEFAULT);
   TempDir dir;
   Pki pki(dir);
-  std::string db = dir / "bench.db";
+  BenchStore store(store_option, dir);
   std::vector<SeatClient> clients(seats);
   std::vector<Pki::Pair> certs;
+  std::vector<std::pair<std::string, std::string>> tokens;
   auto t_prep = std::chrono::steady_clock::now();
-  {
-    auto store = collector::open_sqlite_store(db, true);
-    for (std::size_t s = 0; s < seats; ++s) {
-      char id[32];
-      std::snprintf(id, sizeof id, "bench-%04zu", s);
-      SeatSim sim(id);
-      for (std::size_t b = 0; b < batches; ++b) {
-        auto events = sim.make(per_batch, "net.egress_denied", "medium");
-        clients[s].posts.push_back(sim.post(events));
-        clients[s].bodies.push_back(collector::gzip_compress(clients[s].posts.back().body));
-      }
-      if (auth == "token") {
-        clients[s].token = collector::new_enrollment_token();
-        store->add_token(sha256_hex(clients[s].token), id, "");
-      } else {
-        certs.push_back(pki.seat(id));
-      }
+  for (std::size_t s = 0; s < seats; ++s) {
+    char id[32];
+    std::snprintf(id, sizeof id, "bench-%04zu", s);
+    SeatSim sim(id);
+    for (std::size_t b = 0; b < batches; ++b) {
+      auto events = sim.make(per_batch, "net.egress_denied", "medium");
+      clients[s].posts.push_back(sim.post(events));
+      clients[s].bodies.push_back(collector::gzip_compress(clients[s].posts.back().body));
+    }
+    if (auth == "token") {
+      clients[s].token = collector::new_enrollment_token();
+      tokens.emplace_back(sha256_hex(clients[s].token), id);
+    } else {
+      certs.push_back(pki.seat(id));
     }
   }
+  store.add_tokens(tokens);
   double prep_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_prep).count();
   std::fprintf(stderr, "prepared %zu seats x %zu batches x %zu events in %.1f s\n", seats, batches,
                per_batch, prep_s);
@@ -148,19 +137,23 @@ int main(int argc, char** argv) {
                                     "--max-unauthenticated-per-address",
                                     std::to_string(seats + 100)};
   if (auth == "token") extra.push_back("--tokens-only");
-  CollectorProcess collector(db, pki, extra);
-  std::string url = collector.url();
+  std::vector<std::unique_ptr<CollectorProcess>> collectors;
+  for (std::size_t i = 0; i < instances; ++i)
+    collectors.push_back(std::make_unique<CollectorProcess>(store.spec(), pki, extra));
+  auto url_of = [&](std::size_t seat) { return collectors[seat % instances]->url(); };
 
   CURLM* multi = curl_multi_init();
   curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, static_cast<long>(seats * 2));
   auto t0 = std::chrono::steady_clock::now();
-  double cpu0 = cpu_seconds(collector.pid()), self0 = cpu_seconds(getpid());
+  std::vector<double> cpu0;
+  for (auto& c : collectors) cpu0.push_back(cpu_seconds(c->pid()));
+  double self0 = cpu_seconds(getpid()), server0 = cpu_seconds(store.server_pid());
   for (std::size_t s = 0; s < seats; ++s) {
-    arm(clients[s], url, pki, auth == "cert" ? &certs[s] : nullptr);
+    arm(clients[s], url_of(s), pki, auth == "cert" ? &certs[s] : nullptr);
     curl_multi_add_handle(multi, clients[s].easy);
   }
   std::size_t done_seats = 0, acked = 0, failures = 0;
-  long peak_rss = 0;
+  std::vector<long> peak_rss(instances, 0);
   auto last_sample = t0;
   while (done_seats < seats) {
     int running = 0;
@@ -184,7 +177,7 @@ int main(int argc, char** argv) {
                        c->response.c_str());
       }
       if (c->next < c->posts.size()) {
-        arm(*c, url, pki, nullptr);
+        arm(*c, "", pki, nullptr);  // the handle keeps its URL and connection
         curl_multi_add_handle(multi, c->easy);
       } else {
         ++done_seats;
@@ -193,40 +186,63 @@ int main(int argc, char** argv) {
     curl_multi_poll(multi, nullptr, 0, 100, nullptr);
     auto now = std::chrono::steady_clock::now();
     if (now - last_sample > std::chrono::milliseconds(200)) {
-      peak_rss = std::max(peak_rss, rss_kb(collector.pid(), "VmRSS:"));
+      for (std::size_t i = 0; i < instances; ++i)
+        peak_rss[i] = std::max(peak_rss[i], status_kb(collectors[i]->pid(), "VmRSS:"));
       last_sample = now;
     }
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  double cpu = cpu_seconds(collector.pid()) - cpu0, self_cpu = cpu_seconds(getpid()) - self0;
-  long hwm = rss_kb(collector.pid(), "VmHWM:");
-  long rss_end = rss_kb(collector.pid(), "VmRSS:");
+  std::vector<double> cpu;
+  for (std::size_t i = 0; i < instances; ++i)
+    cpu.push_back(cpu_seconds(collectors[i]->pid()) - cpu0[i]);
+  double self_cpu = cpu_seconds(getpid()) - self0;
+  double server_cpu = store.server_pid() > 0 ? cpu_seconds(store.server_pid()) - server0 : 0;
+  std::vector<long> hwm, rss_end;
+  for (auto& c : collectors) {
+    hwm.push_back(status_kb(c->pid(), "VmHWM:"));
+    rss_end.push_back(status_kb(c->pid(), "VmRSS:"));
+  }
+  std::string load = load_average();
   for (auto& c : clients) {
     curl_easy_cleanup(c.easy);
     curl_slist_free_all(c.headers);
   }
   curl_multi_cleanup(multi);
-  collector.stop();
-  CliResult v = run_cli({"verify", "--db", db});
-  if (!keep_db.empty())
-    std::filesystem::copy_file(db, keep_db, std::filesystem::copy_options::overwrite_existing);
-  std::printf("collector ingest: %zu seats (%s auth, TLS), %zu batches of %zu events each\n", seats,
-              auth.c_str(), batches, per_batch);
+  for (auto& c : collectors) c->stop();
+  std::string query_log = store.query_log_summary();
+  CliResult v = run_cli({"verify", "--store", store.spec()});
+  if (!keep_db.empty() && !store.clickhouse())
+    std::filesystem::copy_file(store.sqlite_path(), keep_db,
+                               std::filesystem::copy_options::overwrite_existing);
+  std::printf(
+      "collector ingest: %zu seats (%s auth, TLS), %zu batches of %zu events each, %zu "
+      "collector instance(s), store %s\n",
+      seats, auth.c_str(), batches, per_batch, instances, store.describe().c_str());
   std::printf("  acknowledged events: %zu in %.2f s = %.0f events/s (%zu retried requests)\n",
               acked, secs, acked / secs, failures);
-  std::printf(
-      "  collector CPU: %.2f s for %zu events = %.1f us/event (= %.0f events/s per fully available "
-      "core); "
-      "client CPU %.2f s\n",
-      cpu, acked, cpu * 1e6 / acked, acked / cpu, self_cpu);
-  std::ifstream la("/proc/loadavg");
-  std::string load;
-  std::getline(la, load);
+  double all_cpu = 0;
+  for (std::size_t i = 0; i < instances; ++i) {
+    all_cpu += cpu[i];
+    std::size_t mine = acked / seats * ((seats + instances - 1 - i) / instances);
+    std::printf(
+        "  collector %zu CPU: %.2f s for its %zu events = %.1f us/event (= %.0f events/s per "
+        "fully available core); RSS peak %.1f MiB (VmHWM), sampled max %.1f MiB, at end %.1f MiB\n",
+        i + 1, cpu[i], mine, cpu[i] * 1e6 / mine, mine / cpu[i], hwm[i] / 1024.0,
+        peak_rss[i] / 1024.0, rss_end[i] / 1024.0);
+  }
+  if (instances > 1)
+    std::printf("  collectors together: %.2f s CPU = %.1f us/event\n", all_cpu,
+                all_cpu * 1e6 / acked);
+  if (store.server_pid() > 0)
+    std::printf("  clickhouse-server CPU: %.2f s = %.1f us/event\n", server_cpu,
+                server_cpu * 1e6 / acked);
+  std::printf("  client CPU: %.2f s = %.1f us/event\n", self_cpu, self_cpu * 1e6 / acked);
+  std::printf("  all processes: %.1f us/event\n", (all_cpu + server_cpu + self_cpu) * 1e6 / acked);
   std::printf("  machine load average at end: %s (2 cores shared with other work)\n", load.c_str());
-  std::printf("  collector RSS: peak %.1f MiB (VmHWM), sampled max %.1f MiB, at end %.1f MiB\n",
-              hwm / 1024.0, peak_rss / 1024.0, rss_end / 1024.0);
+  if (!query_log.empty()) std::printf("  clickhouse query_log:\n%s", query_log.c_str());
+  auto at = v.out.rfind("verify:");
   std::printf("  verify after run: exit %d, %s", v.exit_code,
-              v.out.substr(v.out.rfind("verify:")).c_str());
+              at == std::string::npos ? v.out.c_str() : v.out.substr(at).c_str());
   curl_global_cleanup();
   return v.exit_code == 0 ? 0 : 1;
 }

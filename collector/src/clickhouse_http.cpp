@@ -160,8 +160,25 @@ ClickHouseEndpoint parse_clickhouse_url(const std::string& url) {
 std::string ClickHouseHttp::post(const std::string& query_string, const std::string& body,
                                  const std::function<void(std::string_view)>* sink) const {
   static CurlGlobal global;
-  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
+  // Idle handles of this thread, reused: their connection stays open between requests
+  // (keep-alive), which saves a TCP handshake and a server thread start per statement. A
+  // request made from inside a row callback (a nested query) takes another handle.
+  thread_local std::vector<std::unique_ptr<CURL, decltype(&curl_easy_cleanup)>> idle;
+  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(nullptr, curl_easy_cleanup);
+  if (!idle.empty()) {
+    curl = std::move(idle.back());
+    idle.pop_back();
+    curl_easy_reset(curl.get());
+  } else {
+    curl.reset(curl_easy_init());
+  }
   if (!curl) throw std::runtime_error("clickhouse: curl_easy_init failed");
+  struct GiveBack {
+    std::unique_ptr<CURL, decltype(&curl_easy_cleanup)>& handle;
+    ~GiveBack() {
+      if (idle.size() < 4) idle.push_back(std::move(handle));
+    }
+  } give_back{curl};
   std::string url =
       ep_.base_url + "/?max_execution_time=" + std::to_string(ep_.timeout_s) + query_string;
   Sink s{sink, {}, 0, curl.get()};
@@ -206,9 +223,14 @@ void ClickHouseHttp::exec(const std::string& sql, bool in_database) const {
 }
 
 void ClickHouseHttp::insert_json_rows(const std::string& table, const std::string& rows) const {
+  insert_rows(table, "JSONEachRow", rows);
+}
+
+void ClickHouseHttp::insert_rows(const std::string& into, const std::string& format,
+                                 const std::string& rows) const {
   if (rows.empty()) return;
   post("&database=" + ep_.database +
-           "&query=" + url_encode("INSERT INTO " + table + " FORMAT JSONEachRow"),
+           "&query=" + url_encode("INSERT INTO " + into + " FORMAT " + format),
        rows, nullptr);
 }
 

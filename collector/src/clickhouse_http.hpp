@@ -35,6 +35,9 @@ class ClickHouseHttp {
   // INSERT INTO table FORMAT JSONEachRow with `rows` (one JSON object per line). Returns only
   // once the server acknowledged the insert.
   void insert_json_rows(const std::string& table, const std::string& rows) const;
+  // INSERT INTO `into` (a table, optionally with a column list) FORMAT `format` with `rows`.
+  void insert_rows(const std::string& into, const std::string& format,
+                   const std::string& rows) const;
   // SELECT ... (FORMAT TabSeparated is appended): `row` gets each row's unescaped fields.
   // in_database=false: run outside the configured database (which may not exist yet).
   void select(const std::string& sql,

@@ -155,4 +155,39 @@ std::optional<SeatRecord> load_seat_for_ingest(const ClickHouseHttp& ch, const s
   return s;
 }
 
+std::map<std::string, SeatRecord> load_marks_and_keys(const ClickHouseHttp& ch,
+                                                      const std::vector<std::string>& seats) {
+  std::map<std::string, SeatRecord> out;
+  if (seats.empty()) return out;
+  std::string in;
+  for (const auto& s : seats) in += (in.empty() ? "" : ",") + ch_quote(s);
+  // Rows tagged by source: m = seat_marks, k = seat_keys.
+  std::string sql =
+      "SELECT 'm' AS src, seat_id, toString(max(last_seq)), argMax(last_hash, last_seq), "
+      "toInt64(0) FROM seat_marks WHERE seat_id IN (" +
+      in +
+      ") GROUP BY seat_id UNION ALL SELECT 'k', seat_id, pubkey, toString(enrolled), set_ms "
+      "FROM seat_keys WHERE seat_id IN (" +
+      in + ")";
+  std::map<std::string, std::vector<std::tuple<std::int64_t, std::string, bool>>> keys;
+  ch.select(sql, [&](const Row& r) {
+    SeatRecord& s = out[r.at(1)];
+    s.seat_id = r.at(1);
+    if (r.at(0) == "k") {
+      keys[r.at(1)].emplace_back(i64(r.at(4)), r.at(2), r.at(3) == "1");
+    } else {
+      s.last_seq = u64(r.at(2));
+      s.last_hash = r.at(3);
+    }
+  });
+  for (auto& [seat, list] : keys) {
+    std::sort(list.begin(), list.end(),
+              [](const auto& a, const auto& b) { return std::get<0>(a) < std::get<0>(b); });
+    std::pair<bool, std::string> k;
+    for (const auto& [ms, key, enrolled] : list) pick_key(k, key, enrolled);
+    out[seat].pubkey_b64 = k.second;
+  }
+  return out;
+}
+
 }  // namespace seatlock::collector::clickhouse_rows

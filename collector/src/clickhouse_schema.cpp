@@ -12,7 +12,7 @@ const char* const kTables[] = {
     "kind String, severity String, user_name String, chain_hash String, prev String, line "
     "String, received_ms Int64) ENGINE = ReplacingMergeTree "
     "PARTITION BY toYYYYMM(toDate(toDateTime(intDiv(greatest(time_ms, 0), 1000)))) "
-    "ORDER BY (seat_id, time_ms, seq, id)",
+    "ORDER BY (seat_id, time_ms, seq, id) SETTINGS index_granularity = 1024",
     "CREATE TABLE IF NOT EXISTS chain_heads (seat_id String, seq UInt64, hash String, pubkey "
     "String, signature String, received_ms Int64) ENGINE = ReplacingMergeTree "
     "ORDER BY (seat_id, seq, hash)",

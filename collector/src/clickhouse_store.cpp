@@ -34,16 +34,23 @@ class ClickHouseStore : public EventStore {
 
   std::unique_ptr<StoreTxn> begin() override { return begin_clickhouse_txn(ch_); }
 
-  // FINAL everywhere events are read: copies of one event (written by two instances, or by a
-  // retry after an instance died) that are not merged yet are seen once.
+  // Copies of one event (written by two instances, or by a retry after an instance died) that
+  // are not merged yet are seen once. query() de-duplicates in the query instead of with FINAL:
+  // on 18.16 FINAL is a single-threaded merge of every part in range (one seat's day out of 10
+  // million events in 8192-row granules: 51-67 ms and 17.8 MiB read, 5 ms and 1.3 MiB this
+  // way; docs/clickhouse.md). LIMIT 1 BY the sorting key (FINAL's unit) after the
+  // ORDER BY keeps the first-received copy, as SQLite's INSERT OR IGNORE does. All filters are
+  // PREWHERE: the big `line` column is read only for granules that hold matching rows.
   void query(const EventFilter& f, const std::function<bool(const StoredEvent&)>& fn) override {
-    std::string sql = std::string("SELECT ") + kEventCols + " FROM events FINAL WHERE 1";
-    if (f.seat) sql += " AND seat_id = " + ch_quote(*f.seat);
-    if (f.user) sql += " AND user_name = " + ch_quote(*f.user);
-    if (f.kind) sql += " AND kind = " + ch_quote(*f.kind);
-    if (f.severity) sql += " AND severity = " + ch_quote(*f.severity);
-    sql += time_bounds(f.since_ms, f.until_ms);
-    sql += " ORDER BY time_ms, received_ms, seat_id, seq, id";
+    std::string where;  // " AND ..." conditions
+    if (f.seat) where += " AND seat_id = " + ch_quote(*f.seat);
+    where += time_bounds(f.since_ms, f.until_ms);
+    if (f.user) where += " AND user_name = " + ch_quote(*f.user);
+    if (f.kind) where += " AND kind = " + ch_quote(*f.kind);
+    if (f.severity) where += " AND severity = " + ch_quote(*f.severity);
+    std::string sql = std::string("SELECT ") + kEventCols + " FROM events";
+    if (!where.empty()) sql += " PREWHERE" + where.substr(4);
+    sql += " ORDER BY time_ms, received_ms, seat_id, seq, id LIMIT 1 BY seat_id, time_ms, seq, id";
     if (f.limit) sql += " LIMIT " + std::to_string(f.limit);
     bool more = true;
     ch_.select(sql, [&](const rows::Row& r) {
@@ -51,6 +58,7 @@ class ClickHouseStore : public EventStore {
     });
   }
 
+  // FINAL everywhere else events are read (same reason as above).
   void scan_seat(const std::string& seat, std::optional<std::int64_t> since_ms,
                  std::optional<std::int64_t> until_ms,
                  const std::function<void(const StoredEvent&)>& fn) override {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -42,8 +43,69 @@ class ClickHouseTxn : public StoreTxn {
         id_base_((static_cast<std::uint64_t>(wall_ms()) << 20) | (std::random_device{}() & 0xFF)
                                                                      << 12) {}
 
+  // One query for the marks and keys of every seat in the group, one for the stored copies of
+  // the group's event ids. A copy of an event has the event's seat and time, so the lookup is
+  // the seat's events within its batches' times: the sorting key (seat_id, time_ms, ...) then reads
+  // a few granules per seat, never a seat's whole history. No FINAL: remember() keeps one copy of
+  // an id. The neighbouring seqs a late re-send needs (events_at) are looked up when asked.
+  void prefetch_group(const std::vector<BatchRef>& batches) override {
+    struct Want {
+      std::int64_t from = INT64_MAX, to = INT64_MIN;
+      std::vector<const std::string*> ids;
+    };
+    std::map<std::string, Want> want;
+    for (const auto& b : batches) {
+      Want& w = want[*b.seat];
+      for (const auto& e : *b.events) {
+        w.from = std::min(w.from, e.time_ms);
+        w.to = std::max(w.to, e.time_ms);
+        w.ids.push_back(&e.id);
+      }
+    }
+    std::erase_if(want, [](const auto& kv) { return kv.second.ids.empty(); });
+    if (want.empty()) return;
+    std::vector<std::string> seats;
+    for (const auto& [seat, w] : want) seats.push_back(seat);
+    auto records = rows::load_marks_and_keys(ch_, seats);
+    std::string in, any;
+    for (auto& [seat, w] : want) {
+      // The sorting key's prefix only; ids are matched here (the window holds few others).
+      in += (in.empty() ? "" : ",") + ch_quote(seat);
+      any += std::string(any.empty() ? "" : " OR ") + "(seat_id = " + ch_quote(seat) +
+             " AND time_ms BETWEEN " + std::to_string(w.from) + " AND " + std::to_string(w.to) +
+             ")";
+    }
+    ch_.select(std::string("SELECT ") + kEventCols + " FROM events WHERE seat_id IN (" + in +
+                   ") AND (" + any + ") ORDER BY seat_id, seq, received_ms, id",
+               [&](const rows::Row& r) {
+                 StoredEvent e = rows::event(r);
+                 SeatView& v = views_[e.seat_id];  // before e is moved from
+                 remember(v, std::move(e));
+               });
+    for (auto& [seat, w] : want) {
+      SeatView& v = views_[seat];
+      for (const auto* id : w.ids) looked_up_ids_.insert(*id);
+      auto rec = records.find(seat);
+      if (rec != records.end()) v.stored = rec->second;
+      // Events stored past the mark (their commit died before its marks were written; the seat
+      // re-sends them from their first seq) count as stored, as on SQLite.
+      if (!v.by_seq.empty() && (!v.stored || v.by_seq.rbegin()->first > v.stored->last_seq)) {
+        if (!v.stored) {
+          v.stored.emplace();
+          v.stored->seat_id = seat;
+        }
+        v.stored->last_seq = v.by_seq.rbegin()->first;
+        v.stored->last_hash = v.by_seq.rbegin()->second.chain_hash;
+      }
+      v.record_loaded = true;
+    }
+  }
+
   void prefetch(const std::string& seat, const std::vector<StoredEvent>& events) override {
     if (events.empty()) return;
+    if (std::all_of(events.begin(), events.end(),
+                    [&](const StoredEvent& e) { return looked_up_ids_.count(e.id) > 0; }))
+      return;  // prefetch_group looked these ids up
     SeatView& v = views_[seat];
     std::uint64_t from = events.front().seq, to = events.back().seq;
     for (const auto& e : events) {
@@ -242,10 +304,10 @@ class ClickHouseTxn : public StoreTxn {
   }
 
  private:
-  void remember(SeatView& v, const StoredEvent& e) {
+  void remember(SeatView& v, StoredEvent e) {
     if (v.line_by_id.count(e.id)) return;
     v.line_by_id.emplace(e.id, e.line);
-    v.by_seq.emplace(e.seq, e);
+    v.by_seq.emplace(e.seq, std::move(e));
   }
 
   struct Mark {

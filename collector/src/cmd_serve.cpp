@@ -10,10 +10,27 @@ namespace seatlock::collector {
 
 int cmd_serve(const ArgList& argv) {
   Args a(argv,
-         {"listen", "db", "store", "clickhouse-user", "clickhouse-password-file", "cert", "key",
-          "ca", "max-connections", "max-unauthenticated", "max-unauthenticated-per-address",
-          "handshake-timeout", "head-timeout", "body-timeout", "idle-timeout", "max-pending",
-          "threads", "max-poll-wait"},
+         {"listen",
+          "db",
+          "store",
+          "clickhouse-user",
+          "clickhouse-password-file",
+          "cert",
+          "key",
+          "ca",
+          "max-connections",
+          "max-unauthenticated",
+          "max-unauthenticated-per-address",
+          "stall-timeout",
+          "handshake-timeout",
+          "head-timeout",
+          "body-timeout",
+          "idle-timeout",
+          "max-pending",
+          "threads",
+          "max-poll-wait",
+          "ek-ca",
+          "bundles"},
          {"tokens-only", "require-client-cert"});
   ServeOptions o;
   o.listen = a.get("listen").value_or(o.listen);
@@ -21,6 +38,8 @@ int cmd_serve(const ArgList& argv) {
   o.cert = a.require("cert");
   o.key = a.require("key");
   o.ca = a.get("ca").value_or("");
+  o.fleet_bundles = a.get("bundles").value_or("");    // fleet publish's output (docs/fleet.md)
+  if (auto f = a.get("ek-ca")) o.ek_ca_files = {*f};  // one PEM bundle of vendor EK CAs
   if (a.has("tokens-only") && a.has("require-client-cert"))
     throw UsageError("--tokens-only and --require-client-cert exclude each other");
   if (a.has("tokens-only")) o.auth = AuthMode::tokens_only;
@@ -36,6 +55,7 @@ int cmd_serve(const ArgList& argv) {
   positive("max-connections", o.limits.max_connections);
   positive("max-unauthenticated", o.limits.max_unauthenticated);
   positive("max-unauthenticated-per-address", o.limits.max_unauthenticated_per_address);
+  positive("stall-timeout", o.limits.stall_s);
   positive("handshake-timeout", o.timeouts.handshake_s);
   positive("head-timeout", o.timeouts.head_s);
   positive("body-timeout", o.timeouts.body_s);

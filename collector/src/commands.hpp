@@ -15,5 +15,6 @@ int cmd_export(const ArgList& args, std::ostream& out);
 int cmd_verify(const ArgList& args, std::ostream& out);
 int cmd_seats(const ArgList& args, std::ostream& out);
 int cmd_token(const ArgList& args, std::ostream& out);  // token list | token revoke
+int cmd_fleet(const ArgList& args, std::ostream& out);  // fleet check|diff|publish|keygen (fleet/)
 
 }  // namespace seatlock::collector

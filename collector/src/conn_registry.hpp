@@ -2,17 +2,31 @@
 // Admission control for the ingest listener: which connections are open, which have not
 // authenticated yet, and the budgets that keep unauthenticated clients (slow TLS handshakes,
 // trickled request heads) from crowding out seats:
-//  - at most max_unauthenticated connections may be unauthenticated; a new connection beyond
-//    that closes the OLDEST unauthenticated one instead of being refused;
-//  - when all max_connections are taken, a new connection likewise displaces the oldest
-//    unauthenticated one; authenticated connections are never displaced;
+//  - at most max_unauthenticated connections may be unauthenticated and at most max_connections
+//    open. When either budget is full the server stops ACCEPTING (reserve() says no): new
+//    connections wait in the kernel's listen backlog until a slot frees, instead of pushing out
+//    seats that are still handshaking (a reconnect storm after an outage is 10,000 honest seats
+//    arriving at once; displacing the oldest handshake made them fail over and over);
+//  - only a STALLED unauthenticated connection is ever displaced to make room: one that has not
+//    even completed its ClientHello (the server has sent nothing yet) and that the server has
+//    been waiting on for stall_s with nothing unread in its socket (slowloris: a byte, then
+//    silence). A connection whose bytes are waiting for the server is making progress, and so
+//    is a TLS client the server has answered: the handshake/head deadlines bound those;
+//    3 s is a few TCP retransmission timeouts: an honest seat on a lossy link is not cut off,
+//    and a handful of stalled connections lock nobody out for the whole handshake deadline;
 //  - one client address may hold at most max_unauthenticated_per_address unauthenticated
 //    connections; more from that address are refused at once.
+// The absolute handshake/head deadlines (ConnTimeouts) bound how long anything stays
+// unauthenticated either way.
+#include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 
@@ -22,6 +36,7 @@ struct ConnLimits {
   std::size_t max_connections = 4096;
   std::size_t max_unauthenticated = 1024;
   std::size_t max_unauthenticated_per_address = 128;
+  int stall_s = 3;  // waiting this long on a silent unauthenticated client = stalled
 };
 
 // Absolute deadlines per phase of a connection (a byte now and then does not extend them).
@@ -36,40 +51,65 @@ struct ConnTimeouts {
 class ConnRegistry {
  public:
   using Id = std::uint64_t;
+  using Clock = std::chrono::steady_clock;
+  // steady_clock nanoseconds of a connection's last I/O step (TlsStream stores it).
+  using Activity = std::atomic<std::int64_t>;
+  struct Admitted {
+    Id id;
+    Activity* activity;        // valid until remove(id)
+    std::atomic<bool>* hello;  // set once the client's ClientHello was answered; same lifetime
+  };
+
   explicit ConnRegistry(const ConnLimits& limits) : limits_(limits) {}
 
+  // The accept loop asks before each accept: true = accept one connection now (a stalled
+  // connection may have been displaced to make room); false = the loop is paused, and
+  // on_room (set_on_room) runs once a slot frees or try_resume() finds one.
+  bool reserve();
+  // While paused: displaces a connection that has stalled since; true = the loop is resumed
+  // (the caller accepts), false = still paused or not paused at all.
+  bool try_resume();
+  // Called (outside the lock, from any thread) when a paused accept loop may go on.
+  void set_on_room(std::function<void()> on_room) { on_room_ = std::move(on_room); }
+
   // A new socket from `address`: its id, or nullopt with the reason (the caller closes fd).
-  // May shut down the oldest unauthenticated connection to make room.
-  std::optional<Id> admit(int fd, const std::string& address, std::string& refused_because);
+  std::optional<Admitted> admit(int fd, const std::string& address, std::string& refused_because);
   // The connection proved which seat it is. false: it was displaced meanwhile (close it).
   bool authenticated(Id id);
   // Before the connection's fd is closed.
   void remove(Id id);
-  // Displaces the oldest unauthenticated connection (out of file descriptors); false if none.
-  bool displace_oldest_unauthenticated();
+  // Out of file descriptors: displaces a stalled unauthenticated connection; false if none.
+  bool displace_stalled();
 
   struct Counts {
     std::size_t open = 0, unauthenticated = 0;
-    std::uint64_t displaced = 0, refused = 0;
+    std::uint64_t displaced = 0, refused = 0, pauses = 0;
   };
   Counts counts() const;
 
  private:
   struct Entry {
+    Entry(int f, std::string a) : fd(f), address(std::move(a)) {}
     int fd;
     std::string address;
     bool authenticated = false;
     bool displaced = false;
+    Activity activity{Clock::now().time_since_epoch().count()};
+    std::atomic<bool> hello{false};
   };
-  bool displace_oldest_locked();
-  void drop_unauthenticated_locked(Entry& e);
+  bool has_room_locked() const;
+  bool displace_stalled_locked();
+  void drop_unauthenticated_locked(Id id, Entry& e);
+  bool resume_if_room_locked();
 
   ConnLimits limits_;
+  std::function<void()> on_room_;
   mutable std::mutex mu_;
   std::map<Id, Entry> entries_;  // by id = accept order, oldest first
+  std::set<Id> unauth_ids_;      // live entries not authenticated
   std::unordered_map<std::string, std::size_t> unauth_by_address_;
-  std::size_t live_ = 0;    // entries not displaced
-  std::size_t unauth_ = 0;  // live entries not authenticated
+  std::size_t live_ = 0;  // entries not displaced
+  bool paused_ = false;
   Id next_id_ = 1;
   Counts totals_;
 };

@@ -1,8 +1,10 @@
 #include "handler.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "gzip.hpp"
 
@@ -14,7 +16,25 @@ std::int64_t now_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-HttpResponse answer(const WriteOutcome& o) {
+// 503 while the writer's queue is full. Retry-After grows with the queue (about what one
+// writer drains in that time) and is spread over [base, 2*base]: seats honour it exactly, so
+// a fixed value would bring every refused seat back in the same second.
+HttpResponse busy_response(std::size_t pending_events) {
+  constexpr std::size_t kDrainPerSecond = 20000;  // conservative single-writer rate
+  const long base = 1 + static_cast<long>(pending_events / kDrainPerSecond);
+  thread_local std::mt19937 rng{std::random_device{}()};
+  const long wait = std::min(60L, std::uniform_int_distribution<long>(base, 2 * base)(rng));
+  auto r = error_response(503, "collector busy; retry later");
+  r.headers.emplace_back("Retry-After", std::to_string(wait));
+  return r;
+}
+
+std::size_t count_lines(const std::string& body) {
+  auto n = static_cast<std::size_t>(std::count(body.begin(), body.end(), '\n'));
+  return body.empty() || body.back() == '\n' ? n : n + 1;
+}
+
+HttpResponse answer(const WriteOutcome& o, const IngestWriter& writer) {
   switch (o.kind) {
     case WriteOutcome::Kind::applied: {
       nlohmann::json j = {{"stored", o.applied.stored},
@@ -24,11 +44,9 @@ HttpResponse answer(const WriteOutcome& o) {
     }
     case WriteOutcome::Kind::rejected:
       return error_response(o.rejection.status, o.rejection.message, o.rejection.line);
-    case WriteOutcome::Kind::overloaded: {
-      auto r = error_response(503, "collector busy; retry later");
-      r.headers.emplace_back("Retry-After", "2");
-      return r;
-    }
+    case WriteOutcome::Kind::overloaded:
+      // Only ever decided on the submitting thread, outside the writer's lock.
+      return busy_response(writer.pending_events());
     case WriteOutcome::Kind::failed:
       break;
   }
@@ -100,14 +118,18 @@ void IngestEndpoints::post_events(HttpRequest& req, const std::string& seat,
   if (body->size() > kMaxBodyBytes)
     return finish(error_response(413, "body exceeds 1 MiB; split the batch"));
 
+  // Parsing is most of a batch's CPU: a batch the queue cannot take is refused before it.
+  if (!writer_.has_room(count_lines(*body))) return finish(busy_response(writer_.pending_events()));
+
   BatchHeaders h{req.header("x-seatlock-key"), req.header("x-seatlock-chain-head"),
                  req.header("x-seatlock-signature")};
   auto parsed = parse_batch(*body, seat, h, now_ms());
   if (auto* rej = std::get_if<Rejection>(&parsed))
     return finish(error_response(rej->status, rej->message, rej->line));
   req.body = std::string();  // the batch holds what is needed; free the raw body now
-  writer_.submit_async(std::move(std::get<Batch>(parsed)),
-                       [finish = std::move(finish)](WriteOutcome o) { finish(answer(o)); });
+  writer_.submit_async(
+      std::move(std::get<Batch>(parsed)),
+      [this, finish = std::move(finish)](WriteOutcome o) { finish(answer(o, writer_)); });
 }
 
 }  // namespace seatlock::collector

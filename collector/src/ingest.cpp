@@ -1,10 +1,13 @@
 #include "ingest.hpp"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "core/event/canonical_check.hpp"
 #include "core/event/event.hpp"
 #include "core/json/bounded_parse.hpp"
 #include "core/util/digest.hpp"
+#include "event_fast_path.hpp"
 #include "signing.hpp"
 
 namespace seatlock::collector {
@@ -25,13 +28,38 @@ std::string join(const std::vector<std::string>& v) {
 std::string line_chain_hash(std::string_view line, const nlohmann::json& parsed, const Event& ev) {
   // The contract sends canonical bytes, so hashing the line is hashing the event; only a
   // non-canonical line needs the event re-serialised.
-  return canonical_bytes(parsed) == line ? sha256_hex(line) : chain_hash(ev);
+  return is_canonical_text(line, parsed) ? sha256_hex(line) : chain_hash(ev);
+}
+
+std::variant<StoredEvent, Rejection> read_event_line(std::string_view line, int line_no,
+                                                     std::int64_t now_ms) {
+  auto where = [line_no] { return "line " + std::to_string(line_no) + ": "; };
+  nlohmann::json j;
+  if (auto fail = parse_json_bounded(line, j, kEventJsonLimits))
+    return reject(400, where() + "invalid JSON: " + fail->message, line_no);
+  Event ev;
+  auto errors = event_from_json(j, ev);
+  if (!errors.empty()) return reject(400, where() + join(errors), line_no);
+  StoredEvent s;
+  s.chain_hash = line_chain_hash(line, j, ev);
+  s.id = std::move(ev.id);
+  s.seat_id = std::move(ev.seat_id);
+  s.seq = ev.seq;
+  s.time_ms = ev.time;
+  s.kind = std::move(ev.kind);
+  s.severity = std::move(ev.severity);
+  if (ev.user) s.user_name = std::move(ev.user->name);
+  s.prev = std::move(ev.prev);
+  s.line = std::string(line);
+  s.received_ms = now_ms;
+  return s;
 }
 
 std::variant<Batch, Rejection> parse_batch(std::string_view body, const std::string& auth_seat,
                                            const BatchHeaders& headers, std::int64_t now_ms) {
   Batch b;
   b.seat_id = auth_seat;
+  b.events.reserve(static_cast<std::size_t>(std::count(body.begin(), body.end(), '\n')) + 1);
   int line_no = 0;
   size_t pos = 0;
   while (pos < body.size()) {
@@ -41,36 +69,26 @@ std::variant<Batch, Rejection> parse_batch(std::string_view body, const std::str
     pos = nl == std::string_view::npos ? body.size() : nl + 1;
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    std::string where = "line " + std::to_string(line_no) + ": ";
-    if (line.empty()) return reject(400, where + "empty line", line_no);
-    nlohmann::json j;
-    if (auto fail = parse_json_bounded(line, j, kEventJsonLimits))
-      return reject(400, where + "invalid JSON: " + fail->message, line_no);
-    Event ev;
-    auto errors = event_from_json(j, ev);
-    if (!errors.empty()) return reject(400, where + join(errors), line_no);
-    if (ev.seat_id != auth_seat)
+    auto where = [line_no] { return "line " + std::to_string(line_no) + ": "; };
+    if (line.empty()) return reject(400, where() + "empty line", line_no);
+    StoredEvent s;
+    if (auto fast = fast_stored_event(line, now_ms)) {
+      s = std::move(*fast);
+    } else {
+      auto full = read_event_line(line, line_no, now_ms);
+      if (auto* rej = std::get_if<Rejection>(&full)) return std::move(*rej);
+      s = std::move(std::get<StoredEvent>(full));
+    }
+    if (s.seat_id != auth_seat)
       return reject(403,
-                    where + "event for seat \"" + ev.seat_id + "\" but authenticated as seat \"" +
+                    where() + "event for seat \"" + s.seat_id + "\" but authenticated as seat \"" +
                         auth_seat + "\"",
                     line_no);
-    if (!b.events.empty() && ev.seq <= b.events.back().seq)
+    if (!b.events.empty() && s.seq <= b.events.back().seq)
       return reject(400,
-                    where + "/seq: expected ascending seq, got " + std::to_string(ev.seq) +
+                    where() + "/seq: expected ascending seq, got " + std::to_string(s.seq) +
                         " after " + std::to_string(b.events.back().seq),
                     line_no);
-    StoredEvent s;
-    s.id = ev.id;
-    s.seat_id = ev.seat_id;
-    s.seq = ev.seq;
-    s.time_ms = ev.time;
-    s.kind = ev.kind;
-    s.severity = ev.severity;
-    s.user_name = ev.user ? ev.user->name : "";
-    s.chain_hash = line_chain_hash(line, j, ev);
-    s.prev = ev.prev;
-    s.line = std::string(line);
-    s.received_ms = now_ms;
     b.events.push_back(std::move(s));
   }
   if (b.events.empty()) return reject(400, "empty batch: expected at least one event line");

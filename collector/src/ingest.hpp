@@ -43,6 +43,12 @@ struct Rejection {
   int line = 0;  // 1-based line number when a line is at fault
 };
 
+// One event line the full way (nlohmann tree, event_from_json, canonical check): what
+// parse_batch falls back to whenever the fast path (event_fast_path.hpp) cannot decide, and
+// what words every rejection.
+std::variant<StoredEvent, Rejection> read_event_line(std::string_view line, int line_no,
+                                                     std::int64_t now_ms);
+
 std::variant<Batch, Rejection> parse_batch(std::string_view body, const std::string& auth_seat,
                                            const BatchHeaders& headers, std::int64_t now_ms);
 

@@ -2,10 +2,12 @@
 
 #include <malloc.h>
 #include <netdb.h>
+#include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -19,10 +21,13 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <vector>
 
+#include "attest/routes.hpp"
+#include "fleet/bundle_watch.hpp"
 #include "handler.hpp"
 #include "policy_poll.hpp"
 #include "router.hpp"
@@ -57,7 +62,9 @@ int open_listener(const std::string& listen, std::string& bound) {
   int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;
   if (fd >= 0) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (fd < 0 || bind(fd, res->ai_addr, res->ai_addrlen) != 0 || ::listen(fd, 4096) != 0) {
+  // Connections wait here while the accept loop is paused (conn_registry.hpp): ask for a deep
+  // backlog; the kernel caps it at net.core.somaxconn (4096 by default since Linux 5.4).
+  if (fd < 0 || bind(fd, res->ai_addr, res->ai_addrlen) != 0 || ::listen(fd, 65535) != 0) {
     std::string err = std::strerror(errno);
     freeaddrinfo(res);
     if (fd >= 0) close(fd);
@@ -73,6 +80,14 @@ int open_listener(const std::string& listen, std::string& bound) {
   bound =
       (ss.ss_family == AF_INET6 ? "[" + std::string(name) + "]" : std::string(name)) + ":" + serv;
   return fd;
+}
+
+// The client closed (or reset) the connection while it waited in the listen backlog: in a
+// storm its connect timeout (the agent's is 10 s) ran out there. A handshake with it would be
+// work for nobody, and handshakes with dead connections are what a long backlog fills with.
+bool peer_gave_up(int fd) {
+  pollfd p{fd, POLLRDHUP, 0};
+  return ::poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
 }
 
 // Every connection needs a descriptor: use the hard limit, not the (often 1024) soft one.
@@ -98,10 +113,12 @@ class Server {
         sh_(sh),
         writer_(writer),
         policy_(policy),
-        acceptor_(io),
+        accept_strand_(asio::make_strand(io)),
+        acceptor_(accept_strand_),
         signals_(io, SIGTERM, SIGINT, SIGHUP),
         stats_timer_(io),
-        retry_timer_(io) {
+        retry_timer_(accept_strand_),
+        stall_timer_(accept_strand_) {
     ctx_ = load_ctx();
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
@@ -109,8 +126,16 @@ class Server {
     acceptor_.assign(ss.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), listen_fd);
   }
 
+  // Sessions still in the io_context end after the Server: they must not call back into it.
+  ~Server() { sh_.registry->set_on_room(nullptr); }
+
   void start() {
-    accept();
+    // A paused accept loop goes on when a slot frees (any thread) ...
+    sh_.registry->set_on_room([this] { asio::post(accept_strand_, [this] { accept(); }); });
+    asio::post(accept_strand_, [this] {
+      accept();
+      watch_stalls();
+    });
     wait_signal();
     last_report_ = Clock::now();
     schedule_stats();
@@ -125,12 +150,13 @@ class Server {
   // Stops accepting, closes idle connections, answers held polls; returns once every session
   // has ended or the drain timeout passed (the number still open).
   std::size_t drain() {
-    asio::post(io_, [this] {
+    asio::post(accept_strand_, [this] {
       error_code ignored;
       acceptor_.close(ignored);
-      stats_timer_.cancel();
       retry_timer_.cancel();
+      stall_timer_.cancel();
     });
+    asio::post(io_, [this] { stats_timer_.cancel(); });
     sh_.stopping = true;
     policy_.release_all();
     std::vector<std::shared_ptr<Session>> live;
@@ -153,14 +179,28 @@ class Server {
     return std::shared_ptr<SSL_CTX>(c.release(), SSL_CTX_free);
   }
 
+  // The accept loop (on accept_strand_, one accept at a time): it accepts only while the
+  // registry has room, else pauses and the kernel's listen backlog holds new connections.
   void accept() {
+    if (!acceptor_.is_open()) return;
+    if (!sh_.registry->reserve()) {
+      auto now = Clock::now();
+      if (now - last_pause_log_ >= std::chrono::seconds(10)) {
+        ConnRegistry::Counts c = sh_.registry->counts();
+        log("connection budget full (" + std::to_string(c.open) + " open, " +
+            std::to_string(c.unauthenticated) +
+            " not authenticated): new connections wait in the listen backlog");
+        last_pause_log_ = now;
+      }
+      return;  // resumed by the registry's on_room or by watch_stalls()
+    }
     acceptor_.async_accept(asio::make_strand(io_), [this](error_code ec, auto socket) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
       if (ec) {
-        // Out of descriptors: free one held by a client that has not authenticated, and try
-        // again shortly (the pending connection stays in the backlog).
+        // Out of descriptors: free one held by a stalled client that has not authenticated,
+        // and try again shortly (the pending connection stays in the backlog).
         if (ec == asio::error::no_descriptors || ec.value() == ENFILE)
-          sh_.registry->displace_oldest_unauthenticated();
+          sh_.registry->displace_stalled();
         retry_timer_.expires_after(std::chrono::milliseconds(50));
         retry_timer_.async_wait([this](error_code e) {
           if (!e) accept();
@@ -172,17 +212,31 @@ class Server {
     });
   }
 
+  // ... or when one of the connections holding the budget has stalled since (slowloris).
+  void watch_stalls() {
+    stall_timer_.expires_after(std::chrono::milliseconds(100));
+    stall_timer_.async_wait([this](error_code ec) {
+      if (ec) return;
+      if (sh_.registry->try_resume()) accept();
+      watch_stalls();
+    });
+  }
+
   void admit(tcp::socket socket) {
     auto accepted = Clock::now();
     error_code ec;
     auto remote = socket.remote_endpoint(ec);
     if (ec) return;  // already gone
+    if (peer_gave_up(socket.native_handle())) {
+      ++abandoned_;
+      return;
+    }
     std::string address = remote.address().to_string();
     std::string peer = remote.address().is_v6() ? "[" + address + "]:" : address + ":";
     peer += std::to_string(remote.port());
     std::string why;
-    auto id = sh_.registry->admit(socket.native_handle(), address, why);
-    if (!id) {
+    auto admitted = sh_.registry->admit(socket.native_handle(), address, why);
+    if (!admitted) {
       socket.close(ec);  // the seat backs off and retries
       if (accepted - last_refusal_log_ >= std::chrono::seconds(10)) {
         log(peer + ": connection refused: " + why);
@@ -198,10 +252,10 @@ class Server {
     }
     SSL* ssl = SSL_new(ctx.get());  // holds its own reference to the context
     if (!ssl) {
-      sh_.registry->remove(*id);
+      sh_.registry->remove(admitted->id);
       return;
     }
-    Session::create(sh_, std::move(socket), ssl, *id, std::move(peer))->start(accepted);
+    Session::create(sh_, std::move(socket), ssl, *admitted, std::move(peer))->start(accepted);
   }
 
   void wait_signal() {
@@ -246,13 +300,16 @@ class Server {
         std::fprintf(stderr,
                      "seatlock-collector: %.0f events/s stored, %.0f commits (%.1f batches each, "
                      "%.1f ms in store each), %zu connections (%zu not authenticated, %zu polls "
-                     "held; since start %llu displaced, %llu refused)\n",
+                     "held; since start %llu stalled displaced, %llu refused, %llu given up by "
+                     "the client in the backlog, accepting paused %llu times)\n",
                      static_cast<double>(st.events - last_stats_.events) / secs, commits,
                      static_cast<double>(st.batches - last_stats_.batches) / commits,
                      1000 * (st.commit_seconds - last_stats_.commit_seconds) / commits, conns.open,
                      conns.unauthenticated, policy_.held(),
                      static_cast<unsigned long long>(conns.displaced),
-                     static_cast<unsigned long long>(conns.refused));
+                     static_cast<unsigned long long>(conns.refused),
+                     static_cast<unsigned long long>(abandoned_.load()),
+                     static_cast<unsigned long long>(conns.pauses));
       }
       last_stats_ = st;
       last_report_ = now;
@@ -265,14 +322,17 @@ class Server {
   SessionShared& sh_;
   IngestWriter& writer_;
   PolicyPoll& policy_;
+  asio::strand<asio::io_context::executor_type> accept_strand_;
   tcp::acceptor acceptor_;
   asio::signal_set signals_;
-  asio::steady_timer stats_timer_, retry_timer_;
+  asio::steady_timer stats_timer_, retry_timer_, stall_timer_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_requested_ = false;
   std::shared_ptr<SSL_CTX> ctx_;
   Clock::time_point last_refusal_log_ = Clock::now() - std::chrono::seconds(60);
+  std::atomic<std::uint64_t> abandoned_{0};  // connections the client gave up in the backlog
+  Clock::time_point last_pause_log_ = Clock::now() - std::chrono::seconds(60);
   Clock::time_point last_report_;
   IngestWriter::Stats last_stats_;
 };
@@ -293,6 +353,8 @@ int serve(const ServeOptions& opts) {
   Router router(*store, opts.auth);
   IngestEndpoints ingest(writer);
   ingest.add_routes(router);
+  attest::AttestEndpoints attest(opts.db, opts.ek_ca_files);  // /v1/attest/* (issue 17)
+  attest.add_routes(router);
   ConnRegistry registry(opts.limits);
   SessionShared sh;
   sh.router = &router;
@@ -306,6 +368,8 @@ int serve(const ServeOptions& opts) {
   PolicyPoll policy(io, opts.max_poll_wait_s);
   policy.add_routes(router);
   Server server(opts, io, sh, writer, policy, listen_fd);
+  std::optional<BundleWatch> fleet_bundles;  // destroyed first: stops calling policy.notify
+  if (!opts.fleet_bundles.empty()) fleet_bundles.emplace(opts.fleet_bundles, policy);
   server.start();
   std::printf("listening %s\n", bound.c_str());
   std::fflush(stdout);

@@ -6,6 +6,7 @@
 // SIGHUP: reload certificate, key and CA for new connections; open ones stay.
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "conn_registry.hpp"
 #include "tls.hpp"
@@ -15,12 +16,14 @@ namespace seatlock::collector {
 struct ServeOptions {
   std::string listen = "127.0.0.1:8443";
   std::string db, cert, key, ca;
+  std::vector<std::string> ek_ca_files;  // --ek-ca: vendor CAs for TPM EK certificates
   AuthMode auth = AuthMode::cert_or_token;
   ConnLimits limits;      // connection budgets (conn_registry.hpp)
   ConnTimeouts timeouts;  // absolute deadlines per phase (conn_registry.hpp)
   std::size_t max_pending_events = 200000;
   int threads = 0;            // I/O threads; 0 = one per core
   int max_poll_wait_s = 300;  // cap on GET /v1/policy?wait=
+  std::string fleet_bundles;  // `fleet publish` output answering GET /v1/policy ("" = none)
   int stats_interval_s = 10;  // a throughput line on stderr this often while events arrive
   int drain_timeout_s = 30;   // SIGTERM: how long requests in flight may take to finish
 };

@@ -36,13 +36,15 @@ bool is_parse_error(const error_code& ec) {
 
 class SessionImpl final : public Session {
  public:
-  SessionImpl(SessionShared& sh, asio::ip::tcp::socket socket, SSL* ssl, ConnRegistry::Id id,
-              std::string peer)
+  SessionImpl(SessionShared& sh, asio::ip::tcp::socket socket, SSL* ssl,
+              ConnRegistry::Admitted admitted, std::string peer)
       : sh_(sh),
         stream_(std::move(socket), ssl),
         deadline_(stream_.get_executor()),
-        id_(id),
-        peer_(std::move(peer)) {}
+        id_(admitted.id),
+        peer_(std::move(peer)) {
+    stream_.track_activity(admitted.activity, admitted.hello);
+  }
   ~SessionImpl() override {
     release_registry();
     std::lock_guard lk(sh_.mu);
@@ -96,6 +98,7 @@ class SessionImpl final : public Session {
   }
 
   void release_registry() {
+    stream_.track_activity(nullptr, nullptr);  // they live in the registry's entry
     if (registered_) sh_.registry->remove(id_);
     registered_ = false;
   }
@@ -344,10 +347,10 @@ class SessionImpl final : public Session {
 }  // namespace
 
 std::shared_ptr<Session> Session::create(SessionShared& sh, asio::ip::tcp::socket socket, SSL* ssl,
-                                         ConnRegistry::Id id, std::string peer) {
-  auto s = std::make_shared<SessionImpl>(sh, std::move(socket), ssl, id, std::move(peer));
+                                         ConnRegistry::Admitted admitted, std::string peer) {
+  auto s = std::make_shared<SessionImpl>(sh, std::move(socket), ssl, admitted, std::move(peer));
   std::lock_guard lk(sh.mu);
-  sh.live.emplace(id, s);
+  sh.live.emplace(admitted.id, s);
   return s;
 }
 

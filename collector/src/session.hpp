@@ -36,7 +36,8 @@ class Session : public std::enable_shared_from_this<Session> {
  public:
   // Takes ownership of ssl. Call start() once, then the session keeps itself alive.
   static std::shared_ptr<Session> create(SessionShared& sh, boost::asio::ip::tcp::socket socket,
-                                         SSL* ssl, ConnRegistry::Id id, std::string peer);
+                                         SSL* ssl, ConnRegistry::Admitted admitted,
+                                         std::string peer);
   virtual ~Session() = default;
   virtual void start(std::chrono::steady_clock::time_point accepted) = 0;
   // The server is stopping: a connection between requests closes now; one with a request in

@@ -43,6 +43,10 @@ SqliteStmt& SqliteStmt::bind(int i, std::string_view v) {
   sqlite3_bind_text(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
   return *this;
 }
+SqliteStmt& SqliteStmt::bind_static(int i, std::string_view v) {
+  sqlite3_bind_text(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  return *this;
+}
 SqliteStmt& SqliteStmt::bind(int i, std::int64_t v) {
   sqlite3_bind_int64(st_, i, v);
   return *this;

@@ -30,6 +30,8 @@ class SqliteStmt {
   SqliteStmt& operator=(const SqliteStmt&) = delete;
 
   SqliteStmt& bind(int i, std::string_view v);
+  // No copy: `v` must stay alive and unchanged until the statement is reset (run() resets).
+  SqliteStmt& bind_static(int i, std::string_view v);
   SqliteStmt& bind(int i, std::int64_t v);
   SqliteStmt& bind_null(int i);
   // true = a row is available; false = done. Throws on error.

@@ -94,6 +94,14 @@ class StoreTxn {
   // A hint before a batch is applied: a remote store loads what it needs for these events of
   // `seat` (same ids, neighbouring seqs) in one round trip. No-op for SQLite.
   virtual void prefetch(const std::string& /*seat*/, const std::vector<StoredEvent>& /*events*/) {}
+  // The same hint for every batch of a group commit at once, before the first is applied: a
+  // remote store loads the seats' state and these events in a few round trips per group instead
+  // of a few per batch. No-op for SQLite.
+  struct BatchRef {
+    const std::string* seat;
+    const std::vector<StoredEvent>* events;
+  };
+  virtual void prefetch_group(const std::vector<BatchRef>& /*batches*/) {}
   // false when an event with this id already exists (nothing written).
   virtual bool insert_event(const StoredEvent& e) = 0;
   virtual std::optional<std::string> line_by_id(const std::string& id) = 0;

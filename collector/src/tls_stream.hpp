@@ -11,12 +11,15 @@
 #include <openssl/ssl.h>
 
 #include <algorithm>
+#include <atomic>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/compose.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <cerrno>
+#include <chrono>
 #include <climits>
+#include <cstdint>
 
 namespace seatlock::collector {
 
@@ -65,6 +68,14 @@ class TlsStream {
     error_code ignored;
     socket_.cancel(ignored);
   }
+  // Every step of an operation (its start, each wake-up on the socket) stores the steady-clock
+  // time in `activity`: how long the server has been waiting on this peer; `hello` is set once
+  // the handshake has answered the client's ClientHello (conn_registry.hpp). nullptrs stop it
+  // (before the registry forgets the connection).
+  void track_activity(std::atomic<std::int64_t>* activity, std::atomic<bool>* hello) {
+    activity_ = activity;
+    hello_ = hello;
+  }
   // One non-blocking attempt at close_notify; the socket is closed right after anyway.
   void shutdown_tls() {
     ERR_clear_error();
@@ -90,6 +101,9 @@ class TlsStream {
 
     template <class Self>
     void operator()(Self& self, error_code ec = {}) {
+      if (s.activity_)
+        s.activity_->store(std::chrono::steady_clock::now().time_since_epoch().count(),
+                           std::memory_order_relaxed);
       if (!started) {
         // Never complete inside the initiating call (Beast's loops rely on it).
         started = true;
@@ -103,9 +117,12 @@ class TlsStream {
       ERR_clear_error();
       errno = 0;
       int n;
-      if constexpr (K == Kind::handshake)
+      if constexpr (K == Kind::handshake) {
         n = SSL_accept(s.ssl_);
-      else if constexpr (K == Kind::read)
+        // Bytes written = ServerHello sent = a complete ClientHello was read.
+        if (s.hello_ && BIO_number_written(SSL_get_wbio(s.ssl_)) > 0)
+          s.hello_->store(true, std::memory_order_relaxed);
+      } else if constexpr (K == Kind::read)
         n = SSL_read(s.ssl_, buf.data(),
                      static_cast<int>(std::min<std::size_t>(buf.size(), INT_MAX)));
       else
@@ -136,6 +153,8 @@ class TlsStream {
   asio::ip::tcp::socket socket_;
   SSL* ssl_;
   bool aborted_ = false;
+  std::atomic<std::int64_t>* activity_ = nullptr;
+  std::atomic<bool>* hello_ = nullptr;
 };
 
 }  // namespace seatlock::collector

@@ -16,6 +16,22 @@ constexpr std::size_t kMaxEventsPerCommit = 50000;
 IngestWriter::IngestWriter(EventStore& store, std::size_t max_pending_events)
     : store_(store), max_pending_(max_pending_events), thread_([this] { run(); }) {}
 
+bool IngestWriter::has_room_locked(std::size_t events) const {
+  // One batch is always taken when nothing is queued, however large (the 1 MiB body limit
+  // bounds it), so a seat's biggest batch can never be refused forever.
+  return !stopping_ && (pending_events_ == 0 || pending_events_ + events <= max_pending_);
+}
+
+bool IngestWriter::has_room(std::size_t events) const {
+  std::lock_guard lk(mu_);
+  return has_room_locked(events);
+}
+
+std::size_t IngestWriter::pending_events() const {
+  std::lock_guard lk(mu_);
+  return pending_events_;
+}
+
 IngestWriter::~IngestWriter() {
   stop();
 }
@@ -24,8 +40,7 @@ WriteOutcome IngestWriter::submit(Batch batch) {
   std::future<WriteOutcome> fut;
   {
     std::lock_guard lk(mu_);
-    if (stopping_ ||
-        (pending_events_ > 0 && pending_events_ + batch.events.size() > max_pending_)) {
+    if (!has_room_locked(batch.events.size())) {
       WriteOutcome o;
       o.kind = WriteOutcome::Kind::overloaded;
       return o;
@@ -41,8 +56,7 @@ WriteOutcome IngestWriter::submit(Batch batch) {
 void IngestWriter::submit_async(Batch batch, std::function<void(WriteOutcome)> done) {
   {
     std::unique_lock lk(mu_);
-    if (stopping_ ||
-        (pending_events_ > 0 && pending_events_ + batch.events.size() > max_pending_)) {
+    if (!has_room_locked(batch.events.size())) {
       lk.unlock();
       WriteOutcome o;
       o.kind = WriteOutcome::Kind::overloaded;
@@ -119,6 +133,9 @@ void IngestWriter::commit_group(std::deque<Job>& group,
   auto t0 = std::chrono::steady_clock::now();
   try {
     auto txn = store_.begin();
+    std::vector<StoreTxn::BatchRef> refs;
+    for (const auto& job : group) refs.push_back({&job.batch.seat_id, &job.batch.events});
+    txn->prefetch_group(refs);
     std::int64_t now = now_ms();
     for (std::size_t i = 0; i < group.size(); ++i) {
       txn->savepoint();

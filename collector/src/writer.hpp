@@ -36,6 +36,10 @@ class IngestWriter {
   // notes for one seat between two commits are merged).
   void note_refusal(const std::string& seat, int status, const std::string& reason,
                     std::int64_t now_ms);
+  // Whether a batch of `events` would be queued now (not stopping, room in the queue): lets a
+  // connection refuse before it spends CPU parsing a batch the queue would refuse anyway.
+  bool has_room(std::size_t events) const;
+  std::size_t pending_events() const;
   // Commits what is queued, then stops; later submits answer overloaded.
   void stop();
   std::uint64_t committed_events() const;
@@ -51,6 +55,7 @@ class IngestWriter {
     std::promise<WriteOutcome> done;
     std::function<void(WriteOutcome)> on_done;  // submit_async(); `done` unused then
   };
+  bool has_room_locked(std::size_t events) const;
   void run();
   void commit_group(std::deque<Job>& group, std::map<std::string, SeatRefusal>& refusals);
 

@@ -157,7 +157,9 @@ TEST_CASE("80 stalled connections without a certificate do not lock a seat out",
       post_events(c.url(), fx.pki.ca, {cert.cert, cert.key, ""}, seat.post(seat.make(5)));
   INFO(r.error);
   CHECK(r.status == 200);
-  CHECK(seconds_since(start) < 3);
+  // The stalled connections are closed once stalled for --stall-timeout (3 s), long before
+  // their 10 s handshake deadline (and the agent's 10 s connect timeout) would free a slot.
+  CHECK(seconds_since(start) < 6);
   CHECK(c.alive());
 }
 

@@ -82,8 +82,12 @@ std::string clickhouse_server_binary() {
 ClickHouseServer::ClickHouseServer() {
   if (clickhouse_server_binary().empty())
     throw std::runtime_error("clickhouse-server is not installed");
-  std::ofstream(dir_ / "users.xml") << R"(<yandex>
-  <profiles><default></default></profiles>
+  // SEATLOCK_CLICKHOUSE_LOG_QUERIES=1: system.query_log records every statement (for
+  // benchmarks that look where the server's time goes).
+  const bool log_queries = std::getenv("SEATLOCK_CLICKHOUSE_LOG_QUERIES") != nullptr;
+  std::ofstream(dir_ / "users.xml")
+      << "<yandex>\n  <profiles><default>" << (log_queries ? "<log_queries>1</log_queries>" : "")
+      << R"(</default></profiles>
   <users><default><password></password><networks><ip>127.0.0.1</ip></networks>
     <profile>default</profile><quota>default</quota></default></users>
   <quotas><default></default></quotas>
@@ -113,6 +117,8 @@ ClickHouseServer::ClickHouseServer() {
            "  <default_database>default</default_database>\n"
            "  <timezone>UTC</timezone>\n"
            "  <mark_cache_size>5368709120</mark_cache_size>\n"
+           "  <query_log><database>system</database><table>query_log</table>"
+           "<flush_interval_milliseconds>1000</flush_interval_milliseconds></query_log>\n"
            "</yandex>\n";
     if (launch()) return;
   }

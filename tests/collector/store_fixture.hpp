@@ -21,8 +21,9 @@ class ClickHouseServer {
   ClickHouseServer(const ClickHouseServer&) = delete;
   ClickHouseServer& operator=(const ClickHouseServer&) = delete;
   std::string url() const { return "http://127.0.0.1:" + std::to_string(http_port_); }
-  void stop();     // SIGTERM, then SIGKILL after 15 s
-  void restart();  // same ports and data directory
+  pid_t pid() const { return pid_; }  // for CPU figures in benches
+  void stop();                        // SIGTERM, then SIGKILL after 15 s
+  void restart();                     // same ports and data directory
   // Runs a statement, returns the body (throws on an HTTP error).
   std::string query(const std::string& sql) const;
 

@@ -139,6 +139,38 @@ TEST_CASE("query answers the same on SQLite and ClickHouse", "[collector][store]
   if (answers.size() == 2) CHECK(answers["sqlite"] == answers["clickhouse"]);
 }
 
+TEST_CASE("query shows an event once while the ClickHouse store still holds a second copy of it",
+          "[collector][store][query]") {
+  if (store_kinds().size() < 2) return;  // ClickHouse not installed: nothing to compare
+  Filled sqlite("sqlite"), ch("clickhouse");
+  // What two instances storing one batch leave behind: a second copy of cc-a's first batch in
+  // a part of its own, received later. Merges are stopped so the copy stays while queried.
+  const std::string events = ch.store.database + ".events";
+  ch.store.ch("SYSTEM STOP MERGES " + events);
+  ch.store.ch("INSERT INTO " + events +
+              " SELECT seat_id, time_ms, seq, id, kind, severity, user_name, chain_hash, prev, "
+              "line, received_ms + 5000 FROM " +
+              events + " WHERE seat_id = 'cc-a' AND seq <= 12");
+  auto stored_rows = [&] { return ch.store.ch("SELECT count() FROM " + events); };
+  REQUIRE(stored_rows() == "57\n");  // 45 events + 12 copies
+  for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
+           {"--json"},
+           {"--json", "--seat", "cc-a"},
+           {"--json", "--seat", "cc-a", "--since", "2026-11-20", "--until", "2026-11-21"},
+           {"--json", "--user", "alice", "--kind", "usb.blocked"},
+           {"--json", "--limit", "15"},
+           {"--csv", "--seat", "cc-a", "--limit", "13"}}) {
+    args.insert(args.begin(), "query");
+    CliResult want = sqlite.cli(args), got = ch.cli(args);
+    INFO("query " << nlohmann::json(args).dump());
+    REQUIRE(want.exit_code == 0);
+    REQUIRE(got.exit_code == 0);
+    CHECK(got.out == want.out);
+  }
+  CHECK(lines(ch.cli({"query", "--json", "--seat", "cc-a"}).out) == 30);
+  CHECK(stored_rows() == "57\n");  // the copies were there for every query above
+}
+
 TEST_CASE("export files and manifest are the same on SQLite and ClickHouse",
           "[collector][store][export]") {
   std::map<std::string, json> manifests;

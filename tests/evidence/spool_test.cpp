@@ -153,7 +153,7 @@ TEST_CASE("delivery states: batches, delivered, quarantined, and queries", "[spo
   CHECK(spool.query({4102444800000LL, "", 0, 0}).empty());  // since 2100-01-01
 }
 
-TEST_CASE("a draft that cannot be serialised fails alone; the others are stored", "[spool]") {
+TEST_CASE("a draft that cannot be serialised fails alone, the others are stored", "[spool]") {
   TempDir dir("bad");
   Spool spool(dir.file("spool.db"));
   Event bad = draft("usb.blocked", "high");

@@ -243,7 +243,7 @@ TEST_CASE("a machine with no firmware-attributes relies on its baseline", "[firm
   CHECK(said_no.overall == "violation");
 }
 
-TEST_CASE("the thinklmi 6.3 value format change is not drift; a changed value is",
+TEST_CASE("the thinklmi 6.3 value format change is not drift, a changed value is",
           "[firmware][baseline]") {
   FakeSysfs f;
   f.capture("lenovo-p620", "thinklmi")

@@ -114,7 +114,7 @@ TEST_CASE("forwarded traffic gets the seat-wide allowlist, never a user's except
   CHECK_FALSE(has(fwd, "@in4"));
 }
 
-TEST_CASE("all three chains are in both tables; audit never drops; the fallback never logs",
+TEST_CASE("all three chains are in both tables, audit never drops, the fallback never logs",
           "[net][unit]") {
   NetRules r;
   r.inbound = {ssh_from("10.0.0.0/8")};
@@ -137,7 +137,7 @@ TEST_CASE("all three chains are in both tables; audit never drops; the fallback 
   CHECK(has(audit, "meta pkttype { broadcast, multicast } counter name audited accept"));
 }
 
-TEST_CASE("inbound entries and DHCP servers survive the fallback file; old files still load",
+TEST_CASE("inbound entries and DHCP servers survive the fallback file, old files still load",
           "[net][unit]") {
   NetRules r;
   r.inbound = {ssh_from("10.0.0.0/8")};

@@ -74,7 +74,7 @@ TEST_CASE("dns, ntp and trusted keys are sets compared by meaning", "[policy][me
   CHECK(r.policy->network.ntp == std::vector<std::string>{"10.0.0.123"});
 }
 
-TEST_CASE("addresses merge per interface; one interface planned twice differently is an error",
+TEST_CASE("addresses merge per interface, one interface planned twice differently is an error",
           "[policy][merge]") {
   auto ok =
       load({{"50.json", R"({"network": {"addresses": {"eth0": "10.1.2.117/24"}}})"},

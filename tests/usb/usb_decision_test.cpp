@@ -56,7 +56,7 @@ TEST_CASE("default policy: storage, phones and network adapters are blocked", "[
   CHECK(decide(catalog::ene_ub6250()).interfaces[0].klass.label == "quirk-storage");
 }
 
-TEST_CASE("default policy: headset, keyboard, mouse and hub work; extra interfaces do not",
+TEST_CASE("default policy: headset, keyboard, mouse and hub work, extra interfaces do not",
           "[usb][core]") {
   CHECK(allowed(decide(catalog::dell_keyboard())) == std::vector<bool>{true, true});
   CHECK(allowed(decide(catalog::logitech_mouse())) == std::vector<bool>{true});

@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "core/net/address_space.hpp"
+#include "core/net/domain_rules.hpp"
 #include "core/net/ruleset.hpp"
 
 namespace seatlock::net {
@@ -90,10 +91,12 @@ std::string output_chain(const NetRules& rules, bool with_log, int priority_offs
     if (with_log) o << m << limit;
     o << m << source_verdict << "\n";
   }
-  o << kBaseAllow << "    meta skuid . ip daddr . meta l4proto . th dport @exc4 accept\n"
+  o << dns_guard_rules(rules, with_log) << kBaseAllow
+    << "    meta skuid . ip daddr . meta l4proto . th dport @exc4 accept\n"
     << "    meta skuid . ip6 daddr . meta l4proto . th dport @exc6 accept\n"
     << "    meta skuid . ip daddr @excany4 accept\n"
     << "    meta skuid . ip6 daddr @excany6 accept\n"
+    << domain_allow_rules(rules, true)
     << deny_tail(rules, with_log, kPrefixDenied, kPrefixAudit, "denied") << "  }\n";
   return o.str();
 }
@@ -140,7 +143,7 @@ std::string forward_chain(const NetRules& rules, bool with_log, int priority_off
     << "    icmpv6 type { nd-router-solicit, nd-router-advert, nd-neighbor-solicit, "
        "nd-neighbor-advert, mld-listener-query, mld-listener-report, mld2-listener-report } "
        "accept\n"
-    << kIcmpErrors << kBaseAllow
+    << kIcmpErrors << kBaseAllow << domain_allow_rules(rules, false)
     << deny_tail(rules, with_log, kPrefixForward, kPrefixForwardAudit, "forward_denied") << "  }\n";
   return o.str();
 }
@@ -148,7 +151,8 @@ std::string forward_chain(const NetRules& rules, bool with_log, int priority_off
 std::string filter_chains(const NetRules& rules, bool with_log, int priority_offset) {
   return output_chain(rules, with_log, priority_offset) +
          input_chain(rules, with_log, priority_offset) +
-         forward_chain(rules, with_log, priority_offset);
+         forward_chain(rules, with_log, priority_offset) +
+         dns_redirect_chain(rules, with_log, priority_offset);  // with_log: the owned table
 }
 
 std::string table_definition(const std::string& table, bool owner, const CompiledRuleset& compiled,

@@ -56,6 +56,35 @@ EgressRule rule_from_json(const json& j) {
   return r;
 }
 
+json domain_rule_to_json(const DomainRule& r) {
+  json ports = json::array();
+  for (const auto& p : r.ports) ports.push_back({p.first, p.last});
+  return {{"names", r.names}, {"ports", ports}, {"proto", r.proto}};
+}
+
+DomainRule domain_rule_from_json(const json& j) {
+  DomainRule r;
+  r.names = j.at("names").get<std::vector<std::string>>();
+  for (const auto& p : j.at("ports"))
+    r.ports.push_back({p.at(0).get<std::uint16_t>(), p.at(1).get<std::uint16_t>()});
+  r.proto = j.at("proto").get<std::string>();
+  return r;
+}
+
+json domain_rules_to_json(const std::vector<DomainRule>& rules) {
+  json out = json::array();
+  for (const auto& r : rules) out.push_back(domain_rule_to_json(r));
+  return out;
+}
+
+// Absent in state files written before domain entries existed.
+std::vector<DomainRule> domain_rules_from_json(const json& j) {
+  std::vector<DomainRule> out;
+  if (j.contains("domains"))
+    for (const auto& r : j.at("domains")) out.push_back(domain_rule_from_json(r));
+  return out;
+}
+
 json inbound_to_json(const InboundRule& r) {
   json j = rule_to_json({r.from, r.ports, r.proto, r.comment});
   j["from"] = std::move(j["to"]);
@@ -149,8 +178,12 @@ NetRules make_net_rules(const Policy& policy, const std::vector<std::vector<std:
     throw std::invalid_argument("uid lists do not match the exceptions");
   for (std::size_t i = 0; i < n.exceptions.size(); ++i) {
     const auto& e = n.exceptions[i];
-    r.exceptions.push_back({e.ticket, e.users, e.groups, uids[i], e.allow, e.until, e.source});
+    r.exceptions.push_back(
+        {e.ticket, e.users, e.groups, uids[i], e.allow, e.until, e.source, e.allow_domains});
   }
+  // dns_guard_port stays 0 here: whoever runs the guard turns the redirect on (seatlockd does
+  // not yet, so domain entries are inert there rather than leaving the seat without DNS).
+  r.allow_domains = n.allow_domains;
   return r;
 }
 
@@ -178,8 +211,11 @@ json to_json(const NetRules& r) {
                                {"uids", e.uids},
                                {"allow", allow},
                                {"until", e.until},
-                               {"source", e.source}});
+                               {"source", e.source},
+                               {"domains", domain_rules_to_json(e.allow_domains)}});
   }
+  j["domains"] = domain_rules_to_json(r.allow_domains);
+  j["dns_guard_port"] = r.dns_guard_port;
   j["addresses"] = json::array();
   for (const auto& a : r.addresses)
     j["addresses"].push_back({{"interface", a.interface}, {"address", a.address.text()}});
@@ -216,6 +252,7 @@ NetRules net_rules_from_json(const json& j) {
       for (const auto& a : e.at("allow")) x.allow.push_back(rule_from_json(a));
       x.until = e.at("until").get<UnixMillis>();
       x.source = e.at("source").get<std::string>();
+      x.allow_domains = domain_rules_from_json(e);
       r.exceptions.push_back(std::move(x));
     }
     for (const auto& a : j.at("addresses")) {
@@ -233,6 +270,8 @@ NetRules net_rules_from_json(const json& j) {
     }
     r.log_rate = j.at("log_rate").get<std::uint32_t>();
     r.log_group = j.at("log_group").get<std::uint16_t>();
+    r.allow_domains = domain_rules_from_json(j);
+    r.dns_guard_port = j.value("dns_guard_port", std::uint16_t{0});
     return r;
   } catch (const json::exception& e) {
     throw std::runtime_error(std::string("network rules: ") + e.what());

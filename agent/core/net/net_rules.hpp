@@ -16,6 +16,12 @@ namespace seatlock::net {
 // NFLOG group of seatlock's log rules (any other NFLOG user on the seat uses another one).
 inline constexpr std::uint16_t kLogGroup = 4711;
 
+// The DNS guard (core/dns, os/dns; docs/dns.md): DNS of the seat (udp/tcp 53) is redirected
+// to this local port, and only sockets carrying kDnsGuardMark (SO_MARK, set by the guard on its
+// upstream sockets) reach the resolvers of network.dns.
+inline constexpr std::uint16_t kDnsGuardPort = 5399;
+inline constexpr std::uint32_t kDnsGuardMark = 0x534c0053;  // "SL\0S"
+
 struct Endpoint {
   std::string address;  // IP literal
   std::uint16_t port = 443;
@@ -30,6 +36,7 @@ struct ResolvedException {
   std::vector<EgressRule> allow;
   UnixMillis until = 0;
   std::string source;
+  std::vector<DomainRule> allow_domains = {};  // names: reachable through the guard's sets
 };
 
 struct NetRules {
@@ -47,6 +54,11 @@ struct NetRules {
   std::vector<std::string> dhcp_servers;
   std::uint32_t log_rate = 50;
   std::uint16_t log_group = kLogGroup;
+  // Domain allow entries (sets filled by the DNS guard) and the guard's port (kDnsGuardPort),
+  // set by whoever runs the guard; 0 = no guard: no domain sets, no redirect, the resolvers
+  // reachable on 53 by every process as before (domain entries then admit nothing).
+  std::vector<DomainRule> allow_domains = {};
+  std::uint16_t dns_guard_port = 0;
 };
 
 // The collector URL's host and port ("https://10.1.0.5:8443" -> {"10.1.0.5", 8443});

@@ -7,6 +7,8 @@
 #include <sstream>
 
 #include "core/net/address_space.hpp"
+#include "core/net/domain_rules.hpp"
+#include "core/net/nft_duration.hpp"
 
 namespace seatlock::net {
 
@@ -70,20 +72,6 @@ void add_host(BoxMap& boxes, const std::string& address, const std::string& prot
   auto a = parse_address(address);
   if (!a) throw std::invalid_argument("not an IP address: " + address);
   boxes[{SetKind::Base, a->family, proto, -1}].push_back({a->first, a->last, port, port, kForever});
-}
-
-// "1d2h3m4s5ms": nft 1.0.6 refuses large single-unit values ("7200000000ms" is "value too
-// large"), while a composite duration of any length parses.
-std::string nft_duration(std::int64_t ms) {
-  std::string out;
-  const std::pair<std::int64_t, const char*> units[] = {
-      {86'400'000, "d"}, {3'600'000, "h"}, {60'000, "m"}, {1000, "s"}};
-  for (const auto& [size, name] : units) {
-    if (ms >= size) out += std::to_string(ms / size) + name;
-    ms %= size;
-  }
-  if (ms > 0 || out.empty()) out += std::to_string(ms) + "ms";
-  return out;
 }
 
 std::string port_text(const Box& b) {
@@ -161,7 +149,9 @@ CompiledRuleset compile_ruleset(const NetRules& rules, UnixMillis now) {
   for (const auto& rule : rules.allow) add_rule(boxes, SetKind::Base, rule, -1, kForever);
   for (const auto& in : rules.inbound)
     add_rule(boxes, SetKind::Inbound, {in.from, in.ports, in.proto, in.comment}, -1, kForever);
+  // With the DNS guard, only its marked sockets reach the resolvers (domain_rules.hpp).
   for (const auto& dns : rules.dns) {
+    if (rules.dns_guard_port != 0) break;
     add_host(boxes, dns, "udp", 53);
     add_host(boxes, dns, "tcp", 53);
   }
@@ -217,6 +207,7 @@ CompiledRuleset compile_ruleset(const NetRules& rules, UnixMillis now) {
       }
   planned_sets(o, rules);
   dhcp_sets(o, rules);
+  o << domain_set_definitions(rules, now);
   out.sets = o.str();
   return out;
 }

@@ -4,6 +4,7 @@
 
 #include "core/event/event.hpp"
 #include "core/policy/cidr.hpp"
+#include "core/policy/domain_name.hpp"
 #include "core/policy/formats.hpp"
 #include "core/util/digest.hpp"
 
@@ -48,10 +49,16 @@ std::vector<std::string> strings(const json& v) {
   return out;
 }
 
-EgressRule egress_rule(const json& e) {
+EgressRule egress_rule(const json& e, std::vector<std::string>* names = nullptr) {
   EgressRule r;
   json to = e["to"].is_string() ? json::array({e["to"]}) : e["to"];
-  for (const auto& c : to) r.to.push_back(*parse_cidr(c.get<std::string>()).cidr);
+  for (const auto& c : to) {
+    const std::string text = c.get<std::string>();
+    if (names && looks_like_domain(text))
+      names->push_back(*parse_domain_pattern(text).name);
+    else
+      r.to.push_back(*parse_cidr(text).cidr);
+  }
   if (e.contains("ports"))
     for (const auto& p : e["ports"]) {
       PortRange range;
@@ -61,6 +68,15 @@ EgressRule egress_rule(const json& e) {
   r.proto = e.value("proto", "any");
   r.comment = e.value("comment", "");
   return r;
+}
+
+// An allow entry: its CIDRs go to `allow`, its domain names to `domains` (same ports/proto).
+void add_allow_entry(const json& e, std::vector<EgressRule>& allow,
+                     std::vector<DomainRule>& domains) {
+  std::vector<std::string> names;
+  EgressRule r = egress_rule(e, &names);
+  if (!names.empty()) domains.push_back({std::move(names), r.ports, r.proto, r.comment});
+  if (!r.to.empty()) allow.push_back(std::move(r));
 }
 
 InboundRule inbound_rule(const json& e) {
@@ -144,7 +160,7 @@ Policy build_policy(const json& eff, const policy_merge::Merged& merged,
 
   const json& net = eff["network"];
   p.network.mode = mode_of(net["mode"]);
-  for (const auto& e : net["allow"]) p.network.allow.push_back(egress_rule(e));
+  for (const auto& e : net["allow"]) add_allow_entry(e, p.network.allow, p.network.allow_domains);
   for (const auto& e : net["inbound"]) p.network.inbound.push_back(inbound_rule(e));
   for (const auto& ip : net["dns"]) p.network.dns.push_back(canonical_ip(ip));
   for (const auto& ip : net["ntp"]) p.network.ntp.push_back(canonical_ip(ip));
@@ -153,7 +169,7 @@ Policy build_policy(const json& eff, const policy_merge::Merged& merged,
     NetException x;
     if (e.contains("users")) x.users = strings(e["users"]);
     if (e.contains("groups")) x.groups = strings(e["groups"]);
-    for (const auto& a : e["allow"]) x.allow.push_back(egress_rule(a));
+    for (const auto& a : e["allow"]) add_allow_entry(a, x.allow, x.allow_domains);
     x.until = parse_rfc3339(e["until"].get<std::string>()).value_or(0);
     x.ticket = e["ticket"].get<std::string>();
     x.comment = e.value("comment", "");
@@ -172,6 +188,12 @@ Policy build_policy(const json& eff, const policy_merge::Merged& merged,
   p.firmware.require = strings(fw["require"]);
   p.firmware.baseline = fw.value("baseline", "");
   p.firmware.trusted_keys = strings(fw["trusted_keys"]);
+  if (fw.contains("attestation")) {
+    const json& a = fw["attestation"];
+    p.firmware.attestation.enabled = true;
+    p.firmware.attestation.tcti = a.value("tpm", p.firmware.attestation.tcti);
+    if (a.contains("interval")) p.firmware.attestation.interval_ms = duration_of(a["interval"]);
+  }
 
   const json& r = eff["report"];
   p.report.seat_id = r.value("seat_id", "");
@@ -183,6 +205,8 @@ Policy build_policy(const json& eff, const policy_merge::Merged& merged,
   p.report.heartbeat_ms = duration_of(r["heartbeat"]);
   policy_format::check_byte_size(r["spool_max"], &p.report.spool_max_bytes);
   p.report.batch_max_events = r["batch_max_events"].get<std::uint32_t>();
+  // Not in default_document(): absent from the effective document unless a file pins keys.
+  if (r.contains("fleet_keys")) p.report.fleet_keys = strings(r["fleet_keys"]);
 
   p.effective = eff;
   p.sha256 = sha256_hex(canonical_bytes(eff));

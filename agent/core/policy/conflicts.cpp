@@ -1,7 +1,9 @@
 // Cross-entry rules checked on the merged document (merge.hpp): they need every file at once.
 #include <algorithm>
 #include <cctype>
+#include <optional>
 
+#include "core/policy/domain_name.hpp"
 #include "core/policy/merge.hpp"
 #include "core/util/time.hpp"
 
@@ -93,6 +95,55 @@ void net_exceptions(const Merged& m, const std::vector<FileDoc>& files,
   }
 }
 
+// Where the first domain name of an allow list is: (pointer of the entry in the merged
+// document that has an origin, suffix down to the name), or nullopt.
+struct NamePlace {
+  std::string entry;   // "/network/allow/2" or "/network/exceptions/0"
+  std::string suffix;  // "/to/1" or "/allow/0/to"
+};
+
+std::optional<NamePlace> first_domain(const json& list, const std::string& entry,
+                                      const std::string& prefix, bool entry_is_item) {
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::string item = "/" + std::to_string(i);
+    NamePlace at{entry_is_item ? entry + item : entry,
+                 (entry_is_item ? "" : prefix + item) + "/to"};
+    const json& to = list[i]["to"];
+    if (to.is_string() && looks_like_domain(to.get<std::string>())) return at;
+    if (to.is_array())
+      for (std::size_t k = 0; k < to.size(); ++k)
+        if (looks_like_domain(to[k].get<std::string>()))
+          return NamePlace{at.entry, at.suffix + "/" + std::to_string(k)};
+  }
+  return std::nullopt;
+}
+
+// A domain name is only reachable through the DNS guard, which forwards to network.dns only.
+void domains_need_resolvers(const Merged& m, const std::vector<FileDoc>& files,
+                            std::vector<PolicyDiagnostic>& errors) {
+  if (!m.doc.contains("network")) return;
+  const json& n = m.doc["network"];
+  if (n.contains("dns") && !n["dns"].empty()) return;
+  std::optional<NamePlace> at;
+  if (n.contains("allow")) at = first_domain(n["allow"], "/network/allow", "", true);
+  for (std::size_t i = 0; !at && n.contains("exceptions") && i < n["exceptions"].size(); ++i)
+    at = first_domain(n["exceptions"][i]["allow"], "/network/exceptions/" + std::to_string(i),
+                      "/allow", false);
+  if (!at) return;
+  const std::string message =
+      "a domain name needs resolvers: set \"network\": {\"dns\": [...]} in this or another "
+      "file (the DNS guard forwards allowed names to those resolvers only)";
+  auto origin = m.origins.find(at->entry);
+  if (origin == m.origins.end()) {
+    errors.push_back({"", 0, 0, at->entry + at->suffix, message});
+    return;
+  }
+  const FileDoc& f = files[origin->second.file];
+  const std::string ptr = origin->second.pointer + at->suffix;
+  TextPos pos = f.locator->value(ptr).value_or(TextPos{});
+  errors.push_back({f.name, pos.line, pos.column, ptr, message});
+}
+
 void report_pairs(const Merged& m, const std::vector<FileDoc>& files,
                   std::vector<PolicyDiagnostic>& errors) {
   if (!m.doc.contains("report")) return;
@@ -114,6 +165,7 @@ void check_conflicts(const Merged& merged, const std::vector<FileDoc>& files,
   usb_exceptions(merged, files, errors);
   net_exceptions(merged, files, errors);
   report_pairs(merged, files, errors);
+  domains_need_resolvers(merged, files, errors);
 }
 
 }  // namespace seatlock::policy_merge

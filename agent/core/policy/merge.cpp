@@ -18,6 +18,7 @@ Rule rule_for(const std::string& merged_ptr) {
       {"/network/dns", Rule::Set},
       {"/network/ntp", Rule::Set},
       {"/firmware/trusted_keys", Rule::Set},
+      {"/report/fleet_keys", Rule::Set},
       {"/network/addresses", Rule::PerKey},
   };
   auto it = kRules.find(merged_ptr);

@@ -58,6 +58,16 @@ struct EgressRule {
   std::string comment;
 };
 
+// The domain names of an allow entry's `to` ("crm.example.com", "*.example.com"): reachable at
+// the addresses the DNS guard saw in answers for them (core/dns, docs/dns.md), with the same
+// ports and protocol. An entry that mixes names and CIDRs yields one EgressRule and one of these.
+struct DomainRule {
+  std::vector<std::string> names;  // canonical (policy/domain_name.hpp), at least one
+  std::vector<PortRange> ports;    // empty = all ports
+  std::string proto = "any";
+  std::string comment;
+};
+
 // Inbound: who may open a connection to the seat (IT's SSH from a management range).
 struct InboundRule {
   std::vector<Cidr> from;        // at least one
@@ -70,6 +80,7 @@ struct NetException {
   std::vector<std::string> users;   // user names as written in the policy
   std::vector<std::string> groups;  // group names; expanded to uids by the OS layer
   std::vector<EgressRule> allow;
+  std::vector<DomainRule> allow_domains = {};  // the names among the allow entries' `to`
   UnixMillis until = 0;
   std::string ticket;
   std::string comment;
@@ -84,6 +95,7 @@ struct PlannedAddress {
 struct NetworkPolicy {
   Mode mode = Mode::Enforce;
   std::vector<EgressRule> allow;
+  std::vector<DomainRule> allow_domains = {};  // the names among the allow entries' `to`
   std::vector<InboundRule> inbound;  // new connections to the seat; everything else is denied
   std::vector<std::string> dns;      // resolver IPs the seat may query (udp+tcp 53)
   std::vector<std::string> ntp;      // NTP server IPs (udp 123)
@@ -103,6 +115,13 @@ struct FirmwarePolicy {
   std::vector<std::string> require = {"admin_password", "usb_boot_disabled", "secure_boot"};
   std::string baseline;                   // path of the signed baseline file ("" = none)
   std::vector<std::string> trusted_keys;  // base64 raw Ed25519 public keys of IT
+  // Remote attestation with the seat's TPM (firmware.attestation; docs/firmware.md). Off unless
+  // the section is present; quotes go to report.collector with report's TLS identity.
+  struct Tpm {
+    bool enabled = false;
+    std::string tcti = "device:/dev/tpmrm0";  // tpm2-tss TCTI config string
+    std::int64_t interval_ms = 6 * 3'600'000LL;
+  } attestation;
 };
 
 // ---- report ---------------------------------------------------------------------------------
@@ -116,6 +135,8 @@ struct ReportPolicy {
   std::int64_t heartbeat_ms = 5 * 60'000LL;
   std::uint64_t spool_max_bytes = 256ULL << 20;
   std::uint32_t batch_max_events = 5000;
+  // base64 raw Ed25519 public keys whose fleet bundles this seat accepts (docs/fleet.md).
+  std::vector<std::string> fleet_keys;
 };
 
 struct Policy {

@@ -1,4 +1,5 @@
 #include "core/policy/cidr.hpp"
+#include "core/policy/domain_name.hpp"
 #include "core/policy/formats.hpp"
 #include "core/policy/validate.hpp"
 
@@ -9,6 +10,11 @@ namespace {
 
 std::string check_network(const std::string& s) {
   return parse_cidr(s).error;
+}
+
+// An allow entry's destination: a CIDR, or a domain name / wildcard the DNS guard resolves.
+std::string check_destination(const std::string& s) {
+  return looks_like_domain(s) ? parse_domain_pattern(s).error : parse_cidr(s).error;
 }
 
 std::string check_ip(const std::string& s) {
@@ -28,10 +34,17 @@ void validate_net_entry(const json& e, const std::string& ptr, Checker& c, const
   const std::string kptr = ptr + "/" + key;
   if (e.contains(key)) {
     const json& to = e[key];
+    const bool names = std::string(key) == "to";  // inbound sources are addresses only
+    auto check = names ? check_destination : check_network;
     if (to.is_string()) {
-      c.string_format(to, kptr, check_network);
+      c.string_format(to, kptr, check);
     } else if (to.is_array() && !to.empty()) {
-      c.string_array(to, kptr, check_network);
+      c.string_array(to, kptr, check);
+    } else if (names) {
+      c.error(kptr,
+              "expected a CIDR such as \"10.20.0.0/16\", a domain name such as "
+              "\"crm.example.com\" or a non-empty array of them, got " +
+                  pf::describe(to));
     } else {
       c.error(kptr, "expected a CIDR such as \"10.20.0.0/16\" or a non-empty array of them, got " +
                         pf::describe(to));

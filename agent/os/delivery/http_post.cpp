@@ -43,9 +43,12 @@ int progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
 
 }  // namespace
 
-HttpResult http_post(const std::string& url, const std::string& body,
-                     const std::vector<std::string>& headers, const TlsSettings& tls,
-                     const std::atomic<bool>* abort, long timeout_s) {
+namespace {
+
+// One transfer: a POST of `body`, or a GET when body is null.
+HttpResult transfer(const std::string& url, const std::string* body,
+                    const std::vector<std::string>& headers, const TlsSettings& tls,
+                    const std::atomic<bool>* abort, long timeout_s) {
   static std::once_flag init;
   std::call_once(init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   HttpResult r;
@@ -62,9 +65,11 @@ HttpResult http_post(const std::string& url, const std::string& body,
   hs = curl_slist_append(hs, "Expect:");  // no 100-continue round trip
   char errbuf[CURL_ERROR_SIZE] = {0};
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(c, CURLOPT_POST, 1L);
-  curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.data());
-  curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  if (body) {
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body->data());
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body->size()));
+  }
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, hs);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &r.body);
@@ -93,6 +98,19 @@ HttpResult http_post(const std::string& url, const std::string& body,
   curl_slist_free_all(hs);
   curl_easy_cleanup(c);
   return r;
+}
+
+}  // namespace
+
+HttpResult http_post(const std::string& url, const std::string& body,
+                     const std::vector<std::string>& headers, const TlsSettings& tls,
+                     const std::atomic<bool>* abort, long timeout_s) {
+  return transfer(url, &body, headers, tls, abort, timeout_s);
+}
+
+HttpResult http_get(const std::string& url, const std::vector<std::string>& headers,
+                    const TlsSettings& tls, const std::atomic<bool>* abort, long timeout_s) {
+  return transfer(url, nullptr, headers, tls, abort, timeout_s);
 }
 
 }  // namespace seatlock

@@ -26,4 +26,9 @@ HttpResult http_post(const std::string& url, const std::string& body,
                      const std::vector<std::string>& headers, const TlsSettings& tls,
                      const std::atomic<bool>* abort = nullptr, long timeout_s = 60);
 
+// The same with GET (the attestation challenge, agent/daemon/firmware/attest_service.cpp).
+HttpResult http_get(const std::string& url, const std::vector<std::string>& headers,
+                    const TlsSettings& tls, const std::atomic<bool>* abort = nullptr,
+                    long timeout_s = 60);
+
 }  // namespace seatlock

@@ -1,0 +1,278 @@
+// seatlockd's remote attestation (firmware.attestation): a worker thread runs the blocking
+// rounds (TPM + collector, os/tpm/remote_round) at start, every attestation.interval and on
+// `firmware.tpm_attest`; the loop thread records what came back (the verdict, or
+// `firmware.unattested` once per distinct reason). HTTP is os/delivery's client, with the
+// collector URL, CA and client identity of the event sender (report.*).
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include "core/attest/round_report.hpp"
+#include "core/attest/snapshot_digest.hpp"
+#include "core/attest/unattested.hpp"
+#include "daemon/service.hpp"
+#include "os/base/log.hpp"
+#include "os/delivery/http_post.hpp"
+#include "os/firmware/sysfs_reader.hpp"
+#include "os/tpm/remote_round.hpp"
+
+namespace seatlock {
+namespace {
+
+using nlohmann::json;
+
+struct RoundConfig {
+  tpm::TpmConfig tpm;
+  std::string collector;
+  TlsSettings tls;
+  std::string sysfs_root;
+};
+
+tpm::CollectorReply reply_of(const HttpResult& r) {
+  return {r.status, r.body, r.error};
+}
+
+class AttestService : public Service {
+ public:
+  explicit AttestService(DaemonContext& ctx) : ctx_(ctx) {
+    done_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (done_fd_ < 0) throw std::runtime_error("attestation: eventfd failed");
+    sd_event_add_io(ctx.loop, &done_src_, done_fd_, EPOLLIN, on_done, this);
+    ctx.control.add("firmware.tpm_status", [this](const json&) { return status(); });
+    ctx.control.add("firmware.tpm_attest", [this](const json&) {
+      if (!enabled_) throw ControlError("firmware.attestation is not enabled by the policy");
+      std::lock_guard lk(mu_);
+      // A round already under way started before this request: the answer is the next one.
+      std::uint64_t requested = rounds_done_ + (busy_ ? 2 : 1);
+      kicked_ = true;
+      cv_.notify_all();
+      return json{{"requested_round", requested}};
+    });
+    worker_ = std::thread([this] { work(); });
+  }
+
+  ~AttestService() override {
+    stop();
+    sd_event_source_unref(done_src_);
+    sd_event_source_unref(timer_);
+    if (done_fd_ >= 0) close(done_fd_);
+  }
+
+  std::string name() const override { return "attestation"; }
+
+  void check(const Policy& p) override {
+    if (p.firmware.attestation.enabled && p.report.collector.empty())
+      throw std::runtime_error(
+          "firmware.attestation: needs report.collector (the collector verifies the quotes)");
+  }
+
+  void apply(const Policy& p) override {
+    const auto& a = p.firmware.attestation;
+    enabled_ = a.enabled;
+    interval_ms_ = a.interval_ms;
+    tcti_ = a.tcti;
+    if (!enabled_) {
+      if (timer_) sd_event_source_set_enabled(timer_, SD_EVENT_OFF);
+      return;
+    }
+    RoundConfig cfg;
+    cfg.tpm.tcti = a.tcti;
+    cfg.tpm.state_dir = ctx_.options.state_dir;
+    cfg.sysfs_root = ctx_.options.sysfs_root;
+    cfg.tpm.event_log_path = cfg.sysfs_root + "/kernel/security/tpm0/binary_bios_measurements";
+    cfg.collector = p.report.collector;
+    while (!cfg.collector.empty() && cfg.collector.back() == '/') cfg.collector.pop_back();
+    cfg.tls = {p.report.ca_file, p.report.cert_file, p.report.key_file, ""};
+    if (!p.report.token_file.empty()) cfg.tls.token = read_token(p.report.token_file);
+    std::lock_guard lk(mu_);
+    if (rounds_done_ == 0) state_ = "attesting";
+    cfg_ = std::move(cfg);
+    kicked_ = true;  // attest now (start and reload)
+    cv_.notify_all();
+  }
+
+  json status() const override {
+    if (!enabled_)
+      return {{"state", "off"},
+              {"summary", "no TPM attestation: firmware evidence is self-reported only"}};
+    std::lock_guard lk(mu_);
+    json s = {{"state", state_}, {"tcti", tcti_}, {"rounds", rounds_done_}, {"busy", busy_}};
+    if (!last_result_.empty()) {
+      s["result"] = last_result_;
+      s["summary"] = "collector verdict " + last_result_;
+    }
+    if (!last_code_.empty()) {
+      s["unattested"] = {{"code", last_code_}, {"reason", last_reason_}};
+      s["summary"] = last_code_ + ": " + last_reason_;
+    }
+    if (last_at_) s["attested_at"] = format_rfc3339_ms(last_at_);
+    if (!last_verdict_.is_null()) s["verdict"] = last_verdict_;
+    return s;
+  }
+
+  void stop() override {
+    {
+      std::lock_guard lk(mu_);
+      if (stopping_) return;
+      stopping_ = true;
+      abort_ = true;
+      cv_.notify_all();
+    }
+    if (worker_.joinable()) worker_.join();
+    if (timer_) sd_event_source_set_enabled(timer_, SD_EVENT_OFF);
+  }
+
+ private:
+  static std::string read_token(const std::string& path) {
+    std::ifstream in(path);
+    std::string token;
+    std::getline(in, token);
+    while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
+    if (token.empty()) throw std::runtime_error("report.token_file: cannot read " + path);
+    return token;
+  }
+
+  // Worker thread: one round per kick.
+  void work() {
+    for (;;) {
+      RoundConfig cfg;
+      {
+        std::unique_lock lk(mu_);
+        cv_.wait(lk, [&] { return stopping_ || kicked_; });
+        if (stopping_) return;
+        kicked_ = false;
+        cfg = cfg_;
+        busy_ = true;
+      }
+      tpm::RoundOutcome out = run_round(cfg);
+      {
+        std::lock_guard lk(mu_);
+        busy_ = false;
+        done_.push_back(std::move(out));
+      }
+      std::uint64_t one = 1;
+      if (write(done_fd_, &one, sizeof one) < 0) log_warning("attestation: eventfd write failed");
+    }
+  }
+
+  tpm::RoundOutcome run_round(const RoundConfig& cfg) {
+    const std::vector<std::string> headers = {"Content-Type: application/json"};
+    tpm::CollectorTransport http;
+    http.post = [&](const std::string& path, const std::string& body) {
+      return reply_of(http_post(cfg.collector + path, body, headers, cfg.tls, &abort_, 30));
+    };
+    http.get = [&](const std::string& path) {
+      return reply_of(http_get(cfg.collector + path, headers, cfg.tls, &abort_, 30));
+    };
+    try {
+      json snapshot = attest::snapshot_json(firmware::read_snapshot(cfg.sysfs_root));
+      return tpm::attest_round(cfg.tpm, cfg.collector, http, snapshot);
+    } catch (const std::exception& e) {
+      tpm::RoundOutcome out;
+      out.code = "snapshot";
+      out.reason = std::string("reading the firmware snapshot: ") + e.what();
+      return out;
+    }
+  }
+
+  // Loop thread: record what the rounds found.
+  static int on_done(sd_event_source*, int fd, uint32_t, void* self) {
+    auto* me = static_cast<AttestService*>(self);
+    std::uint64_t n;
+    while (read(fd, &n, sizeof n) > 0) {
+    }
+    std::vector<tpm::RoundOutcome> done;
+    {
+      std::lock_guard lk(me->mu_);
+      done.swap(me->done_);
+    }
+    for (auto& out : done) me->record(out);
+    me->arm_timer();
+    return 0;
+  }
+
+  void record(const tpm::RoundOutcome& out) {
+    try {
+      if (out.attested) {
+        gate_.attested();
+        ctx_.reporter.report(attest::verdict_event(out.verdict, tcti_));
+        log_info("attestation: collector verdict " + out.verdict.value("result", "?") +
+                 (out.enrolled ? " (AK enrolled this round)" : ""));
+      } else {
+        if (gate_.should_report(out.code, out.reason))
+          ctx_.reporter.report(attest::unattested_event(out.code, out.reason, tcti_));
+        log_warning("attestation: unattested (" + out.code + "): " + out.reason);
+      }
+    } catch (const std::exception& e) {
+      log_error(std::string("attestation: cannot record the result: ") + e.what());
+    }
+    std::lock_guard lk(mu_);
+    ++rounds_done_;
+    last_at_ = now_millis();
+    state_ = out.attested ? "attested" : "unattested";
+    last_result_ = out.attested ? out.verdict.value("result", "unknown") : "";
+    last_code_ = out.code;
+    last_reason_ = out.reason;
+    last_verdict_ = out.attested ? out.verdict : json();
+  }
+
+  void arm_timer() {
+    if (!enabled_ || stopping_) return;
+    std::uint64_t now = 0;
+    sd_event_now(ctx_.loop, CLOCK_MONOTONIC, &now);
+    std::uint64_t at = now + static_cast<std::uint64_t>(interval_ms_) * 1000;
+    if (!timer_) {
+      int r = sd_event_add_time(ctx_.loop, &timer_, CLOCK_MONOTONIC, at, 1'000'000, on_timer, this);
+      if (r < 0) {
+        log_error("attestation: cannot add the timer: " + std::string(strerror(-r)));
+        return;
+      }
+    } else {
+      sd_event_source_set_time(timer_, at);
+    }
+    sd_event_source_set_enabled(timer_, SD_EVENT_ONESHOT);
+  }
+
+  static int on_timer(sd_event_source*, uint64_t, void* self) {
+    auto* me = static_cast<AttestService*>(self);
+    std::lock_guard lk(me->mu_);
+    me->kicked_ = true;
+    me->cv_.notify_all();
+    return 0;
+  }
+
+  DaemonContext& ctx_;
+  // Loop-thread state.
+  bool enabled_ = false;
+  std::int64_t interval_ms_ = 0;
+  std::string tcti_;
+  attest::UnattestedGate gate_;
+  sd_event_source* timer_ = nullptr;
+  sd_event_source* done_src_ = nullptr;
+  int done_fd_ = -1;
+  // Shared with the worker, under mu_.
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  RoundConfig cfg_;
+  bool kicked_ = false, stopping_ = false, busy_ = false;
+  std::atomic<bool> abort_{false};
+  std::vector<tpm::RoundOutcome> done_;
+  std::uint64_t rounds_done_ = 0;
+  std::string state_ = "waiting-for-policy", last_result_, last_code_, last_reason_;
+  json last_verdict_;
+  UnixMillis last_at_ = 0;
+  std::thread worker_;
+};
+
+}  // namespace
+
+std::unique_ptr<Service> make_attest_service(DaemonContext& ctx) {
+  return std::make_unique<AttestService>(ctx);
+}
+
+}  // namespace seatlock

@@ -1,0 +1,93 @@
+#pragma once
+// The DNS guard (docs/dns.md): listens on 127.0.0.1 and ::1 (UDP and TCP) at the port the nat
+// redirect sends every DNS query of the seat to; answers the DoH canary NXDOMAIN, refuses names
+// no domain entry admits (audit: forwards them, but reports them), forwards the others to the
+// resolvers from marked sockets, and puts the answer's addresses into the entries' sets BEFORE
+// the client gets the answer: `apply` returns only once the kernel acknowledged the nft
+// transaction, so the first connection after a lookup is never dropped.
+//
+// First slice: one query at a time (a slow resolver delays the queries behind it).
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/dns/dns_denied.hpp"
+#include "core/dns/domain_table.hpp"
+#include "core/dns/set_commands.hpp"
+#include "core/net/net_rules.hpp"
+#include "os/dns/upstream.hpp"
+
+namespace seatlock::dns {
+
+struct GuardStats {
+  std::uint64_t queries = 0;
+  std::uint64_t forwarded = 0;
+  std::uint64_t refused = 0;    // not admitted (enforce)
+  std::uint64_t audited = 0;    // not admitted, forwarded anyway (audit)
+  std::uint64_t canary = 0;     // use-application-dns.net
+  std::uint64_t malformed = 0;  // FORMERR or dropped
+  std::uint64_t failed = 0;     // SERVFAIL: no resolver answer, or the set update failed
+  std::uint64_t elements = 0;   // set elements written
+};
+
+class Guard {
+ public:
+  // Applies an nft transaction (native syntax) and returns once the kernel acknowledged it;
+  // throws on failure.
+  using ApplySets = std::function<void(const std::string& commands)>;
+
+  Guard(ApplySets apply, std::vector<std::string> tables);
+
+  // The rules in force (names, resolvers, mode). Clears what the guard knows about elements:
+  // call it after every ruleset apply (a re-applied table starts with empty sets).
+  void set_rules(const net::NetRules& rules, UnixMillis now);
+  void set_timeouts(const TimeoutPolicy& t) { timeouts_ = t; }
+  void set_upstream_timeout(int ms) { upstream_.timeout_ms = ms; }
+
+  // One message from a client (uid -1 when unknown) -> the reply bytes (empty: send nothing).
+  std::vector<std::uint8_t> handle(const std::uint8_t* query, std::size_t len, bool tcp,
+                                   std::int64_t uid, UnixMillis now);
+
+  DnsDeniedAggregator& denied() { return denied_; }
+  const GuardStats& stats() const { return stats_; }
+  const std::string& last_error() const { return last_error_; }
+
+ private:
+  std::vector<std::uint8_t> forward(const std::uint8_t* query, std::size_t len, bool tcp,
+                                    const std::string& name,
+                                    const std::vector<DomainTarget>& targets, UnixMillis now);
+  ApplySets apply_;
+  std::vector<std::string> tables_;
+  std::optional<DomainTable> table_;
+  Mode mode_ = Mode::Enforce;
+  UpstreamOptions upstream_;
+  TimeoutPolicy timeouts_;
+  ElementExpiry expiry_;
+  DnsDeniedAggregator denied_;
+  GuardStats stats_;
+  std::string last_error_;
+};
+
+// The sockets: UDP and TCP on 127.0.0.1:port and [::1]:port. serve() runs until stop() (from
+// another thread or a signal handler) and calls `guard.handle` for every message.
+class GuardServer {
+ public:
+  GuardServer(Guard& guard, std::uint16_t port);  // binds; throws std::runtime_error
+  ~GuardServer();
+  GuardServer(const GuardServer&) = delete;
+  GuardServer& operator=(const GuardServer&) = delete;
+  // Serves until stop(); `tick` runs about every 200 ms (window flushes).
+  void serve(const std::function<void()>& tick = {});
+  void stop();
+
+ private:
+  void udp_ready(int fd);
+  void tcp_ready(int fd);
+  Guard& guard_;
+  std::vector<int> udp_, tcp_;
+  int stop_pipe_[2] = {-1, -1};
+};
+
+}  // namespace seatlock::dns

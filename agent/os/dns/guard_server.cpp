@@ -1,0 +1,146 @@
+// GuardServer: the guard's sockets and its poll loop.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <stdexcept>
+
+#include "core/util/time.hpp"
+#include "os/dns/guard.hpp"
+#include "os/dns/socket_owner.hpp"
+
+namespace seatlock::dns {
+
+namespace {
+
+UnixMillis now_unix_millis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+int bound_socket(int family, int type, std::uint16_t port) {
+  int fd = ::socket(family, type | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_storage ss{};
+  socklen_t len;
+  if (family == AF_INET) {
+    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+    a->sin_family = AF_INET;
+    a->sin_port = htons(port);
+    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    len = sizeof *a;
+  } else {
+    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons(port);
+    a->sin6_addr = in6addr_loopback;
+    len = sizeof *a;
+  }
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 ||
+      (type == SOCK_STREAM && ::listen(fd, 64) != 0)) {
+    int err = errno;
+    ::close(fd);
+    throw std::runtime_error(std::string("bind ") + (family == AF_INET ? "127.0.0.1" : "[::1]") +
+                             ":" + std::to_string(port) + ": " + std::strerror(err));
+  }
+  return fd;
+}
+
+}  // namespace
+
+GuardServer::GuardServer(Guard& guard, std::uint16_t port) : guard_(guard) {
+  if (::pipe2(stop_pipe_, O_CLOEXEC | O_NONBLOCK) != 0)
+    throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+  try {
+    for (int family : {AF_INET, AF_INET6}) {
+      udp_.push_back(bound_socket(family, SOCK_DGRAM, port));
+      tcp_.push_back(bound_socket(family, SOCK_STREAM, port));
+    }
+  } catch (...) {
+    for (int fd : udp_) ::close(fd);
+    for (int fd : tcp_) ::close(fd);
+    ::close(stop_pipe_[0]);
+    ::close(stop_pipe_[1]);
+    throw;
+  }
+}
+
+GuardServer::~GuardServer() {
+  for (int fd : udp_) ::close(fd);
+  for (int fd : tcp_) ::close(fd);
+  ::close(stop_pipe_[0]);
+  ::close(stop_pipe_[1]);
+}
+
+void GuardServer::stop() {
+  char c = 1;
+  [[maybe_unused]] ssize_t n = ::write(stop_pipe_[1], &c, 1);
+}
+
+void GuardServer::udp_ready(int fd) {
+  std::uint8_t buf[65535];
+  sockaddr_storage from{};
+  socklen_t flen = sizeof from;
+  ssize_t n =
+      ::recvfrom(fd, buf, sizeof buf, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), &flen);
+  if (n <= 0) return;
+  const std::int64_t uid = socket_uid(from, false);
+  auto reply = guard_.handle(buf, static_cast<std::size_t>(n), false, uid, now_unix_millis());
+  if (!reply.empty())
+    ::sendto(fd, reply.data(), reply.size(), 0, reinterpret_cast<sockaddr*>(&from), flen);
+}
+
+// One TCP client: length-prefixed messages (RFC 7766) until it closes or is idle for 2 s.
+void GuardServer::tcp_ready(int listen_fd) {
+  sockaddr_storage peer{};
+  socklen_t plen = sizeof peer;
+  int c = ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&peer), &plen, SOCK_CLOEXEC);
+  if (c < 0) return;
+  const std::int64_t uid = socket_uid(peer, true);
+  timeval tv{2, 0};
+  setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  std::uint8_t prefix[2];
+  std::vector<std::uint8_t> msg;
+  while (read_exact(c, prefix, 2)) {
+    msg.resize((prefix[0] << 8) | prefix[1]);
+    if (msg.empty() || !read_exact(c, msg.data(), msg.size())) break;
+    auto reply = guard_.handle(msg.data(), msg.size(), true, uid, now_unix_millis());
+    if (reply.empty() || reply.size() > 65535) break;
+    std::uint8_t out[2] = {std::uint8_t(reply.size() >> 8), std::uint8_t(reply.size())};
+    if (!write_all(c, out, 2) || !write_all(c, reply.data(), reply.size())) break;
+  }
+  ::close(c);
+}
+
+void GuardServer::serve(const std::function<void()>& tick) {
+  std::vector<pollfd> fds;
+  fds.push_back({stop_pipe_[0], POLLIN, 0});
+  for (int fd : udp_) fds.push_back({fd, POLLIN, 0});
+  for (int fd : tcp_) fds.push_back({fd, POLLIN, 0});
+  for (;;) {
+    int n = ::poll(fds.data(), fds.size(), 200);
+    if (n < 0 && errno != EINTR) throw std::runtime_error(std::string("poll: ") + strerror(errno));
+    if (fds[0].revents) return;
+    for (std::size_t i = 1; n > 0 && i < fds.size(); ++i) {
+      if (!(fds[i].revents & POLLIN)) continue;
+      if (i <= udp_.size())
+        udp_ready(fds[i].fd);
+      else
+        tcp_ready(fds[i].fd);
+    }
+    if (tick) tick();
+  }
+}
+
+}  // namespace seatlock::dns

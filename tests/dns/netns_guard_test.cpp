@@ -1,0 +1,259 @@
+// The DNS guard end to end in network namespaces (root; never the host's namespace):
+//   seat   sld0 10.97.0.1/24  <->  remote sld1 10.97.0.2/24 (+ .53 resolver, .80 .81 .90 hosts)
+// A real resolver (dnsmasq, query log on) serves a test zone in remote; the guard (sl_dns_guard,
+// the ruleset of a NetRules file) runs in seat; dig and TCP connects run in seat as a user's
+// programs would.
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <fstream>
+
+#include "core/net/ruleset.hpp"
+#include "support/process.hpp"
+
+using namespace seatlock;
+using seatlock::test::binary_path;
+using seatlock::test::Child;
+using seatlock::test::make_temp_dir;
+using seatlock::test::read_file;
+using seatlock::test::run_command;
+using seatlock::test::wait_until;
+
+namespace {
+
+std::string sh(const std::string& command) {
+  return run_command({"/bin/sh", "-c", command}).out;
+}
+
+int sh_status(const std::string& command) {
+  return run_command({"/bin/sh", "-c", command}).exit_code;
+}
+
+class DnsLab {
+ public:
+  DnsLab() : id_("sl-dns-" + std::to_string(getpid())), dir_(make_temp_dir("dns")) {
+    seat_ = id_ + "-seat";
+    remote_ = id_ + "-remote";
+    must("ip netns add " + seat_);
+    must("ip netns add " + remote_);
+    must("ip -n " + seat_ + " link add sld0 type veth peer name sld1 netns " + remote_);
+    must("ip -n " + seat_ + " addr add 10.97.0.1/24 dev sld0");
+    for (const char* a :
+         {"10.97.0.2/24", "10.97.0.53/24", "10.97.0.80/24", "10.97.0.81/24", "10.97.0.90/24"})
+      must("ip -n " + remote_ + " addr add " + a + " dev sld1");
+    for (const auto& ns : {seat_, remote_}) must("ip -n " + ns + " link set lo up");
+    must("ip -n " + seat_ + " link set sld0 up");
+    must("ip -n " + remote_ + " link set sld1 up");
+    // The resolver: a static test zone, every query logged.
+    dnsmasq_ = std::make_unique<Child>(
+        std::vector<std::string>{"/usr/sbin/ip",
+                                 "netns",
+                                 "exec",
+                                 remote_,
+                                 "/usr/sbin/dnsmasq",
+                                 "--keep-in-foreground",
+                                 "--conf-file=/dev/null",
+                                 "--no-resolv",
+                                 "--no-hosts",
+                                 "--bind-interfaces",
+                                 "--listen-address=10.97.0.53",
+                                 "--port=53",
+                                 "--user=root",
+                                 "--pid-file=" + dir_ + "/dnsmasq.pid",
+                                 "--log-queries",
+                                 "--log-facility=" + resolver_log(),
+                                 "--local-ttl=5",
+                                 "--host-record=crm.example.test,10.97.0.80",
+                                 "--host-record=other.example.test,10.97.0.81",
+                                 "--host-record=edge.cdn.test,10.97.0.90",
+                                 "--cname=alias.example.test,edge.cdn.test"},
+        dir_ + "/dnsmasq.out");
+    REQUIRE(wait_until([&] {
+      return sh_status("ip netns exec " + remote_ +
+                       " dig +short +time=1 +tries=1 @10.97.0.53 crm.example.test | grep -q "
+                       "10.97.0.80") == 0;
+    }));
+    echo_ =
+        std::make_unique<Child>(std::vector<std::string>{"/usr/sbin/ip", "netns", "exec", remote_,
+                                                         binary_path("tests/net/sl_net_probe"),
+                                                         "serve", "0.0.0.0", "8080", "853"},
+                                dir_ + "/echo.log");
+    REQUIRE(wait_until(
+        [&] { return read_file(dir_ + "/echo.log").find("ready") != std::string::npos; }));
+  }
+
+  ~DnsLab() {
+    guard_.reset();
+    echo_.reset();
+    dnsmasq_.reset();
+    sh("ip netns del " + seat_);
+    sh("ip netns del " + remote_);
+    if (!getenv("SEATLOCK_KEEP_LAB")) sh("rm -rf " + dir_);
+  }
+
+  void must(const std::string& command) {
+    auto r = run_command({"/bin/sh", "-c", command});
+    INFO(command << "\n" << r.out);
+    REQUIRE(r.exit_code == 0);
+  }
+
+  // Applies the rules and starts the guard in seat; returns once it listens.
+  void start_guard(const net::NetRules& rules, const std::vector<std::string>& extra = {}) {
+    std::ofstream(dir_ + "/rules.json") << net::to_json(rules).dump();
+    std::vector<std::string> argv = {"/usr/sbin/ip",
+                                     "netns",
+                                     "exec",
+                                     seat_,
+                                     binary_path("tests/dns/sl_dns_guard"),
+                                     "--rules",
+                                     dir_ + "/rules.json",
+                                     "--events",
+                                     events_file(),
+                                     "--window-ms",
+                                     "3000"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    guard_ = std::make_unique<Child>(argv, guard_log());
+    INFO(read_file(guard_log()));
+    REQUIRE(wait_until([&] { return read_file(guard_log()).find("ready") != std::string::npos; }));
+  }
+
+  std::string in_seat(const std::string& command) {
+    return sh("ip netns exec " + seat_ + " " + command);
+  }
+  // dig from the seat to the resolver's address (the seat's DNS config, as a program would).
+  std::string dig(const std::string& args) {
+    return in_seat("dig +time=2 +tries=1 @10.97.0.53 " + args);
+  }
+  bool tcp_ok(const std::string& host, int port) {
+    return sh_status("ip netns exec " + seat_ + " " + binary_path("tests/net/sl_net_probe") +
+                     " tcp " + host + " " + std::to_string(port) + " 700") == 0;
+  }
+  std::string set_elements(const std::string& table, const std::string& set) {
+    return in_seat("nft list set inet " + table + " " + set);
+  }
+  std::string resolver_log() const { return dir_ + "/dnsmasq.log"; }
+  std::string events_file() const { return dir_ + "/events.jsonl"; }
+  std::string guard_log() const { return dir_ + "/guard.log"; }
+
+ private:
+  std::string id_, dir_, seat_, remote_;
+  std::unique_ptr<Child> dnsmasq_, echo_, guard_;
+};
+
+net::NetRules guarded_rules() {
+  net::NetRules r;
+  r.dns = {"10.97.0.53"};
+  r.allow_domains = {{{"crm.example.test", "alias.example.test"}, {{8080, 8080}}, "tcp", ""}};
+  r.dns_guard_port = net::kDnsGuardPort;
+  return r;
+}
+
+bool contains(const std::string& text, const std::string& what) {
+  return text.find(what) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("an allowed name resolves through the guard and its address becomes reachable",
+          "[dns][netns]") {
+  DnsLab lab;
+  lab.start_guard(guarded_rules());
+  // Default deny: the host is not reachable before anyone looked its name up.
+  CHECK_FALSE(lab.tcp_ok("10.97.0.80", 8080));
+
+  CHECK(lab.dig("+short crm.example.test A") == "10.97.0.80\n");
+  // The answer was sent only after the kernel took the element: no wait needed, in both tables.
+  CHECK(contains(lab.set_elements("seatlock", "dom0_4"), "10.97.0.80 timeout 1m30s"));
+  CHECK(contains(lab.set_elements("seatlock_fallback", "dom0_4"), "10.97.0.80 timeout 1m30s"));
+  CHECK(lab.tcp_ok("10.97.0.80", 8080));
+  CHECK_FALSE(lab.tcp_ok("10.97.0.80", 853));  // the entry's ports only
+
+  // Over TCP too (dig +tcp reaches the guard's TCP listener through the redirect).
+  CHECK(lab.dig("+tcp +short crm.example.test A") == "10.97.0.80\n");
+
+  // A CNAME chain that leaves the allowed domain: the final address goes into the set of the
+  // entry that admitted the question name.
+  CHECK(lab.dig("+short alias.example.test A") == "edge.cdn.test.\n10.97.0.90\n");
+  CHECK(contains(lab.set_elements("seatlock", "dom0_4"), "10.97.0.90"));
+  CHECK(lab.tcp_ok("10.97.0.90", 8080));
+  // ...but the CNAME target itself is not an allowed name.
+  CHECK(contains(lab.dig("edge.cdn.test A"), "status: REFUSED"));
+}
+
+TEST_CASE("other names are refused without reaching the resolver and are reported",
+          "[dns][netns]") {
+  DnsLab lab;
+  lab.start_guard(guarded_rules());
+  CHECK(contains(lab.dig("other.example.test A"), "status: REFUSED"));
+  CHECK(contains(lab.dig("+tcp other.example.test A"), "status: REFUSED"));
+  // Tunnelling-shaped: long random labels under a domain nobody allowed.
+  const std::string tunnel =
+      "aGVsbG8gd29ybGQgdGhpcyBpcyBhIHR1bm5lbA.MTIzNDU2Nzg5MGFiY2RlZmdoaWprbG1ub3Bx.t.evil.test";
+  CHECK(contains(lab.dig("TXT " + tunnel), "status: REFUSED"));
+  CHECK_FALSE(lab.tcp_ok("10.97.0.81", 8080));
+  // Any user's query is caught (the guard tells who asked).
+  CHECK(contains(lab.in_seat("setpriv --reuid=65534 --regid=65534 --clear-groups dig +time=2 "
+                             "+tries=1 @10.97.0.53 nobody.evil.test A"),
+                 "status: REFUSED"));
+  // The DoH canary gets NXDOMAIN, so browsers keep DNS over HTTPS off.
+  CHECK(contains(lab.dig("use-application-dns.net A"), "status: NXDOMAIN"));
+  // DNS over TLS to the resolver is denied (a listener is there).
+  CHECK_FALSE(lab.tcp_ok("10.97.0.53", 853));
+
+  // An allowed lookup reaches the resolver (so its log works) ...
+  CHECK(lab.dig("+short crm.example.test A") == "10.97.0.80\n");
+  REQUIRE(wait_until([&] { return contains(read_file(lab.resolver_log()), "crm.example.test"); }));
+  // ... the refused ones never did.
+  const std::string log = read_file(lab.resolver_log());
+  CHECK_FALSE(contains(log, "other.example.test"));
+  CHECK_FALSE(contains(log, "evil.test"));
+  CHECK_FALSE(contains(log, "use-application-dns"));
+
+  // Aggregated: one net.dns_denied per name and window, UDP and TCP counted together.
+  REQUIRE(wait_until([&] { return contains(read_file(lab.events_file()), "evil.test"); }));
+  const std::string events = read_file(lab.events_file());
+  INFO(events);
+  CHECK(contains(events, R"("count":2,)"));
+  CHECK(contains(events,
+                 R"("name":"other.example.test","qtype":"A","reason":"not-allowed","uid":0,)"));
+  CHECK(contains(events,
+                 R"("name":"nobody.evil.test","qtype":"A","reason":"not-allowed","uid":65534,)"));
+}
+
+TEST_CASE("an address expires after TTL and grace, a new lookup brings it back", "[dns][netns]") {
+  DnsLab lab;
+  // The resolver's TTL is 5 s; floor 1 s and grace 1 s instead of 30 s and 60 s.
+  lab.start_guard(guarded_rules(), {"--floor-ms", "1000", "--grace-ms", "1000"});
+  CHECK(lab.dig("+short crm.example.test A") == "10.97.0.80\n");
+  CHECK(contains(lab.set_elements("seatlock", "dom0_4"), "10.97.0.80 timeout 6s"));
+  CHECK(lab.tcp_ok("10.97.0.80", 8080));
+  CHECK(wait_until([&] { return !contains(lab.set_elements("seatlock", "dom0_4"), "10.97.0.80"); },
+                   15'000));
+  CHECK_FALSE(lab.tcp_ok("10.97.0.80", 8080));
+  CHECK(lab.dig("+short crm.example.test A") == "10.97.0.80\n");
+  CHECK(lab.tcp_ok("10.97.0.80", 8080));
+}
+
+TEST_CASE("the kernel accepts the ruleset with exception names, close and audit", "[dns][netns]") {
+  const std::string dir = make_temp_dir("dns-check");
+  net::NetRules r = guarded_rules();
+  net::ResolvedException x;
+  x.ticket = "IT-1";
+  x.uids = {0, 65534};
+  x.until = 4'000'000'000'000;
+  x.allow_domains = {{{"*.portal.example.org"}, {{443, 443}, {8000, 8010}}, "any", ""}};
+  r.exceptions.push_back(x);
+  r.dns.push_back("fd00::53");
+  for (Mode mode : {Mode::Enforce, Mode::Audit})
+    for (bool closed : {false, true}) {
+      r.mode = mode;
+      r.closed = closed;
+      const std::string file = dir + "/ruleset.nft";
+      std::ofstream(file) << net::full_transaction(r, net::compile_ruleset(r, 1'800'000'000'000));
+      // A fresh namespace for nft alone: --check never commits, and never in the host's.
+      auto check = run_command({"/usr/bin/unshare", "-n", "/usr/sbin/nft", "--check", "-f", file});
+      INFO(to_string(mode) << (closed ? " closed\n" : "\n") << check.out << read_file(file));
+      CHECK(check.exit_code == 0);
+    }
+  sh("rm -rf " + dir);
+}
