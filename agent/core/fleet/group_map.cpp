@@ -87,7 +87,8 @@ GroupMap parse_group_map(const PolicyFile& file, std::vector<PolicyDiagnostic>& 
     const std::string ptr = "/groups/" + std::to_string(i);
     if (!c.object(g, ptr, {"name", "match", "seats", "comment"}, {"name"})) continue;
     FleetGroup group;
-    if (c.string_format(g["name"], ptr + "/name", check_group_name)) {
+    // object() has already reported a missing "name"; const operator[] on a missing key is UB.
+    if (g.contains("name") && c.string_format(g["name"], ptr + "/name", check_group_name)) {
       group.name = g["name"].get<std::string>();
       if (!names.insert(group.name).second)
         c.error(ptr + "/name", "group " + json(group.name).dump() + " is defined twice");
