@@ -8,14 +8,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "test.sh: run as root (tests use network namespaces and umockdev)" >&2; exit 1; }
 bash scripts/deps.sh
+# Formatting first: it takes seconds and names every file that differs (.clang-format).
+bash scripts/check_format.sh
 build=${SEATLOCK_BUILD_DIR:-build/test}
 # ccache (scripts/deps.d/base.txt) keeps rebuilds and the ASan rerun below cheap.
 launcher=()
 if command -v ccache >/dev/null; then
   launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
 fi
+# -Werror here only (SEATLOCK_WERROR defaults to OFF for users' builds on other compilers).
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSEATLOCK_VM_TESTS="${SEATLOCK_VM_TESTS:-ON}" \
-  "${launcher[@]}"
+  -DSEATLOCK_WERROR=ON "${launcher[@]}"
 cmake --build "$build" -j"$(nproc)"
 ctest --test-dir "$build" --output-on-failure --timeout 600 -j"${SEATLOCK_TEST_JOBS:-1}"
 

@@ -12,6 +12,7 @@
 #include "cli/commands.hpp"
 #include "core/net/net_rules.hpp"
 #include "core/policy/loader.hpp"
+#include "os/base/atomic_file.hpp"
 #include "os/base/policy_files.hpp"
 #include "os/control/control_server.hpp"
 #include "os/events/reporter.hpp"
@@ -180,16 +181,12 @@ int cmd_allow(const CliContext& ctx, Args args) {
     for (const auto& e : r.errors) std::fprintf(stderr, "seatlockctl: %s\n", e.text().c_str());
     return 1;
   }
-  std::string path = ctx.policy_dir + "/" + name, tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << text;
-    out.close();
-    if (!out) return std::fprintf(stderr, "seatlockctl: cannot write %s\n", tmp.c_str()), 1;
+  std::string path = ctx.policy_dir + "/" + name;
+  try {
+    atomic_write(path, text, 0644);
+  } catch (const AtomicWriteError& e) {
+    return std::fprintf(stderr, "seatlockctl: %s\n", e.what()), 1;
   }
-  chmod(tmp.c_str(), 0644);
-  if (std::rename(tmp.c_str(), path.c_str()) != 0)
-    return std::fprintf(stderr, "seatlockctl: cannot write %s\n", path.c_str()), 1;
   std::printf("wrote %s (until %s)\n", path.c_str(), format_rfc3339_ms(until).c_str());
   if (no_reload) return 0;
   try {

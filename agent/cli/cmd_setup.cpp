@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "os/base/atomic_file.hpp"
 
 namespace seatlock::cli {
 namespace {
@@ -143,26 +144,17 @@ std::string read_text(const fs::path& p) {
   return ss.str();
 }
 
-// Replaces `p` atomically (same directory, same mode), keeping the old file as `backup`.
+// Replaces `p` atomically (same directory, mode and owner), keeping the old file as `backup`.
 void replace_file(const fs::path& p, const std::string& text, const fs::path& backup) {
   struct stat st {};
   if (::stat(p.c_str(), &st) != 0)
     throw std::runtime_error("cannot stat " + p.string() + ": " + std::strerror(errno));
   fs::copy_file(p, backup, fs::copy_options::overwrite_existing);
-  fs::path tmp = p;
-  tmp += ".seatlock-new";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) throw std::runtime_error("cannot write " + tmp.string());
-  }
-  ::chmod(tmp.c_str(), st.st_mode & 07777);
-  if (::rename(tmp.c_str(), p.c_str()) != 0) {
-    int err = errno;
-    fs::remove(tmp);
-    throw std::runtime_error("cannot replace " + p.string() + ": " + std::strerror(err));
-  }
+  AtomicWriteOptions o;
+  o.mode = st.st_mode & 07777;
+  o.uid = st.st_uid;
+  o.gid = st.st_gid;
+  atomic_write(p.string(), text, o);
 }
 
 int run_command(const std::string& cmd) {

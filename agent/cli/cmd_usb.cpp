@@ -14,6 +14,7 @@
 #include "core/policy/loader.hpp"
 #include "core/usb/usb_decision.hpp"
 #include "core/usb/usb_udev_rules.hpp"
+#include "os/base/atomic_file.hpp"
 #include "os/base/policy_files.hpp"
 #include "os/control/control_server.hpp"
 #include "os/events/reporter.hpp"
@@ -171,12 +172,7 @@ int usb_allow(const CliContext& ctx, Args args) {
     return 1;
   }
   const std::string path = ctx.policy_dir + "/" + name;
-  {
-    std::ofstream f(path + ".tmp", std::ios::trunc);
-    f << text;
-    if (!f.flush()) throw std::runtime_error(path + ".tmp: cannot write");
-  }
-  std::filesystem::rename(path + ".tmp", path);
+  atomic_write(path, text, 0644);
   std::cout << "wrote " << path << ": " << vid << ":" << pid
             << (serial.empty() ? "" : " serial " + serial) << (port.empty() ? "" : " port " + port)
             << " allowed until " << x["until"].get<std::string>()

@@ -6,7 +6,9 @@
 #include <memory>
 #include <vector>
 
+#include "daemon/dns/dns_service.hpp"
 #include "daemon/event_store.hpp"
+#include "daemon/fleet/fleet_service.hpp"
 #include "daemon/loop_hooks.hpp"
 #include "daemon/policy_manager.hpp"
 #include "daemon/service.hpp"
@@ -28,7 +30,11 @@ std::vector<std::unique_ptr<Service>> make_services(DaemonContext& ctx) {
   std::vector<std::unique_ptr<Service>> services;
   // Order matters only for start-up: lock USB first, then the network, then the rest.
   if (ctx.options.enabled("usb")) services.push_back(make_usb_service(ctx));
-  if (ctx.options.enabled("network")) services.push_back(make_network_service(ctx));
+  if (ctx.options.enabled("network")) {
+    services.push_back(make_network_service(ctx));
+    // The DNS guard rides on the network service's ruleset and nft context (daemon/dns).
+    services.push_back(make_dns_service(ctx, *services.back()));
+  }
   if (ctx.options.enabled("firmware")) services.push_back(make_firmware_service(ctx));
   if (ctx.options.enabled("firmware")) services.push_back(make_attest_service(ctx));
   if (ctx.options.enabled("delivery")) services.push_back(make_delivery_service(ctx));
@@ -67,6 +73,9 @@ int run(const DaemonOptions& opts) {
 
   std::vector<std::unique_ptr<Service>> services = make_services(ctx);
   PolicyManager policy(ctx, services);
+  // Fleet bundles come from the collector of event delivery, with its identity (daemon/fleet);
+  // made before the first load, which merges the stored bundle.
+  if (opts.enabled("delivery")) services.push_back(make_fleet_service(ctx, policy));
   const UnixMillis started = now_millis();
 
   control.add("status", [&](const nlohmann::json&) {

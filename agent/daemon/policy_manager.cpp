@@ -4,6 +4,8 @@
 #include <fstream>
 
 #include "core/event/event.hpp"
+#include "core/fleet/verify.hpp"
+#include "os/base/atomic_file.hpp"
 #include "os/base/log.hpp"
 #include "os/base/policy_files.hpp"
 
@@ -19,8 +21,11 @@ PolicyLoadOptions load_options() {
 }
 
 // The policy directory, loaded and validated; nullopt with `errors` filled when it is unusable.
+// `fleet`: the files of the fleet bundle in force, merged in the seat's order
+// (fleet::seat_merge_order).
 std::optional<Policy> load_directory(const std::string& dir, std::vector<std::string>& errors,
-                                     std::vector<std::string>& warnings) {
+                                     std::vector<std::string>& warnings,
+                                     const std::vector<PolicyFile>& fleet = {}) {
   std::vector<PolicyFile> files;
   try {
     files = read_policy_dir(dir);
@@ -32,6 +37,7 @@ std::optional<Policy> load_directory(const std::string& dir, std::vector<std::st
     errors.push_back(dir + ": no *.json policy files");
     return std::nullopt;
   }
+  if (!fleet.empty()) files = fleet::seat_merge_order(files, fleet);
   PolicyLoadResult r = load_policy(files, load_options());
   for (const auto& w : r.warnings) warnings.push_back(w.text());
   for (const auto& e : r.errors) errors.push_back(e.text());
@@ -75,12 +81,23 @@ std::string PolicyManager::cache_path() const {
 
 bool PolicyManager::reload(const std::string& reason) {
   std::vector<std::string> errors, warnings;
-  std::optional<Policy> policy = load_directory(ctx_.options.policy_dir, errors, warnings);
+  std::optional<Policy> policy =
+      load_directory(ctx_.options.policy_dir, errors, warnings, fleet_.files);
   if (!policy) {
     reject(errors, reason);
     return false;
   }
   return accept(std::move(*policy), warnings, reason);
+}
+
+bool PolicyManager::apply_fleet(FleetInForce fleet, Policy policy,
+                                const std::vector<std::string>& warnings, const std::string& reason,
+                                const nlohmann::json& extra) {
+  FleetInForce before = std::move(fleet_);
+  fleet_ = std::move(fleet);  // so policy.applied and the services' status name it
+  if (accept(std::move(policy), warnings, reason, extra)) return true;
+  fleet_ = std::move(before);
+  return false;
 }
 
 bool PolicyManager::load_initial() {
@@ -92,7 +109,7 @@ bool PolicyManager::load_initial() {
 }
 
 bool PolicyManager::accept(Policy policy, const std::vector<std::string>& warnings,
-                           const std::string& reason) {
+                           const std::string& reason, const nlohmann::json& rejected_extra) {
   if (ctx_.options.network_mode_override) {
     policy.network.mode = *ctx_.options.network_mode_override;
     policy.effective["network"]["mode"] = to_string(policy.network.mode);
@@ -101,7 +118,7 @@ bool PolicyManager::accept(Policy policy, const std::vector<std::string>& warnin
     try {
       s->check(policy);
     } catch (const std::exception& e) {
-      reject({s->name() + ": " + e.what()}, reason);
+      reject({s->name() + ": " + e.what()}, reason, rejected_extra);
       return false;
     }
   }
@@ -119,12 +136,10 @@ bool PolicyManager::accept(Policy policy, const std::vector<std::string>& warnin
     }
   }
   // Cache the merged document (what would be re-loaded at a broken boot), atomically.
-  {
-    std::string tmp = cache_path() + ".tmp";
-    std::ofstream out(tmp, std::ios::trunc);
-    out << policy.effective.dump(2) << "\n";
-    out.close();
-    if (out) std::filesystem::rename(tmp, cache_path());
+  try {
+    atomic_write(cache_path(), policy.effective.dump(2) + "\n", 0644);
+  } catch (const AtomicWriteError& e) {
+    log_warning(std::string("cannot cache the applied policy: ") + e.what());
   }
   applied_at_ = now_millis();
   Event e;
@@ -140,6 +155,9 @@ bool PolicyManager::accept(Policy policy, const std::vector<std::string>& warnin
                 {{"usb", to_string(policy.usb.mode)},
                  {"network", to_string(policy.network.mode)},
                  {"firmware", to_string(policy.firmware.mode)}}}};
+  if (fleet_.version)
+    e.details["fleet"] = {{"version", fleet_.version},
+                          {"expires", format_rfc3339_ms(fleet_.expires)}};
   log_info("policy " + policy.sha256.substr(0, 12) + " applied (" + reason + ", " +
            std::to_string(policy.sources.size()) + " files)");
   for (const auto& w : warnings) log_warning(w);
@@ -148,7 +166,8 @@ bool PolicyManager::accept(Policy policy, const std::vector<std::string>& warnin
   return true;
 }
 
-void PolicyManager::reject(const std::vector<std::string>& errors, const std::string& reason) {
+void PolicyManager::reject(const std::vector<std::string>& errors, const std::string& reason,
+                           const nlohmann::json& extra) {
   for (const auto& e : errors) log_error("policy rejected: " + e);
   last_rejected_ = {
       {"at", format_rfc3339_ms(now_millis())}, {"reason", reason}, {"errors", errors}};
@@ -159,6 +178,10 @@ void PolicyManager::reject(const std::vector<std::string>& errors, const std::st
   e.details = {{"errors", errors},
                {"reason", reason},
                {"in_force", current_ ? current_->sha256 : std::string()}};
+  for (const auto& [k, v] : extra.items()) {
+    e.details[k] = v;
+    last_rejected_[k] = v;
+  }
   ctx_.reporter.report(std::move(e));
 }
 
@@ -168,7 +191,12 @@ nlohmann::json PolicyManager::status() const {
     j["sha256"] = current_->sha256;
     j["sources"] = current_->sources;
     j["applied_at"] = format_rfc3339_ms(applied_at_);
+    j["modes"] = {{"usb", to_string(current_->usb.mode)},
+                  {"network", to_string(current_->network.mode)},
+                  {"firmware", to_string(current_->firmware.mode)}};
   }
+  if (fleet_.version)
+    j["fleet"] = {{"version", fleet_.version}, {"expires", format_rfc3339_ms(fleet_.expires)}};
   if (!last_rejected_.is_null()) j["last_rejected"] = last_rejected_;
   return j;
 }

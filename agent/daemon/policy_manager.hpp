@@ -8,9 +8,18 @@
 #include <string>
 #include <vector>
 
+#include "core/policy/loader.hpp"
 #include "daemon/service.hpp"
 
 namespace seatlock {
+
+// The fleet bundle in force (daemon/fleet): its files (names as in the bundle, "all/10-x.json")
+// join every reload between the shipped default and the other local files (docs/fleet.md).
+struct FleetInForce {
+  std::uint64_t version = 0;  // 0 = no fleet files
+  UnixMillis expires = 0;
+  std::vector<PolicyFile> files;
+};
 
 // The seat id events are recorded under, known before the first event is recorded: --seat-id,
 // else report.seat_id of the policy directory (when it loads and validates), else that of the
@@ -29,11 +38,29 @@ class PolicyManager {
   bool load_initial();
 
   const std::optional<Policy>& current() const { return current_; }
+
+  // Fleet bundles (daemon/fleet/fleet_service.cpp). set_fleet() changes what the next reload
+  // merges; it does not reload.
+  void set_fleet(FleetInForce fleet) { fleet_ = std::move(fleet); }
+  const FleetInForce& fleet() const { return fleet_; }
+  // The policy of a verified, validated bundle: checked by every service and applied like a
+  // local edit; on success `fleet` is the fleet in force (policy.applied names its version).
+  // False (policy.rejected, `extra` added to its details) leaves the policy and the fleet in force
+  // as they were.
+  bool apply_fleet(FleetInForce fleet, Policy policy, const std::vector<std::string>& warnings,
+                   const std::string& reason, const nlohmann::json& extra);
+  // policy.rejected for a change refused before any service saw it (a refused bundle).
+  void report_rejected(const std::vector<std::string>& errors, const std::string& reason,
+                       const nlohmann::json& extra) {
+    reject(errors, reason, extra);
+  }
   nlohmann::json status() const;
 
  private:
-  bool accept(Policy policy, const std::vector<std::string>& warnings, const std::string& reason);
-  void reject(const std::vector<std::string>& errors, const std::string& reason);
+  bool accept(Policy policy, const std::vector<std::string>& warnings, const std::string& reason,
+              const nlohmann::json& rejected_extra = nlohmann::json::object());
+  void reject(const std::vector<std::string>& errors, const std::string& reason,
+              const nlohmann::json& extra = nlohmann::json::object());
   std::string cache_path() const;
 
   DaemonContext& ctx_;
@@ -41,6 +68,7 @@ class PolicyManager {
   std::optional<Policy> current_;
   UnixMillis applied_at_ = 0;
   nlohmann::json last_rejected_;
+  FleetInForce fleet_;
 };
 
 }  // namespace seatlock

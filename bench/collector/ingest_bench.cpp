@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -41,7 +42,14 @@ struct SeatClient {
   std::string response;
   std::string token;
   std::size_t events_acked = 0, retries = 0;
+  std::chrono::steady_clock::time_point sent, first_try;  // this request; this batch's first
 };
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
+}
 
 size_t sink(char* p, size_t s, size_t n, void* ud) {
   static_cast<std::string*>(ud)->append(p, s * n);
@@ -74,6 +82,7 @@ void arm(SeatClient& c, const std::string& url, const Pki& pki, const Pki::Pair*
   curl_easy_setopt(c.easy, CURLOPT_POSTFIELDS, c.bodies[c.next].data());
   curl_easy_setopt(c.easy, CURLOPT_POSTFIELDSIZE_LARGE,
                    static_cast<curl_off_t>(c.bodies[c.next].size()));
+  c.sent = std::chrono::steady_clock::now();
 }
 
 }  // namespace
@@ -148,8 +157,12 @@ int main(int argc, char** argv) {
   std::vector<double> cpu0;
   for (auto& c : collectors) cpu0.push_back(cpu_seconds(c->pid()));
   double self0 = cpu_seconds(getpid()), server0 = cpu_seconds(store.server_pid());
+  // Upload latency: of each request answered 200 (sent -> answer), and of each batch from its
+  // first attempt to its 200 (retries after 503 included).
+  std::vector<double> request_ms, batch_ms;
   for (std::size_t s = 0; s < seats; ++s) {
     arm(clients[s], url_of(s), pki, auth == "cert" ? &certs[s] : nullptr);
+    clients[s].first_try = clients[s].sent;
     curl_multi_add_handle(multi, clients[s].easy);
   }
   std::size_t done_seats = 0, acked = 0, failures = 0;
@@ -166,9 +179,13 @@ int main(int argc, char** argv) {
       long status = 0;
       curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &status);
       curl_multi_remove_handle(multi, m->easy_handle);
+      auto answered = std::chrono::steady_clock::now();
       if (m->data.result == CURLE_OK && status == 200) {
         acked += per_batch;
         ++c->next;
+        request_ms.push_back(std::chrono::duration<double, std::milli>(answered - c->sent).count());
+        batch_ms.push_back(
+            std::chrono::duration<double, std::milli>(answered - c->first_try).count());
       } else {
         ++failures;
         ++c->retries;  // 503 / connection refused: retry the same batch
@@ -177,7 +194,9 @@ int main(int argc, char** argv) {
                        c->response.c_str());
       }
       if (c->next < c->posts.size()) {
+        bool new_batch = status == 200 && m->data.result == CURLE_OK;
         arm(*c, "", pki, nullptr);  // the handle keeps its URL and connection
+        if (new_batch) c->first_try = c->sent;
         curl_multi_add_handle(multi, c->easy);
       } else {
         ++done_seats;
@@ -220,6 +239,11 @@ int main(int argc, char** argv) {
       seats, auth.c_str(), batches, per_batch, instances, store.describe().c_str());
   std::printf("  acknowledged events: %zu in %.2f s = %.0f events/s (%zu retried requests)\n",
               acked, secs, acked / secs, failures);
+  std::printf(
+      "  upload latency of requests answered 200: p50 %.0f ms, p99 %.0f ms, max %.0f ms; of "
+      "batches from first attempt to 200 (retries included): p50 %.0f ms, p99 %.0f ms\n",
+      percentile(request_ms, 0.5), percentile(request_ms, 0.99), percentile(request_ms, 1.0),
+      percentile(batch_ms, 0.5), percentile(batch_ms, 0.99));
   double all_cpu = 0;
   for (std::size_t i = 0; i < instances; ++i) {
     all_cpu += cpu[i];

@@ -7,11 +7,16 @@
 // no connection failed and everything was stored once.
 // usage: collector_storm_bench [--seats 10000] [--heartbeats 12] [--violations 8]
 //                              [--batch-events 500] [--extra-arg ARG]... [--give-up S]
-//                              [--client tls|curl]
+//                              [--connect-timeout S]
+//                              [--client tls|curl] [--sysctl-file PATH|none] [--sysctl K=V]...
 // --client: tls (default) plays the seats with the lean raw-OpenSSL client
 // (tests/collector/storm_tls_client.hpp, ~0.3 ms CPU per connection); curl with libcurl, the
 // agent's own stack (~2 ms per connection: at 10,000 seats on 2 cores the client saturates).
+// --connect-timeout: the seats' (TCP + TLS) in seconds, default the agent's 10.
 // --give-up: stop after S seconds and print what was absorbed by then (exit 1).
+// The storm runs in a network namespace of its own (needs root) with the listen-queue limits of
+// the sysctl.d file the package ships (packaging/sysctl/60-seatlock-collector.conf; "none" =
+// a new namespace's kernel defaults, as on a host without the package's file), --sysctl on top.
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -31,6 +36,18 @@ int main(int argc, char** argv) {
     if (k == "--batch-events") o.batch_events = std::stoul(argv[i + 1]);
     if (k == "--extra-arg") o.serve_args.push_back(argv[i + 1]);
     if (k == "--give-up") o.give_up_s = std::stod(argv[i + 1]);
+    if (k == "--connect-timeout") o.connect_timeout_s = std::stod(argv[i + 1]);
+    if (k == "--sysctl-file") o.sysctl_file = argv[i + 1];
+    if (k == "--sysctl") {
+      std::string kv = argv[i + 1];
+      auto eq = kv.find('=');
+      if (eq == std::string::npos) {
+        std::fprintf(stderr, "collector_storm_bench: --sysctl wants KEY=VALUE, got %s\n",
+                     argv[i + 1]);
+        return 2;
+      }
+      o.sysctl[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
     if (k == "--client")
       o.client = std::string(argv[i + 1]) == "curl" ? StormClient::curl : StormClient::tls;
   }

@@ -218,6 +218,36 @@ std::string ClickHouseHttp::post(const std::string& query_string, const std::str
   return std::move(s.body);
 }
 
+void append_tsv_field(std::string& out, std::string_view field) {
+  std::size_t from = 0;
+  for (std::size_t i = 0; i < field.size(); ++i) {
+    const char* esc = nullptr;
+    switch (field[i]) {
+      case '\\':
+        esc = "\\\\";
+        break;
+      case '\t':
+        esc = "\\t";
+        break;
+      case '\n':
+        esc = "\\n";
+        break;
+      case '\r':
+        esc = "\\r";
+        break;
+      case '\0':
+        esc = "\\0";
+        break;
+      default:
+        continue;
+    }
+    out.append(field.substr(from, i - from));
+    out += esc;
+    from = i + 1;
+  }
+  out.append(field.substr(from));
+}
+
 void ClickHouseHttp::exec(const std::string& sql, bool in_database) const {
   post(in_database ? "&database=" + ep_.database : "", sql, nullptr);
 }

@@ -52,6 +52,10 @@ class ClickHouseHttp {
   ClickHouseEndpoint ep_;
 };
 
+// Appends `field` escaped for a TabSeparated insert (\\, tab, newline, CR, NUL; the inverse of
+// what select() unescapes).
+void append_tsv_field(std::string& out, std::string_view field);
+
 // 'text' as a ClickHouse string literal (quotes included, \ and ' escaped).
 std::string ch_quote(std::string_view text);
 

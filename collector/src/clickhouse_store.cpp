@@ -7,6 +7,7 @@
 
 #include "clickhouse_rows.hpp"
 #include "clickhouse_schema.hpp"
+#include "clickhouse_token_cache.hpp"
 #include "clickhouse_txn.hpp"
 
 namespace seatlock::collector {
@@ -29,7 +30,10 @@ std::string time_bounds(std::optional<std::int64_t> since, std::optional<std::in
 
 class ClickHouseStore : public EventStore {
  public:
-  explicit ClickHouseStore(ClickHouseEndpoint ep) : ch_(std::move(ep)) {}
+  explicit ClickHouseStore(ClickHouseEndpoint ep)
+      : ch_(std::move(ep)),
+        tokens_([this](const std::string& h) { return lookup_token(h); },
+                [this] { return revoked_token_count(); }) {}
   const ClickHouseHttp& http() const { return ch_; }
 
   std::unique_ptr<StoreTxn> begin() override { return begin_clickhouse_txn(ch_); }
@@ -117,13 +121,26 @@ class ClickHouseStore : public EventStore {
             "\n");
   }
 
+  // Answered from the collector's cache (clickhouse_token_cache.hpp: revocations are seen within
+  // 2 seconds on every instance, at once after SIGHUP).
   std::optional<std::string> seat_for_token(const std::string& token_hash) override {
+    return tokens_.seat_for(token_hash);
+  }
+  void forget_cached_tokens() override { tokens_.forget(); }
+
+  std::optional<std::string> lookup_token(const std::string& token_hash) {
     auto r =
         ch_.select_all("SELECT seat_id FROM tokens WHERE token_hash = " + ch_quote(token_hash) +
                        " AND token_hash NOT IN (SELECT token_hash FROM revoked_tokens) "
                        "LIMIT 1");
     if (r.empty()) return std::nullopt;
     return r[0].at(0);
+  }
+
+  // Only grows: a revocation adds a token never revoked before; merging copies changes nothing.
+  std::uint64_t revoked_token_count() {
+    return rows::u64(
+        ch_.select_all("SELECT uniqExact(token_hash) FROM revoked_tokens").at(0).at(0));
   }
 
   std::vector<TokenRecord> tokens() override {
@@ -152,6 +169,7 @@ class ClickHouseStore : public EventStore {
       ++n;
     }
     ch_.insert_json_rows("revoked_tokens", out);
+    tokens_.forget();
     return n;
   }
 
@@ -170,6 +188,7 @@ class ClickHouseStore : public EventStore {
 
  private:
   ClickHouseHttp ch_;
+  TokenCache tokens_;
 };
 
 }  // namespace

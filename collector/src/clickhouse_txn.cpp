@@ -8,6 +8,7 @@
 #include <random>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "clickhouse_rows.hpp"
 #include "clickhouse_schema.hpp"
@@ -17,6 +18,8 @@ namespace {
 
 namespace rows = clickhouse_rows;
 using clickhouse_schema::kEventCols;
+constexpr const char* kEventInsertCols =
+    "seat_id, time_ms, seq, id, kind, severity, user_name, chain_hash, prev, line, received_ms";
 
 std::int64_t wall_ms() {
   using namespace std::chrono;
@@ -45,9 +48,15 @@ class ClickHouseTxn : public StoreTxn {
 
   // One query for the marks and keys of every seat in the group, one for the stored copies of
   // the group's event ids. A copy of an event has the event's seat and time, so the lookup is
-  // the seat's events within its batches' times: the sorting key (seat_id, time_ms, ...) then reads
-  // a few granules per seat, never a seat's whole history. No FINAL: remember() keeps one copy of
-  // an id. The neighbouring seqs a late re-send needs (events_at) are looked up when asked.
+  // the seats' events within their batches' times: the sorting key (seat_id, time_ms, ...) then
+  // reads a few granules per seat, never a seat's whole history. The statement names the seats
+  // once (IN) and the time windows of all seats merged (usually one): a condition per seat
+  // costs ClickHouse an index analysis per seat, part and granule range (3 s of server CPU per
+  // group of 500 seats once parts pile up); rows outside their own seat's window are dropped
+  // here. Only the small columns are read; the lines of ids found again (a retry: the seat's
+  // line is compared with the stored one) come in a second query, only when there are any.
+  // No FINAL: remember() keeps one copy of an id. The neighbouring seqs a late re-send needs
+  // (events_at) are looked up when asked.
   void prefetch_group(const std::vector<BatchRef>& batches) override {
     struct Want {
       std::int64_t from = INT64_MAX, to = INT64_MIN;
@@ -67,21 +76,39 @@ class ClickHouseTxn : public StoreTxn {
     std::vector<std::string> seats;
     for (const auto& [seat, w] : want) seats.push_back(seat);
     auto records = rows::load_marks_and_keys(ch_, seats);
-    std::string in, any;
+    std::string in;
+    std::vector<std::pair<std::int64_t, std::int64_t>> windows;
     for (auto& [seat, w] : want) {
-      // The sorting key's prefix only; ids are matched here (the window holds few others).
       in += (in.empty() ? "" : ",") + ch_quote(seat);
-      any += std::string(any.empty() ? "" : " OR ") + "(seat_id = " + ch_quote(seat) +
-             " AND time_ms BETWEEN " + std::to_string(w.from) + " AND " + std::to_string(w.to) +
-             ")";
+      windows.emplace_back(w.from, w.to);
     }
-    ch_.select(std::string("SELECT ") + kEventCols + " FROM events WHERE seat_id IN (" + in +
-                   ") AND (" + any + ") ORDER BY seat_id, seq, received_ms, id",
-               [&](const rows::Row& r) {
-                 StoredEvent e = rows::event(r);
-                 SeatView& v = views_[e.seat_id];  // before e is moved from
-                 remember(v, std::move(e));
-               });
+    std::sort(windows.begin(), windows.end());
+    std::string any;
+    for (std::size_t i = 0; i < windows.size();) {
+      auto [from, to] = windows[i];
+      // Windows less than a minute apart are read as one (a few more rows, one condition less).
+      for (++i; i < windows.size() && windows[i].first <= to + 60'000; ++i)
+        to = std::max(to, windows[i].second);
+      any += std::string(any.empty() ? "" : " OR ") + "time_ms BETWEEN " + std::to_string(from) +
+             " AND " + std::to_string(to);
+    }
+    std::unordered_set<std::string_view> group_ids;  // views of the batches' ids
+    for (auto& [seat, w] : want)
+      for (const auto* id : w.ids) group_ids.insert(*id);
+    std::map<std::string, std::set<std::string>> found_again;  // seat -> ids stored before
+    ch_.select(
+        "SELECT id, seat_id, seq, time_ms, '', '', '', chain_hash, prev, '', received_ms "
+        "FROM events PREWHERE seat_id IN (" +
+            in + ") AND (" + any + ") ORDER BY seat_id, seq, received_ms, id",
+        [&](const rows::Row& r) {
+          StoredEvent e = rows::event(r);
+          const Want& w = want.at(e.seat_id);
+          if (e.time_ms < w.from || e.time_ms > w.to) return;  // another seat's window
+          if (group_ids.count(e.id)) found_again[e.seat_id].insert(e.id);
+          SeatView& v = views_[e.seat_id];  // before e is moved from
+          remember(v, std::move(e));
+        });
+    if (!found_again.empty()) load_lines(found_again, any);
     for (auto& [seat, w] : want) {
       SeatView& v = views_[seat];
       for (const auto* id : w.ids) looked_up_ids_.insert(*id);
@@ -249,19 +276,19 @@ class ClickHouseTxn : public StoreTxn {
       out.clear();
     };
     // Events first: a head, mark or finding never names an event that was not acknowledged.
-    for (const auto& e : events_)
-      row({{"seat_id", e.seat_id},
-           {"time_ms", e.time_ms},
-           {"seq", e.seq},
-           {"id", e.id},
-           {"kind", e.kind},
-           {"severity", e.severity},
-           {"user_name", e.user_name},
-           {"chain_hash", e.chain_hash},
-           {"prev", e.prev},
-           {"line", e.line},
-           {"received_ms", e.received_ms}});
-    send("events");
+    // TabSeparated: cheaper than JSON to write here and to parse for the server.
+    for (const auto& e : events_) {
+      append_tsv_field(out, e.seat_id);
+      out += '\t' + std::to_string(e.time_ms) + '\t' + std::to_string(e.seq) + '\t';
+      for (const std::string* f :
+           {&e.id, &e.kind, &e.severity, &e.user_name, &e.chain_hash, &e.prev, &e.line}) {
+        append_tsv_field(out, *f);
+        out += '\t';
+      }
+      out += std::to_string(e.received_ms) + '\n';
+    }
+    ch_.insert_rows("events (" + std::string(kEventInsertCols) + ")", "TabSeparated", out);
+    out.clear();
     for (const auto& h : heads_)
       row({{"seat_id", h.seat_id},
            {"seq", h.seq},
@@ -304,6 +331,26 @@ class ClickHouseTxn : public StoreTxn {
   }
 
  private:
+  // The stored lines of ids that prefetch_group found again (first-received copy of each), in
+  // the same time windows (`windows`: its OR of BETWEENs), so only those granules are read.
+  void load_lines(const std::map<std::string, std::set<std::string>>& ids_by_seat,
+                  const std::string& windows) {
+    std::string seats, ids;
+    for (const auto& [seat, set] : ids_by_seat) {
+      seats += (seats.empty() ? "" : ",") + ch_quote(seat);
+      for (const auto& id : set) ids += (ids.empty() ? "" : ",") + ch_quote(id);
+    }
+    std::set<std::pair<std::string, std::string>> done;
+    ch_.select("SELECT seat_id, id, line FROM events PREWHERE seat_id IN (" + seats + ") AND (" +
+                   windows + ") AND id IN (" + ids + ") ORDER BY received_ms",
+               [&](const rows::Row& r) {
+                 auto seat = ids_by_seat.find(r.at(0));
+                 if (seat == ids_by_seat.end() || !seat->second.count(r.at(1))) return;
+                 if (!done.emplace(r.at(0), r.at(1)).second) return;
+                 views_[r.at(0)].line_by_id[r.at(1)] = r.at(2);
+               });
+  }
+
   void remember(SeatView& v, StoredEvent e) {
     if (v.line_by_id.count(e.id)) return;
     v.line_by_id.emplace(e.id, e.line);
@@ -315,7 +362,7 @@ class ClickHouseTxn : public StoreTxn {
   };
   const ClickHouseHttp& ch_;
   std::map<std::string, SeatView> views_;
-  std::set<std::string> looked_up_ids_;
+  std::unordered_set<std::string> looked_up_ids_;
   std::unordered_map<std::string, std::size_t> pending_by_id_;
   std::vector<StoredEvent> events_;
   std::vector<ChainHead> heads_;

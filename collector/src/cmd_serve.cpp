@@ -1,3 +1,4 @@
+#include <cstdlib>
 #include <string>
 #include <type_traits>
 
@@ -22,6 +23,7 @@ int cmd_serve(const ArgList& argv) {
           "max-unauthenticated",
           "max-unauthenticated-per-address",
           "stall-timeout",
+          "queue-timeout",
           "handshake-timeout",
           "head-timeout",
           "body-timeout",
@@ -60,6 +62,13 @@ int cmd_serve(const ArgList& argv) {
   positive("head-timeout", o.timeouts.head_s);
   positive("body-timeout", o.timeouts.body_s);
   positive("idle-timeout", o.timeouts.idle_s);
+  if (auto q = a.get("queue-timeout")) {  // seconds, decimals allowed; 0 = never shed
+    char* end = nullptr;
+    double v = std::strtod(q->c_str(), &end);
+    if (q->empty() || *end != '\0' || !(v >= 0 && v <= 600))
+      throw UsageError("--queue-timeout: expected seconds 0..600, got " + *q);
+    o.limits.queue_timeout_s = v;
+  }
   positive("threads", o.threads);
   positive("max-poll-wait", o.max_poll_wait_s);
   if (auto n = a.number("max-pending")) o.max_pending_events = *n;

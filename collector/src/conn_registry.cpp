@@ -1,9 +1,12 @@
 #include "conn_registry.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cmath>
 
 namespace seatlock::collector {
 
@@ -131,6 +134,36 @@ ConnRegistry::Counts ConnRegistry::counts() const {
   c.open = live_;
   c.unauthenticated = unauth_ids_.size();
   return c;
+}
+
+int BacklogShedder::retry_after_for(int fd, int listen_fd) {
+  auto now = std::chrono::steady_clock::now();
+  ++window_accepts_;
+  double window_s = std::chrono::duration<double>(now - window_start_).count();
+  if (window_s >= 0.5) {
+    accepts_per_s_ = static_cast<double>(window_accepts_) / window_s;
+    window_accepts_ = 0;
+    window_start_ = now;
+  }
+  tcp_info conn{}, listener{};
+  socklen_t len = sizeof conn;
+  if (::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &conn, &len) != 0) return 0;
+  if (timeout_s_ <= 0 || conn.tcpi_last_data_recv < timeout_s_ * 1000) return 0;
+  len = sizeof listener;
+  if (::getsockopt(listen_fd, IPPROTO_TCP, TCP_INFO, &listener, &len) != 0) return 0;
+  // For a listening socket tcpi_unacked is the length of its accept queue. Nobody behind this
+  // connection (a seat that waited while slowloris connections held the budget): serving it
+  // fully makes no one else late.
+  const double queued = listener.tcpi_unacked;
+  if (queued == 0) return 0;
+  // Back after the queue has drained at the current accept rate, spread over [1 + d, 1 + 4d]:
+  // the seats honour Retry-After exactly, and the shed ones return at about a third of the
+  // rate they were shed at, which full uploads can carry.
+  const double drain_s = queued / std::max(accepts_per_s_, 50.0);
+  seed_ = seed_ * 6364136223846793005ULL + 1442695040888963407ULL;  // LCG: spread, not secrecy
+  const double u = static_cast<double>(seed_ >> 11) / static_cast<double>(1ULL << 53);
+  ++shed_;
+  return static_cast<int>(std::clamp(std::ceil(1 + drain_s * (1 + 3 * u)), 1.0, 300.0));
 }
 
 }  // namespace seatlock::collector

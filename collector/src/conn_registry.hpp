@@ -18,6 +18,14 @@
 //    connections; more from that address are refused at once.
 // The absolute handshake/head deadlines (ConnTimeouts) bound how long anything stays
 // unauthenticated either way.
+// BacklogShedder: while the accept loop is paused, connections wait in the kernel's listen
+// queue, and a seat's connect timeout (the agent's: 10 s, TCP + TLS) runs there. A reconnect
+// storm larger than what the collector serves in that time (10,000 seats at ~750 uploads/s)
+// would time out its tail; so, as HAProxy's `timeout queue` does, a connection that waited
+// longer than queue_timeout_s with others still queued behind it gets the cheap path: TLS
+// handshake, then 503 with Retry-After (no token check, body never read, nothing stored). It
+// costs the collector about half of an upload, so the queue drains about twice as fast, and
+// the Retry-After brings the seats back spread over the time the queue takes to drain.
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -36,7 +44,8 @@ struct ConnLimits {
   std::size_t max_connections = 4096;
   std::size_t max_unauthenticated = 1024;
   std::size_t max_unauthenticated_per_address = 128;
-  int stall_s = 3;  // waiting this long on a silent unauthenticated client = stalled
+  int stall_s = 3;             // waiting this long on a silent unauthenticated client = stalled
+  double queue_timeout_s = 2;  // longer in the listen queue (with others behind it) = 503; 0 = off
 };
 
 // Absolute deadlines per phase of a connection (a byte now and then does not extend them).
@@ -56,8 +65,9 @@ class ConnRegistry {
   using Activity = std::atomic<std::int64_t>;
   struct Admitted {
     Id id;
-    Activity* activity;        // valid until remove(id)
-    std::atomic<bool>* hello;  // set once the client's ClientHello was answered; same lifetime
+    Activity* activity;          // valid until remove(id)
+    std::atomic<bool>* hello;    // set once the client's ClientHello was answered; same lifetime
+    int busy_retry_after_s = 0;  // > 0: answer its request 503 with this Retry-After (shed)
   };
 
   explicit ConnRegistry(const ConnLimits& limits) : limits_(limits) {}
@@ -112,6 +122,25 @@ class ConnRegistry {
   bool paused_ = false;
   Id next_id_ = 1;
   Counts totals_;
+};
+
+// Used by the accept loop only (one thread at a time).
+class BacklogShedder {
+ public:
+  explicit BacklogShedder(double queue_timeout_s) : timeout_s_(queue_timeout_s) {}
+  // For a connection just accepted from listen_fd: 0 = serve it, else the Retry-After (s) of
+  // the 503 it gets. Its wait is the kernel's time since its last data (the ClientHello a
+  // client sends right after connecting) or since the connection was established.
+  int retry_after_for(int fd, int listen_fd);
+  std::uint64_t shed() const { return shed_; }
+
+ private:
+  double timeout_s_;
+  std::chrono::steady_clock::time_point window_start_ = std::chrono::steady_clock::now();
+  std::size_t window_accepts_ = 0;
+  double accepts_per_s_ = 0;  // of the last window of >= 0.5 s
+  std::uint64_t seed_ = 0x9e3779b97f4a7c15ULL;
+  std::atomic<std::uint64_t> shed_{0};
 };
 
 }  // namespace seatlock::collector

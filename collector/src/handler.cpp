@@ -30,7 +30,7 @@ HttpResponse busy_response(std::size_t pending_events) {
 }
 
 std::size_t count_lines(const std::string& body) {
-  auto n = static_cast<std::size_t>(std::count(body.begin(), body.end(), '\n'));
+  auto n = count_newlines(body);
   return body.empty() || body.back() == '\n' ? n : n + 1;
 }
 

@@ -1,6 +1,7 @@
 #include "ingest.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "core/event/canonical_check.hpp"
@@ -55,11 +56,24 @@ std::variant<StoredEvent, Rejection> read_event_line(std::string_view line, int 
   return s;
 }
 
+std::size_t count_newlines(std::string_view text) {
+  std::size_t n = 0;
+  const char* p = text.data();
+  const char* end = p + text.size();
+  while (p < end) {
+    const void* nl = std::memchr(p, '\n', static_cast<std::size_t>(end - p));
+    if (!nl) break;
+    ++n;
+    p = static_cast<const char*>(nl) + 1;
+  }
+  return n;
+}
+
 std::variant<Batch, Rejection> parse_batch(std::string_view body, const std::string& auth_seat,
                                            const BatchHeaders& headers, std::int64_t now_ms) {
   Batch b;
   b.seat_id = auth_seat;
-  b.events.reserve(static_cast<std::size_t>(std::count(body.begin(), body.end(), '\n')) + 1);
+  b.events.reserve(count_newlines(body) + 1);
   int line_no = 0;
   size_t pos = 0;
   while (pos < body.size()) {

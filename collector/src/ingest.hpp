@@ -49,6 +49,10 @@ struct Rejection {
 std::variant<StoredEvent, Rejection> read_event_line(std::string_view line, int line_no,
                                                      std::int64_t now_ms);
 
+// '\n' bytes in `text`, with memchr: std::count compiles to a byte-at-a-time loop, which was
+// ~5% of the collector's CPU (bodies are counted before parsing, refused ones included).
+std::size_t count_newlines(std::string_view text);
+
 std::variant<Batch, Rejection> parse_batch(std::string_view body, const std::string& auth_seat,
                                            const BatchHeaders& headers, std::int64_t now_ms);
 

@@ -55,10 +55,13 @@ class Router {
   // peer_cn: the verified client-certificate CN, if any; `peer` names the client in log lines.
   Admission admit(const HttpRequest& head, const std::optional<std::string>& peer_cn,
                   const std::string& peer) const;
+  // SIGHUP: the next request of every token is looked up in the store again.
+  void forget_cached_tokens() const { store_.forget_cached_tokens(); }
 
  private:
   // The seat this request speaks for, or an error response (401/403). Tokens are looked up in
-  // the store every time, so a revoked token stops working at once.
+  // the store every time (SQLite: a revoked token stops working at once; ClickHouse answers
+  // from a cache: within 2 seconds, see clickhouse_token_cache.hpp).
   std::optional<std::string> authenticate(const HttpRequest& req,
                                           const std::optional<std::string>& peer_cn,
                                           HttpResponse& error) const;

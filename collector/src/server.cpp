@@ -118,7 +118,8 @@ class Server {
         signals_(io, SIGTERM, SIGINT, SIGHUP),
         stats_timer_(io),
         retry_timer_(accept_strand_),
-        stall_timer_(accept_strand_) {
+        stall_timer_(accept_strand_),
+        shedder_(opts.limits.queue_timeout_s) {
     ctx_ = load_ctx();
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
@@ -244,6 +245,9 @@ class Server {
       }
       return;
     }
+    // Waited too long in the listen queue with others behind it: 503 after the handshake.
+    admitted->busy_retry_after_s =
+        shedder_.retry_after_for(socket.native_handle(), acceptor_.native_handle());
     socket.set_option(tcp::no_delay(true), ec);
     std::shared_ptr<SSL_CTX> ctx;
     {
@@ -275,6 +279,7 @@ class Server {
   // New connections get the new certificate, key and CA; open ones keep theirs. A file that
   // does not load leaves everything as it was.
   void reload() {
+    sh_.router->forget_cached_tokens();  // revoked tokens are refused from now on
     try {
       auto fresh = load_ctx();
       std::lock_guard lk(mu_);
@@ -301,7 +306,8 @@ class Server {
                      "seatlock-collector: %.0f events/s stored, %.0f commits (%.1f batches each, "
                      "%.1f ms in store each), %zu connections (%zu not authenticated, %zu polls "
                      "held; since start %llu stalled displaced, %llu refused, %llu given up by "
-                     "the client in the backlog, accepting paused %llu times)\n",
+                     "the client in the backlog, %llu answered 503 after waiting there over "
+                     "%.1f s, accepting paused %llu times)\n",
                      static_cast<double>(st.events - last_stats_.events) / secs, commits,
                      static_cast<double>(st.batches - last_stats_.batches) / commits,
                      1000 * (st.commit_seconds - last_stats_.commit_seconds) / commits, conns.open,
@@ -309,6 +315,7 @@ class Server {
                      static_cast<unsigned long long>(conns.displaced),
                      static_cast<unsigned long long>(conns.refused),
                      static_cast<unsigned long long>(abandoned_.load()),
+                     static_cast<unsigned long long>(shedder_.shed()), opts_.limits.queue_timeout_s,
                      static_cast<unsigned long long>(conns.pauses));
       }
       last_stats_ = st;
@@ -332,6 +339,7 @@ class Server {
   std::shared_ptr<SSL_CTX> ctx_;
   Clock::time_point last_refusal_log_ = Clock::now() - std::chrono::seconds(60);
   std::atomic<std::uint64_t> abandoned_{0};  // connections the client gave up in the backlog
+  BacklogShedder shedder_;                   // on accept_strand_ (shed(): any thread)
   Clock::time_point last_pause_log_ = Clock::now() - std::chrono::seconds(60);
   Clock::time_point last_report_;
   IngestWriter::Stats last_stats_;

@@ -42,7 +42,8 @@ class SessionImpl final : public Session {
         stream_(std::move(socket), ssl),
         deadline_(stream_.get_executor()),
         id_(admitted.id),
-        peer_(std::move(peer)) {
+        peer_(std::move(peer)),
+        busy_retry_after_s_(admitted.busy_retry_after_s) {
     stream_.track_activity(admitted.activity, admitted.hello);
   }
   ~SessionImpl() override {
@@ -184,6 +185,13 @@ class SessionImpl final : public Session {
     head_only_ = req.method == "HEAD";
     auto length = parser_->content_length();
     bool has_body = parser_->chunked() || (length && *length > 0);
+    if (busy_retry_after_s_ > 0) {
+      // Shed (BacklogShedder, conn_registry.hpp): it waited too long in the listen queue in a
+      // storm. Answered before the token check and without reading the body.
+      HttpResponse busy = error_response(503, "collector busy (reconnect storm); retry later");
+      busy.headers.emplace_back("Retry-After", std::to_string(busy_retry_after_s_));
+      return answer(std::move(busy), false, has_body);
+    }
     if (req.headers.size() > kMaxHeaderCount)
       return answer(
           error_response(400, "more than " + std::to_string(kMaxHeaderCount) + " header lines"),
@@ -326,6 +334,7 @@ class SessionImpl final : public Session {
   asio::steady_timer deadline_;
   ConnRegistry::Id id_;
   std::string peer_;
+  int busy_retry_after_s_ = 0;  // > 0: the first request is answered 503 (shed)
   bool registered_ = true;
   State state_ = State::handshake;
   unsigned gen_ = 0;

@@ -145,7 +145,10 @@ class EventStore {
                          const std::string& pubkey_b64) = 0;
   // The seat of a valid (not revoked) token. Safe to call from any thread while the writer
   // commits; it always reads the current state of the database.
+  // (ClickHouse answers from a cache that sees revocations within 2 seconds.)
   virtual std::optional<std::string> seat_for_token(const std::string& token_hash) = 0;
+  // Drops cached token answers (SIGHUP); a store that caches nothing ignores it.
+  virtual void forget_cached_tokens() {}
   virtual std::vector<TokenRecord> tokens() = 0;
   // Marks matching tokens revoked; returns how many were newly revoked.
   virtual std::size_t revoke_tokens(const std::function<bool(const TokenRecord&)>& match) = 0;

@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "ingest.hpp"
 #include "store.hpp"
@@ -45,7 +46,8 @@ class IngestWriter {
   std::uint64_t committed_events() const;
   struct Stats {
     std::uint64_t commits = 0, batches = 0, events = 0;
-    double commit_seconds = 0;  // time spent in the store (apply + commit)
+    std::uint64_t isolated_commits = 0;  // groups redone batch by batch (one did not apply)
+    double commit_seconds = 0;           // time spent in the store (apply + commit)
   };
   Stats stats() const;
 
@@ -58,6 +60,13 @@ class IngestWriter {
   bool has_room_locked(std::size_t events) const;
   void run();
   void commit_group(std::deque<Job>& group, std::map<std::string, SeatRefusal>& refusals);
+  // One transaction, no savepoints; false (nothing kept) when a batch was rejected or failed.
+  bool apply_group_fast(std::deque<Job>& group, const std::map<std::string, SeatRefusal>& refusals,
+                        std::vector<WriteOutcome>& out, std::uint64_t& stored);
+  // Each batch (and each refusal note) in its own savepoint.
+  void apply_group_isolated(std::deque<Job>& group,
+                            const std::map<std::string, SeatRefusal>& refusals,
+                            std::vector<WriteOutcome>& out, std::uint64_t& stored);
 
   EventStore& store_;
   std::size_t max_pending_;

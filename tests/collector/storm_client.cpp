@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <stdexcept>
@@ -21,6 +22,7 @@
 #include "signing.hpp"
 #include "sqlite_db.hpp"
 #include "sqlite_store.hpp"
+#include "storm_netns.hpp"
 #include "storm_tls_client.hpp"
 
 namespace seatlock::testing {
@@ -61,7 +63,7 @@ size_t header_sink(char* p, size_t s, size_t n, void* ud) {
 }
 
 // A new easy handle per POST, as http_post() does: new connection, full handshake.
-void arm(Seat& c, const std::string& url, const std::string& ca) {
+void arm(Seat& c, const std::string& url, const std::string& ca, double connect_timeout_s) {
   const Post& p = c.plan->posts[c.next];
   if (c.easy) curl_easy_cleanup(c.easy);
   curl_slist_free_all(c.headers);
@@ -79,8 +81,9 @@ void arm(Seat& c, const std::string& url, const std::string& ca) {
   curl_easy_setopt(c.easy, CURLOPT_HEADERDATA, &c);
   curl_easy_setopt(c.easy, CURLOPT_PRIVATE, &c);
   curl_easy_setopt(c.easy, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c.easy, CURLOPT_CONNECTTIMEOUT, 10L);  // as http_post.cpp
-  curl_easy_setopt(c.easy, CURLOPT_TIMEOUT, 60L);         // http_post()'s default
+  curl_easy_setopt(c.easy, CURLOPT_CONNECTTIMEOUT_MS,  // 10 s as http_post.cpp
+                   static_cast<long>(connect_timeout_s * 1000));
+  curl_easy_setopt(c.easy, CURLOPT_TIMEOUT, 60L);  // http_post()'s default
   curl_easy_setopt(c.easy, CURLOPT_FRESH_CONNECT, 1L);
   curl_easy_setopt(c.easy, CURLOPT_FORBID_REUSE, 1L);
   curl_easy_setopt(c.easy, CURLOPT_SSL_SESSIONID_CACHE, 0L);
@@ -163,8 +166,8 @@ std::vector<StormSeat> prepare(const StormOptions& o, const std::string& db) {
 
 // The agent's own HTTP stack plays every seat (one thread, libcurl multi).
 void run_curl_seats(const std::vector<StormSeat>& plans, const std::string& url,
-                    const std::string& ca, double give_up_s, StormResult& r,
-                    std::vector<double>& finished) {
+                    const std::string& ca, double give_up_s, double connect_timeout_s,
+                    StormResult& r, std::vector<double>& finished) {
   // Seats in groups of kGroup per multi handle: libcurl's multi does work linear in its
   // handles per call (curl_multi_remove_handle alone took 30 % of the client with 10,000), and
   // the client, not the collector, would be what the storm measures.
@@ -178,7 +181,7 @@ void run_curl_seats(const std::vector<StormSeat>& plans, const std::string& url,
     Seat& c = seats[i];
     c.plan = &plans[i];
     c.multi = multis[i / kGroup];
-    arm(c, url, ca);
+    arm(c, url, ca, connect_timeout_s);
     curl_multi_add_handle(c.multi, c.easy);
   }
   r.connections += seats.size();
@@ -238,7 +241,7 @@ void run_curl_seats(const std::vector<StormSeat>& plans, const std::string& url,
         c.waiting = false;
         --waiting;
         ++r.connections;
-        arm(c, url, ca);
+        arm(c, url, ca, connect_timeout_s);
         curl_multi_add_handle(c.multi, c.easy);
       }
     }
@@ -287,6 +290,15 @@ std::string StormResult::summary() const {
                 connections ? client_cpu_s * 1000.0 / static_cast<double>(connections) : 0.0,
                 verify_exit, verify_line.c_str());
   s += line;
+  std::snprintf(line, sizeof line,
+                "  listen queue (own netns: %s): accept queue peak %zu of %zu; longest TCP "
+                "connect %.2f s (%zu over 1 s), longest wait connected -> TLS handshake done "
+                "%.2f s\n  kernel:",
+                listen_limits.c_str(), accept_queue_peak, accept_queue_limit, max_tcp_connect_s,
+                slow_tcp_connects, max_tls_wait_s);
+  s += line;
+  for (const auto& [name, n] : kernel) s += " " + name + " " + std::to_string(n);
+  s += "\n";
   return s;
 }
 
@@ -298,6 +310,13 @@ StormResult run_storm(const StormOptions& o) {
   if (nofile.rlim_cur < o.seats + 200)
     throw std::runtime_error("RLIMIT_NOFILE hard limit " + std::to_string(nofile.rlim_max) +
                              " is below " + std::to_string(o.seats) + " seats");
+  // Its own network namespace, tuned as the package tunes a collector host (never the host's).
+  std::map<std::string, std::string> settings;
+  if (o.sysctl_file != "none")
+    settings =
+        read_sysctl_file(o.sysctl_file.empty() ? shipped_collector_sysctl_file() : o.sysctl_file);
+  for (const auto& [key, value] : o.sysctl) settings[key] = value;
+  enter_own_netns(settings);
   curl_global_init(CURL_GLOBAL_DEFAULT);
   TempDir dir;
   Pki pki(dir);
@@ -306,23 +325,38 @@ StormResult run_storm(const StormOptions& o) {
   StormResult r;
   r.seats = o.seats;
   r.expected = o.seats * (o.heartbeats + o.violations);
+  r.listen_limits = "somaxconn " + read_sysctl("net.core.somaxconn") + ", tcp_max_syn_backlog " +
+                    read_sysctl("net.ipv4.tcp_max_syn_backlog");
 
   std::vector<std::string> args = {"--tokens-only", "--max-connections",
                                    std::to_string(o.seats + 1000)};
   args.insert(args.end(), o.serve_args.begin(), o.serve_args.end());
   CollectorProcess collector(db, pki, args);
   std::vector<double> finished;
+  const auto kernel0 = tcp_ext_counters();
+  std::optional<AcceptQueueSampler> queue(collector.port());
   const double client_cpu0 = self_cpu_seconds();
   auto t0 = Clock::now();
   if (o.client == StormClient::tls) {
     r.client = "tls";
-    run_tls_seats(seats, StormTarget{collector.port(), pki.ca, o.give_up_s}, r, finished);
+    run_tls_seats(seats, StormTarget{collector.port(), pki.ca, o.give_up_s, o.connect_timeout_s}, r,
+                  finished);
   } else {
     r.client = "curl";
-    run_curl_seats(seats, collector.url(), pki.ca, o.give_up_s, r, finished);
+    run_curl_seats(seats, collector.url(), pki.ca, o.give_up_s, o.connect_timeout_s, r, finished);
   }
   r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   r.client_cpu_s = self_cpu_seconds() - client_cpu0;
+  r.accept_queue_peak = queue->peak();
+  r.accept_queue_limit = queue->limit();
+  queue.reset();
+  for (const auto& [name, n] : tcp_ext_counters()) {
+    static const char* const kListen[] = {
+        "ListenOverflows", "ListenDrops",   "TCPReqQFullDrop", "TCPReqQFullDoCookies",
+        "SyncookiesSent",  "TCPSynRetrans", "TCPTimeouts"};
+    for (const char* k : kListen)
+      if (name == k) r.kernel[name] = n - (kernel0.count(name) ? kernel0.at(name) : 0);
+  }
   r.collector_hwm_kib = proc_status_kib(collector.pid(), "VmHWM:");
   r.collector_cpu_s = cpu_seconds(collector.pid());
   collector.stop();

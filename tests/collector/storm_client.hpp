@@ -25,6 +25,14 @@ struct StormOptions {
   std::size_t batch_events = 500;
   std::vector<std::string> serve_args;  // added to --tokens-only --max-connections seats+1000
   double give_up_s = 0;                 // 0 = run until every seat is done
+  // The seats' connect timeout (TCP + TLS handshake): the agent's 10 s. A small storm that
+  // stands for a big one scales it down together with the collector's --queue-timeout.
+  double connect_timeout_s = 10;
+  // The storm runs in a network namespace of its own (storm_netns.hpp) with the listen-queue
+  // limits of this sysctl.d file ("" = the shipped one, "none" = a new namespace's kernel
+  // defaults), then `sysctl` on top (e.g. a squeezed queue that scales a big storm down).
+  std::string sysctl_file;
+  std::map<std::string, std::string> sysctl;
 };
 
 struct StormResult {
@@ -43,6 +51,16 @@ struct StormResult {
   double client_cpu_s = 0;     // the same of all the seats (this process) during the storm
   int verify_exit = -1;
   std::string verify_line;
+  // Where connections waited (lean TLS client only): the longest TCP connect (> 1 s means a
+  // dropped SYN was resent), how many TCP connects took > 1 s, and the longest wait from the
+  // TCP connection to the end of the TLS handshake (the accept queue plus the handshake).
+  double max_tcp_connect_s = 0, max_tls_wait_s = 0;
+  std::size_t slow_tcp_connects = 0;
+  // The storm's namespace: limits in force, the deepest accept queue seen (and its limit),
+  // and what its kernel counted (TcpExt ListenOverflows, ListenDrops, TCPReqQFullDrop ...).
+  std::string listen_limits;
+  std::size_t accept_queue_peak = 0, accept_queue_limit = 0;
+  std::map<std::string, long long> kernel;
 
   bool only_200_429_503() const;
   bool stored_exactly_once() const { return stored_rows == expected && distinct_ids == expected; }

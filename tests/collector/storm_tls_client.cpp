@@ -22,7 +22,6 @@ namespace seatlock::testing {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr auto kConnectTimeout = std::chrono::seconds(10);  // TCP + TLS, as CURLOPT_CONNECTTIMEOUT
 constexpr auto kRequestTimeout = std::chrono::seconds(60);  // http_post()'s default
 
 enum class Phase { idle, tcp, handshake, sending, receiving };
@@ -35,7 +34,7 @@ struct Conn {
   bool done = false;
   int fd = -1;
   SSL* ssl = nullptr;
-  Clock::time_point started{}, retry_at{};
+  Clock::time_point started{}, retry_at{}, connected{};
   std::string out, in;
   std::size_t out_off = 0;
 };
@@ -111,9 +110,9 @@ class Driver {
         if (c.phase == Phase::idle) {
           if (c.retry_at <= now) start(c);
         } else if ((c.phase == Phase::tcp || c.phase == Phase::handshake) &&
-                   now - c.started > kConnectTimeout) {
-          failed(c, c.phase == Phase::tcp ? "connect timeout 10 s in TCP connect"
-                                          : "connect timeout 10 s in TLS handshake");
+                   now - c.started > connect_timeout_) {
+          failed(c, (c.phase == Phase::tcp ? "connect timeout in TCP connect"
+                                           : "connect timeout in TLS handshake"));
         } else if (now - c.started > kRequestTimeout) {
           failed(c, "request timeout 60 s");
         }
@@ -173,6 +172,10 @@ class Driver {
       getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
       if (err == EINPROGRESS) return;
       if (err != 0) return failed(c, std::string("connect: ") + std::strerror(err));
+      c.connected = Clock::now();
+      double tcp_s = std::chrono::duration<double>(c.connected - c.started).count();
+      r_.max_tcp_connect_s = std::max(r_.max_tcp_connect_s, tcp_s);
+      if (tcp_s > 1.0) ++r_.slow_tcp_connects;  // the first SYN was dropped (resent after 1 s)
       c.ssl = SSL_new(ctx_);
       SSL_set_fd(c.ssl, c.fd);
       X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c.ssl), "127.0.0.1");  // as curl checks
@@ -182,6 +185,8 @@ class Driver {
       ERR_clear_error();  // SSL_get_error reads the thread's queue: start it empty
       int rc = SSL_connect(c.ssl);
       if (rc != 1) return wait_or_fail(c, rc, "TLS handshake");
+      r_.max_tls_wait_s = std::max(
+          r_.max_tls_wait_s, std::chrono::duration<double>(Clock::now() - c.connected).count());
       const Post& p = c.plan->posts[c.next];
       const std::string& body = c.plan->bodies[c.next];
       c.out = "POST /v1/events HTTP/1.1\r\nHost: " + host_ + "\r\nAccept: */*\r\n";
@@ -294,6 +299,7 @@ class Driver {
   SSL_CTX* ctx_ = nullptr;
   int epoll_ = -1;
   std::string host_;
+  std::chrono::duration<double> connect_timeout_{target_.connect_timeout_s};
   Clock::time_point t0_{};
   std::mt19937 rng_{7};
 };

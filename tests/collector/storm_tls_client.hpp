@@ -24,7 +24,8 @@ struct StormSeat {
 struct StormTarget {
   int port = 0;  // on 127.0.0.1
   std::string ca;
-  double give_up_s = 0;  // 0 = until every seat is done
+  double give_up_s = 0;           // 0 = until every seat is done
+  double connect_timeout_s = 10;  // TCP + TLS, as the agent's CURLOPT_CONNECTTIMEOUT
 };
 
 // Plays every seat until its backlog is acknowledged (or give_up_s). Adds to r: by_status,

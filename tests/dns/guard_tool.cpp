@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "core/net/ruleset.hpp"
@@ -55,10 +56,14 @@ int main(int argc, char** argv) {
     net::Nft nft;
     const UnixMillis start = now_ms();
     nft.run(net::full_transaction(rules, net::compile_ruleset(rules, start)));
+    std::mutex state;  // one thread here; the guard's contract asks for it all the same
     dns::Guard guard([&](const std::string& commands) { nft.run(commands); },
-                     {net::kOwnedTable, net::kFallbackTable});
-    guard.set_rules(rules, start);
-    guard.set_timeouts(timeouts);
+                     {net::kOwnedTable, net::kFallbackTable}, state);
+    {
+      std::lock_guard lock(state);
+      guard.set_rules(rules, start);
+      guard.set_timeouts(timeouts);
+    }
     dns::GuardServer server(guard, rules.dns_guard_port);
     g_server = &server;
     std::signal(SIGTERM, on_term);
@@ -66,6 +71,7 @@ int main(int argc, char** argv) {
     std::cout << "ready" << std::endl;
     UnixMillis window_start = 0;
     server.serve([&] {
+      std::lock_guard lock(state);
       auto& denied = guard.denied();
       const UnixMillis now = now_ms();
       if (denied.empty()) return;
@@ -85,6 +91,7 @@ int main(int argc, char** argv) {
                    .dump()
             << "\n";
     });
+    std::lock_guard lock(state);
     const auto& s = guard.stats();
     std::cout << "stopped: queries " << s.queries << ", forwarded " << s.forwarded << ", refused "
               << s.refused << ", failed " << s.failed << " (" << guard.last_error() << ")"

@@ -47,15 +47,24 @@ TEST_CASE("each domain entry gets a timeout set per family, used with its ports 
             "  set xuid0 {\n    type uid\n    flags timeout\n    elements = { 1001 "
             "timeout 1h, 1002 timeout 1h }\n"));
   const std::string out = output_chain(r, true, 0);
-  CHECK(has(out, "    meta l4proto 6 th dport { 443, 8443-8444 } ip daddr @dom0_4 accept\n"));
-  CHECK(has(out, "    meta l4proto 6 th dport { 443, 8443-8444 } ip6 daddr @dom0_6 accept\n"));
-  CHECK(has(out, "    ip daddr @dom1_4 accept\n"));  // any protocol, any port
+  // A network.allow entry's connections carry the ct mark bit, and established ones with it
+  // pass even after their address's element expired.
+  CHECK(has(out,
+            "    meta l4proto 6 th dport { 443, 8443-8444 } ip daddr @dom0_4 ct mark set ct mark "
+            "or 0x20000000 accept\n"));
+  CHECK(has(out,
+            "    meta l4proto 6 th dport { 443, 8443-8444 } ip6 daddr @dom0_6 ct mark set ct mark "
+            "or 0x20000000 accept\n"));
+  CHECK(has(out, "    ip daddr @dom1_4 ct mark set ct mark or 0x20000000 accept\n"));  // any port
+  CHECK(has(out, "    ct state established ct mark and 0x20000000 == 0x20000000 accept\n"));
+  CHECK(out.find("ct state established ct mark") < out.find("@dom0_4"));
   CHECK(has(out,
             "    meta skuid @xuid0 meta l4proto 6 th dport { 443 } ip daddr @xdom0_0_4 "
             "accept\n"));
   // Forwarded traffic gets the seat-wide entries only.
   const std::string fwd = forward_chain(r, true, 0);
-  CHECK(has(fwd, "ip daddr @dom1_4 accept"));
+  CHECK(has(fwd, "ip daddr @dom1_4 ct mark set ct mark or 0x20000000 accept"));
+  CHECK(has(fwd, "ct state established ct mark and 0x20000000 == 0x20000000 accept"));
   CHECK_FALSE(has(fwd, "xdom"));
   // `net close` suspends the exceptions' names too (their sets stay, so the guard can fill them).
   r.closed = true;

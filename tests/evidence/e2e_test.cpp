@@ -72,9 +72,16 @@ TEST_CASE(
   // Outage: events stay queued while the collector is down ...
   collector->stop();
   collector.reset();
+  const auto requests_before = seat.ctl("delivery.status").value("requests", 0);
   seat.ctl("events.inject",
            {{"count", 200}, {"kind", "net.tamper"}, {"severity", "critical"}, {"batch", 20}});
-  std::this_thread::sleep_for(std::chrono::seconds(2));
+  // Until the sender has tried the collector that is gone and backs off.
+  CHECK(t::wait_until(
+      [&] {
+        json st = seat.ctl("delivery.status");
+        return st.value("requests", 0) > requests_before && st.value("state", "") == "backoff";
+      },
+      10'000));
   CHECK(seat.count_status("queued") >= 200);
   // ... and arrive, without duplicates, once it is back (on a new port: the policy follows).
   collector = std::make_unique<tg::CollectorProcess>(db, pki);

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "firmware/fake_sysfs.hpp"
+#include "os/control/control_server.hpp"
 #include "support/events.hpp"
 #include "support/process.hpp"
 
@@ -25,6 +26,24 @@ struct FirmwareDaemon {
   std::string key = dir.str() + "/it-key.pem";
   std::string baseline = dir.str() + "/baseline.json";
   std::unique_ptr<t::Child> child;
+
+  // When seatlockd last ran an attestation round ("" before the first).
+  std::string attested_at() {
+    json r = seatlock::control_call(socket, "firmware.status");
+    return r.value("attested_at", "");
+  }
+  // Waits until `rounds` more attestation rounds have run (each moves attested_at on).
+  bool wait_rounds(int rounds, int timeout_ms) {
+    std::string seen = attested_at();
+    int done = 0;
+    return t::wait_until(
+        [&] {
+          std::string now = attested_at();
+          if (now != seen) ++done, seen = now;
+          return done >= rounds;
+        },
+        timeout_ms);
+  }
 
   t::RunResult ctl(std::vector<std::string> args) {
     args.insert(args.begin(), {t::binary_path("agent/cli/seatlockctl"), "--socket", socket});
@@ -103,8 +122,8 @@ TEST_CASE(
   auto daemon_status = json::parse(d.ctl({"--json", "status"}).out);
   CHECK(daemon_status["components"]["firmware"]["state"] == "running");
 
-  // Three intervals with the same result: no new event (resend is 1h).
-  std::this_thread::sleep_for(std::chrono::milliseconds(3200));
+  // Three more rounds with the same result: no new event (resend is 1h).
+  REQUIRE(d.wait_rounds(3, 6000));
   CHECK(d.attestations().size() == 1);
 
   // The admin password disappears (CMOS reset): the next round reports it, severity high.
@@ -133,8 +152,8 @@ TEST_CASE("seatlockd re-sends an unchanged result once firmware.resend has passe
   t::make_dell_locked(d.sysfs);
   d.start("1s", "3s");
   REQUIRE(t::wait_until([&] { return !d.attestations().empty(); }));
-  // One interval later the unchanged result is not repeated...
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  // One round later the unchanged result is not repeated...
+  REQUIRE(d.wait_rounds(1, 3000));
   CHECK(d.attestations().size() == 1);
   // ...but once resend has passed it is ("still compliant").
   REQUIRE(t::wait_until([&] { return d.attestations().size() >= 2; }, 6000));

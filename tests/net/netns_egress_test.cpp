@@ -12,6 +12,7 @@
 #include "core/util/time.hpp"
 #include "netns_lab.hpp"
 #include "os/events/reporter.hpp"
+#include "support/process_wait.hpp"
 
 using namespace seatlock;
 using namespace seatlock::nettest;
@@ -163,15 +164,19 @@ TEST_CASE("net close cuts established connections, survives a restart, net open 
       lab_policy({{"exceptions",
                    exception_to_80({{"users", {kUserA}}}, now_millis() + 3'600'000, "T-CLS")}}));
   lab.start_daemon();
+  // The probe's progress goes to a file, so the test sees the connection pass before closing.
+  const std::string hold_log = lab.dir() + "/hold.log";
   auto held = std::async(std::launch::async, [&] {
-    return lab.in_seat(lab.probe() + " hold 10.99.0.80 443 100 100", kUserA);
+    return lab.in_seat(lab.probe() + " hold 10.99.0.80 443 100 100 >" + hold_log, kUserA);
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  CHECK(seatlock::test::wait_until([&] { return sh("grep -q 'ok 2' " + hold_log).status == 0; },
+                                   10'000));
   CmdResult closed = lab.ctl("net close");
   INFO(closed.out);
   REQUIRE(closed.status == 0);
   CHECK(closed.out.find("CLOSED") != std::string::npos);
   CmdResult hold = held.get();
+  hold.out += sh("cat " + hold_log).out;
   INFO(hold.out);
   CHECK(hold.status == 1);  // the established connection stopped passing
   CHECK(hold.out.find("ok 2") != std::string::npos);

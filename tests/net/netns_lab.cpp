@@ -16,6 +16,8 @@
 #include <sstream>
 #include <thread>
 
+#include "support/process_wait.hpp"
+
 namespace seatlock::nettest {
 
 using nlohmann::json;
@@ -125,8 +127,7 @@ NetLab::NetLab() {
                    "443", "853", "8080", "9090"},
                   dir_ + "/server.log");
   // Until the server says ready (and the veth has finished DAD-free bring-up).
-  for (int i = 0; i < 100 && sh("grep -q ready " + dir_ + "/server.log").status != 0; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  test::wait_until([&] { return sh("grep -q ready " + dir_ + "/server.log").status == 0; }, 2000);
 }
 
 NetLab::~NetLab() {
@@ -163,17 +164,21 @@ void NetLab::start_daemon(const std::vector<std::string>& extra) {
                                    "lab-seat"};
   argv.insert(argv.end(), extra.begin(), extra.end());
   daemon_ = spawn(argv, dir_ + "/daemon.log");
-  for (int i = 0; i < 250; ++i) {
-    CmdResult r = ctl("--json net status");
-    if (r.status == 0 && r.out.find("\"running\"") != std::string::npos) return;
-    int st = 0;
-    if (waitpid(daemon_, &st, WNOHANG) == daemon_) {
-      daemon_ = -1;
-      FAIL("seatlockd exited: " << daemon_log());
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(40));
+  bool exited = false;
+  bool ready = test::wait_until(
+      [&] {
+        CmdResult r = ctl("--json net status");
+        if (r.status == 0 && r.out.find("\"running\"") != std::string::npos) return true;
+        int st = 0;
+        exited = waitpid(daemon_, &st, WNOHANG) == daemon_;
+        return exited;
+      },
+      10'000);
+  if (exited) {
+    daemon_ = -1;
+    FAIL("seatlockd exited: " << daemon_log());
   }
-  FAIL("seatlockd did not become ready: " << daemon_log());
+  if (!ready) FAIL("seatlockd did not become ready: " << daemon_log());
 }
 
 void NetLab::kill_daemon(int signal) {
@@ -220,9 +225,7 @@ void NetLab::serve_in(const std::string& ns, const std::vector<int>& ports) {
   std::string log = dir_ + "/serve-" + std::to_string(extra_servers_.size()) + ".log";
   for (int p : ports) argv.push_back(std::to_string(p));
   extra_servers_.push_back(spawn(argv, log));
-  bool ready = false;
-  for (int i = 0; i < 100 && !(ready = sh("grep -q ready " + log).status == 0); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  bool ready = test::wait_until([&] { return sh("grep -q ready " + log).status == 0; }, 2000);
   INFO(sh("cat " + log).out);
   REQUIRE(ready);
 }
@@ -289,13 +292,13 @@ std::vector<json> NetLab::events(const std::string& kind) const {
 
 bool NetLab::wait_event(const std::string& kind, const std::function<bool(const json&)>& pred,
                         int timeout_ms) const {
-  auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  do {
-    for (const auto& e : events(kind))
-      if (pred(e)) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  } while (std::chrono::steady_clock::now() < end);
-  return false;
+  return test::wait_until(
+      [&] {
+        for (const auto& e : events(kind))
+          if (pred(e)) return true;
+        return false;
+      },
+      timeout_ms);
 }
 
 }  // namespace seatlock::nettest

@@ -161,6 +161,7 @@ expect_file "$root/lib/systemd/system/seatlockd.service"
 expect_file "$root/lib/systemd/system/seatlock-netlock.service"
 expect_file "$root/lib/systemd/system/seatlock-collector.service"
 expect_file "$root/etc/seatlock-collector/collector.env"
+expect_file "$root/usr/lib/sysctl.d/60-seatlock-collector.conf"
 for page in man8/seatlockd.8 man8/seatlockctl.8 man5/seatlock-policy.5 man8/seatlock-collector.8; do
   expect_file "$root/usr/share/man/$page.gz"
 done

@@ -55,14 +55,14 @@ json snapshot() {
 
 // What a seat sends: challenge answered with a quote of `quoter` binding nonce + snapshot.
 json quote_request(Collector& c, const std::string& seat_id, const ToolSeat& quoter,
-                   const std::string& event_log) {
+                   const std::string& event_log, const json& snap = snapshot()) {
   json ch = c.attestor.challenge(seat_id);
   std::string nonce = unhex(ch["nonce"]);
-  std::string snap_digest = unhex(sha256_hex(canonical_bytes(snapshot())));
+  std::string snap_digest = unhex(sha256_hex(canonical_bytes(snap)));
   auto q = quoter.quote(at::qualifying_data(nonce, snap_digest));
   return {{"nonce", ch["nonce"]},
           {"snapshot_digest", hex_encode(snap_digest)},
-          {"snapshot", snapshot()},
+          {"snapshot", snap},
           {"quote", base64_encode(q.attest)},
           {"signature", base64_encode(q.signature)},
           {"pcrs", q.pcrs},
@@ -261,6 +261,40 @@ TEST_CASE("collector detects a tampered event log", "[tpm][collector]") {
   INFO(v.dump(2));
   CHECK(v["result"] == "failed");
   CHECK(reasons(v).find(expect) != std::string::npos);
+}
+
+// Found by the VM scenario (tests/vm, scenario 12): root on a Secure-Boot-off seat makes the
+// agent's snapshot say SecureBoot=1 and quotes that snapshot honestly. The quote and the log are
+// genuine, so before this check the lie went unnoticed (the verdict was only "drift").
+TEST_CASE(
+    "collector fails a seat whose snapshot says Secure Boot on while its quoted boot says off",
+    "[tpm][collector]") {
+  Swtpm tpm;
+  ToolSeat seat(tpm);
+  Collector c;
+  enroll(c, seat, "seat-1");
+  auto off = EventLogBuilder::typical(/*secure_boot_on=*/false);
+  off.extend_into(tpm);
+  auto with_secure_boot = [](const char* var) {
+    json s = snapshot();
+    s["efivars"] = {{"SecureBoot", var}, {"SetupMode", "0600000000"}};
+    return s;
+  };
+
+  json liar = c.attestor.quote(
+      "seat-1", quote_request(c, "seat-1", seat, off.bytes(), with_secure_boot("0600000001")));
+  INFO(liar.dump(2));
+  CHECK(liar["result"] == "failed");
+  CHECK(reasons(liar).find("the seat reports Secure Boot on (efivars SecureBoot), its proven "
+                           "event log says off") != std::string::npos);
+  CHECK(liar["measured"]["secure_boot"] == "off");  // what the auditor can rely on
+
+  // The same boot reported honestly is judged on its merits (no baseline yet: drift).
+  json honest = c.attestor.quote(
+      "seat-1", quote_request(c, "seat-1", seat, off.bytes(), with_secure_boot("0600000000")));
+  INFO(honest.dump(2));
+  CHECK(honest["result"] == "drift");
+  CHECK(honest["reasons"].empty());
 }
 
 TEST_CASE("collector reports Secure Boot turned off as drift from the baseline",

@@ -5,6 +5,7 @@ Python 3 standard library only. The guest side of the command channel is guest/s
 import base64
 import json
 import os
+import shutil
 import socket
 import subprocess
 import time
@@ -126,10 +127,112 @@ class Agent:
         raise VmError(f"guest agent not ready within {timeout}s")
 
 
-class Vm:
-    """One QEMU process: a qcow2 overlay over the cached image, xhci, user networking."""
+class UefiTpm:
+    """Optional boot mode for a Vm: UEFI firmware (Debian's OVMF, Secure Boot capable build, SMM)
+    with a per-test copy of a VARS file, and a TPM 2.0 emulated by swtpm, so the guest's firmware
+    measures its boot into real PCRs and hands the kernel a real UEFI event log.
 
-    def __init__(self, image_dir, run_dir, cmdline_extra="", netns=None, memory=1024, share_dir=None):
+    OVMF still boots the image's kernel from fw_cfg (-kernel): under Secure Boot it verifies and
+    measures it like any EFI application, so the kernel is re-signed with Debian's snakeoil key
+    (the db of OVMF_VARS_4M.snakeoil.fd trusts it; Debian ships that key for testing). The TPM's
+    state survives a QEMU restart (stop_tpm + start_tpm keep the state directory)."""
+
+    CODE = "/usr/share/OVMF/OVMF_CODE_4M.snakeoil.fd"
+    VARS_SECURE_BOOT = "/usr/share/OVMF/OVMF_VARS_4M.snakeoil.fd"  # snakeoil PK/KEK/db, SB on
+    VARS_NO_SECURE_BOOT = "/usr/share/OVMF/OVMF_VARS_4M.fd"  # no keys enrolled: SB off
+    SNAKEOIL_KEY = "/usr/share/ovmf/PkKek-1-snakeoil.key"  # passphrase "snakeoil"
+    SNAKEOIL_CERT = "/usr/share/ovmf/PkKek-1-snakeoil.pem"
+
+    def __init__(self, run_dir, kernel):
+        self.dir = run_dir
+        os.makedirs(self.dir, exist_ok=True)
+        self.tpm_state = os.path.join(self.dir, "swtpm-state")
+        self.tpm_sock = os.path.join(self.dir, "swtpm.sock")
+        self.vars = os.path.join(self.dir, "OVMF_VARS.fd")
+        self.kernel = os.path.join(self.dir, "vmlinuz.snakeoil.efi")
+        self.tpm = None
+        self._sign_kernel(kernel)
+        self._manufacture_tpm()
+
+    def _path(self, name):
+        return os.path.join(self.dir, name)
+
+    def _sign_kernel(self, kernel):
+        key = self._path("snakeoil.key")
+        subprocess.run(["openssl", "pkey", "-in", self.SNAKEOIL_KEY, "-passin", "pass:snakeoil",
+                        "-out", key], check=True, capture_output=True)
+        os.chmod(key, 0o600)
+        unsigned = self._path("vmlinuz.unsigned")
+        shutil.copy(kernel, unsigned)
+        subprocess.run(["sbattach", "--remove", unsigned], capture_output=True)  # Debian's signature
+        res = subprocess.run(["sbsign", "--key", key, "--cert", self.SNAKEOIL_CERT, "--output",
+                              self.kernel, unsigned], capture_output=True, text=True)
+        os.unlink(unsigned)
+        os.unlink(key)  # a public test key, but no reason to leave a decrypted copy with the logs
+        if res.returncode != 0:
+            raise VmError(f"sbsign of the guest kernel failed: {res.stderr.strip()}")
+
+    def _manufacture_tpm(self):
+        """A fresh TPM with its endorsement key created (as a vendor ships it), SHA-256 bank."""
+        os.makedirs(self.tpm_state, exist_ok=True)
+        res = subprocess.run(["swtpm_setup", "--tpm2", "--tpmstate", self.tpm_state, "--createek",
+                              "--pcr-banks", "sha256", "--overwrite", "--logfile",
+                              self._path("swtpm_setup.log")], capture_output=True, text=True)
+        if res.returncode != 0:
+            raise VmError(f"swtpm_setup failed: {res.stdout}{res.stderr}"
+                          f"{open(self._path('swtpm_setup.log')).read()[-1500:]}")
+
+    def use_vars(self, template):
+        """The VARS flash the next boot starts from: a fresh copy of `template`."""
+        shutil.copy(template, self.vars)
+        os.chmod(self.vars, 0o600)
+
+    def start_tpm(self):
+        if self.tpm and self.tpm.poll() is None:
+            return
+        if os.path.exists(self.tpm_sock):
+            os.unlink(self.tpm_sock)
+        self.tpm = subprocess.Popen(
+            ["swtpm", "socket", "--tpm2", "--tpmstate", f"dir={self.tpm_state}",
+             "--ctrl", f"type=unixio,path={self.tpm_sock}",
+             "--log", f"file={self._path('swtpm.log')},level=1"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while not os.path.exists(self.tpm_sock):
+            if self.tpm.poll() is not None or time.monotonic() > deadline:
+                raise VmError("swtpm did not start: " + open(self._path("swtpm.log")).read()[-1500:])
+            time.sleep(0.1)
+
+    def stop_tpm(self):
+        if self.tpm and self.tpm.poll() is None:
+            self.tpm.terminate()
+            try:
+                self.tpm.wait(10)
+            except subprocess.TimeoutExpired:
+                self.tpm.kill()
+                self.tpm.wait()
+        self.tpm = None
+
+    def qemu_args(self):
+        """Machine, firmware flash and TPM arguments (the Secure Boot OVMF build needs SMM)."""
+        if not os.path.exists(self.vars):
+            self.use_vars(self.VARS_SECURE_BOOT)
+        return [
+            "-machine", "q35,smm=on", "-global", "driver=cfi.pflash01,property=secure,value=on",
+            "-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={self.CODE}",
+            "-drive", f"if=pflash,format=raw,unit=1,file={self.vars}",
+            "-chardev", f"socket,id=chrtpm,path={self.tpm_sock}",
+            "-tpmdev", "emulator,id=tpm0,chardev=chrtpm", "-device", "tpm-tis,tpmdev=tpm0",
+        ]
+
+
+class Vm:
+    """One QEMU process: a qcow2 overlay over the cached image, xhci, user networking.
+    With `uefi` (a UefiTpm) it boots through OVMF with a swtpm TPM instead of plain -kernel."""
+
+    def __init__(self, image_dir, run_dir, cmdline_extra="", netns=None, memory=1024, share_dir=None,
+                 uefi=None):
+        self.uefi = uefi
         self.image_dir = image_dir
         self.share_dir = share_dir  # read-only 9p share (mount tag "share"): the .debs for upgrades
         self.run_dir = run_dir
@@ -144,20 +247,23 @@ class Vm:
     def _path(self, name):
         return os.path.join(self.run_dir, name)
 
-    def start(self):
+    def start(self, keep_disk=False):
+        """Starts QEMU on a fresh overlay, or (keep_disk) on the previous run's overlay: a power
+        cycle that keeps what the guest wrote."""
         os.makedirs(self.run_dir, exist_ok=True)
         overlay = self._path("disk.qcow2")
-        if os.path.exists(overlay):
+        if os.path.exists(overlay) and not keep_disk:
             os.unlink(overlay)
-        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b",
-                        os.path.join(self.image_dir, "disk.ext4"), overlay], check=True)
+        if not os.path.exists(overlay):
+            subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b",
+                            os.path.join(self.image_dir, "disk.ext4"), overlay], check=True)
         cmdline = "root=/dev/vda rw console=ttyS0 quiet loglevel=4 " + self.cmdline_extra
         argv = [
             "qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-smp", "2", "-m", str(self.memory),
             "-no-user-config", "-nodefaults",
             # A display only so QMP input-send-event can address the USB keyboard bound to it.
             "-display", "none", "-device", "bochs-display,id=video0,romfile=",
-            "-kernel", os.path.join(self.image_dir, "vmlinuz"),
+            "-kernel", self.uefi.kernel if self.uefi else os.path.join(self.image_dir, "vmlinuz"),
             "-initrd", os.path.join(self.image_dir, "initrd.img"),
             "-append", cmdline.strip(),
             "-drive", f"file={overlay},format=qcow2,if=virtio,cache=unsafe",
@@ -172,6 +278,9 @@ class Vm:
             "-serial", f"file:{self._path('console.log')}",
             "-device", "virtio-rng-pci",
         ]
+        if self.uefi:
+            self.uefi.start_tpm()
+            argv += self.uefi.qemu_args()
         if self.share_dir:
             argv += ["-virtfs", f"local,path={self.share_dir},mount_tag=share,security_model=none,readonly=on"]
         if self.netns:

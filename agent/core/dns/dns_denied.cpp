@@ -34,9 +34,15 @@ DnsDeniedWindow DnsDeniedAggregator::take(UnixMillis now) {
 
 nlohmann::json dns_denied_details(const DnsDeniedGroup& g, const DnsDeniedWindow& w,
                                   const std::string& user) {
-  nlohmann::json d = {{"name", g.key.name},      {"qtype", g.qtype},   {"reason", g.key.reason},
-                      {"count", g.count},        {"first", g.first},   {"last", g.last},
-                      {"window_start", w.start}, {"window_end", w.end}};
+  // Times as RFC 3339, like net.egress_denied's.
+  nlohmann::json d = {{"name", g.key.name},
+                      {"qtype", g.qtype},
+                      {"reason", g.key.reason},
+                      {"count", g.count},
+                      {"first", format_rfc3339_ms(g.first)},
+                      {"last", format_rfc3339_ms(g.last)},
+                      {"window_start", format_rfc3339_ms(w.start)},
+                      {"window_end", format_rfc3339_ms(w.end)}};
   d["uid"] = g.key.uid >= 0 ? nlohmann::json(g.key.uid) : nlohmann::json(nullptr);
   d["user"] = user;
   return d;
@@ -46,8 +52,8 @@ nlohmann::json dns_denied_overflow_details(const DnsDeniedWindow& w) {
   return {{"name", "other-names"},
           {"count", w.overflow_queries},
           {"names", w.overflow_names},
-          {"window_start", w.start},
-          {"window_end", w.end}};
+          {"window_start", format_rfc3339_ms(w.start)},
+          {"window_end", format_rfc3339_ms(w.end)}};
 }
 
 }  // namespace seatlock::dns

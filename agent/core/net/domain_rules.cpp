@@ -119,10 +119,19 @@ std::string dns_guard_rules(const NetRules& rules, bool with_log) {
 std::string domain_allow_rules(const NetRules& rules, bool with_exceptions) {
   if (rules.dns_guard_port == 0) return "";
   std::string out;
+  std::ostringstream flow;
+  flow << "0x" << std::hex << kDomainFlowCtMark;
+  // A connection opened through a network.allow domain entry carries the ct mark bit and
+  // outlives its address's element (the element only gates NEW connections).
+  if (!rules.allow_domains.empty())
+    out += "    ct state established ct mark and " + flow.str() + " == " + flow.str() + " accept\n";
   auto rule = [&](const std::string& who, const DomainRule& r, std::optional<std::size_t> e,
                   std::size_t i) {
-    out += "    " + who + proto_ports(r) + "ip daddr @" + domain_set_name(4, e, i) + " accept\n";
-    out += "    " + who + proto_ports(r) + "ip6 daddr @" + domain_set_name(6, e, i) + " accept\n";
+    // Exceptions' flows are not marked: they end with the exception, like its CIDR rules.
+    const std::string verdict =
+        e ? " accept\n" : " ct mark set ct mark or " + flow.str() + " accept\n";
+    out += "    " + who + proto_ports(r) + "ip daddr @" + domain_set_name(4, e, i) + verdict;
+    out += "    " + who + proto_ports(r) + "ip6 daddr @" + domain_set_name(6, e, i) + verdict;
   };
   for (std::size_t i = 0; i < rules.allow_domains.size(); ++i)
     rule("", rules.allow_domains[i], std::nullopt, i);

@@ -5,12 +5,18 @@
 // to the guard, the resolvers reachable on 53 only from the guard's marked sockets, and DNS over
 // TLS (853) denied. Nothing here while no guard runs (dns_guard_port == 0).
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 
 #include "core/net/net_rules.hpp"
 
 namespace seatlock::net {
+
+// Conntrack mark bit of connections opened through a network.allow domain entry: they go on
+// after the address's element expired (docs/dns.md "Expiry"). Only this bit is set or read,
+// other users of the ct mark keep theirs.
+inline constexpr std::uint32_t kDomainFlowCtMark = 0x20000000;
 
 // "dom<rule>_<4|6>" for network.allow, "xdom<exception>_<rule>_<4|6>" for an exception's.
 std::string domain_set_name(int family, std::optional<std::size_t> exception, std::size_t rule);

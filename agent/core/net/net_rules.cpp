@@ -181,8 +181,8 @@ NetRules make_net_rules(const Policy& policy, const std::vector<std::vector<std:
     r.exceptions.push_back(
         {e.ticket, e.users, e.groups, uids[i], e.allow, e.until, e.source, e.allow_domains});
   }
-  // dns_guard_port stays 0 here: whoever runs the guard turns the redirect on (seatlockd does
-  // not yet, so domain entries are inert there rather than leaving the seat without DNS).
+  // dns_guard_port stays 0 here: whoever runs the guard turns the redirect on (seatlockd's
+  // network service, when the DNS guard runs: daemon/dns).
   r.allow_domains = n.allow_domains;
   return r;
 }

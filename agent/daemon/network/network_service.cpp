@@ -25,6 +25,7 @@ NetworkService::NetworkService(DaemonContext& ctx) : ctx_(ctx) {
 }
 
 NetworkService::~NetworkService() {
+  if (dns_hooks_.network_gone) dns_hooks_.network_gone();
   for (auto* s : io_sources_) sd_event_source_disable_unref(s);
   sd_event_source_disable_unref(expiry_timer_);
   sd_event_source_disable_unref(window_timer_);
@@ -50,11 +51,16 @@ void NetworkService::apply(const Policy& policy) {
   check_planned_addresses();
 }
 
-void NetworkService::put_in_force(const net::NetRules& rules, const std::string& why) {
+void NetworkService::put_in_force(const net::NetRules& given, const std::string& why) {
+  net::NetRules rules = given;
+  rules.dns_guard_port =
+      dns_hooks_.wanted && dns_hooks_.wanted(rules) ? net::kDnsGuardPort : std::uint16_t(0);
+  std::lock_guard nft_lock(nft_mutex_);
   const auto t0 = std::chrono::steady_clock::now();
   const UnixMillis now = now_millis();
   net::CompiledRuleset compiled = net::compile_ruleset(rules, now);
-  const std::string text = net::full_transaction(rules, compiled);
+  std::string text = net::full_transaction(rules, compiled);
+  if (rules.dns_guard_port != 0 && dns_hooks_.refill) text += dns_hooks_.refill(rules, now);
   try {
     try {
       nft_->run(text);
@@ -79,6 +85,7 @@ void NetworkService::put_in_force(const net::NetRules& rules, const std::string&
   compiled_ = std::move(compiled);
   applied_at_ = now;
   last_error_.clear();
+  if (dns_hooks_.applied) dns_hooks_.applied(rules, now);
   try {
     net::write_fallback_file(ctx_.options.state_dir,
                              net::render_fallback_file(rules, compiled_, now));
@@ -157,6 +164,7 @@ json NetworkService::set_closed(bool closed) {
 }
 
 json NetworkService::counters() const {
+  std::lock_guard nft_lock(nft_mutex_);
   json out = json::object();
   for (const char* table : {net::kOwnedTable, net::kFallbackTable}) {
     json t = json::object();

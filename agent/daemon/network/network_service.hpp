@@ -4,8 +4,10 @@
 // fallback table, one transaction), ends exceptions at `until` on an exact timer, serves
 // `net.status|close|open`, and turns NFLOG packets, nftables notifications and rtnetlink
 // changes into events. Policy logic lives in core/net; OS access in os/net.
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -32,6 +34,25 @@ class NetworkService : public Service {
   void apply(const Policy& policy) override;
   nlohmann::json status() const override;
   void stop() override;
+
+  // The DNS guard (daemon/dns/dns_service.cpp) plugs in here. Every use of the nft context
+  // (ruleset applies, counters, the guard's set updates from its own thread) holds nft_mutex().
+  struct DnsGuardHooks {
+    // Does the guard run for these rules (they have domain entries)? Then the ruleset
+    // redirects DNS to net::kDnsGuardPort and has the domain sets.
+    std::function<bool(const net::NetRules&)> wanted;
+    // nft commands appended to every ruleset transaction, which replaces the tables and so
+    // empties their sets: the guard puts back what it let in. Called with nft_mutex() held.
+    std::function<std::string(const net::NetRules&, UnixMillis now)> refill;
+    // After every successful apply, nft_mutex() still held.
+    std::function<void(const net::NetRules&, UnixMillis now)> applied;
+    // From the destructor: the guard must stop using this service.
+    std::function<void()> network_gone;
+  };
+  void set_dns_guard_hooks(DnsGuardHooks hooks) { dns_hooks_ = std::move(hooks); }
+  std::mutex& nft_mutex() { return nft_mutex_; }
+  // One transaction on the context that owns the table; the caller holds nft_mutex().
+  void run_nft_locked(const std::string& commands) { nft_->run(commands); }
 
  private:
   // network_service.cpp: applying and the control commands
@@ -85,6 +106,8 @@ class NetworkService : public Service {
   std::uint64_t denied_events_ = 0;
   std::uint64_t inbound_events_ = 0;
   std::uint64_t forward_events_ = 0;
+  DnsGuardHooks dns_hooks_;
+  mutable std::mutex nft_mutex_;  // nft_ is used from the loop and the DNS guard's thread
 };
 
 }  // namespace seatlock

@@ -209,6 +209,10 @@ void NetworkService::flush_denied() {
 
 void NetworkService::on_table_change(const net::TableChange& change) {
   if (change.pid == std::uint32_t(getpid())) return;  // our own transaction
+  // The DNS guard's set updates come from its thread: the kernel reports the thread's id.
+  if (change.pid != 0 &&
+      ::access(("/proc/self/task/" + std::to_string(change.pid)).c_str(), F_OK) == 0)
+    return;
   ++tamper_count_;
   json details = {{"pid", change.pid},
                   {"process", change.comm},
@@ -234,6 +238,7 @@ void NetworkService::verify_tables() {
   // Notifications were lost: make sure both tables are still there; if not, put them back.
   for (const char* table : {net::kOwnedTable, net::kFallbackTable}) {
     try {
+      std::lock_guard nft_lock(nft_mutex_);  // the DNS guard's thread uses nft_ too
       nft_->list_json(std::string("list chain inet ") + table + " output");
     } catch (const std::exception&) {
       on_table_change({0, "unknown (notifications lost)", 0, {table}, {"missing"}});

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "core/usb/usb_udev_rules.hpp"
+#include "os/base/atomic_file.hpp"
 #include "os/base/log.hpp"
 
 namespace seatlock {
@@ -392,16 +393,9 @@ std::optional<UnixMillis> UsbEnforcer::next_expiry(UnixMillis now) const {
 void UsbEnforcer::write_udev_rules() {
   if (opt_.udev_rules_dir.empty()) return;
   const std::string path = opt_.udev_rules_dir + "/" + kUsbUdevRulesFile;
-  const std::string tmp = path + ".tmp";
   try {
     std::filesystem::create_directories(opt_.udev_rules_dir);
-    {
-      std::ofstream f(tmp, std::ios::trunc);
-      f << generate_usb_udev_rules(policy_);
-      f.flush();
-      if (!f) throw std::runtime_error(tmp + ": write failed");
-    }
-    std::filesystem::rename(tmp, path);
+    atomic_write(path, generate_usb_udev_rules(policy_), 0644);
     rules_state_ = "written to " + path;
   } catch (const std::exception& e) {
     rules_state_ = std::string("failed: ") + e.what();

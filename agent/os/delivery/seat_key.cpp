@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "core/util/digest.hpp"
+#include "os/base/atomic_file.hpp"
 
 namespace seatlock {
 
@@ -33,6 +34,22 @@ EVP_PKEY* read_key(const std::string& path) {
   return k;
 }
 
+// The key in PEM (PKCS#8), as written to the key file.
+std::string private_pem(EVP_PKEY* k) {
+  BIO* bio = BIO_new(BIO_s_mem());
+  char* data = nullptr;
+  long n = bio && PEM_write_bio_PrivateKey(bio, k, nullptr, nullptr, 0, nullptr, nullptr) == 1
+               ? BIO_get_mem_data(bio, &data)
+               : -1;
+  std::string pem = n > 0 ? std::string(data, static_cast<std::size_t>(n)) : std::string();
+  BIO_free(bio);
+  if (pem.empty()) {
+    EVP_PKEY_free(k);
+    throw std::runtime_error("seat key: cannot encode the new key");
+  }
+  return pem;
+}
+
 EVP_PKEY* create_key(const std::string& path) {
   EVP_PKEY* k = nullptr;
   EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, nullptr);
@@ -41,19 +58,12 @@ EVP_PKEY* create_key(const std::string& path) {
     throw std::runtime_error("seat key: Ed25519 key generation failed");
   }
   EVP_PKEY_CTX_free(ctx);
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  FILE* f = fd >= 0 ? fdopen(fd, "w") : nullptr;
-  bool ok = f && PEM_write_PrivateKey(f, k, nullptr, nullptr, 0, nullptr, nullptr) == 1 &&
-            std::fflush(f) == 0 && fsync(fd) == 0;
-  if (f)
-    std::fclose(f);
-  else if (fd >= 0)
-    ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    ::unlink(tmp.c_str());
+  std::string pem = private_pem(k);
+  try {
+    atomic_write(path, pem, 0600);
+  } catch (const AtomicWriteError& e) {
     EVP_PKEY_free(k);
-    throw std::runtime_error("seat key: cannot write " + path);
+    throw std::runtime_error(std::string("seat key: ") + e.what());
   }
   return k;
 }

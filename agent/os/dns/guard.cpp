@@ -6,19 +6,28 @@
 
 namespace seatlock::dns {
 
-Guard::Guard(ApplySets apply, std::vector<std::string> tables)
-    : apply_(std::move(apply)), tables_(std::move(tables)) {}
+Guard::Guard(ApplySets apply, std::vector<std::string> tables, std::mutex& state)
+    : apply_(std::move(apply)), tables_(std::move(tables)), state_(state) {}
 
 void Guard::set_rules(const net::NetRules& rules, UnixMillis now) {
   table_.emplace(rules, now);
+  ++generation_;
   mode_ = rules.mode;
   upstream_.resolvers = rules.dns;
   upstream_.mark = net::kDnsGuardMark;
+  // The new sets hold what refill_commands put there: the promises still to keep.
   expiry_.clear();
+  for (auto& e : cache_.refill(*table_, now)) expiry_.extend(e, now);
+}
+
+std::string Guard::refill_commands(const net::NetRules& rules, UnixMillis now) {
+  std::vector<SetElement> elements = cache_.refill(DomainTable(rules, now), now);
+  return elements.empty() ? "" : set_update_commands(elements, tables_);
 }
 
 std::vector<std::uint8_t> Guard::handle(const std::uint8_t* query, std::size_t len, bool tcp,
                                         std::int64_t uid, UnixMillis now) {
+  std::unique_lock lock(state_);
   ++stats_.queries;
   auto q = parse_query(query, len);
   if (!q) {
@@ -41,20 +50,33 @@ std::vector<std::uint8_t> Guard::handle(const std::uint8_t* query, std::size_t l
     }
     ++stats_.audited;
   }
-  return forward(query, len, tcp, name, targets, now);
+  return forward(lock, query, len, tcp, name, std::move(targets), now);
 }
 
-std::vector<std::uint8_t> Guard::forward(const std::uint8_t* query, std::size_t len, bool tcp,
-                                         const std::string& name,
-                                         const std::vector<DomainTarget>& targets, UnixMillis now) {
+std::vector<std::uint8_t> Guard::forward(std::unique_lock<std::mutex>& lock,
+                                         const std::uint8_t* query, std::size_t len, bool tcp,
+                                         const std::string& name, std::vector<DomainTarget> targets,
+                                         UnixMillis now) {
+  const UpstreamOptions upstream = upstream_;
+  const std::uint64_t generation = generation_;
   std::string error;
-  auto reply = ask_upstream(upstream_, query, len, tcp, &error);
+  lock.unlock();  // the resolver may take seconds: a ruleset apply must not wait for it
+  auto reply = ask_upstream(upstream, query, len, tcp, &error);
   std::optional<Response> r;
   if (reply) r = parse_response(reply->data(), reply->size());
+  lock.lock();
   if (!r || normalize_name(r->question) != name) {
     ++stats_.failed;
     last_error_ = reply ? "resolver reply does not answer the question" : error;
     return error_reply(query, len, kServFail);
+  }
+  // The rules changed while the resolver answered: the sets are the new rules' now.
+  if (generation != generation_ && table_) {
+    targets = table_->match(name);
+    if (targets.empty() && mode_ == Mode::Enforce) {
+      ++stats_.refused;
+      return error_reply(query, len, kRefused);
+    }
   }
   ++stats_.forwarded;
   if (targets.empty()) return *reply;  // audit: not admitted, nothing to allow
@@ -71,7 +93,9 @@ std::vector<std::uint8_t> Guard::forward(const std::uint8_t* query, std::size_t 
       ++stats_.failed;
       return error_reply(query, len, kServFail);
     }
+    return *reply;
   }
+  cache_.record(name, e.elements, now);
   stats_.elements += e.elements.size();
   return *reply;
 }

@@ -6,13 +6,22 @@
 // the client gets the answer: `apply` returns only once the kernel acknowledged the nft
 // transaction, so the first connection after a lookup is never dropped.
 //
-// First slice: one query at a time (a slow resolver delays the queries behind it).
+// One query at a time (a slow resolver delays the queries behind it).
+//
+// Threads: the guard serves on its own thread (GuardServer::serve blocks) while seatlockd's loop
+// re-applies the ruleset. Everything the guard knows is guarded by the `state` mutex given to
+// the constructor; handle() takes it itself (never while it waits for a resolver), the other
+// methods must be called with it held. seatlockd passes the mutex that serialises its nft
+// context, so a ruleset apply (with refill_commands in its transaction) and a set update never
+// interleave.
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "core/dns/answer_cache.hpp"
 #include "core/dns/dns_denied.hpp"
 #include "core/dns/domain_table.hpp"
 #include "core/dns/set_commands.hpp"
@@ -38,33 +47,42 @@ class Guard {
   // throws on failure.
   using ApplySets = std::function<void(const std::string& commands)>;
 
-  Guard(ApplySets apply, std::vector<std::string> tables);
+  Guard(ApplySets apply, std::vector<std::string> tables, std::mutex& state);
 
-  // The rules in force (names, resolvers, mode). Clears what the guard knows about elements:
-  // call it after every ruleset apply (a re-applied table starts with empty sets).
+  // ---- with `state` held ----
+  // The rules in force (names, resolvers, mode), after a ruleset apply whose transaction
+  // carried refill_commands(rules, now): what the guard promised lives on in the new sets.
   void set_rules(const net::NetRules& rules, UnixMillis now);
+  // The set elements (nft commands for both tables; "" when none) that put back, into the sets
+  // `rules` defines, every address the guard let in that is still alive at `now`. For the
+  // transaction that replaces the tables (which makes the sets empty).
+  std::string refill_commands(const net::NetRules& rules, UnixMillis now);
   void set_timeouts(const TimeoutPolicy& t) { timeouts_ = t; }
   void set_upstream_timeout(int ms) { upstream_.timeout_ms = ms; }
+  DnsDeniedAggregator& denied() { return denied_; }
+  const GuardStats& stats() const { return stats_; }
+  const std::string& last_error() const { return last_error_; }
+  std::size_t cached_names() const { return cache_.names(); }
 
+  // ---- takes `state` itself ----
   // One message from a client (uid -1 when unknown) -> the reply bytes (empty: send nothing).
   std::vector<std::uint8_t> handle(const std::uint8_t* query, std::size_t len, bool tcp,
                                    std::int64_t uid, UnixMillis now);
 
-  DnsDeniedAggregator& denied() { return denied_; }
-  const GuardStats& stats() const { return stats_; }
-  const std::string& last_error() const { return last_error_; }
-
  private:
-  std::vector<std::uint8_t> forward(const std::uint8_t* query, std::size_t len, bool tcp,
-                                    const std::string& name,
-                                    const std::vector<DomainTarget>& targets, UnixMillis now);
+  std::vector<std::uint8_t> forward(std::unique_lock<std::mutex>& lock, const std::uint8_t* query,
+                                    std::size_t len, bool tcp, const std::string& name,
+                                    std::vector<DomainTarget> targets, UnixMillis now);
   ApplySets apply_;
   std::vector<std::string> tables_;
+  std::mutex& state_;
   std::optional<DomainTable> table_;
+  std::uint64_t generation_ = 0;  // +1 per set_rules: a forward in flight re-matches its name
   Mode mode_ = Mode::Enforce;
   UpstreamOptions upstream_;
   TimeoutPolicy timeouts_;
   ElementExpiry expiry_;
+  AnswerCache cache_;
   DnsDeniedAggregator denied_;
   GuardStats stats_;
   std::string last_error_;

@@ -13,6 +13,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "os/base/atomic_file.hpp"
+
 namespace seatlock::firmware {
 namespace {
 
@@ -89,29 +91,7 @@ std::string read_file(const std::string& path) {
 }
 
 void write_file(const std::string& path, const std::string& content, unsigned mode) {
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) throw std::runtime_error(tmp + ": " + std::strerror(errno));
-  ::fchmod(fd, mode);  // the umask must not widen or narrow what was asked for
-  size_t off = 0;
-  while (off < content.size()) {
-    ssize_t n = ::write(fd, content.data() + off, content.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      std::string err = std::strerror(errno);
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      throw std::runtime_error(tmp + ": " + err);
-    }
-    off += static_cast<size_t>(n);
-  }
-  bool synced = ::fsync(fd) == 0;
-  bool closed = ::close(fd) == 0;
-  if (!synced || !closed || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::string err = std::strerror(errno);
-    ::unlink(tmp.c_str());
-    throw std::runtime_error(path + ": " + err);
-  }
+  atomic_write(path, content, static_cast<mode_t>(mode));
 }
 
 }  // namespace seatlock::firmware

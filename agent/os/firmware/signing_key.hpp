@@ -28,7 +28,8 @@ class SigningKey {
 
 // Whole file; throws std::runtime_error("<path>: <strerror>").
 std::string read_file(const std::string& path);
-// Writes via a temporary file and rename, with the given mode; throws on failure.
+// Replaces the file atomically (os/base/atomic_file.hpp) with the given mode; throws
+// AtomicWriteError (a std::runtime_error) on failure.
 void write_file(const std::string& path, const std::string& content, unsigned mode);
 
 }  // namespace seatlock::firmware

@@ -14,6 +14,7 @@
 #include <stdexcept>
 
 #include "core/net/fallback_file.hpp"
+#include "os/base/atomic_file.hpp"
 #include "os/net/dhcp_leases.hpp"
 
 namespace seatlock::net {
@@ -24,23 +25,9 @@ std::string closed_path(const std::string& state_dir) {
   return state_dir + "/net-closed";
 }
 
+// Both files are read back by seatlockd at start; 0600 like the rest of the state dir.
 void write_atomic(const std::string& path, const std::string& text) {
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(errno));
-  std::size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int e = errno;
-      ::close(fd);
-      throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(e));
-    }
-    done += std::size_t(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0)
-    throw std::runtime_error("cannot store " + path + ": " + std::strerror(errno));
+  atomic_write(path, text, 0600);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "os/base/atomic_file.hpp"
 #include "os/tpm/esys_connection.hpp"
 
 namespace seatlock::tpm {
@@ -25,19 +26,11 @@ TpmError file_error(const std::string& what, const std::string& path) {
   return {"state-dir", what + " " + path + ": " + std::strerror(errno)};
 }
 
-// Writes a whole file with mode 0600 through a temp file + fsync + rename.
 Expected<bool> write_private_file(const std::string& path, const std::string& bytes) {
-  const std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return file_error("cannot create", tmp);
-  bool ok = ::fchmod(fd, 0600) == 0 &&
-            ::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()) &&
-            ::fsync(fd) == 0;
-  ok = (::close(fd) == 0) && ok;
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    auto e = file_error("cannot write", path);
-    ::unlink(tmp.c_str());
-    return e;
+  try {
+    atomic_write(path, bytes, 0600);
+  } catch (const AtomicWriteError& e) {
+    return TpmError{"state-dir", e.what()};
   }
   return true;
 }

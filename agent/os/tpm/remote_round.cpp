@@ -10,6 +10,7 @@
 #include "core/attest/snapshot_digest.hpp"
 #include "core/attest/wire.hpp"
 #include "core/util/digest.hpp"
+#include "os/base/atomic_file.hpp"
 
 namespace seatlock::tpm {
 namespace {
@@ -33,15 +34,11 @@ json read_enrollment(const TpmConfig& c) {
 }
 
 void write_enrollment(const TpmConfig& c, const json& record) {
-  std::string path = enrollment_path(c), tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) throw Stop{"state-dir", "cannot write " + tmp};
-  std::string text = record.dump() + "\n";
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  ok = ::fsync(fd) == 0 && ok;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0)
-    throw Stop{"state-dir", "cannot write " + path};
+  try {
+    atomic_write(enrollment_path(c), record.dump() + "\n", 0600);
+  } catch (const AtomicWriteError& e) {
+    throw Stop{"state-dir", e.what()};
+  }
 }
 
 // The collector's JSON answer to one step; throws Stop for anything but a 200 with JSON.

@@ -205,6 +205,10 @@ json Attestor::quote(const std::string& seat, const json& req) {
     BootFacts facts = evaluate(log);
     facts_json = to_json(facts).dump();
     verdict["measured"] = to_json(facts);
+    // The quote is genuine and the log proven: a snapshot that contradicts it was made up.
+    if (auto lies = contradictions(req["snapshot"], facts); !lies.empty())
+      throw AttestError("the seat's firmware snapshot contradicts its quoted boot: " + lies[0] +
+                        "; nothing this seat reports can be trusted");
 
     std::optional<BootBaseline> base;
     {

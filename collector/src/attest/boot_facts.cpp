@@ -161,4 +161,21 @@ std::vector<std::string> differences(const BootFacts& b, const BootFacts& m) {
   return out;
 }
 
+std::vector<std::string> contradictions(const nlohmann::json& snapshot, const BootFacts& measured) {
+  std::vector<std::string> out;
+  if (measured.secure_boot != "on" && measured.secure_boot != "off") return out;
+  // The seat sends the whole efivarfs file in hex: 4 attribute bytes, then the value byte.
+  const auto* efivars =
+      snapshot.is_object() && snapshot.contains("efivars") ? &snapshot["efivars"] : nullptr;
+  if (!efivars || !efivars->is_object() || !efivars->contains("SecureBoot")) return out;
+  const auto& var = (*efivars)["SecureBoot"];
+  if (!var.is_string() || var.get_ref<const std::string&>().size() != 10) return out;
+  std::string value = var.get<std::string>().substr(8);
+  std::string reported = value == "01" ? "on" : value == "00" ? "off" : "";
+  if (!reported.empty() && reported != measured.secure_boot)
+    out.push_back("the seat reports Secure Boot " + reported +
+                  " (efivars SecureBoot), its proven event log says " + measured.secure_boot);
+  return out;
+}
+
 }  // namespace seatlock::collector::attest

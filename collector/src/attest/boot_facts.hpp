@@ -29,4 +29,10 @@ BootFacts boot_facts_from_json(const nlohmann::json& j);  // throws on a malform
 // One line per difference, e.g. "secure_boot: baseline on, measured off". Empty = same.
 std::vector<std::string> differences(const BootFacts& baseline, const BootFacts& measured);
 
+// Where the seat's own snapshot (quoted with it) says something the proven event log refutes:
+// its efivars SecureBoot byte against the measured SecureBoot variable (which cannot change
+// after boot). Such a seat's software is lying, so nothing it reports can be believed. Empty =
+// no contradiction (or nothing to compare).
+std::vector<std::string> contradictions(const nlohmann::json& snapshot, const BootFacts& measured);
+
 }  // namespace seatlock::collector::attest

@@ -12,6 +12,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "os/base/atomic_file.hpp"
+
 namespace fs = std::filesystem;
 
 namespace seatlock::collector::fleet_cli {
@@ -34,26 +36,9 @@ std::uint64_t read_number(const fs::path& p) {
   }
 }
 
-void write_file(const fs::path& p, const std::string& text, bool sync) {
-  int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw std::runtime_error("cannot write " + p.string() + ": " + std::strerror(errno));
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  if (sync) ok = ::fsync(fd) == 0 && ok;
-  ::close(fd);
-  if (!ok) throw std::runtime_error("cannot write " + p.string() + ": " + std::strerror(errno));
-}
-
-// tmp + fsync + rename + fsync of the directory.
+// Bundles are public (signed) documents: 0644 as before.
 void write_durably(const fs::path& p, const std::string& text) {
-  fs::path tmp = p;
-  tmp += ".tmp";
-  write_file(tmp, text, true);
-  fs::rename(tmp, p);
-  int dfd = ::open(p.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
+  atomic_write(p.string(), text, 0644);
 }
 
 }  // namespace

@@ -1,0 +1,227 @@
+// The DNS guard inside seatlockd.
+//
+// Thread: GuardServer::serve blocks (one query at a time, up to the resolver timeout), so it
+// runs on its own thread, never on the sd-event loop. Everything it shares with the loop (the
+// nft context that owns the table, the guard's rules, cache and denied-name windows) is
+// behind NetworkService::nft_mutex(); the guard drops it while it waits for a resolver.
+//
+// Hooks into the network service's applies: the ruleset gets the redirect and the domain sets
+// while the policy has domain entries; every transaction that replaces the tables also puts
+// back the addresses the guard let in that are still alive (replacing a table empties its
+// sets), then the guard takes the new rules. Refused names become net.dns_denied events on the
+// loop, one window at a time.
+#include "daemon/dns/dns_service.hpp"
+
+#include <pwd.h>
+
+#include <cstring>
+#include <thread>
+
+#include "daemon/network/network_service.hpp"
+#include "os/base/log.hpp"
+#include "os/dns/guard.hpp"
+
+namespace seatlock {
+
+namespace {
+
+using nlohmann::json;
+
+std::optional<UserRef> user_for_uid(std::int64_t uid) {
+  if (uid < 0) return std::nullopt;
+  std::vector<char> buf(16384);
+  passwd pw{}, *res = nullptr;
+  UserRef u;
+  u.uid = uid;
+  if (getpwuid_r(uid_t(uid), &pw, buf.data(), buf.size(), &res) == 0 && res) u.name = res->pw_name;
+  return u;
+}
+
+bool has_domain_entries(const net::NetRules& rules) {
+  if (!rules.allow_domains.empty()) return true;
+  for (const auto& e : rules.exceptions)
+    if (!e.allow_domains.empty()) return true;
+  return false;
+}
+
+class DnsService : public Service {
+ public:
+  DnsService(DaemonContext& ctx, NetworkService& network)
+      : ctx_(ctx),
+        network_(network),
+        guard_([this](const std::string& commands) { network_.run_nft_locked(commands); },
+               {net::kOwnedTable, net::kFallbackTable}, network.nft_mutex()) {
+    network_.set_dns_guard_hooks({[this](const net::NetRules& rules) { return wanted(rules); },
+                                  [this](const net::NetRules& rules, UnixMillis now) {
+                                    return guard_.refill_commands(rules, now);
+                                  },
+                                  [this](const net::NetRules& rules, UnixMillis now) {
+                                    guard_.set_rules(rules, now);
+                                    mode_ = rules.mode;
+                                  },
+                                  [this] { stop_guard(); }});
+  }
+
+  ~DnsService() override {
+    stop_guard();
+    sd_event_source_disable_unref(window_timer_);
+  }
+
+  std::string name() const override { return "dns"; }
+
+  // The network service (before this one) already put the policy in force, calling the hooks.
+  void apply(const Policy& policy) override {
+    window_ms_ = policy.network.denied_window_ms > 0 ? policy.network.denied_window_ms : 60'000;
+    if (!wanted_) stop_guard();  // no domain entries any more: no redirect, no guard
+    arm_window_timer();
+  }
+
+  json status() const override {
+    json j;
+    if (!server_) {
+      j["state"] = error_.empty() ? "off" : "failed";  // failed: names do not resolve
+      if (!error_.empty()) j["error"] = error_;
+      return j;
+    }
+    std::lock_guard lock(network_.nft_mutex());
+    j["state"] = thread_error_.empty() ? "running" : "failed";
+    if (!thread_error_.empty()) j["error"] = thread_error_;
+    const dns::GuardStats& s = guard_.stats();
+    j["port"] = net::kDnsGuardPort;
+    j["queries"] = s.queries;
+    j["forwarded"] = s.forwarded;
+    j["refused"] = s.refused;
+    j["audited"] = s.audited;
+    j["canary"] = s.canary;
+    j["malformed"] = s.malformed;
+    j["failed"] = s.failed;
+    j["elements"] = s.elements;
+    j["cached_names"] = guard_.cached_names();
+    j["denied_events"] = denied_events_;
+    j["summary"] = std::to_string(s.queries) + " queries, " + std::to_string(s.refused) +
+                   " refused, " + std::to_string(guard_.cached_names()) + " names live";
+    if (!guard_.last_error().empty()) j["last_error"] = guard_.last_error();
+    return j;
+  }
+
+  void stop() override {
+    // SIGTERM: names stop resolving (the redirect stays in the tables): fail closed.
+    flush_denied();
+    stop_guard();
+    sd_event_source_set_enabled(window_timer_, SD_EVENT_OFF);
+  }
+
+ private:
+  // Called by every network apply, on the loop, before the nft lock is taken.
+  bool wanted(const net::NetRules& rules) {
+    wanted_ = has_domain_entries(rules);
+    if (wanted_ && !server_) start_guard();
+    // Even when the guard could not start, domain entries get the redirect: names then do not
+    // resolve (fail closed) rather than reaching the resolvers unchecked.
+    return wanted_;
+  }
+
+  void start_guard() {
+    try {
+      server_ = std::make_unique<dns::GuardServer>(guard_, net::kDnsGuardPort);
+    } catch (const std::exception& e) {
+      error_ = std::string("DNS guard: ") + e.what();
+      log_error(error_ + " (names will not resolve)");
+      return;
+    }
+    error_.clear();
+    thread_ = std::thread([this] {
+      try {
+        server_->serve();
+      } catch (const std::exception& e) {
+        std::lock_guard lock(network_.nft_mutex());
+        thread_error_ = std::string("DNS guard stopped: ") + e.what();
+        log_error(thread_error_);
+      }
+    });
+    log_info("dns: guard listening on 127.0.0.1 and [::1] port " +
+             std::to_string(net::kDnsGuardPort));
+  }
+
+  void stop_guard() {
+    if (!server_) return;
+    server_->stop();
+    if (thread_.joinable()) thread_.join();
+    server_.reset();
+    thread_error_.clear();
+    log_info("dns: guard stopped");
+  }
+
+  void arm_window_timer() {
+    if (window_timer_) {
+      sd_event_source_set_time_relative(window_timer_, std::uint64_t(window_ms_) * 1000);
+      sd_event_source_set_enabled(window_timer_, SD_EVENT_ON);
+      return;
+    }
+    int r = sd_event_add_time_relative(ctx_.loop, &window_timer_, CLOCK_MONOTONIC,
+                                       std::uint64_t(window_ms_) * 1000, 10'000,
+                                       &DnsService::on_window, this);
+    if (r < 0) log_error(std::string("dns: cannot arm the window timer: ") + std::strerror(-r));
+  }
+
+  static int on_window(sd_event_source* s, std::uint64_t, void* self) {
+    auto* me = static_cast<DnsService*>(self);
+    me->flush_denied();
+    sd_event_source_set_time_relative(s, std::uint64_t(me->window_ms_) * 1000);
+    sd_event_source_set_enabled(s, SD_EVENT_ON);
+    return 0;
+  }
+
+  // One window of refused names -> net.dns_denied events (bounded by the aggregator).
+  void flush_denied() {
+    dns::DnsDeniedWindow w;
+    {
+      std::lock_guard lock(network_.nft_mutex());
+      if (guard_.denied().empty()) return;
+      w = guard_.denied().take(now_millis());
+    }
+    const bool enforce = mode_ == Mode::Enforce;
+    auto report = [&](json details, std::optional<UserRef> user) {
+      Event e;
+      e.kind = "net.dns_denied";
+      e.severity = enforce ? "medium" : "low";
+      e.outcome = enforce ? "blocked" : "reported";
+      e.mode = to_string(mode_);
+      e.rule = "network.allow";
+      e.details = std::move(details);
+      if (user) e.user = *user;
+      try {
+        ctx_.reporter.report(std::move(e));
+        ++denied_events_;
+      } catch (const std::exception& ex) {
+        log_error(std::string("dns: cannot record net.dns_denied: ") + ex.what());
+      }
+    };
+    for (const auto& g : w.groups) {
+      auto user = user_for_uid(g.key.uid);
+      report(dns::dns_denied_details(g, w, user ? user->name : ""), user);
+    }
+    if (w.overflow_queries) report(dns::dns_denied_overflow_details(w), std::nullopt);
+  }
+
+  DaemonContext& ctx_;
+  NetworkService& network_;
+  dns::Guard guard_;
+  std::unique_ptr<dns::GuardServer> server_;
+  std::thread thread_;
+  sd_event_source* window_timer_ = nullptr;
+  std::int64_t window_ms_ = 60'000;
+  Mode mode_ = Mode::Enforce;
+  bool wanted_ = false;
+  std::string error_;
+  std::string thread_error_;  // the guard's thread ended on an error (under the nft mutex)
+  std::uint64_t denied_events_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Service> make_dns_service(DaemonContext& ctx, Service& network) {
+  return std::make_unique<DnsService>(ctx, dynamic_cast<NetworkService&>(network));
+}
+
+}  // namespace seatlock

@@ -1,0 +1,148 @@
+#include "seat_fleet.hpp"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "fleet/bundle_dir.hpp"
+
+namespace seatlock::fleet_test {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+namespace t = seatlock::test;
+namespace tg = seatlock::testing;
+
+FleetHost::FleetHost(const tg::TempDir& dir)
+    : tree(dir / "fleet-tree"), key(dir / "fleet.key"), bundles(dir / "bundles") {
+  fs::create_directories(tree);
+  auto r = tg::run_cli({"fleet", "keygen", "--out", key});
+  if (r.exit_code != 0) throw std::runtime_error("fleet keygen failed: " + r.out);
+}
+
+std::string FleetHost::pub() const {
+  std::string t = t::read_file(key + ".pub");
+  return t.substr(0, t.find('\n'));
+}
+
+void FleetHost::put(const std::string& relative, const std::string& text) const {
+  fs::path p = fs::path(tree) / relative;
+  fs::create_directories(p.parent_path());
+  t::write_file(p.string(), text);
+}
+
+void FleetHost::publish(const std::string& expires, const std::string& key_file,
+                        const std::string& into) const {
+  auto r =
+      tg::run_cli({"fleet", "publish", "--tree", tree, "--key", key_file.empty() ? key : key_file,
+                   "--bundles", into.empty() ? bundles : into, "--expires", expires});
+  if (r.exit_code != 0) throw std::runtime_error("fleet publish failed: " + r.out);
+}
+
+std::string FleetHost::document(const std::string& seat, const std::string& dir) const {
+  auto all = collector::fleet_cli::BundleDir(dir.empty() ? bundles : dir).read_all();
+  if (!all.count(seat)) throw std::runtime_error("no bundle for " + seat);
+  return all[seat].document;
+}
+
+void FleetHost::install(const std::vector<std::string>& documents) const {
+  collector::fleet_cli::BundleDir dir(bundles);
+  dir.lock_for_publish();
+  const std::uint64_t v = dir.reserved_version() + 1;
+  dir.reserve(v);
+  std::map<std::string, std::string> by_seat;
+  for (const auto& d : documents) by_seat[json::parse(d)["bundle"]["seat"].get<std::string>()] = d;
+  dir.publish(v, by_seat);
+}
+
+json seat_report(const std::string& url, const tg::Pki& pki, const tg::Pki::Pair& cert,
+                 const std::vector<std::string>& pins) {
+  json r = evidence::report_section(url, pki, cert);
+  r["fleet_keys"] = pins;
+  return r;
+}
+
+ReplayingCollector::ReplayingCollector(const tg::Pki& pki, const std::string& d) : dir(d) {
+  fs::create_directories(dir);
+  int fds[2];
+  if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
+  std::string script = std::string(SEATLOCK_SOURCE_DIR) + "/tests/fleet/replaying_collector.py";
+  std::vector<std::string> argv = {"python3", script, pki.server_cert, pki.server_key, dir};
+  pid = fork();
+  if (pid == 0) {
+    dup2(fds[1], 1);
+    close(fds[0]);
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    execv("/usr/bin/python3", args.data());
+    _exit(127);
+  }
+  close(fds[1]);
+  char line[128] = {};
+  FILE* f = fdopen(fds[0], "r");
+  bool ok = fgets(line, sizeof line, f) != nullptr;
+  fclose(f);
+  if (!ok) throw std::runtime_error("replaying_collector.py did not start");
+  port = std::string(line).substr(std::string(line).rfind(':') + 1);
+  port.erase(port.find_last_not_of("\r\n") + 1);
+}
+
+ReplayingCollector::~ReplayingCollector() {
+  if (pid > 0) {
+    kill(pid, SIGTERM);
+    waitpid(pid, nullptr, 0);
+  }
+}
+
+void ReplayingCollector::serve_next(const std::string& document) {
+  const std::string n = std::to_string(++served_);
+  t::write_file(dir + "/.tmp-" + n, document);
+  fs::rename(dir + "/.tmp-" + n, dir + "/serve-" + n + ".json");
+}
+
+std::vector<json> ReplayingCollector::events() const {
+  std::vector<json> out;
+  std::ifstream in(dir + "/events.ndjson");
+  for (std::string l; std::getline(in, l);) {
+    json j = json::parse(l, nullptr, false);  // a line being written is skipped
+    if (!j.is_discarded()) out.push_back(std::move(j));
+  }
+  return out;
+}
+
+json seat_status(evidence::SeatDaemon& seat) {
+  return seat.ctl("status");
+}
+
+std::uint64_t fleet_version_in_force(evidence::SeatDaemon& seat) {
+  json p = seat_status(seat)["policy"];
+  return p.contains("fleet") ? p["fleet"]["version"].get<std::uint64_t>() : 0;
+}
+
+std::string usb_mode(evidence::SeatDaemon& seat) {
+  return seat_status(seat)["policy"]["modes"]["usb"].get<std::string>();
+}
+
+std::vector<json> with_fleet_version(const std::vector<json>& rows, const std::string& kind,
+                                     std::uint64_t version) {
+  std::vector<json> out;
+  for (const auto& r : rows) {
+    if (r.value("kind", "") != kind) continue;
+    const json& d = r["details"];
+    std::uint64_t v = 0;
+    if (d.contains("fleet") && d["fleet"].contains("version"))
+      v = d["fleet"]["version"].get<std::uint64_t>();
+    else if (d.contains("version") && d["version"].is_number_unsigned())
+      v = d["version"].get<std::uint64_t>();
+    if (version == 0 || v == version) out.push_back(r);
+  }
+  return out;
+}
+
+}  // namespace seatlock::fleet_test
