@@ -23,16 +23,29 @@ const char* kUsage = R"(usage: seatlock-collector <command> [options]
           [--idle-timeout S]
           [--max-pending EVENTS] [--threads N] [--max-poll-wait S] [--ek-ca VENDOR-CAS.pem]
           [--bundles DIR]   (fleet bundles from `fleet publish`, answering GET /v1/policy)
+          [--instance NAME] [--collector-key FILE]   (the collector's own signed chain
+          collector:NAME; key default DB.collector.key, made on first use; docs/firmware.md)
           SIGTERM: finish requests in flight, exit; SIGHUP: reload --cert/--key/--ca
   enroll  --db FILE --seat ID [--key BASE64]      prints a new enrollment token for the seat
   query   --db FILE [--seat ID] [--user NAME] [--kind KIND] [--severity LEVEL]
           [--since TIME] [--until TIME] [--json | --csv] [--limit N]
   export  --db FILE --since TIME --until TIME --format csv|ndjson --out DIR
   verify  --db FILE [--seat ID] [--since TIME] [--until TIME]    exit 1 if anything is wrong
+          [--collector-pubkey FILE]   (the collector chains must be signed with this key)
   seats   --db FILE [--silent-after N] [--heartbeat DURATION] [--json]
   token   list --db FILE | revoke --db FILE (--token TOKEN | --id HASH-PREFIX | --seat ID)
+  user    add NAME --role auditor|admin | passwd NAME | disable NAME | enable NAME  --db FILE
+          [--password-stdin]   (console accounts; else the password is asked twice, unechoed)
+          | list --db FILE [--json]
   fleet   check --tree DIR | diff --tree DIR --against BUNDLES [--json] | keygen --out FILE
           | publish --tree DIR --key FILE --bundles BUNDLES [--expires 14d]   (docs/fleet.md)
+          | status --db FILE [--bundles BUNDLES] [--group NAME --tree DIR] [--json]
+  net     close|open (--seat ID | --group NAME | --all) [--until TIME] --ticket REF [--by NAME]
+  grant   usb --seat ID --vid V --pid P [--serial S] [--read-only] --until TIME --ticket REF
+          | net (--seat ID | --group NAME) (--user U | --usergroup G)... --to CIDR[,CIDR]
+            [--ports 443,5060-5061] --until TIME --ticket REF
+  revoke  --ticket REF          (net/grant/revoke: edit the fleet tree, publish at once, record;
+          tree/key/bundles/store from flags, --config FILE or /etc/seatlock-collector/fleet.json)
   attest  show --db FILE --seat ID [--limit N] [--json]     TPM attestation verdicts (firmware.attested)
           baseline --db FILE --seat ID --ticket TEXT  boot baseline from the last proven attestation
           unpin --db FILE --seat ID --ticket TEXT     forget the pinned AK (TPM replaced)
@@ -65,7 +78,11 @@ int main(int argc, char** argv) {
     if (cmd == "verify") return cmd_verify(args, std::cout);
     if (cmd == "seats") return cmd_seats(args, std::cout);
     if (cmd == "token") return cmd_token(args, std::cout);
+    if (cmd == "user") return cmd_user(args, std::cout);
     if (cmd == "fleet") return cmd_fleet(args, std::cout);
+    if (cmd == "net") return cmd_net(args, std::cout);
+    if (cmd == "grant") return cmd_grant(args, std::cout);
+    if (cmd == "revoke") return cmd_revoke(args, std::cout);
     if (cmd == "attest") return cmd_attest(args, std::cout);
     std::fprintf(stderr, "seatlock-collector: unknown command \"%s\"\n%s", cmd.c_str(), kUsage);
     return 2;

@@ -11,6 +11,7 @@
 
 #include "cli/commands.hpp"
 #include "core/util/time.hpp"
+#include "os/base/clock.hpp"
 #include "os/control/control_server.hpp"
 #include "os/spool/spool.hpp"
 
@@ -32,12 +33,6 @@ const char* kHelp =
   them) back in the delivery queue, e.g. after the collector or the seat's certificate
   was fixed.
 )";
-
-UnixMillis wall_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 void print(const SpooledEvent& r, bool json) {
   if (json) {
@@ -113,7 +108,7 @@ int cmd_events(const CliContext& ctx, const Args& in) {
     if (auto t = parse_rfc3339(since_text))
       q.since = *t;
     else if (auto d = parse_duration_ms(since_text))
-      q.since = wall_now() - *d;
+      q.since = now_millis() - *d;
     else
       return usage_error("events: --since expects an RFC 3339 time or a duration like 2h, got '" +
                          since_text + "'");

@@ -54,8 +54,19 @@ std::vector<std::string> take_all(Args& args, const std::string& name) {
 
 void print_status(const json& s) {
   std::printf("network:     %s, %s\n", s.value("mode", "?").c_str(),
-              s.value("closed", false) ? "CLOSED (all exceptions suspended)"
-                                       : "open (exceptions in force)");
+              s.value("closed", false)
+                  ? "CLOSED (exceptions and non-essential allow entries suspended)"
+                  : "open (exceptions in force)");
+  for (const auto& c : s.value("closed_by", json::array())) {
+    if (c.value("by", "") == "local" && !c.contains("ticket")) {
+      std::printf("closed by:   local (seatlockctl net close)\n");
+      continue;
+    }
+    std::printf("closed by:   %s ticket %s, by %s%s%s (%s)\n",
+                c.value("fleet", false) ? "fleet" : "policy", c.value("ticket", "?").c_str(),
+                c.value("by", "?").c_str(), c.contains("until") ? ", until " : ", until opened",
+                c.value("until", "").c_str(), c.value("source", "").c_str());
+  }
   std::printf("state:       %s%s\n", s.value("state", "?").c_str(),
               s.contains("error") ? (" - " + s["error"].get<std::string>()).c_str() : "");
   if (s.contains("applied_at"))

@@ -1,11 +1,11 @@
 // seatlockctl policy check|show: validate policy files and print the merged effective policy.
-#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <limits>
 
 #include "cli/commands.hpp"
 #include "core/policy/loader.hpp"
+#include "os/base/clock.hpp"
 #include "os/base/policy_files.hpp"
 
 namespace seatlock::cli {
@@ -21,11 +21,6 @@ merged in name order, as if they all sat in one policy.d.
   show    the merged effective policy (built-in defaults filled in) and its SHA-256;
           expired exceptions are left out with a warning, as seatlockd does
 )";
-
-UnixMillis system_now() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 // "2026-12-01T10:00:00Z": whole seconds are shown without ".000".
 std::string short_time(UnixMillis t) {
@@ -68,7 +63,7 @@ bool split_flags(Args& args, std::string& error) {
 
 int check(const CliContext& ctx, Args args) {
   PolicyLoadOptions options;
-  options.now = system_now();
+  options.now = now_millis();
   options.expired_is_error = true;
   std::string at = take_option(args, "--at");
   if (!at.empty()) {
@@ -102,7 +97,7 @@ int show(const CliContext& ctx, Args args) {
   std::string error;
   if (!split_flags(args, error)) return usage_error(error);
   PolicyLoadOptions options;
-  options.now = system_now();
+  options.now = now_millis();
   options.expired_is_error = false;
   auto policy = load(ctx, args, options);
   if (!policy) return 1;

@@ -21,6 +21,41 @@ std::string component_line(const std::string& name, const nlohmann::json& st) {
   return line;
 }
 
+// The fleet bundle (docs/fleet.md "On the seat"): what the JSON form has under
+// components.fleet and policy.fleet, in a few lines. Nothing when the daemon runs no fleet poll.
+void print_fleet(const nlohmann::json& st) {
+  if (!st.contains("components") || !st["components"].contains("fleet")) return;
+  const nlohmann::json& f = st["components"]["fleet"];
+  std::string line = "fleet:     ";
+  if (f.contains("in_force")) {
+    const nlohmann::json& b = f["in_force"];
+    line += "bundle " + std::to_string(b.value("version", std::uint64_t(0)));
+    if (b.contains("applied_at")) line += ", applied " + b["applied_at"].get<std::string>();
+    line += ", expires " + b.value("expires", std::string("?"));
+  } else if (f.contains("expired")) {
+    line += "bundle " + std::to_string(f["expired"].value("version", std::uint64_t(0))) +
+            " EXPIRED: shipped default and local files in force";
+  } else {
+    line += "no bundle";
+  }
+  std::cout << line << " (" << f.value("state", std::string("?")) << ")\n";
+  const nlohmann::json& pol = st["policy"];
+  if (pol.contains("fleet") && pol["fleet"].contains("local_overrides") &&
+      pol["fleet"]["local_overrides"].is_array() && !pol["fleet"]["local_overrides"].empty()) {
+    std::string where;
+    for (const auto& p : pol["fleet"]["local_overrides"])
+      where += (where.empty() ? "" : ", ") + p.get<std::string>();
+    std::cout << "LOCAL:     local files override the fleet at " << where << "\n";
+  }
+  if (f.contains("last_refusal")) {
+    const nlohmann::json& r = f["last_refusal"];
+    std::cout << "refused:   bundle " << r.value("version", std::uint64_t(0)) << " ("
+              << r.value("refusal", std::string("?")) << ") at " << r.value("at", std::string("?"));
+    if (r.value("repeats", 0) > 0) std::cout << ", sent again " << r["repeats"].get<int>() << "x";
+    std::cout << "\n";
+  }
+}
+
 }  // namespace
 
 int cmd_status(const CliContext& ctx, const Args& args) {
@@ -41,6 +76,7 @@ int cmd_status(const CliContext& ctx, const Args& args) {
   if (pol.contains("last_rejected"))
     std::cout << "REJECTED:  " << pol["last_rejected"].value("at", "") << ": "
               << pol["last_rejected"]["errors"].dump() << "\n";
+  print_fleet(st);
   std::cout << "components:\n";
   for (auto it = st["components"].begin(); it != st["components"].end(); ++it)
     std::cout << component_line(it.key(), it.value()) << "\n";

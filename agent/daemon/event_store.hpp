@@ -10,6 +10,7 @@
 
 #include "core/event/sink.hpp"
 #include "daemon/options.hpp"
+#include "os/base/event_loop.hpp"
 #include "os/spool/resilient_sink.hpp"
 #include "os/spool/spool.hpp"
 
@@ -32,12 +33,11 @@ class EventStore : public EventSink {
 
  private:
   void arm_retry();
-  static int on_retry(sd_event_source*, uint64_t, void* self);
+  void on_retry();
 
-  sd_event* loop_;
   std::unique_ptr<Spool> spool_;
   std::unique_ptr<ResilientSink> sink_;
-  sd_event_source* retry_ = nullptr;
+  OneShotTimer retry_;  // last: released before the sink its handler uses
 };
 
 std::unique_ptr<EventStore> make_event_store(const DaemonOptions& options, sd_event* loop);

@@ -2,10 +2,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <vector>
 
+#include "core/event/kinds.hpp"
 #include "daemon/dns/dns_service.hpp"
 #include "daemon/event_store.hpp"
 #include "daemon/fleet/fleet_service.hpp"
@@ -41,11 +43,8 @@ std::vector<std::unique_ptr<Service>> make_services(DaemonContext& ctx) {
   return services;
 }
 
-void report_lifecycle(Reporter& reporter, const char* kind, nlohmann::json details) {
-  Event e;
-  e.kind = kind;
-  e.severity = "info";
-  e.outcome = "reported";
+void report_lifecycle(Reporter& reporter, EventKind kind, nlohmann::json details) {
+  Event e = make_event(kind, Outcome::Reported);
   e.details = std::move(details);
   reporter.report(std::move(e));
 }
@@ -58,9 +57,11 @@ int run(const DaemonOptions& opts) {
   std::filesystem::create_directories(opts.state_dir);
   chmod(opts.state_dir.c_str(), 0700);
 
-  sd_event* loop = nullptr;
-  if (sd_event_default(&loop) < 0) throw std::runtime_error("cannot create event loop");
-  sd_event_set_watchdog(loop, true);  // sends WATCHDOG=1 when WatchdogSec= is set
+  // Declared first, so released last: every source below holds on to it.
+  EventLoop loop_owner = open_default_event_loop();
+  sd_event* loop = loop_owner.get();
+  if (int r = sd_event_set_watchdog(loop, true); r < 0)  // WATCHDOG=1 when WatchdogSec= is set
+    log_warning(std::string("cannot enable the systemd watchdog: ") + strerror(-r));
 
   std::unique_ptr<EventStore> sink = make_event_store(opts, loop);
   // The seat id is known before the first event (agent.started) is recorded.
@@ -99,7 +100,7 @@ int run(const DaemonOptions& opts) {
     return nlohmann::json{{"sha256", policy.current()->sha256}};
   });
 
-  report_lifecycle(reporter, "agent.started",
+  report_lifecycle(reporter, EventKind::AgentStarted,
                    {{"version", kVersion}, {"components", nlohmann::json(opts.components)}});
   if (!policy.load_initial()) {
     log_error("no valid policy in " + opts.policy_dir +
@@ -109,9 +110,10 @@ int run(const DaemonOptions& opts) {
   if (policy.current()->network.mode == Mode::Audit && opts.enabled("network"))
     log_info("network section runs in AUDIT mode: egress rules only log, they never drop");
 
-  install_signal_handlers(
+  SignalHandlers signals(
       loop, [&] { sd_event_exit(loop, 0); }, [&] { policy.reload("SIGHUP"); });
-  watch_policy_directory(loop, opts.policy_dir, [&] { policy.reload("policy directory changed"); });
+  PolicyDirectoryWatch policy_watch(loop, opts.policy_dir,
+                                    [&] { policy.reload("policy directory changed"); });
 
   std::string ready = "enforcing policy " + policy.current()->sha256.substr(0, 12);
   log_info("seatlockd " + std::string(kVersion) + " ready: " + ready + ", control socket " +
@@ -122,9 +124,8 @@ int run(const DaemonOptions& opts) {
   notify_stopping();
   // Stopping watches, not enforcement: the seat stays locked while the daemon is down.
   for (auto& s : services) s->stop();
-  report_lifecycle(reporter, "agent.stopping", {{"reason", "signal"}});
+  report_lifecycle(reporter, EventKind::AgentStopping, {{"reason", "signal"}});
   services.clear();
-  sd_event_unref(loop);
   return rc < 0 ? 1 : 0;
 }
 

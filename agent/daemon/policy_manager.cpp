@@ -3,8 +3,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "core/event/event.hpp"
+#include "core/event/kinds.hpp"
 #include "core/fleet/verify.hpp"
+#include "daemon/fleet/local_overrides.hpp"
 #include "os/base/atomic_file.hpp"
 #include "os/base/log.hpp"
 #include "os/base/policy_files.hpp"
@@ -142,10 +143,8 @@ bool PolicyManager::accept(Policy policy, const std::vector<std::string>& warnin
     log_warning(std::string("cannot cache the applied policy: ") + e.what());
   }
   applied_at_ = now_millis();
-  Event e;
-  e.kind = "policy.applied";
-  e.severity = failures.empty() ? "info" : "high";
-  e.outcome = failures.empty() ? "applied" : "partially-applied";
+  Event e = make_event(EventKind::PolicyApplied, failures.empty() ? Severity::Info : Severity::High,
+                       failures.empty() ? Outcome::Applied : Outcome::PartiallyApplied);
   e.details = {{"sha256", policy.sha256},
                {"sources", policy.sources},
                {"reason", reason},
@@ -155,9 +154,15 @@ bool PolicyManager::accept(Policy policy, const std::vector<std::string>& warnin
                 {{"usb", to_string(policy.usb.mode)},
                  {"network", to_string(policy.network.mode)},
                  {"firmware", to_string(policy.firmware.mode)}}}};
-  if (fleet_.version)
+  local_overrides_ = nullptr;
+  if (fleet_.version) {
+    // Where local files make this seat run something the fleet did not publish (fleet status).
+    local_overrides_ =
+        local_overrides_json(ctx_.options.policy_dir, policy.effective, fleet_.files);
     e.details["fleet"] = {{"version", fleet_.version},
-                          {"expires", format_rfc3339_ms(fleet_.expires)}};
+                          {"expires", format_rfc3339_ms(fleet_.expires)},
+                          {"local_overrides", local_overrides_}};
+  }
   log_info("policy " + policy.sha256.substr(0, 12) + " applied (" + reason + ", " +
            std::to_string(policy.sources.size()) + " files)");
   for (const auto& w : warnings) log_warning(w);
@@ -171,10 +176,7 @@ void PolicyManager::reject(const std::vector<std::string>& errors, const std::st
   for (const auto& e : errors) log_error("policy rejected: " + e);
   last_rejected_ = {
       {"at", format_rfc3339_ms(now_millis())}, {"reason", reason}, {"errors", errors}};
-  Event e;
-  e.kind = "policy.rejected";
-  e.severity = "medium";
-  e.outcome = "rejected";
+  Event e = make_event(EventKind::PolicyRejected, Outcome::Rejected);
   e.details = {{"errors", errors},
                {"reason", reason},
                {"in_force", current_ ? current_->sha256 : std::string()}};
@@ -196,7 +198,9 @@ nlohmann::json PolicyManager::status() const {
                   {"firmware", to_string(current_->firmware.mode)}};
   }
   if (fleet_.version)
-    j["fleet"] = {{"version", fleet_.version}, {"expires", format_rfc3339_ms(fleet_.expires)}};
+    j["fleet"] = {{"version", fleet_.version},
+                  {"expires", format_rfc3339_ms(fleet_.expires)},
+                  {"local_overrides", local_overrides_}};
   if (!last_rejected_.is_null()) j["last_rejected"] = last_rejected_;
   return j;
 }

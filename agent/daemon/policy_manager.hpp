@@ -69,6 +69,8 @@ class PolicyManager {
   UnixMillis applied_at_ = 0;
   nlohmann::json last_rejected_;
   FleetInForce fleet_;
+  // Of the policy in force while a bundle is (daemon/fleet/local_overrides.hpp).
+  nlohmann::json local_overrides_;
 };
 
 }  // namespace seatlock

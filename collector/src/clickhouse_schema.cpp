@@ -2,6 +2,12 @@
 
 namespace seatlock::collector::clickhouse_schema {
 
+// The newest version of an account (updated_ms) wins, at merge time and in reads (argMax).
+const char* const kAccountsTable =
+    "CREATE TABLE IF NOT EXISTS accounts (name String, role String, password_hash String, "
+    "disabled UInt8, created_ms Int64, updated_ms Int64) "
+    "ENGINE = ReplacingMergeTree(updated_ms) ORDER BY name";
+
 const char* const kEventCols =
     "id, seat_id, seq, time_ms, kind, severity, user_name, chain_hash, prev, line, received_ms";
 
@@ -31,6 +37,7 @@ const char* const kTables[] = {
     "ENGINE = ReplacingMergeTree ORDER BY token_hash",
     "CREATE TABLE IF NOT EXISTS revoked_tokens (token_hash String, revoked_ms Int64) "
     "ENGINE = ReplacingMergeTree ORDER BY token_hash",
+    kAccountsTable,
     "CREATE TABLE IF NOT EXISTS seat_refusals (seat_id String, last_ms Int64, status Int32, "
     "reason String, count UInt64) ENGINE = MergeTree ORDER BY (seat_id, last_ms)",
 };

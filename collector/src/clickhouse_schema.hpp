@@ -24,5 +24,7 @@ bool exists(const ClickHouseHttp& ch);
 
 // Event columns in the order read_event expects.
 extern const char* const kEventCols;
+// CREATE TABLE IF NOT EXISTS for console accounts (also run on first use: older databases).
+extern const char* const kAccountsTable;
 
 }  // namespace seatlock::collector::clickhouse_schema

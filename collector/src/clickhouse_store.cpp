@@ -186,6 +186,33 @@ class ClickHouseStore : public EventStore {
     return out;
   }
 
+  // The table is made on first use too: databases created before accounts existed lack it.
+  std::vector<AccountRecord> accounts() override {
+    ch_.exec(clickhouse_schema::kAccountsTable);
+    std::vector<AccountRecord> out;
+    ch_.select(
+        "SELECT name, argMax(role, updated_ms), argMax(password_hash, updated_ms), "
+        "argMax(disabled, updated_ms), min(created_ms), max(updated_ms) FROM accounts "
+        "GROUP BY name ORDER BY name",
+        [&](const rows::Row& r) {
+          out.push_back(AccountRecord{r.at(0), r.at(1), r.at(2), rows::u64(r.at(3)) != 0,
+                                      rows::i64(r.at(4)), rows::i64(r.at(5))});
+        });
+    return out;
+  }
+
+  void put_account(const AccountRecord& a) override {
+    ch_.exec(clickhouse_schema::kAccountsTable);
+    ch_.insert_json_rows("accounts", nlohmann::json{{"name", a.name},
+                                                    {"role", a.role},
+                                                    {"password_hash", a.password_hash},
+                                                    {"disabled", a.disabled ? 1 : 0},
+                                                    {"created_ms", a.created_ms},
+                                                    {"updated_ms", a.updated_ms}}
+                                             .dump() +
+                                         "\n");
+  }
+
  private:
   ClickHouseHttp ch_;
   TokenCache tokens_;

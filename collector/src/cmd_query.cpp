@@ -1,4 +1,5 @@
 #include "args.hpp"
+#include "audit/subject_query.hpp"
 #include "commands.hpp"
 #include "core/event/event.hpp"
 #include "output.hpp"
@@ -27,21 +28,21 @@ int cmd_query(const ArgList& argv, std::ostream& out) {
   std::uint64_t n = 0;
   if (a.has("json")) {
     // NDJSON: the events exactly as the seats sent them.
-    store->query(f, [&](const StoredEvent& e) {
+    audit::query_with_subjects(*store, f, [&](const StoredEvent& e) {
       out << e.line << '\n';
       ++n;
       return true;
     });
   } else if (a.has("csv")) {
     write_csv_header(out);
-    store->query(f, [&](const StoredEvent& e) {
+    audit::query_with_subjects(*store, f, [&](const StoredEvent& e) {
       write_csv_row(out, e);
       ++n;
       return true;
     });
   } else {
     write_table_header(out);
-    store->query(f, [&](const StoredEvent& e) {
+    audit::query_with_subjects(*store, f, [&](const StoredEvent& e) {
       write_table_row(out, e);
       ++n;
       return true;

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "args.hpp"
+#include "audit/collector_log.hpp"
 #include "commands.hpp"
 #include "core/util/time.hpp"
 #include "output.hpp"
@@ -69,13 +70,17 @@ int cmd_seats(const ArgList& argv, std::ostream& out) {
     std::int64_t last_sign = std::max(s.last_heartbeat_ms, s.last_event_ms);
     bool never = last_sign == 0;
     std::int64_t quiet = never ? 0 : now - last_sign;
-    bool silent = (never && refusing) ||
-                  (!never && quiet > static_cast<std::int64_t>(silent_after) * interval);
+    // A collector's own chain (collector_log.hpp) has no heartbeat: never flagged silent.
+    bool collector_chain = audit::is_collector_chain(s.seat_id);
+    bool silent = !collector_chain &&
+                  ((never && refusing) ||
+                   (!never && quiet > static_cast<std::int64_t>(silent_after) * interval));
     std::size_t findings = 0;
     for (const Finding& f : store->findings(s.seat_id)) findings += f.resolved ? 0 : 1;
     std::string status = never && refusing ? "SILENT (no event accepted)"
                          : never           ? "NO EVENTS (enrolled)"
                          : silent          ? "SILENT " + format_duration(quiet)
+                         : collector_chain ? "ok (collector chain)"
                                            : "ok";
     if (refusing)
       status += "; " + std::to_string(ref->count) + " batches refused, last " +

@@ -32,7 +32,9 @@ int cmd_serve(const ArgList& argv) {
           "threads",
           "max-poll-wait",
           "ek-ca",
-          "bundles"},
+          "bundles",
+          "instance",
+          "collector-key"},
          {"tokens-only", "require-client-cert"});
   ServeOptions o;
   o.listen = a.get("listen").value_or(o.listen);
@@ -40,8 +42,10 @@ int cmd_serve(const ArgList& argv) {
   o.cert = a.require("cert");
   o.key = a.require("key");
   o.ca = a.get("ca").value_or("");
-  o.fleet_bundles = a.get("bundles").value_or("");    // fleet publish's output (docs/fleet.md)
-  if (auto f = a.get("ek-ca")) o.ek_ca_files = {*f};  // one PEM bundle of vendor EK CAs
+  o.fleet_bundles = a.get("bundles").value_or("");        // fleet publish's output (docs/fleet.md)
+  if (auto f = a.get("ek-ca")) o.ek_ca_files = {*f};      // one PEM bundle of vendor EK CAs
+  o.collector_instance = a.get("instance").value_or("");  // audit/collector_log.hpp
+  o.collector_key = a.get("collector-key").value_or("");
   if (a.has("tokens-only") && a.has("require-client-cert"))
     throw UsageError("--tokens-only and --require-client-cert exclude each other");
   if (a.has("tokens-only")) o.auth = AuthMode::tokens_only;

@@ -1,4 +1,7 @@
+#include <fstream>
+
 #include "args.hpp"
+#include "audit/collector_log.hpp"
 #include "commands.hpp"
 #include "output.hpp"
 #include "store_open.hpp"
@@ -16,7 +19,7 @@ std::string seqs(const Problem& p) {
 
 int cmd_verify(const ArgList& argv, std::ostream& out) {
   auto opts = store_option_names();
-  opts.insert({"seat", "since", "until"});
+  opts.insert({"seat", "since", "until", "collector-pubkey"});
   Args a(argv, opts, {});
   auto store = open_store(store_spec(a), false);
   auto only = a.get("seat");
@@ -26,10 +29,26 @@ int cmd_verify(const ArgList& argv, std::ostream& out) {
     std::erase_if(seats, [&](const SeatRecord& r) { return r.seat_id != *only; });
     if (seats.empty()) throw std::runtime_error("no seat \"" + *only + "\" in the database");
   }
+  // The collector key an auditor pins (FILE.pub of the collector key, docs/firmware.md):
+  // every collector chain must be pinned to it, so a store whose collector chain was re-signed
+  // with another key is caught.
+  std::optional<std::string> collector_pub;
+  if (auto file = a.get("collector-pubkey")) {
+    std::ifstream in(*file);
+    std::string text;
+    if (!(in >> text)) throw std::runtime_error("cannot read --collector-pubkey " + *file);
+    collector_pub = text;
+  }
   std::size_t bad_seats = 0, problems = 0, open_findings = 0;
   std::uint64_t events = 0;
   for (const SeatRecord& seat : seats) {
     SeatVerification v = verify_seat(*store, seat, since, until);
+    if (collector_pub && audit::is_collector_chain(seat.seat_id) &&
+        seat.pubkey_b64 != *collector_pub)
+      v.problems.insert(
+          v.problems.begin(),
+          Problem{v.first_seq, v.last_seq, "signature",
+                  "collector chain is pinned to a key other than --collector-pubkey"});
     events += v.events;
     if (v.problems.empty()) {
       out << "seat " << seat.seat_id << ": ok, " << v.events << " events";

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "audit/collector_log.hpp"
 #include "core/util/digest.hpp"
 
 namespace seatlock::collector {
@@ -26,6 +27,13 @@ std::optional<std::string> Router::authenticate(const HttpRequest& req,
   if (cert_seat && token_seat && *cert_seat != *token_seat) {
     error = error_response(403, "client certificate is for seat \"" + *cert_seat +
                                     "\" but the token is for seat \"" + *token_seat + "\"");
+    return std::nullopt;
+  }
+  // "collector:..." chains are written only by the collector itself (audit/collector_log.hpp):
+  // no seat may authenticate as one and append to them.
+  if (const auto& who = cert_seat ? cert_seat : token_seat;
+      who && who->rfind(audit::kCollectorChainPrefix, 0) == 0) {
+    error = error_response(403, "\"" + *who + "\" is a collector chain, not a seat");
     return std::nullopt;
   }
   if (cert_seat) return cert_seat;

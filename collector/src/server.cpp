@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "attest/routes.hpp"
+#include "audit/collector_log.hpp"
 #include "fleet/bundle_watch.hpp"
 #include "handler.hpp"
 #include "policy_poll.hpp"
@@ -361,7 +362,11 @@ int serve(const ServeOptions& opts) {
   Router router(*store, opts.auth);
   IngestEndpoints ingest(writer);
   ingest.add_routes(router);
-  attest::AttestEndpoints attest(opts.db, opts.ek_ca_files);  // /v1/attest/* (issue 17)
+  // The collector's own signed chain: firmware.attested verdicts (audit/collector_log.hpp).
+  auto collector_log =
+      audit::collector_log_for_serve(*store, opts.db, opts.collector_key, opts.collector_instance);
+  attest::AttestEndpoints attest(opts.db, opts.ek_ca_files,
+                                 collector_log.get());  // /v1/attest/* (issue 17)
   attest.add_routes(router);
   ConnRegistry registry(opts.limits);
   SessionShared sh;

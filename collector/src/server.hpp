@@ -17,6 +17,9 @@ struct ServeOptions {
   std::string listen = "127.0.0.1:8443";
   std::string db, cert, key, ca;
   std::vector<std::string> ek_ca_files;  // --ek-ca: vendor CAs for TPM EK certificates
+  // --instance, --collector-key: the collector's own event chain (audit/collector_log.hpp);
+  // "" = the defaults (host name; "<sqlite db>.collector.key").
+  std::string collector_instance, collector_key;
   AuthMode auth = AuthMode::cert_or_token;
   ConnLimits limits;      // connection budgets (conn_registry.hpp)
   ConnTimeouts timeouts;  // absolute deadlines per phase (conn_registry.hpp)

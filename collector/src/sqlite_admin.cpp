@@ -8,7 +8,41 @@ constexpr const char* kRevokedTokensTable =
     "CREATE TABLE IF NOT EXISTS revoked_tokens(token_hash TEXT PRIMARY KEY, "
     "revoked_ms INTEGER NOT NULL)";
 
+// Databases made before console accounts existed lack this table.
+constexpr const char* kAccountsTable =
+    "CREATE TABLE IF NOT EXISTS accounts(name TEXT PRIMARY KEY, role TEXT NOT NULL, "
+    "password_hash TEXT NOT NULL, disabled INTEGER NOT NULL, created_ms INTEGER NOT NULL, "
+    "updated_ms INTEGER NOT NULL)";
+
 }  // namespace
+
+std::vector<AccountRecord> accounts(SqliteDb& db) {
+  db.exec(kAccountsTable);
+  SqliteStmt st(db.handle(),
+                "SELECT name, role, password_hash, disabled, created_ms, updated_ms FROM accounts "
+                "ORDER BY name");
+  std::vector<AccountRecord> out;
+  while (st.step())
+    out.push_back(
+        AccountRecord{st.text(0), st.text(1), st.text(2), st.i64(3) != 0, st.i64(4), st.i64(5)});
+  return out;
+}
+
+void put_account(SqliteDb& db, const AccountRecord& a) {
+  db.exec(kAccountsTable);
+  SqliteStmt(db.handle(),
+             "INSERT INTO accounts(name, role, password_hash, disabled, created_ms, updated_ms) "
+             "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(name) DO UPDATE SET role = excluded.role, "
+             "password_hash = excluded.password_hash, disabled = excluded.disabled, "
+             "updated_ms = excluded.updated_ms")
+      .bind(1, a.name)
+      .bind(2, a.role)
+      .bind(3, a.password_hash)
+      .bind(4, static_cast<std::int64_t>(a.disabled ? 1 : 0))
+      .bind(5, a.created_ms)
+      .bind(6, a.updated_ms)
+      .run();
+}
 
 void add_token(SqliteDb& db, const std::string& token_hash, const std::string& seat,
                const std::string& pubkey_b64) {

@@ -18,5 +18,7 @@ std::optional<std::string> seat_for_token(SqliteDb& db, const std::string& token
 std::vector<TokenRecord> tokens(SqliteDb& db);
 std::size_t revoke_tokens(SqliteDb& db, const std::function<bool(const TokenRecord&)>& match);
 std::vector<SeatRefusal> refusals(SqliteDb& db);
+std::vector<AccountRecord> accounts(SqliteDb& db);
+void put_account(SqliteDb& db, const AccountRecord& a);
 
 }  // namespace seatlock::collector::sqlite_admin

@@ -55,6 +55,13 @@ CREATE TABLE IF NOT EXISTS tokens(
 CREATE TABLE IF NOT EXISTS revoked_tokens(
   token_hash TEXT PRIMARY KEY,
   revoked_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS accounts(
+  name TEXT PRIMARY KEY,
+  role TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  disabled INTEGER NOT NULL,
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS seat_refusals(
   seat_id TEXT PRIMARY KEY,
   last_ms INTEGER NOT NULL,

@@ -214,6 +214,16 @@ class SqliteStore : public EventStore {
     return sqlite_admin::refusals(db_);
   }
 
+  std::vector<AccountRecord> accounts() override {
+    std::lock_guard lk(mu_);
+    return sqlite_admin::accounts(db_);
+  }
+
+  void put_account(const AccountRecord& a) override {
+    std::lock_guard lk(mu_);
+    sqlite_admin::put_account(db_, a);
+  }
+
   std::mutex auth_mu_;
   std::unique_ptr<SqliteDb> auth_db_;
   std::string path_;

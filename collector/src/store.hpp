@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -75,6 +76,17 @@ struct TokenRecord {
   std::string seat_id;
   std::int64_t created_ms = 0;
   std::int64_t revoked_ms = 0;  // 0 = valid
+};
+
+// A console account (issue 15): the password only as a libsodium Argon2id string
+// ("$argon2id$v=19$m=...,t=...,p=1$salt$hash"); console/password.hpp makes and checks it.
+struct AccountRecord {
+  std::string name;
+  std::string role;  // auditor | admin
+  std::string password_hash;
+  bool disabled = false;
+  std::int64_t created_ms = 0;
+  std::int64_t updated_ms = 0;  // strictly increases with every change (ClickHouse version)
 };
 
 struct EventFilter {
@@ -153,6 +165,21 @@ class EventStore {
   // Marks matching tokens revoked; returns how many were newly revoked.
   virtual std::size_t revoke_tokens(const std::function<bool(const TokenRecord&)>& match) = 0;
   virtual std::vector<SeatRefusal> refusals() = 0;
+
+  // Console accounts (admin data, not evidence), ordered by name. put_account inserts or
+  // replaces the account with this name. (Both real stores implement them; the defaults serve
+  // test doubles that wrap a store for other purposes.)
+  virtual std::vector<AccountRecord> accounts() {
+    throw std::runtime_error("this store holds no console accounts");
+  }
+  virtual std::optional<AccountRecord> account(const std::string& name) {
+    for (AccountRecord& a : accounts())
+      if (a.name == name) return std::move(a);
+    return std::nullopt;
+  }
+  virtual void put_account(const AccountRecord& /*a*/) {
+    throw std::runtime_error("this store holds no console accounts");
+  }
 };
 
 }  // namespace seatlock::collector

@@ -5,6 +5,7 @@
 #include "core/dns/answer_elements.hpp"
 #include "core/dns/dns_denied.hpp"
 #include "core/dns/domain_table.hpp"
+#include "core/dns/set_commands.hpp"
 
 using namespace seatlock;
 using namespace seatlock::dns;
@@ -124,4 +125,57 @@ TEST_CASE("refused names aggregate per user and name, bounded per window", "[dns
   CHECK(d["window_end"] == format_rfc3339_ms(kNow + 60'000));  // like net.egress_denied
   CHECK(dns_denied_overflow_details(w)["count"] == 50);
   CHECK(agg.empty());
+}
+
+TEST_CASE("the collector's host name is always admitted, into the management sets", "[dns][unit]") {
+  net::NetRules r = rules();
+  r.collector_host = "Collector.Example.NET";
+  r.collector_port = 8443;
+  const auto targets = DomainTable(r, kNow).match("collector.example.net.");
+  REQUIRE(targets.size() == 1);
+  CHECK(targets[0].set4 == "mgmt4");
+  CHECK(targets[0].set6 == "mgmt6");
+  // Its answers become "addr . tcp . port" elements, written like the domain sets'.
+  auto e = answer_elements("collector.example.net",
+                           {{"collector.example.net.", Type::A, 20, "10.9.0.5"},
+                            {"collector.example.net.", Type::AAAA, 20, "fd00::5"}},
+                           targets);
+  CHECK(e.elements == std::vector<SetElement>{{"mgmt4", "10.9.0.5", 90'000, " . 6 . 8443"},
+                                              {"mgmt6", "fd00::5", 90'000, " . 6 . 8443"}});
+  CHECK(set_update_commands({e.elements[0]}, {"seatlock"}) ==
+        "add element inet seatlock mgmt4 { 10.9.0.5 . 6 . 8443 }\n"
+        "delete element inet seatlock mgmt4 { 10.9.0.5 . 6 . 8443 }\n"
+        "add element inet seatlock mgmt4 { 10.9.0.5 . 6 . 8443 timeout 1m30s }\n");
+  // Even while the internet is closed, when only essential entries admit names.
+  r.closed = true;
+  CHECK(sets_of(DomainTable(r, kNow).match("collector.example.net")) ==
+        std::vector<std::string>{"mgmt4"});
+  CHECK(DomainTable(r, kNow).match("crm.example.com").empty());  // not essential
+  r.allow_domains[0].essential = true;
+  CHECK(sets_of(DomainTable(r, kNow).match("crm.example.com")) ==
+        std::vector<std::string>{"dom0_4"});
+  // Resolved at start: the names as such (the collector's too), not the wildcards.
+  CHECK(DomainTable(r, kNow).exact_names() ==
+        std::vector<std::string>{"collector.example.net", "crm.example.com"});
+}
+
+TEST_CASE("an element that already lives long enough is not written again", "[dns][unit]") {
+  ElementExpiry expiry;
+  SetElement first{"dom0_4", "10.0.0.80", 90'000};
+  CHECK_FALSE(expiry.covers(first, kNow));  // never written: the answer waits for the kernel
+  expiry.extend(first, kNow);
+  // The same answer 5 s later: 85 s left of 90 s asked, within the margin (9 s): no write, and
+  // what is recorded for it is the time the kernel's element has left.
+  SetElement again{"dom0_4", "10.0.0.80", 90'000};
+  CHECK(expiry.covers(again, kNow + 5'000));
+  CHECK(again.timeout_ms == 85'000);
+  // 10 s later only 80 s are left: written again (the caller extends it).
+  SetElement later{"dom0_4", "10.0.0.80", 90'000};
+  CHECK_FALSE(expiry.covers(later, kNow + 10'000));
+  CHECK(later.timeout_ms == 90'000);
+  // Another set, or the record cleared after a failed write: written.
+  SetElement other{"dom1_4", "10.0.0.80", 90'000};
+  CHECK_FALSE(expiry.covers(other, kNow + 1'000));
+  expiry.clear();
+  CHECK_FALSE(expiry.covers(again, kNow + 5'000));
 }

@@ -1,8 +1,10 @@
-// sl_dns_guard: the DNS guard on its own, for the netns tests and benchmarks (seatlockd does not
-// run the guard yet). Applies the ruleset of a NetRules file (both tables; the owned one lives
-// as long as this process) and serves at the rules' guard port until SIGTERM.
+// sl_dns_guard: the DNS guard on its own, for the netns tests and benchmarks (seatlockd runs the
+// same Guard and GuardServer in-process). Applies the ruleset of a NetRules file (both tables; the
+// owned one lives as long as this process) and serves at the rules' guard port until SIGTERM.
 //   sl_dns_guard --rules FILE [--events FILE] [--window-ms N] [--floor-ms N] [--grace-ms N]
-// (--floor-ms/--grace-ms replace the element timeout's floor and grace, for expiry tests.)
+//                [--max-addresses N]
+// (--floor-ms/--grace-ms/--max-addresses stand for network.dns_guard's ttl_floor, grace and
+// max_addresses_per_name.) Prints its counters when it stops.
 // Prints "ready" once it listens; writes one JSON line per net.dns_denied event to --events.
 #include <chrono>
 #include <csignal>
@@ -45,6 +47,7 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--window-ms")) window_ms = std::stoll(argv[i + 1]);
     if (!std::strcmp(argv[i], "--floor-ms")) timeouts.floor_ms = std::stoll(argv[i + 1]);
     if (!std::strcmp(argv[i], "--grace-ms")) timeouts.grace_ms = std::stoll(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--max-addresses")) timeouts.cap_per_name = std::stoul(argv[i + 1]);
   }
   if (rules_path.empty()) {
     std::cerr << "usage: sl_dns_guard --rules FILE [--events FILE] [--window-ms N]\n";
@@ -94,7 +97,8 @@ int main(int argc, char** argv) {
     std::lock_guard lock(state);
     const auto& s = guard.stats();
     std::cout << "stopped: queries " << s.queries << ", forwarded " << s.forwarded << ", refused "
-              << s.refused << ", failed " << s.failed << " (" << guard.last_error() << ")"
+              << s.refused << ", failed " << s.failed << " (" << guard.last_error() << "), capped "
+              << s.capped << " (" << guard.last_capped() << "), dropped " << server.dropped()
               << std::endl;
     return 0;
   } catch (const std::exception& e) {

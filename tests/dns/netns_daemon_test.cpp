@@ -1,9 +1,11 @@
 // The DNS guard inside seatlockd, end to end in network namespaces (root; never the host's):
 //   seat   sldd0 10.96.0.1/24  <->  remote sldd1 10.96.0.2/24 (+ .53 resolver, .80 .81 hosts)
 // seatlockd runs in seat as IT deploys it (seat id from a policy file, --components
-// network,delivery, no test flags) with a real collector on the seat's loopback; dnsmasq, an
-// HTTP server and an echo server run in remote. Clients in seat resolve through glibc with a
-// resolv.conf naming the resolver (bind-mounted in the command's own mount namespace).
+// network,delivery, no test flags) with a real collector on the seat's loopback, named by host
+// name in report.collector (collector.example.test, not on the allowlist); dnsmasq, an HTTP
+// server and an echo server run in remote. seatlockd and the clients in seat resolve through
+// glibc with a resolv.conf naming the resolver (bind-mounted in the command's own mount
+// namespace).
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -61,12 +63,25 @@ class DaemonDnsLab {
     must("ip -n " + remote_ + " link set sldd1 up");
     std::ofstream(dir_ + "/resolv.conf") << "nameserver 10.96.0.53\noptions attempts:1 timeout:2\n";
     dnsmasq_ = std::make_unique<Child>(
-        std::vector<std::string>{"/usr/sbin/ip", "netns", "exec", remote_, "/usr/sbin/dnsmasq",
-                                 "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv",
-                                 "--no-hosts", "--bind-interfaces", "--listen-address=10.96.0.53",
-                                 "--port=53", "--user=root", "--pid-file=" + dir_ + "/dnsmasq.pid",
-                                 "--log-queries", "--log-facility=" + resolver_log(),
-                                 "--local-ttl=5", "--host-record=crm.example.test,10.96.0.80",
+        std::vector<std::string>{"/usr/sbin/ip",
+                                 "netns",
+                                 "exec",
+                                 remote_,
+                                 "/usr/sbin/dnsmasq",
+                                 "--keep-in-foreground",
+                                 "--conf-file=/dev/null",
+                                 "--no-resolv",
+                                 "--no-hosts",
+                                 "--bind-interfaces",
+                                 "--listen-address=10.96.0.53",
+                                 "--port=53",
+                                 "--user=root",
+                                 "--pid-file=" + dir_ + "/dnsmasq.pid",
+                                 "--log-queries",
+                                 "--log-facility=" + resolver_log(),
+                                 "--local-ttl=5",
+                                 "--host-record=crm.example.test,10.96.0.80",
+                                 "--host-record=collector.example.test,127.0.0.1",
                                  "--host-record=other.example.test,10.96.0.81"},
         dir_ + "/dnsmasq.out");
     REQUIRE(wait_until([&] {
@@ -108,8 +123,16 @@ class DaemonDnsLab {
     REQUIRE(r.exit_code == 0);
   }
 
-  // seatlock-collector on the seat's loopback (the server certificate names 127.0.0.1).
+  // seatlock-collector on the seat's loopback, its certificate for collector.example.test.
   void start_collector() {
+    must("cd " + dir_ +
+         " && openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "
+         "named.key -out named.csr -subj '/CN=collector.example.test' 2>/dev/null && printf "
+         "'subjectAltName=DNS:collector.example.test\\n' > named.ext && openssl x509 -req -in "
+         "named.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out named.pem -days 2 -extfile "
+         "named.ext 2>/dev/null");
+    pki_.server_cert = dir_ + "/named.pem";
+    pki_.server_key = dir_ + "/named.key";
     collector_ = std::make_unique<Child>(
         std::vector<std::string>{"/usr/sbin/ip", "netns", "exec", seat_, tg::collector_binary(),
                                  "serve", "--listen", "127.0.0.1:0", "--db", collector_db(),
@@ -130,7 +153,7 @@ class DaemonDnsLab {
     std::ofstream(policy_dir() + "/90-seat.json") << json{
         {"report",
          {{"seat_id", kSeatId},
-          {"collector", "https://127.0.0.1:" + std::to_string(collector_port_)},
+          {"collector", "https://collector.example.test:" + std::to_string(collector_port_)},
           {"ca", pki_.ca},
           {"cert", cert.cert},
           {"key", cert.key},
@@ -140,11 +163,15 @@ class DaemonDnsLab {
     std::filesystem::rename(tmp, policy_dir() + "/50-net.json");
   }
 
+  // seatlockd resolves the collector's name like any program of the seat (glibc, resolv.conf).
   void start_daemon() {
     daemon_ = std::make_unique<Child>(
-        std::vector<std::string>{binary_path("agent/daemon/seatlockd"), "--policy-dir",
-                                 policy_dir(), "--state-dir", dir_ + "/state", "--control-socket",
-                                 socket(), "--components", "network,delivery", "--netns", seat_},
+        std::vector<std::string>{
+            "/bin/sh", "-c",
+            "exec " +
+                in_seat_cmd("exec " + binary_path("agent/daemon/seatlockd") + " --policy-dir " +
+                            policy_dir() + " --state-dir " + dir_ + "/state --control-socket " +
+                            socket() + " --components network,delivery --netns " + seat_)},
         daemon_log());
     INFO(read_file(daemon_log()));
     REQUIRE(
@@ -225,6 +252,7 @@ class DaemonDnsLab {
   std::string resolver_log() const { return dir_ + "/dnsmasq.log"; }
   std::string collector_db() const { return dir_ + "/collector.db"; }
   const std::string& dir() const { return dir_; }
+  int collector_port() const { return collector_port_; }
 
  private:
   std::string id_;
@@ -239,9 +267,15 @@ json crm_policy(json extra = json::object()) {
   json network = {
       {"mode", "enforce"},
       {"dns", {"10.96.0.53"}},
-      {"allow",
-       json::array({{{"to", {"crm.example.test"}}, {"ports", {8080, 7000}}, {"proto", "tcp"}}})},
-      {"denied_log", {{"window", "1s"}, {"rate", 50}}}};
+      // Essential (the CRM): it stays open while the internet is closed, so `net close` below
+      // re-applies the ruleset without suspending it.
+      {"allow", json::array({{{"to", {"crm.example.test"}},
+                              {"ports", {8080, 7000}},
+                              {"proto", "tcp"},
+                              {"essential", true}}})},
+      {"denied_log", {{"window", "1s"}, {"rate", 50}}},
+      // Element timeout max(TTL 5 s, 1 s) + 20 s, instead of the default floor 30 s, grace 1 m.
+      {"dns_guard", {{"ttl_floor", "1s"}, {"grace", "20s"}, {"max_addresses_per_name", 8}}}};
   network.update(extra);
   return network;
 }
@@ -254,6 +288,16 @@ TEST_CASE("seatlockd's DNS guard: names by policy, refusals at the collector, re
   lab.write_policy(crm_policy());
   lab.start_daemon();
   INFO(read_file(lab.daemon_log()));
+
+  // The allowlist's names are resolved at start: the address is in the set before anyone asked.
+  CHECK(wait_until([&] { return contains(lab.set_elements("seatlock", "dom0_4"), "10.96.0.80"); }));
+  CHECK(lab.resolver_queries("crm.example.test") >= 1);
+  CHECK(lab.component("dns").value("resolved_at_start", 0) == 2);  // and the collector's name
+  // The collector's name resolves though no entry names it, into the management set with the
+  // collector's port (seatlockd resolved it through the guard, like any program).
+  CHECK(contains(lab.dig("+short collector.example.test A"), "127.0.0.1"));
+  CHECK(contains(lab.set_elements("seatlock", "mgmt4"),
+                 "127.0.0.1 . tcp . " + std::to_string(lab.collector_port()) + " timeout"));
 
   // The allowed name: resolved through the guard, and its address reachable at once.
   CHECK(lab.curl("http://crm.example.test:8080/") == 0);
@@ -310,14 +354,15 @@ TEST_CASE("seatlockd's DNS guard: names by policy, refusals at the collector, re
   CHECK(count(read_file(lab.daemon_log()), "ruleset applied (net close") == 1);
   CHECK(count(read_file(lab.daemon_log()), "ruleset applied (net open") == 1);
 
-  // After TTL (5 s, floor 30 s) and grace (60 s) the element expires: new connections to the
-  // address are refused, the one held open goes on (its flow carries the domain ct mark).
+  // After TTL (5 s, floor 1 s) and grace (20 s; network.dns_guard) the element expires: new
+  // connections to the address are refused, the one held open goes on (its flow carries the
+  // domain ct mark).
   REQUIRE(wait_until(
       [&] {
         const std::string set = lab.set_elements("seatlock", "dom0_4");
         return contains(set, "set dom0_4") && !contains(set, "10.96.0.80");
       },
-      120'000));
+      40'000));
   CHECK(lab.curl("http://10.96.0.80:8080/") != 0);
   const std::string before = read_file(hold_log);
   CHECK(wait_until([&] { return read_file(hold_log).size() > before.size() + 12; }, 5'000));

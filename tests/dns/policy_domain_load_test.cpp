@@ -65,3 +65,37 @@ TEST_CASE("an exception's domain name needs resolvers too", "[dns][policy]") {
                         "another file (the DNS guard forwards allowed names to those resolvers "
                         "only)"});
 }
+
+TEST_CASE("network.dns_guard: the guard's timeouts and cap, checked and merged", "[dns][policy]") {
+  // Defaults: today's fixed clamp(TTL, 30 s, 1 d) + 60 s and 64 addresses per answer.
+  auto plain = load({{"50-site.json", "{\"network\": {\"dns\": [\"10.0.0.53\"]}}"}});
+  REQUIRE(plain.policy);
+  CHECK(plain.policy->network.dns_guard.ttl_floor_ms == 30'000);
+  CHECK(plain.policy->network.dns_guard.grace_ms == 60'000);
+  CHECK(plain.policy->network.dns_guard.max_addresses_per_name == 64);
+  // A later file overrides key by key.
+  auto set = load({{"50-site.json", "{\"network\": {\"dns_guard\": {\"ttl_floor\": \"10s\"}}}"},
+                   {"60-team.json",
+                    "{\"network\": {\"dns_guard\": {\"grace\": \"2m\", "
+                    "\"max_addresses_per_name\": 16}}}"}});
+  REQUIRE(set.policy);
+  CHECK(set.policy->network.dns_guard.ttl_floor_ms == 10'000);
+  CHECK(set.policy->network.dns_guard.grace_ms == 120'000);
+  CHECK(set.policy->network.dns_guard.max_addresses_per_name == 16);
+
+  auto bad = load({{"50-site.json",
+                    "{\"network\": {\"dns_guard\": {\n"
+                    "  \"ttl_floor\": \"0s\", \"grace\": \"2d\",\n"
+                    "  \"max_addresses_per_name\": 0, \"floor\": \"1s\"}}}"}});
+  CHECK_FALSE(bad.policy);
+  CHECK(texts(bad) ==
+        std::vector<std::string>{
+            "50-site.json:2:16: /network/dns_guard/ttl_floor: expected a duration such as "
+            "\"90s\", \"6h\" or \"1h30m\" (units ms, s, m, h, d), got \"0s\"",
+            "50-site.json:2:31: /network/dns_guard/grace: expected at most 1d (the longest "
+            "element timeout), got \"2d\"",
+            "50-site.json:3:29: /network/dns_guard/max_addresses_per_name: expected an integer "
+            "1-1024, got 0",
+            "50-site.json:3:32: /network/dns_guard/floor: unknown key; expected one of ttl_floor, "
+            "grace, max_addresses_per_name"});
+}

@@ -96,6 +96,20 @@ TEST_CASE("with the guard, only its marked sockets reach the resolvers and DNS g
   CHECK(marked < base);
   CHECK(dot < base);
   CHECK(has(out, "th dport 853 limit rate 50/second log group 4711 prefix \"sl-deny \"\n"));
+  // Port 53 of any other socket that escaped the redirect (a conntrack tuple the guard's own
+  // upstream flow left) is dropped before the allowlists could accept it for a CIDR.
+  const auto direct = out.find(
+      "    meta mark != 0x534c0053 meta l4proto { 6, 17 } th dport 53 counter name "
+      "denied drop\n");
+  REQUIRE(direct != std::string::npos);
+  CHECK(marked < direct);
+  CHECK(direct < base);
+  CHECK(has(out,
+            "    meta mark != 0x534c0053 meta l4proto { 6, 17 } th dport 53 limit rate 50/second "
+            "log group 4711 prefix \"sl-deny \"\n"));
+  CHECK(has(output_chain(r, false, 10),
+            "    meta mark != 0x534c0053 meta l4proto { 6, 17 } th dport 53 counter name "
+            "denied drop\n"));
   // Every other socket's DNS is redirected to the guard (not the guard's own: no loop).
   const std::string chains = filter_chains(r, true, 0);
   CHECK(has(chains,
@@ -115,6 +129,9 @@ TEST_CASE("audit mode: DoT is logged and accepted, the fallback table keeps DNS 
   CHECK_FALSE(has(owned, "drop"));
   CHECK(has(owned, "th dport 853 limit rate 50/second log group 4711 prefix \"sl-audit \"\n"));
   CHECK(has(owned, "th dport 853 counter name audited accept\n"));
+  CHECK(has(owned,
+            "meta mark != 0x534c0053 meta l4proto { 6, 17 } th dport 53 counter name "
+            "audited accept\n"));
   CHECK(has(owned, "chain dns_redirect"));
   CHECK_FALSE(has(filter_chains(r, false, 10), "dns_redirect"));
 }

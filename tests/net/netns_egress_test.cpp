@@ -159,10 +159,16 @@ TEST_CASE("an unknown user in an exception rejects the policy and keeps the prev
 TEST_CASE("net close cuts established connections, survives a restart, net open restores",
           "[net][netns]") {
   NetLab lab;
+  // While closed only essential allow entries stay (docs/network.md "Closed").
   lab.write_policy(
       "50-lab.json",
-      lab_policy({{"exceptions",
-                   exception_to_80({{"users", {kUserA}}}, now_millis() + 3'600'000, "T-CLS")}}));
+      lab_policy(
+          {{"exceptions",
+            exception_to_80({{"users", {kUserA}}}, now_millis() + 3'600'000, "T-CLS")},
+           {"allow",
+            json::array(
+                {{{"to", "10.99.0.2/32"}, {"ports", {8080}}, {"proto", "tcp"}, {"essential", true}},
+                 {{"to", "10.99.0.54/32"}, {"ports", {9090}}, {"proto", "tcp"}}})}}));
   lab.start_daemon();
   // The probe's progress goes to a file, so the test sees the connection pass before closing.
   const std::string hold_log = lab.dir() + "/hold.log";
@@ -181,9 +187,15 @@ TEST_CASE("net close cuts established connections, survives a restart, net open 
   CHECK(hold.status == 1);  // the established connection stopped passing
   CHECK(hold.out.find("ok 2") != std::string::npos);
   CHECK_FALSE(lab.tcp_ok(kUserA, "10.99.0.80", 443));
-  CHECK(lab.tcp_ok(kUserA, "10.99.0.2", 8080));  // the base allowlist stays
+  CHECK(lab.tcp_ok(kUserA, "10.99.0.2", 8080));         // the essential entry stays
+  CHECK_FALSE(lab.tcp_ok(kUserA, "10.99.0.54", 9090));  // the other one is suspended
   CHECK(lab.wait_event(
-      "net.closed", [](const json& e) { return e["details"]["suspended_exceptions"] == 1; }, 1000));
+      "net.closed",
+      [](const json& e) {
+        return e["details"]["suspended_exceptions"] == 1 && e["details"]["reason"] == "local" &&
+               e["details"]["suspended_allow_entries"] == 1;
+      },
+      1000));
 
   lab.kill_daemon(SIGTERM);
   lab.start_daemon();
@@ -191,6 +203,7 @@ TEST_CASE("net close cuts established connections, survives a restart, net open 
   CHECK_FALSE(lab.tcp_ok(kUserA, "10.99.0.80", 443));
   REQUIRE(lab.ctl("net open").status == 0);
   CHECK(lab.tcp_ok(kUserA, "10.99.0.80", 443));
+  CHECK(lab.tcp_ok(kUserA, "10.99.0.54", 9090));
 }
 
 TEST_CASE("audit mode lets traffic pass but reports it", "[net][netns]") {

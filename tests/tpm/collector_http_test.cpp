@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include <catch2/catch.hpp>
+#include <sstream>
 
 #include "attest/ek_cert.hpp"
 #include "attest/quote.hpp"
@@ -147,6 +148,35 @@ TEST_CASE(
   CHECK(cli.out.find("firmware.attested  verified") != std::string::npos);
   CHECK(cli.out.find("firmware.attested  drift") != std::string::npos);
   CHECK(cli.out.find("reported by the seat (not proven): BIOS admin password") !=
+        std::string::npos);
+
+  // The auditor's view: the verdicts are collector events in the event store, listed with the
+  // seat's events, and the collector's chain verifies with the collector key (which `serve`
+  // created beside the database; the `attest baseline` above appended to the same chain).
+  cli = run_cli({"query", "--db", dir / "c.db", "--seat", "seat-1", "--json"});
+  INFO(cli.out);
+  REQUIRE(cli.exit_code == 0);
+  std::vector<json> got;
+  std::istringstream lines(cli.out);
+  for (std::string line; std::getline(lines, line);) got.push_back(json::parse(line));
+  REQUIRE(got.size() == 3);
+  CHECK(got[0]["kind"] == "firmware.attested");
+  CHECK(got[0]["details"]["result"] == "drift");
+  CHECK(got[1]["kind"] == "attest.baseline_set");
+  CHECK(got[1]["details"]["ticket"] == "IMG-7");
+  CHECK(got[2]["kind"] == "firmware.attested");
+  CHECK(got[2]["severity"] == "info");
+  CHECK(got[2]["details"]["result"] == "verified");
+  CHECK(got[2]["details"]["seats"] == json::array({"seat-1"}));
+  CHECK(got[2]["details"]["proven_by_tpm"].is_object());
+  CHECK(got[2]["details"]["reported_by_seat"]["note"].get<std::string>().find(
+            "BIOS admin password") != std::string::npos);
+  for (const auto& e : got) CHECK(e["seat"]["id"].get<std::string>().rfind("collector:", 0) == 0);
+  cli = run_cli(
+      {"verify", "--db", dir / "c.db", "--collector-pubkey", dir / "c.db.collector.key.pub"});
+  INFO(cli.out);
+  CHECK(cli.exit_code == 0);
+  CHECK(cli.out.find("ok, 3 events (seq 1..3), 3 signed chain heads verified") !=
         std::string::npos);
 }
 

@@ -383,6 +383,8 @@ SCENARIOS = [
     (8, "reboot with a stick plugged: never usable, firewall first", Suite.s8_reboot_with_stick),
     (9, "seatlockd stopped: udev alone binds the keyboard, not the stick", Suite.s9_udev_layer_alone),
     (10, "apt upgrade on a live seat: restarted, no USB or egress window", Suite.s10_upgrade_no_window),
+    (13, "domain allowlist: an allowed name resolves and connects, another neither",
+     lambda suite: s13_dns_allowlist(suite)),
     # Its own seat VM (UEFI + Secure Boot + swtpm); the main VM is paused meanwhile.
     (12, "TPM attestation through UEFI: verified, Secure Boot off is drift, a lying seat fails",
      lambda suite: s12_tpm_attestation(suite)),
@@ -391,4 +393,9 @@ SCENARIOS = [
 
 def s12_tpm_attestation(suite):
     from scenario_attest import s12_tpm_attestation as run  # imports this module: loaded late
+    return run(suite)
+
+
+def s13_dns_allowlist(suite):
+    from scenario_dns import s13_dns_allowlist as run  # imports this module: loaded late
     return run(suite)

@@ -8,10 +8,10 @@ using nlohmann::json;
 
 Event verdict_event(const json& verdict, const std::string& tcti) {
   std::string result = verdict.value("result", "");
-  Event e;
-  e.kind = kVerdictKind;
-  e.severity = result == "verified" ? "info" : "high";
-  e.outcome = result == "verified" ? "reported" : "detected";
+  const bool verified = result == "verified";
+  Event e =
+      make_event(EventKind::FirmwareAttestationVerdict, verified ? Severity::Info : Severity::High,
+                 verified ? Outcome::Reported : Outcome::Detected);
   e.rule = "firmware.attestation";
   e.details = {{"result", result.empty() ? "unknown" : result},
                {"reasons", verdict.value("reasons", json::array())},

@@ -4,11 +4,9 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "core/event/event.hpp"
+#include "core/event/kinds.hpp"
 
 namespace seatlock::attest {
-
-inline constexpr const char* kVerdictKind = "firmware.attestation_verdict";
 
 // The collector's answer to POST /v1/attest/quote as the seat received it: severity info for
 // `verified`, high for `drift` and `failed` (and anything else the collector might say).

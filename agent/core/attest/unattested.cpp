@@ -4,10 +4,7 @@ namespace seatlock::attest {
 
 Event unattested_event(const std::string& code, const std::string& reason,
                        const std::string& tcti) {
-  Event e;
-  e.kind = kUnattestedKind;
-  e.severity = "medium";
-  e.outcome = "detected";
+  Event e = make_event(EventKind::FirmwareUnattested, Outcome::Detected);
   e.details = {{"attested", false}, {"code", code}, {"reason", reason}, {"tcti", tcti}};
   return e;
 }

@@ -3,14 +3,13 @@
 // exactly why. It is never treated as "fine" (docs/events.md).
 #include <string>
 
-#include "core/event/event.hpp"
+#include "core/event/kinds.hpp"
 
 namespace seatlock::attest {
 
-inline constexpr const char* kUnattestedKind = "firmware.unattested";
-
-// code: a stable machine word (no-tpm-device, tpm-failure-mode, tpm-lockout, no-sha256-bank,
-// tpm-error, state-dir, ...); reason: the precise message for people; tcti: which TPM was tried.
+// code: a stable machine word (no-tpm-device, tpm-permission-denied, tpm-failure-mode, tpm-lockout,
+// no-sha256-bank, tpm-error, state-dir, ...); reason: the precise message for people; tcti: which
+// TPM was tried.
 Event unattested_event(const std::string& code, const std::string& reason, const std::string& tcti);
 
 }  // namespace seatlock::attest

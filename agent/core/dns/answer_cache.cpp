@@ -31,7 +31,8 @@ std::vector<SetElement> AnswerCache::refill(const DomainTable& table, UnixMillis
     }
     for (const auto& [address, until] : it->second) {
       const bool v6 = address.find(':') != std::string::npos;
-      for (const auto& t : targets) out.push_back({v6 ? t.set6 : t.set4, address, until - now});
+      for (const auto& t : targets)
+        out.push_back({v6 ? t.set6 : t.set4, address, until - now, t.element_suffix});
     }
     ++it;
   }

@@ -35,7 +35,8 @@ AnswerElements answer_elements(std::string_view question, const std::vector<Answ
       continue;
     }
     for (const auto& t : targets)
-      out.elements.push_back({v4 ? t.set4 : t.set6, r.data, element_timeout_ms(r.ttl, policy)});
+      out.elements.push_back(
+          {v4 ? t.set4 : t.set6, r.data, element_timeout_ms(r.ttl, policy), t.element_suffix});
   }
   return out;
 }

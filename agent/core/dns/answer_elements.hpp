@@ -39,6 +39,7 @@ struct SetElement {
   std::string set;      // nftables set name
   std::string address;  // IPv4 or IPv6 text
   std::int64_t timeout_ms = 0;
+  std::string suffix = {};  // after the address in the element (DomainTarget::element_suffix)
   bool operator==(const SetElement&) const = default;
 };
 

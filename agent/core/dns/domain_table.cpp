@@ -1,8 +1,10 @@
 #include "core/dns/domain_table.hpp"
 
+#include <algorithm>
 #include <cctype>
 
 #include "core/net/domain_rules.hpp"
+#include "core/net/ruleset.hpp"
 
 namespace seatlock::dns {
 
@@ -28,14 +30,29 @@ DomainTable::DomainTable(const net::NetRules& rules, UnixMillis now) {
     for (const auto& n : r.names)
       entries_.push_back({n, net::domain_set_name(4, e, i), net::domain_set_name(6, e, i), e});
   };
+  if (!rules.collector_host.empty())
+    entries_.push_back({normalize_name(rules.collector_host), net::management_set_name(4),
+                        net::management_set_name(6), std::nullopt,
+                        " . 6 . " + std::to_string(rules.collector_port)});
+  // While closed (net close, or a fleet closure in force) only essential entries admit names,
+  // as only their rules stay in the ruleset.
+  const bool closed = net::closed_at(rules, now);
   for (std::size_t i = 0; i < rules.allow_domains.size(); ++i)
-    add(rules.allow_domains[i], std::nullopt, i);
-  if (rules.closed) return;
+    if (!closed || rules.allow_domains[i].essential) add(rules.allow_domains[i], std::nullopt, i);
+  if (closed) return;
   for (std::size_t e = 0; e < rules.exceptions.size(); ++e) {
     if (rules.exceptions[e].until <= now) continue;
     for (std::size_t i = 0; i < rules.exceptions[e].allow_domains.size(); ++i)
       add(rules.exceptions[e].allow_domains[i], e, i);
   }
+}
+
+std::vector<std::string> DomainTable::exact_names() const {
+  std::vector<std::string> out;
+  for (const auto& e : entries_)
+    if (e.pattern.rfind("*.", 0) != 0 && std::find(out.begin(), out.end(), e.pattern) == out.end())
+      out.push_back(e.pattern);
+  return out;
 }
 
 std::vector<DomainTarget> DomainTable::match(std::string_view name) const {

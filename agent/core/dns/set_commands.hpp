@@ -22,6 +22,11 @@ class ElementExpiry {
  public:
   // Raises e.timeout_ms so the element lives at least as long as already promised; records it.
   void extend(SetElement& e, UnixMillis now);
+  // True when the element as last written (the kernel acknowledged it: writes happen under the
+  // guard's lock and a failed one clears everything) still lives at least e.timeout_ms minus a
+  // margin (a tenth of it, at least 1 s): writing it again would change almost nothing, so the
+  // answer is released without a set update. Then sets e.timeout_ms to the time it has left.
+  bool covers(SetElement& e, UnixMillis now) const;
   // Forgets everything (after the ruleset was re-applied, the sets are empty again).
   void clear() { until_.clear(); }
   std::size_t size() const { return until_.size(); }

@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdio>
 
+#include "core/event/kinds.hpp"
 #include "core/util/digest.hpp"
 
 namespace seatlock {
@@ -282,15 +283,13 @@ bool is_uuid(const std::string& s) {
 }
 
 bool is_known_severity(const std::string& s) {
-  return s == "info" || s == "low" || s == "medium" || s == "high" || s == "critical";
+  return severity_from_string(s).has_value();
 }
 
 bool is_violation(const Event& e) {
-  // Housekeeping kinds; everything else is evidence of something that happened on the seat.
-  static const std::array<const char*, 5> kHousekeeping = {
-      "agent.heartbeat", "agent.started", "agent.stopping", "policy.applied", "spool.overflow"};
-  for (const char* k : kHousekeeping)
-    if (e.kind == k) return false;
+  // Housekeeping kinds (the table in core/event/kinds.cpp); everything else is evidence of
+  // something that happened on the seat.
+  if (is_housekeeping_kind(e.kind)) return false;
   return e.severity != "info";
 }
 

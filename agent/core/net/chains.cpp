@@ -80,6 +80,10 @@ std::string output_chain(const NetRules& rules, bool with_log, int priority_offs
                             " \"\n";
   const std::string source_verdict =
       enforce ? "counter name source_denied drop" : "counter name audited";
+  // The management path first, before even the planned-source check: no policy (a fleet
+  // mistake included) can cut the seat off from its collector and resolvers.
+  o << "    ip daddr . meta l4proto . th dport @" << management_set_name(4) << " accept\n"
+    << "    ip6 daddr . meta l4proto . th dport @" << management_set_name(6) << " accept\n";
   if (has_planned(rules, 4)) {
     const std::string m = "    meta nfproto ipv4 oifname . ip saddr != @planned4 ";
     if (with_log) o << m << limit;
@@ -161,17 +165,28 @@ std::string table_definition(const std::string& table, bool owner, const Compile
          chain + "}\n";
 }
 
-std::string fallback_transaction(const NetRules& rules, const CompiledRuleset& compiled) {
+namespace {
+// The chains follow the state the sets were compiled for (closed by the switch or the policy).
+NetRules as_compiled(const NetRules& rules, const CompiledRuleset& compiled) {
+  NetRules r = rules;
+  r.closed = compiled.closed;
+  return r;
+}
+}  // namespace
+
+std::string fallback_transaction(const NetRules& given, const CompiledRuleset& compiled) {
+  const NetRules rules = as_compiled(given, compiled);
   return replace_table(
       kFallbackTable, false,
       table_definition(kFallbackTable, false, compiled, filter_chains(rules, false, 10)));
 }
 
-std::string full_transaction(const NetRules& rules, const CompiledRuleset& compiled) {
+std::string full_transaction(const NetRules& given, const CompiledRuleset& compiled) {
+  const NetRules rules = as_compiled(given, compiled);
   return replace_table(
              kOwnedTable, true,
              table_definition(kOwnedTable, true, compiled, filter_chains(rules, true, 0))) +
-         fallback_transaction(rules, compiled);
+         fallback_transaction(given, compiled);
 }
 
 std::string replace_table(const std::string& table, bool owner, const std::string& definition) {

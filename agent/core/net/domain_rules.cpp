@@ -107,12 +107,21 @@ std::string dns_guard_rules(const NetRules& rules, bool with_log) {
            " accept\n";
   for (const char* f : {"ip daddr @dnsres4", "ip6 daddr @dnsres6"})
     out += "    meta mark " + mark + " meta l4proto { 6, 17 } th dport 53 " + f + " accept\n";
+  // Any other socket's port 53 gets here only where the nat chain did not redirect it, i.e. a
+  // packet of a conntrack entry older than the redirect decision: a client socket that got the
+  // same source port as one of the guard's upstream flows (same tuple, so no new flow and no
+  // nat), or a flow open before the ruleset. Without this rule a CIDR allow covering a resolver
+  // would let it through to the resolver, refused names included. Redirected queries already
+  // carry the guard's port. Then DNS over TLS (853). Audit: both logged and accepted.
+  const std::string direct = "    meta mark != " + mark + " meta l4proto { 6, 17 } th dport 53 ";
   const std::string dot = "    meta l4proto { 6, 17 } th dport 853 ";
-  if (with_log)
-    out += dot + "limit rate " + std::to_string(rules.log_rate) + "/second log group " +
-           std::to_string(rules.log_group) + " prefix \"" + (enforce ? "sl-deny" : "sl-audit") +
-           " \"\n";
-  out += dot + (enforce ? "counter name denied drop\n" : "counter name audited accept\n");
+  for (const std::string& m : {direct, dot}) {
+    if (with_log)
+      out += m + "limit rate " + std::to_string(rules.log_rate) + "/second log group " +
+             std::to_string(rules.log_group) + " prefix \"" + (enforce ? "sl-deny" : "sl-audit") +
+             " \"\n";
+    out += m + (enforce ? "counter name denied drop\n" : "counter name audited accept\n");
+  }
   return out;
 }
 
@@ -122,8 +131,9 @@ std::string domain_allow_rules(const NetRules& rules, bool with_exceptions) {
   std::ostringstream flow;
   flow << "0x" << std::hex << kDomainFlowCtMark;
   // A connection opened through a network.allow domain entry carries the ct mark bit and
-  // outlives its address's element (the element only gates NEW connections).
-  if (!rules.allow_domains.empty())
+  // outlives its address's element (the element only gates NEW connections). Not while closed:
+  // the mark does not say which entry opened the flow, and non-essential ones must stop.
+  if (!rules.allow_domains.empty() && !rules.closed)
     out += "    ct state established ct mark and " + flow.str() + " == " + flow.str() + " accept\n";
   auto rule = [&](const std::string& who, const DomainRule& r, std::optional<std::size_t> e,
                   std::size_t i) {
@@ -134,7 +144,8 @@ std::string domain_allow_rules(const NetRules& rules, bool with_exceptions) {
     out += "    " + who + proto_ports(r) + "ip6 daddr @" + domain_set_name(6, e, i) + verdict;
   };
   for (std::size_t i = 0; i < rules.allow_domains.size(); ++i)
-    rule("", rules.allow_domains[i], std::nullopt, i);
+    if (!rules.closed || rules.allow_domains[i].essential)
+      rule("", rules.allow_domains[i], std::nullopt, i);
   if (!with_exceptions || rules.closed) return out;
   for (std::size_t e = 0; e < rules.exceptions.size(); ++e)
     for (std::size_t i = 0; i < rules.exceptions[e].allow_domains.size(); ++i)

@@ -27,11 +27,13 @@ std::string domain_uid_set_name(std::size_t exception);
 // sets and the resolver sets dnsres4/dnsres6.
 std::string domain_set_definitions(const NetRules& rules, UnixMillis now);
 
-// Output chain, before the allowlists: the guard's marked sockets to the resolvers on 53, then
-// 853 denied (logged as a denied packet; audit: logged and accepted).
+// Output chain, before the allowlists: the guard's marked sockets to the resolvers on 53, every
+// other socket's 53 that escaped the redirect (a reused conntrack tuple) denied, then 853 denied
+// (logged as denied packets; audit: logged and accepted).
 std::string dns_guard_rules(const NetRules& rules, bool with_log);
-// Accept rules for the domain sets. Output: network.allow's entries and (unless closed) the
-// exceptions', gated by their uid set; forward: network.allow's only.
+// Accept rules for the domain sets. Output: network.allow's entries (only the essential ones
+// while closed) and (unless closed) the exceptions', gated by their uid set; forward:
+// network.allow's only. `rules.closed` here is the effective state (full_transaction()).
 std::string domain_allow_rules(const NetRules& rules, bool with_exceptions);
 // The nat chain sending udp/tcp 53 of every unmarked socket to the guard's port. The owned
 // table always has it; the fallback table only in enforce mode, so that while seatlockd (and

@@ -40,7 +40,9 @@ json rule_to_json(const EgressRule& r) {
   json to = json::array(), ports = json::array();
   for (const auto& c : r.to) to.push_back(c.text());
   for (const auto& p : r.ports) ports.push_back({p.first, p.last});
-  return {{"to", to}, {"ports", ports}, {"proto", r.proto}};
+  json j = {{"to", to}, {"ports", ports}, {"proto", r.proto}};
+  if (r.essential) j["essential"] = true;
+  return j;
 }
 
 EgressRule rule_from_json(const json& j) {
@@ -53,13 +55,16 @@ EgressRule rule_from_json(const json& j) {
   for (const auto& p : j.at("ports"))
     r.ports.push_back({p.at(0).get<std::uint16_t>(), p.at(1).get<std::uint16_t>()});
   r.proto = j.at("proto").get<std::string>();
+  r.essential = j.value("essential", false);  // absent in files written before issue 14
   return r;
 }
 
 json domain_rule_to_json(const DomainRule& r) {
   json ports = json::array();
   for (const auto& p : r.ports) ports.push_back({p.first, p.last});
-  return {{"names", r.names}, {"ports", ports}, {"proto", r.proto}};
+  json j = {{"names", r.names}, {"ports", ports}, {"proto", r.proto}};
+  if (r.essential) j["essential"] = true;
+  return j;
 }
 
 DomainRule domain_rule_from_json(const json& j) {
@@ -68,6 +73,7 @@ DomainRule domain_rule_from_json(const json& j) {
   for (const auto& p : j.at("ports"))
     r.ports.push_back({p.at(0).get<std::uint16_t>(), p.at(1).get<std::uint16_t>()});
   r.proto = j.at("proto").get<std::string>();
+  r.essential = j.value("essential", false);
   return r;
 }
 
@@ -99,7 +105,33 @@ InboundRule inbound_from_json(const json& j) {
   return {std::move(r.to), std::move(r.ports), std::move(r.proto), ""};
 }
 
+json closure_to_json(const NetClosure& c) {
+  json j = {{"ticket", c.ticket}, {"by", c.by}, {"source", c.source}};
+  if (c.since) j["since"] = *c.since;
+  if (c.until) j["until"] = *c.until;
+  return j;
+}
+
+NetClosure closure_from_json(const json& j) {
+  NetClosure c;
+  c.ticket = j.at("ticket").get<std::string>();
+  c.by = j.value("by", "");
+  c.source = j.value("source", "");
+  if (j.contains("since")) c.since = j.at("since").get<UnixMillis>();
+  if (j.contains("until")) c.until = j.at("until").get<UnixMillis>();
+  return c;
+}
+
 }  // namespace
+
+std::optional<NetClosure> closure_in_force(const NetRules& rules, UnixMillis now) {
+  if (!rules.closure || (rules.closure->until && *rules.closure->until <= now)) return std::nullopt;
+  return rules.closure;
+}
+
+bool closed_at(const NetRules& rules, UnixMillis now) {
+  return rules.closed || closure_in_force(rules, now).has_value();
+}
 
 std::optional<CollectorTarget> parse_collector_url(const std::string& url) {
   auto scheme = url.find("://");
@@ -165,6 +197,7 @@ NetRules make_net_rules(const Policy& policy, const std::vector<std::vector<std:
   NetRules r;
   r.mode = mode_override.value_or(n.mode);
   r.closed = closed;
+  r.closure = n.closed;
   r.allow = n.allow;
   r.inbound = n.inbound;
   r.dhcp_servers = dhcp_servers;
@@ -172,8 +205,14 @@ NetRules make_net_rules(const Policy& policy, const std::vector<std::vector<std:
   r.ntp = n.ntp;
   r.addresses = n.addresses;
   r.log_rate = n.denied_log_rate;
-  if (auto target = parse_collector_url(policy.report.collector))
+  if (auto target = parse_collector_url(policy.report.collector)) {
     for (const auto& a : collector_addresses) r.collector.push_back({a, target->port, "tcp"});
+    auto literal = parse_address(target->host);
+    if (!literal) {
+      r.collector_host = target->host;
+      r.collector_port = target->port;
+    }
+  }
   if (uids.size() != n.exceptions.size())
     throw std::invalid_argument("uid lists do not match the exceptions");
   for (std::size_t i = 0; i < n.exceptions.size(); ++i) {
@@ -191,6 +230,7 @@ json to_json(const NetRules& r) {
   json j;
   j["mode"] = to_string(r.mode);
   j["closed"] = r.closed;
+  if (r.closure) j["closure"] = closure_to_json(*r.closure);
   j["allow"] = json::array();
   for (const auto& a : r.allow) j["allow"].push_back(rule_to_json(a));
   j["inbound"] = json::array();
@@ -201,6 +241,8 @@ json to_json(const NetRules& r) {
   j["collector"] = json::array();
   for (const auto& c : r.collector)
     j["collector"].push_back({{"address", c.address}, {"port", c.port}, {"proto", c.proto}});
+  if (!r.collector_host.empty())
+    j["collector_host"] = {{"host", r.collector_host}, {"port", r.collector_port}};
   j["exceptions"] = json::array();
   for (const auto& e : r.exceptions) {
     json allow = json::array();
@@ -231,6 +273,7 @@ NetRules net_rules_from_json(const json& j) {
     if (mode != "enforce" && mode != "audit") throw std::runtime_error("mode: " + mode);
     r.mode = mode == "audit" ? Mode::Audit : Mode::Enforce;
     r.closed = j.at("closed").get<bool>();
+    if (j.contains("closure")) r.closure = closure_from_json(j.at("closure"));
     for (const auto& a : j.at("allow")) r.allow.push_back(rule_from_json(a));
     // Absent in state files written before inbound filtering: no inbound entry, broadcast-only
     // DHCP (seatlockd rewrites the file with both at its first apply).
@@ -243,6 +286,10 @@ NetRules net_rules_from_json(const json& j) {
     for (const auto& c : j.at("collector"))
       r.collector.push_back({c.at("address").get<std::string>(), c.at("port").get<std::uint16_t>(),
                              c.at("proto").get<std::string>()});
+    if (j.contains("collector_host")) {
+      r.collector_host = j.at("collector_host").at("host").get<std::string>();
+      r.collector_port = j.at("collector_host").at("port").get<std::uint16_t>();
+    }
     for (const auto& e : j.at("exceptions")) {
       ResolvedException x;
       x.ticket = e.at("ticket").get<std::string>();

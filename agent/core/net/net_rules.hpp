@@ -41,12 +41,23 @@ struct ResolvedException {
 
 struct NetRules {
   Mode mode = Mode::Enforce;
-  bool closed = false;  // `seatlockctl net close`: exceptions suspended, base allowlist only
+  // `seatlockctl net close` (the seat-local switch). The internet is closed while this is set or
+  // `closure` is in force (closed_at()): exceptions and non-essential allow entries suspended,
+  // essential allow entries and the management path kept.
+  bool closed = false;
+  std::optional<NetClosure> closure;  // network.closed of the policy (a fleet closure)
   std::vector<EgressRule> allow;
   std::vector<InboundRule> inbound;  // new connections the input chain accepts
   std::vector<std::string> dns;
   std::vector<std::string> ntp;
+  // The management path (always allowed, closed or not, whatever the allowlist says): the
+  // collector's addresses and the resolvers of `dns` on 53, in the sets mgmt4/mgmt6. When the
+  // collector URL names a host, `collector_host` is that name and `collector_port` its port:
+  // whoever resolves it (the DNS guard) adds the answers to mgmt4/mgmt6 as
+  // "ADDR . 6 . PORT timeout Ns" (management_set_name()).
   std::vector<Endpoint> collector;
+  std::string collector_host;  // "" when the URL has an IP literal or there is no collector
+  std::uint16_t collector_port = 0;
   std::vector<ResolvedException> exceptions;
   std::vector<PlannedAddress> addresses;
   // DHCPv4 servers of the seat's current leases (IP literals, read by the OS layer): the only
@@ -60,6 +71,11 @@ struct NetRules {
   std::vector<DomainRule> allow_domains = {};
   std::uint16_t dns_guard_port = 0;
 };
+
+// Is the internet closed at `now`: the local switch, or a policy closure whose `until` is ahead.
+bool closed_at(const NetRules& rules, UnixMillis now);
+// The closure in force at `now` (nullopt: none, or its `until` passed).
+std::optional<NetClosure> closure_in_force(const NetRules& rules, UnixMillis now);
 
 // The collector URL's host and port ("https://10.1.0.5:8443" -> {"10.1.0.5", 8443});
 // nullopt when `url` is empty or malformed. The host may still be a name (the OS resolves it).

@@ -84,6 +84,45 @@ struct SetText {
   std::vector<std::string> elements;
 };
 
+// The management path: "addr . proto . port" elements without timeout (the guard's carry one).
+std::vector<std::string> management_elements(const NetRules& rules, int family) {
+  std::map<std::string, std::vector<Box>> by_proto;
+  auto add = [&](const std::string& address, const std::string& proto, std::uint16_t port) {
+    auto a = parse_address(address);
+    if (!a) throw std::invalid_argument("not an IP address: " + address);
+    if (a->family == family) by_proto[proto].push_back({a->first, a->last, port, port, kForever});
+  };
+  for (const auto& c : rules.collector) add(c.address, c.proto, c.port);
+  // With the DNS guard, only its marked sockets reach the resolvers (domain_rules.hpp).
+  if (rules.dns_guard_port == 0)
+    for (const auto& dns : rules.dns) {
+      add(dns, "udp", 53);
+      add(dns, "tcp", 53);
+    }
+  std::vector<std::string> out;
+  for (auto& [proto, list] : by_proto)
+    for (const Box& b : disjoint_boxes(std::move(list)))
+      out.push_back(format_range({family, b.addr_first, b.addr_last}) + " . " +
+                    proto_number(proto) + " . " + port_text(b));
+  return out;
+}
+
+void management_sets(std::ostringstream& o, const NetRules& rules, std::size_t& count) {
+  for (int family : {4, 6}) {
+    auto el = management_elements(rules, family);
+    count += el.size();
+    o << "  set " << management_set_name(family) << " {\n    type "
+      << (family == 4 ? "ipv4_addr" : "ipv6_addr")
+      << " . inet_proto . inet_service\n    flags interval,timeout\n";
+    if (!el.empty()) {
+      o << "    elements = { ";
+      for (std::size_t i = 0; i < el.size(); ++i) o << el[i] << (i + 1 < el.size() ? ", " : " ");
+      o << "}\n";
+    }
+    o << "  }\n";
+  }
+}
+
 // Set names: base4/base6 (addr . proto . port), any4/any6 (addr), exc4/exc6 and excany4/excany6
 // (uid . ...), in4/in6 and inany4/inany6 (source addr ...). All exist in every table so a chain
 // never refers to a missing set.
@@ -143,12 +182,31 @@ void planned_sets(std::ostringstream& o, const NetRules& rules) {
 
 }  // namespace
 
-CompiledRuleset compile_ruleset(const NetRules& rules, UnixMillis now) {
+std::string management_set_name(int family) {
+  return family == 4 ? "mgmt4" : "mgmt6";
+}
+
+CompiledRuleset compile_ruleset(const NetRules& given, UnixMillis now) {
   CompiledRuleset out;
+  out.closed = closed_at(given, now);
+  out.closure = closure_in_force(given, now);
+  if (out.closure && out.closure->until) out.next_expiry = *out.closure->until;
+  NetRules rules = given;  // with `closed` the effective state, for the domain sets
+  rules.closed = out.closed;
   BoxMap boxes;
-  for (const auto& rule : rules.allow) add_rule(boxes, SetKind::Base, rule, -1, kForever);
+  for (const auto& rule : rules.allow) {
+    if (rules.closed && !rule.essential) {
+      ++out.suspended_allow;
+      continue;
+    }
+    add_rule(boxes, SetKind::Base, rule, -1, kForever);
+  }
+  for (const auto& d : rules.allow_domains)
+    if (rules.closed && !d.essential) ++out.suspended_allow;
   for (const auto& in : rules.inbound)
     add_rule(boxes, SetKind::Inbound, {in.from, in.ports, in.proto, in.comment}, -1, kForever);
+  // The resolvers and the collector stay in the base sets too (the forward chain's allowlist:
+  // containers kept their DNS); the seat's own traffic to them passes the management rules.
   // With the DNS guard, only its marked sockets reach the resolvers (domain_rules.hpp).
   for (const auto& dns : rules.dns) {
     if (rules.dns_guard_port != 0) break;
@@ -205,6 +263,7 @@ CompiledRuleset compile_ruleset(const NetRules& rules, UnixMillis now) {
         }
         o << "  }\n";
       }
+  management_sets(o, rules, out.management_elements);
   planned_sets(o, rules);
   dhcp_sets(o, rules);
   o << domain_set_definitions(rules, now);

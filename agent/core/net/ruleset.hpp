@@ -35,13 +35,23 @@ struct ActiveException {
 };
 
 struct CompiledRuleset {
-  std::string sets;                       // counter and set definitions (the same in both tables)
-  std::size_t base_elements = 0;          // elements in the base allow sets after merging
-  std::size_t exception_elements = 0;     // elements in the exception sets after merging
-  std::size_t inbound_elements = 0;       // elements in the inbound sets after merging
-  std::vector<ActiveException> active;    // in force now (empty while closed)
-  std::optional<UnixMillis> next_expiry;  // the earliest `until` still ahead (also while closed)
+  std::string sets;                     // counter and set definitions (the same in both tables)
+  std::size_t base_elements = 0;        // elements in the base allow sets after merging
+  std::size_t exception_elements = 0;   // elements in the exception sets after merging
+  std::size_t inbound_elements = 0;     // elements in the inbound sets after merging
+  std::vector<ActiveException> active;  // in force now (empty while closed)
+  // The earliest `until` still ahead (exceptions, also while closed, and the closure's): the
+  // seat recompiles then.
+  std::optional<UnixMillis> next_expiry;
+  bool closed = false;                  // closed_at(rules, now): what the chains were built for
+  std::optional<NetClosure> closure;    // the policy closure in force (nullopt: none/ended)
+  std::size_t suspended_allow = 0;      // network.allow entries left out while closed
+  std::size_t management_elements = 0;  // collector endpoints + resolvers in mgmt4/mgmt6
 };
+
+// The management path sets (docs/network.md "Management path"): "addr . proto . port",
+// flags interval,timeout. The DNS guard adds the collector's resolved addresses here.
+std::string management_set_name(int family);
 
 // Throws std::invalid_argument on a malformed address (the loader validates first, so this is
 // a programming error or a hand-edited fallback file).
@@ -49,6 +59,8 @@ CompiledRuleset compile_ruleset(const NetRules& rules, UnixMillis now);
 
 // The chains. The owned table logs denied packets (with_log); the fallback table does not, so
 // a packet is never logged twice, and it hooks 10 later so the owned table decides first.
+// `rules.closed` is taken as the effective state: full_transaction() and
+// fallback_transaction() pass the rules with closed = compiled.closed.
 std::string output_chain(const NetRules& rules, bool with_log, int priority_offset);
 std::string input_chain(const NetRules& rules, bool with_log, int priority_offset);
 std::string forward_chain(const NetRules& rules, bool with_log, int priority_offset);

@@ -67,6 +67,7 @@ EgressRule egress_rule(const json& e, std::vector<std::string>* names = nullptr)
     }
   r.proto = e.value("proto", "any");
   r.comment = e.value("comment", "");
+  r.essential = e.value("essential", false);
   return r;
 }
 
@@ -75,7 +76,8 @@ void add_allow_entry(const json& e, std::vector<EgressRule>& allow,
                      std::vector<DomainRule>& domains) {
   std::vector<std::string> names;
   EgressRule r = egress_rule(e, &names);
-  if (!names.empty()) domains.push_back({std::move(names), r.ports, r.proto, r.comment});
+  if (!names.empty())
+    domains.push_back({std::move(names), r.ports, r.proto, r.comment, r.essential});
   if (!r.to.empty()) allow.push_back(std::move(r));
 }
 
@@ -117,7 +119,11 @@ json default_document() {
         {"addresses", json::object()},
         {"denied_log",
          {{"window", format_duration(d.network.denied_window_ms)},
-          {"rate", d.network.denied_log_rate}}}}},
+          {"rate", d.network.denied_log_rate}}},
+        {"dns_guard",
+         {{"ttl_floor", format_duration(d.network.dns_guard.ttl_floor_ms)},
+          {"grace", format_duration(d.network.dns_guard.grace_ms)},
+          {"max_addresses_per_name", d.network.dns_guard.max_addresses_per_name}}}}},
       {"firmware",
        {{"mode", to_string(d.firmware.mode)},
         {"interval", format_duration(d.firmware.interval_ms)},
@@ -161,6 +167,16 @@ Policy build_policy(const json& eff, const policy_merge::Merged& merged,
   const json& net = eff["network"];
   p.network.mode = mode_of(net["mode"]);
   for (const auto& e : net["allow"]) add_allow_entry(e, p.network.allow, p.network.allow_domains);
+  if (net.contains("closed")) {
+    const json& c = net["closed"];
+    NetClosure closure;
+    closure.ticket = c["ticket"].get<std::string>();
+    closure.by = c.value("by", "");
+    if (c.contains("since")) closure.since = parse_rfc3339(c["since"].get<std::string>());
+    if (c.contains("until")) closure.until = parse_rfc3339(c["until"].get<std::string>());
+    closure.source = source_of(merged, files, "/network/closed");
+    p.network.closed = std::move(closure);
+  }
   for (const auto& e : net["inbound"]) p.network.inbound.push_back(inbound_rule(e));
   for (const auto& ip : net["dns"]) p.network.dns.push_back(canonical_ip(ip));
   for (const auto& ip : net["ntp"]) p.network.ntp.push_back(canonical_ip(ip));
@@ -180,6 +196,10 @@ Policy build_policy(const json& eff, const policy_merge::Merged& merged,
     p.network.addresses.push_back({name, *parse_interface_address(addr.get<std::string>()).cidr});
   p.network.denied_window_ms = duration_of(net["denied_log"]["window"]);
   p.network.denied_log_rate = net["denied_log"]["rate"].get<std::uint32_t>();
+  const json& guard = net["dns_guard"];
+  p.network.dns_guard.ttl_floor_ms = duration_of(guard["ttl_floor"]);
+  p.network.dns_guard.grace_ms = duration_of(guard["grace"]);
+  p.network.dns_guard.max_addresses_per_name = guard["max_addresses_per_name"].get<std::uint32_t>();
 
   const json& fw = eff["firmware"];
   p.firmware.mode = mode_of(fw["mode"]);

@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "core/usb/usb_class_table.hpp"
 #include "core/util/digest.hpp"
 #include "core/util/time.hpp"
 
@@ -177,31 +178,12 @@ std::string check_byte_size(const nlohmann::json& v, std::uint64_t* out) {
 }
 
 const std::vector<UsbClassName>& usb_class_names() {
-  // Interface class codes from usb.org "Defined Class Codes". One place: the validator, the
-  // README table and the schema enum follow this list.
-  static const std::vector<UsbClassName> kNames = {
-      {"audio", 0x01, true},
-      {"cdc", 0x02, true},
-      {"hid", 0x03, true},
-      {"physical", 0x05, true},
-      {"still-image", 0x06, false},
-      {"printer", 0x07, true},
-      {"mass-storage", 0x08, false},
-      {"hub", 0x09, true},
-      {"cdc-data", 0x0a, false},
-      {"smart-card", 0x0b, true},
-      {"content-security", 0x0d, true},
-      {"video", 0x0e, true},
-      {"personal-healthcare", 0x0f, true},
-      {"audio-video", 0x10, true},
-      {"billboard", 0x11, true},
-      {"type-c-bridge", 0x12, true},
-      {"diagnostic", 0xdc, true},
-      {"wireless", 0xe0, true},
-      {"misc", 0xef, true},
-      {"application", 0xfe, true},
-      {"vendor", 0xff, true},
-  };
+  // From core/usb's table (header-only: core/policy does not link core/usb).
+  static const std::vector<UsbClassName> kNames = [] {
+    std::vector<UsbClassName> v;
+    for (const auto& row : kUsbClassTable) v.push_back({row.name, row.code, row.allowable});
+    return v;
+  }();
   return kNames;
 }
 

@@ -33,8 +33,8 @@ std::string check_port(const nlohmann::json& v, PortRange* out = nullptr);
 // A byte size: a JSON integer (bytes) or a string with a unit ("256MiB").
 std::string check_byte_size(const nlohmann::json& v, std::uint64_t* out = nullptr);
 
-// USB interface class names the policy knows, with their class codes (policy/README.md). The
-// same names as core/usb's table (which core/policy cannot depend on).
+// USB interface class names the policy knows, with their class codes: core/usb's one table
+// (core/usb/usb_class_table.hpp), which also gives the README table and the schema enum.
 struct UsbClassName {
   const char* name;
   std::uint8_t code;

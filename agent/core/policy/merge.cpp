@@ -7,7 +7,7 @@
 namespace seatlock::policy_merge {
 namespace {
 
-enum class Rule { Accumulate, Set, PerKey, Replace };
+enum class Rule { Accumulate, Set, PerKey, Replace, Closure };
 
 Rule rule_for(const std::string& merged_ptr) {
   static const std::map<std::string, Rule> kRules = {
@@ -20,6 +20,7 @@ Rule rule_for(const std::string& merged_ptr) {
       {"/firmware/trusted_keys", Rule::Set},
       {"/report/fleet_keys", Rule::Set},
       {"/network/addresses", Rule::PerKey},
+      {"/network/closed", Rule::Closure},
   };
   auto it = kRules.find(merged_ptr);
   return it == kRules.end() ? Rule::Replace : it->second;
@@ -61,6 +62,16 @@ class Merger {
   void object_member(json& dst, const std::string& key, const json& src,
                      const std::string& merged_ptr, const std::string& file_ptr) {
     Rule rule = rule_for(merged_ptr);
+    if (rule == Rule::Closure) {
+      // One closure object, never merged key by key (a later file without `until` must not
+      // inherit an earlier one's). The one in force the longest wins: a seat closed for the
+      // whole fleet stays closed when its group's closure with an earlier `until` ends.
+      if (files_[file_].dropped.count(file_ptr) || !src.is_object()) return;
+      if (dst.contains(key) && lasts_longer(dst[key], src)) return;
+      dst[key] = src;
+      record(merged_ptr, file_ptr);
+      return;
+    }
     if (rule == Rule::Accumulate || rule == Rule::Set) {
       json& list = dst[key];
       if (!list.is_array()) list = json::array();
@@ -105,6 +116,17 @@ class Merger {
       dst[key] = src;
       record(merged_ptr, file_ptr);
     }
+  }
+
+  // Does closure `a` stay in force longer than `b` (no `until` = for ever)? Equal: b (later).
+  static bool lasts_longer(const json& a, const json& b) {
+    auto until = [](const json& c) -> std::optional<UnixMillis> {
+      if (!c.contains("until") || !c["until"].is_string()) return std::nullopt;
+      return parse_rfc3339(c["until"].get<std::string>());
+    };
+    auto ua = until(a), ub = until(b);
+    if (!ub) return false;
+    return !ua || *ua > *ub;
   }
 
   static bool same_address(const json& a, const json& b) {

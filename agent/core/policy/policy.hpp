@@ -56,6 +56,7 @@ struct EgressRule {
   std::vector<PortRange> ports;  // empty = all ports
   std::string proto = "any";     // "tcp", "udp", "any" (tcp+udp+icmp)
   std::string comment;
+  bool essential = false;  // network.allow only: stays reachable while the internet is closed
 };
 
 // The domain names of an allow entry's `to` ("crm.example.com", "*.example.com"): reachable at
@@ -66,6 +67,7 @@ struct DomainRule {
   std::vector<PortRange> ports;    // empty = all ports
   std::string proto = "any";
   std::string comment;
+  bool essential = false;  // as EgressRule::essential
 };
 
 // Inbound: who may open a connection to the seat (IT's SSH from a management range).
@@ -87,6 +89,17 @@ struct NetException {
   std::string source;
 };
 
+// network.closed: the internet closed by IT (a fleet file written by `seatlock-collector net
+// close`, or any policy file). While in force only essential allow entries and the management
+// path stay reachable; at `until` the seat reopens by its own timer.
+struct NetClosure {
+  std::string ticket;
+  std::string by;                   // "" when not given
+  std::optional<UnixMillis> since;  // as written, informative
+  std::optional<UnixMillis> until;  // nullopt = until opened
+  std::string source;               // the file that closed it ("fleet/groups/x/95-net-closed.json")
+};
+
 struct PlannedAddress {
   std::string interface;  // "eth0", "enp3s0"
   Cidr address;           // the planned address with its prefix, e.g. 10.1.2.117/24
@@ -96,6 +109,7 @@ struct NetworkPolicy {
   Mode mode = Mode::Enforce;
   std::vector<EgressRule> allow;
   std::vector<DomainRule> allow_domains = {};  // the names among the allow entries' `to`
+  std::optional<NetClosure> closed = {};       // network.closed, when present and not ended
   std::vector<InboundRule> inbound;  // new connections to the seat; everything else is denied
   std::vector<std::string> dns;      // resolver IPs the seat may query (udp+tcp 53)
   std::vector<std::string> ntp;      // NTP server IPs (udp 123)
@@ -103,6 +117,13 @@ struct NetworkPolicy {
   std::vector<PlannedAddress> addresses;
   std::int64_t denied_window_ms = 60'000;  // aggregation window for net.egress_denied
   std::uint32_t denied_log_rate = 50;      // log-rate limit, packets per second
+  // network.dns_guard: the element timeout of an answer's address is
+  // clamp(TTL, ttl_floor, 1 day) + grace; at most max_addresses_per_name per answer (docs/dns.md).
+  struct DnsGuard {
+    std::int64_t ttl_floor_ms = 30'000;
+    std::int64_t grace_ms = 60'000;
+    std::uint32_t max_addresses_per_name = 64;
+  } dns_guard;
 };
 
 // ---- firmware -------------------------------------------------------------------------------

@@ -4,6 +4,8 @@
 #include <cctype>
 #include <cstdio>
 
+#include "core/usb/usb_class_table.hpp"
+
 namespace seatlock {
 namespace {
 
@@ -60,29 +62,12 @@ bool parse_hex_byte(const std::string& text, std::uint8_t& out) {
 }
 
 const std::vector<UsbClassName>& usb_class_names() {
-  static const std::vector<UsbClassName> kNames = {
-      {"audio", kAudio, "audio (headsets, speakers, microphones)", true},
-      {"cdc", kComm, "CDC ACM serial modems (02/02) and their 0a data interface", true},
-      {"hid", kHid, "human interface devices (keyboards, mice, headset buttons)", true},
-      {"physical", 0x05, "physical interface devices (force feedback)", true},
-      {"still-image", kImage, "still image / PTP (cameras, phones): storage-like", false},
-      {"printer", 0x07, "printers", true},
-      {"mass-storage", kStorage, "mass storage (sticks, disks, card readers): storage-like", false},
-      {"hub", kHub, "hubs", true},
-      {"cdc-data", kCdcData, "CDC data (follows its control interface)", false},
-      {"smart-card", 0x0b, "smart-card readers (CCID)", true},
-      {"content-security", 0x0d, "content security", true},
-      {"video", 0x0e, "video (webcams)", true},
-      {"personal-healthcare", 0x0f, "personal healthcare devices", true},
-      {"audio-video", 0x10, "audio/video devices", true},
-      {"billboard", 0x11, "USB-C billboard", true},
-      {"type-c-bridge", 0x12, "USB Type-C bridge", true},
-      {"diagnostic", 0xdc, "diagnostic devices", true},
-      {"wireless", kWireless, "Bluetooth adapters (e0/01/01 only; RNDIS stays blocked)", true},
-      {"misc", kMisc, "miscellaneous (ef; RNDIS ef/04/01 stays blocked)", true},
-      {"application", 0xfe, "application specific (DFU firmware update, IrDA)", true},
-      {"vendor", kVendor, "vendor specific (MTP, SCSI-like and quirk storage stay blocked)", true},
-  };
+  static const std::vector<UsbClassName> kNames = [] {
+    std::vector<UsbClassName> v;
+    for (const auto& row : kUsbClassTable)
+      v.push_back({row.name, row.code, row.devices, row.allowable});
+    return v;
+  }();
   return kNames;
 }
 

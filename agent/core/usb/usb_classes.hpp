@@ -16,11 +16,12 @@ namespace seatlock {
 struct UsbClassName {
   const char* name;         // as written in usb.allow_classes
   std::uint8_t code;        // bInterfaceClass
-  const char* description;  // for docs and `usb list`
+  const char* description;  // typical devices (the policy/README.md table)
   bool allowable;           // false: storage-like, only a device exception lets it through
 };
 
-// Every name policy may use, in class-code order. Notes on the less obvious ones:
+// Every name policy may use, in class-code order (from usb_class_table.hpp). Notes on the less
+// obvious ones:
 //  "wireless"  e0: only Bluetooth (e0/01/01) is allowed by it; RNDIS (e0/01/03) is a network
 //              adapter and storage-like.
 //  "cdc"   02/02 serial modems and their 0a data interface; CDC network models (ECM, NCM,

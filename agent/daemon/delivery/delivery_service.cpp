@@ -11,8 +11,10 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "core/event/kinds.hpp"
 #include "daemon/event_store.hpp"
 #include "daemon/service.hpp"
+#include "os/base/event_loop.hpp"
 #include "os/base/log.hpp"
 #include "os/delivery/sender.hpp"
 #include "os/spool/spool.hpp"
@@ -38,12 +40,22 @@ void require_readable(const std::string& what, const std::string& path) {
 
 class DeliveryService : public Service {
  public:
-  explicit DeliveryService(DaemonContext& ctx) : ctx_(ctx), spool_(&ctx.events.spool()) {
+  explicit DeliveryService(DaemonContext& ctx)
+      : ctx_(ctx),
+        spool_(&ctx.events.spool()),
+        heartbeat_(ctx.loop, CLOCK_MONOTONIC, 100'000, "delivery: heartbeat",
+                   [this](std::uint64_t) { on_heartbeat(); }) {
     if (!spool_) throw std::runtime_error("delivery: the event spool is not open");
     SeatKey key = SeatKey::load_or_create(ctx.options.state_dir + "/seat.key");
     notify_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (notify_fd_ < 0) throw std::runtime_error("delivery: eventfd failed");
-    sd_event_add_io(ctx.loop, &notify_src_, notify_fd_, EPOLLIN, on_notice, this);
+    try {
+      notify_src_ =
+          add_io_source(ctx.loop, notify_fd_, EPOLLIN, on_notice, this, "delivery: sender notices");
+    } catch (...) {
+      close(notify_fd_);
+      throw;
+    }
     sender_ = std::make_unique<Sender>(*spool_, std::move(key),
                                        [this](Event e) { post_notice(std::move(e)); });
     ctx.control.add("delivery.status", [this](const nlohmann::json&) { return status(); });
@@ -57,8 +69,7 @@ class DeliveryService : public Service {
 
   ~DeliveryService() override {
     stop();
-    sd_event_source_unref(notify_src_);
-    sd_event_source_unref(heartbeat_);
+    notify_src_.reset();
     if (notify_fd_ >= 0) close(notify_fd_);
   }
 
@@ -109,7 +120,7 @@ class DeliveryService : public Service {
 
   void stop() override {
     sender_->stop();
-    if (heartbeat_) sd_event_source_set_enabled(heartbeat_, SD_EVENT_OFF);
+    heartbeat_.disarm();
   }
 
  private:
@@ -170,40 +181,27 @@ class DeliveryService : public Service {
   }
 
   void arm_heartbeat() {
-    std::uint64_t now = 0;
-    sd_event_now(ctx_.loop, CLOCK_MONOTONIC, &now);
-    std::uint64_t at = now + static_cast<std::uint64_t>(heartbeat_ms_) * 1000;
-    if (!heartbeat_) {
-      sd_event_add_time(ctx_.loop, &heartbeat_, CLOCK_MONOTONIC, at, 100'000, on_heartbeat, this);
-    } else {
-      sd_event_source_set_time(heartbeat_, at);
-    }
-    sd_event_source_set_enabled(heartbeat_, SD_EVENT_ON);
+    (void)heartbeat_.arm_in(static_cast<std::uint64_t>(heartbeat_ms_) * 1000);  // failure logged
   }
 
-  static int on_heartbeat(sd_event_source*, uint64_t, void* self) {
-    auto* me = static_cast<DeliveryService*>(self);
+  void on_heartbeat() {
     try {
-      Event e;
-      e.kind = "agent.heartbeat";
-      e.severity = "info";
-      e.outcome = "reported";
-      nlohmann::json st = me->status();
+      Event e = make_event(EventKind::AgentHeartbeat, Outcome::Reported);
+      nlohmann::json st = status();
       e.details = {{"spool", st["spool"]}, {"delivery", st.value("state", "")}};
-      me->ctx_.reporter.report(std::move(e));
+      ctx_.reporter.report(std::move(e));
     } catch (const std::exception& ex) {
       log_error(std::string("heartbeat not recorded: ") + ex.what());
     }
-    me->arm_heartbeat();
-    return 0;
+    arm_heartbeat();
   }
 
   DaemonContext& ctx_;
   Spool* spool_;
   std::unique_ptr<Sender> sender_;
+  OneShotTimer heartbeat_;
   int notify_fd_ = -1;
-  sd_event_source* notify_src_ = nullptr;
-  sd_event_source* heartbeat_ = nullptr;
+  EventSource notify_src_;
   std::int64_t heartbeat_ms_ = 300'000;
   std::mutex notices_mu_;
   std::deque<Event> notices_;

@@ -1,7 +1,7 @@
 // The DNS guard inside seatlockd.
 //
-// Thread: GuardServer::serve blocks (one query at a time, up to the resolver timeout), so it
-// runs on its own thread, never on the sd-event loop. Everything it shares with the loop (the
+// Thread: GuardServer::serve blocks (its workers answer the queries, many at once), so it runs
+// on its own thread, never on the sd-event loop. Everything it shares with the loop (the
 // nft context that owns the table, the guard's rules, cache and denied-name windows) is
 // behind NetworkService::nft_mutex(); the guard drops it while it waits for a resolver.
 //
@@ -13,10 +13,13 @@
 #include "daemon/dns/dns_service.hpp"
 
 #include <pwd.h>
+#include <unistd.h>
 
 #include <cstring>
+#include <set>
 #include <thread>
 
+#include "core/policy/event_mode.hpp"
 #include "daemon/network/network_service.hpp"
 #include "os/base/log.hpp"
 #include "os/dns/guard.hpp"
@@ -73,6 +76,17 @@ class DnsService : public Service {
   void apply(const Policy& policy) override {
     window_ms_ = policy.network.denied_window_ms > 0 ? policy.network.denied_window_ms : 60'000;
     if (!wanted_) stop_guard();  // no domain entries any more: no redirect, no guard
+    std::vector<std::string> names;
+    {
+      std::lock_guard lock(network_.nft_mutex());
+      dns::TimeoutPolicy t;
+      t.floor_ms = policy.network.dns_guard.ttl_floor_ms;
+      t.grace_ms = policy.network.dns_guard.grace_ms;
+      t.cap_per_name = policy.network.dns_guard.max_addresses_per_name;
+      guard_.set_timeouts(t);
+      names = guard_.exact_names();
+    }
+    resolve_new_names(names);
     arm_window_timer();
   }
 
@@ -96,6 +110,12 @@ class DnsService : public Service {
     j["malformed"] = s.malformed;
     j["failed"] = s.failed;
     j["elements"] = s.elements;
+    j["unchanged"] = s.unchanged;  // answered addresses whose element already lived long enough
+    j["capped"] = s.capped;        // answers cut by network.dns_guard.max_addresses_per_name
+    j["capped_addresses"] = s.capped_addresses;
+    if (!guard_.last_capped().empty()) j["last_capped"] = guard_.last_capped();
+    j["dropped"] = server_->dropped();
+    j["resolved_at_start"] = resolved_.size();
     j["cached_names"] = guard_.cached_names();
     j["denied_events"] = denied_events_;
     j["summary"] = std::to_string(s.queries) + " queries, " + std::to_string(s.refused) +
@@ -119,6 +139,19 @@ class DnsService : public Service {
     // Even when the guard could not start, domain entries get the redirect: names then do not
     // resolve (fail closed) rather than reaching the resolvers unchecked.
     return wanted_;
+  }
+
+  // The allowlist's names (not wildcards) are looked up as soon as the guard has them, so the
+  // first use is fast: the answers go into the sets like a client's. Each name once per guard
+  // start; a reload that adds names looks up the new ones.
+  void resolve_new_names(const std::vector<std::string>& names) {
+    if (!server_) return;
+    std::vector<std::string> fresh;
+    for (const auto& n : names)
+      if (resolved_.insert(n).second) fresh.push_back(n);
+    if (fresh.empty()) return;
+    server_->resolve(fresh, std::int64_t(::geteuid()));
+    log_info("dns: resolving " + std::to_string(fresh.size()) + " allowlisted name(s) at start");
   }
 
   void start_guard() {
@@ -148,6 +181,7 @@ class DnsService : public Service {
     server_->stop();
     if (thread_.joinable()) thread_.join();
     server_.reset();
+    resolved_.clear();
     thread_error_.clear();
     log_info("dns: guard stopped");
   }
@@ -182,11 +216,8 @@ class DnsService : public Service {
     }
     const bool enforce = mode_ == Mode::Enforce;
     auto report = [&](json details, std::optional<UserRef> user) {
-      Event e;
-      e.kind = "net.dns_denied";
-      e.severity = enforce ? "medium" : "low";
-      e.outcome = enforce ? "blocked" : "reported";
-      e.mode = to_string(mode_);
+      Event e = make_event(EventKind::NetDnsDenied, enforce ? Severity::Medium : Severity::Low,
+                           enforce ? Outcome::Blocked : Outcome::Reported, event_mode(mode_));
       e.rule = "network.allow";
       e.details = std::move(details);
       if (user) e.user = *user;
@@ -216,6 +247,7 @@ class DnsService : public Service {
   std::string error_;
   std::string thread_error_;  // the guard's thread ended on an error (under the nft mutex)
   std::uint64_t denied_events_ = 0;
+  std::set<std::string> resolved_;  // names looked up at start since the guard started
 };
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "core/attest/snapshot_digest.hpp"
 #include "core/attest/unattested.hpp"
 #include "daemon/service.hpp"
+#include "os/base/event_loop.hpp"
 #include "os/base/log.hpp"
 #include "os/delivery/http_post.hpp"
 #include "os/firmware/sysfs_reader.hpp"
@@ -39,10 +40,19 @@ tpm::CollectorReply reply_of(const HttpResult& r) {
 
 class AttestService : public Service {
  public:
-  explicit AttestService(DaemonContext& ctx) : ctx_(ctx) {
+  explicit AttestService(DaemonContext& ctx)
+      : ctx_(ctx),
+        timer_(ctx.loop, CLOCK_MONOTONIC, 1'000'000, "attestation: round interval",
+               [this](std::uint64_t) { kick(); }) {
     done_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (done_fd_ < 0) throw std::runtime_error("attestation: eventfd failed");
-    sd_event_add_io(ctx.loop, &done_src_, done_fd_, EPOLLIN, on_done, this);
+    try {
+      done_src_ =
+          add_io_source(ctx.loop, done_fd_, EPOLLIN, on_done, this, "attestation: rounds done");
+    } catch (...) {
+      close(done_fd_);
+      throw;
+    }
     ctx.control.add("firmware.tpm_status", [this](const json&) { return status(); });
     ctx.control.add("firmware.tpm_attest", [this](const json&) {
       if (!enabled_) throw ControlError("firmware.attestation is not enabled by the policy");
@@ -58,8 +68,7 @@ class AttestService : public Service {
 
   ~AttestService() override {
     stop();
-    sd_event_source_unref(done_src_);
-    sd_event_source_unref(timer_);
+    done_src_.reset();
     if (done_fd_ >= 0) close(done_fd_);
   }
 
@@ -77,7 +86,7 @@ class AttestService : public Service {
     interval_ms_ = a.interval_ms;
     tcti_ = a.tcti;
     if (!enabled_) {
-      if (timer_) sd_event_source_set_enabled(timer_, SD_EVENT_OFF);
+      timer_.disarm();
       return;
     }
     RoundConfig cfg;
@@ -124,7 +133,7 @@ class AttestService : public Service {
       cv_.notify_all();
     }
     if (worker_.joinable()) worker_.join();
-    if (timer_) sd_event_source_set_enabled(timer_, SD_EVENT_OFF);
+    timer_.disarm();
   }
 
  private:
@@ -223,27 +232,13 @@ class AttestService : public Service {
 
   void arm_timer() {
     if (!enabled_ || stopping_) return;
-    std::uint64_t now = 0;
-    sd_event_now(ctx_.loop, CLOCK_MONOTONIC, &now);
-    std::uint64_t at = now + static_cast<std::uint64_t>(interval_ms_) * 1000;
-    if (!timer_) {
-      int r = sd_event_add_time(ctx_.loop, &timer_, CLOCK_MONOTONIC, at, 1'000'000, on_timer, this);
-      if (r < 0) {
-        log_error("attestation: cannot add the timer: " + std::string(strerror(-r)));
-        return;
-      }
-    } else {
-      sd_event_source_set_time(timer_, at);
-    }
-    sd_event_source_set_enabled(timer_, SD_EVENT_ONESHOT);
+    (void)timer_.arm_in(static_cast<std::uint64_t>(interval_ms_) * 1000);  // failure is logged
   }
 
-  static int on_timer(sd_event_source*, uint64_t, void* self) {
-    auto* me = static_cast<AttestService*>(self);
-    std::lock_guard lk(me->mu_);
-    me->kicked_ = true;
-    me->cv_.notify_all();
-    return 0;
+  void kick() {
+    std::lock_guard lk(mu_);
+    kicked_ = true;
+    cv_.notify_all();
   }
 
   DaemonContext& ctx_;
@@ -252,8 +247,8 @@ class AttestService : public Service {
   std::int64_t interval_ms_ = 0;
   std::string tcti_;
   attest::UnattestedGate gate_;
-  sd_event_source* timer_ = nullptr;
-  sd_event_source* done_src_ = nullptr;
+  OneShotTimer timer_;
+  EventSource done_src_;
   int done_fd_ = -1;
   // Shared with the worker, under mu_.
   mutable std::mutex mu_;

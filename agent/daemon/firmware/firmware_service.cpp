@@ -4,8 +4,10 @@
 #include <cstring>
 #include <optional>
 
-#include "core/event/event.hpp"
+#include "core/event/kinds.hpp"
+#include "core/policy/event_mode.hpp"
 #include "daemon/service.hpp"
+#include "os/base/event_loop.hpp"
 #include "os/base/log.hpp"
 #include "os/firmware/local_attestation.hpp"
 
@@ -16,7 +18,10 @@ using nlohmann::json;
 
 class FirmwareService : public Service {
  public:
-  explicit FirmwareService(DaemonContext& ctx) : ctx_(ctx) {
+  explicit FirmwareService(DaemonContext& ctx)
+      : ctx_(ctx),
+        timer_(ctx.loop, CLOCK_MONOTONIC, 100'000, "firmware: attestation interval",
+               [this](std::uint64_t) { run(); }) {
     ctx_.control.add("firmware.status", [this](const json&) { return status_reply(); });
     ctx_.control.add("firmware.attest", [this](const json&) {
       if (!policy_) throw ControlError("firmware: no policy applied yet");
@@ -24,8 +29,6 @@ class FirmwareService : public Service {
       return status_reply();
     });
   }
-  ~FirmwareService() override { sd_event_source_unref(timer_); }
-
   std::string name() const override { return "firmware"; }
 
   void check(const Policy& policy) override {
@@ -50,7 +53,7 @@ class FirmwareService : public Service {
   }
 
   void stop() override {
-    if (timer_) sd_event_source_set_enabled(timer_, SD_EVENT_OFF);
+    timer_.disarm();
     stopped_ = true;
   }
 
@@ -72,11 +75,11 @@ class FirmwareService : public Service {
   void report_if_due(const firmware::Attestation& a) {
     std::string fingerprint = canonical_bytes(last_);
     if (fingerprint == last_fingerprint_ && attested_at_ - last_sent_ < policy_->resend_ms) return;
-    Event e;
-    e.kind = "firmware.attestation";
-    e.severity = a.severity;
-    e.outcome = a.overall == "violation" ? "detected" : "reported";
-    e.mode = to_string(policy_->mode);
+    // core/firmware grades with info/medium/high; anything else would be a violation.
+    Event e = make_event(EventKind::FirmwareAttestation,
+                         severity_from_string(a.severity).value_or(Severity::High),
+                         a.overall == "violation" ? Outcome::Detected : Outcome::Reported,
+                         event_mode(policy_->mode));
     e.rule = "firmware.require";
     e.details = last_;
     e.time = attested_at_;
@@ -89,25 +92,9 @@ class FirmwareService : public Service {
 
   void arm_timer() {
     if (stopped_) return;
-    uint64_t now_us = 0;
-    sd_event_now(ctx_.loop, CLOCK_MONOTONIC, &now_us);
-    uint64_t at = now_us + static_cast<uint64_t>(policy_->interval_ms) * 1000;
-    if (!timer_) {
-      int r = sd_event_add_time(ctx_.loop, &timer_, CLOCK_MONOTONIC, at, 100'000, on_timer, this);
-      if (r < 0) {
-        log_error("firmware: cannot add the attestation timer: " + std::string(strerror(-r)));
-        return;
-      }
-    } else {
-      sd_event_source_set_time(timer_, at);
-    }
-    sd_event_source_set_enabled(timer_, SD_EVENT_ONESHOT);
+    // A failure is logged by the timer; next_at_ then stays at the last planned round.
+    if (timer_.arm_in(static_cast<std::uint64_t>(policy_->interval_ms) * 1000) < 0) return;
     next_at_ = now_millis() + policy_->interval_ms;
-  }
-
-  static int on_timer(sd_event_source*, uint64_t, void* self) {
-    static_cast<FirmwareService*>(self)->run();
-    return 0;
   }
 
   json status_reply() const {
@@ -120,7 +107,7 @@ class FirmwareService : public Service {
 
   DaemonContext& ctx_;
   std::optional<FirmwarePolicy> policy_;
-  sd_event_source* timer_ = nullptr;
+  OneShotTimer timer_;
   bool stopped_ = false;
   json last_;
   json last_event_;

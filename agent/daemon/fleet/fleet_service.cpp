@@ -8,8 +8,11 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "core/event/kinds.hpp"
 #include "core/fleet/verify.hpp"
+#include "core/util/digest.hpp"
 #include "daemon/fleet/fleet_store.hpp"
+#include "os/base/event_loop.hpp"
 #include "os/base/log.hpp"
 #include "os/base/policy_files.hpp"
 #include "os/fleet/policy_poll_client.hpp"
@@ -21,6 +24,20 @@ namespace {
 using nlohmann::json;
 
 constexpr std::int64_t kUnreadableRetryMs = 30'000;  // a document without a version
+// After a refusal that does not move the poll cursor (below), the collector hands the same
+// document straight back: ask again after 1 s, doubling up to a minute.
+constexpr std::int64_t kUnvouchedRetryMaxMs = 60'000;
+
+// Refusals decided only once the signature held and the bundle named this seat: the version is
+// the fleet's own word, so the poll may continue above it. Any other refusal (malformed,
+// untrusted_key, bad_signature, wrong_seat, an unreadable local policy directory) says nothing
+// the seat can trust about versions: moving the cursor on it would let anyone on the path make
+// the seat skip real bundles by sending a document that claims a high version (or another
+// seat's bundle of the current one).
+bool vouches_for_version(const std::string& refusal) {
+  return refusal == "replay" || refusal == "rollback" || refusal == "expired" ||
+         refusal == "invalid_policy" || refusal == "service_check";
+}
 
 PolicyLoadOptions load_options() {
   PolicyLoadOptions lo;
@@ -53,10 +70,20 @@ FleetInForce in_force(const fleet::FleetBundle& b) {
 class FleetService : public Service {
  public:
   FleetService(DaemonContext& ctx, PolicyManager& policy)
-      : ctx_(ctx), policy_(policy), store_(ctx.options.state_dir) {
+      : ctx_(ctx),
+        policy_(policy),
+        store_(ctx.options.state_dir),
+        expiry_(ctx.loop, CLOCK_REALTIME, 100'000, "fleet: bundle expiry",
+                [this](std::uint64_t) { on_expiry(); }) {
     notify_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (notify_fd_ < 0) throw std::runtime_error("fleet: eventfd failed");
-    sd_event_add_io(ctx.loop, &notify_src_, notify_fd_, EPOLLIN, on_notice, this);
+    try {
+      notify_src_ =
+          add_io_source(ctx.loop, notify_fd_, EPOLLIN, on_notice, this, "fleet: bundles received");
+    } catch (...) {
+      close(notify_fd_);
+      throw;
+    }
     restore();
     client_ = std::make_unique<PolicyPollClient>([this](std::string doc) {
       {
@@ -71,8 +98,7 @@ class FleetService : public Service {
   ~FleetService() override {
     stop();
     client_.reset();
-    sd_event_source_unref(notify_src_);
-    sd_event_source_unref(expiry_);
+    notify_src_.reset();
     if (notify_fd_ >= 0) close(notify_fd_);
   }
 
@@ -96,7 +122,7 @@ class FleetService : public Service {
     if (!start_notice_.is_null()) {  // what restore() found, once the event log is running
       json n = std::move(start_notice_);
       start_notice_ = nullptr;
-      if (n["kind"] == "policy.fleet_expired")
+      if (n["kind"] == to_string(EventKind::PolicyFleetExpired))
         report_expired(n["version"].get<std::uint64_t>(), n["expires"].get<std::string>(),
                        "at start");
       else
@@ -112,8 +138,10 @@ class FleetService : public Service {
     j["pinned_keys"] = pins_.size();
     j["highest_applied"] = highest_;
     const FleetInForce& f = policy_.fleet();
-    if (f.version)
+    if (f.version) {
       j["in_force"] = {{"version", f.version}, {"expires", format_rfc3339_ms(f.expires)}};
+      if (applied_at_) j["in_force"]["applied_at"] = format_rfc3339_ms(applied_at_);
+    }
     if (expired_version_) j["expired"] = {{"version", expired_version_}};
     if (!last_refusal_.is_null()) j["last_refusal"] = last_refusal_;
     return j;
@@ -121,7 +149,7 @@ class FleetService : public Service {
 
   void stop() override {
     if (client_) client_->stop();
-    if (expiry_) sd_event_source_set_enabled(expiry_, SD_EVENT_OFF);
+    expiry_.disarm();
   }
 
  private:
@@ -149,11 +177,12 @@ class FleetService : public Service {
     fleet::BundleVerdict v = fleet::verify_bundle(doc, trust);
     if (v.ok()) {
       policy_.set_fleet(in_force(*v.bundle));
+      applied_at_ = store_.saved_at();
       log_info("fleet bundle " + std::to_string(stored) + " restored from " + store_.dir());
     } else if (v.refusal == fleet::Refusal::expired) {
       expired_version_ = stored;
       json j = json::parse(doc);
-      start_notice_ = {{"kind", "policy.fleet_expired"},
+      start_notice_ = {{"kind", to_string(EventKind::PolicyFleetExpired)},
                        {"version", stored},
                        {"expires", j["bundle"].value("expires", "")}};
     } else {
@@ -190,7 +219,7 @@ class FleetService : public Service {
     try {
       local = read_policy_dir(ctx_.options.policy_dir);
     } catch (const std::exception& e) {
-      refuse(claimed_version(doc), "local_policy", {e.what()});
+      refuse(doc, claimed_version(doc), "local_policy", {e.what()});
       return;
     }
     fleet::BundleVerdict v = fleet::accept_bundle(doc, trust, local, load_options());
@@ -199,7 +228,7 @@ class FleetService : public Service {
       std::vector<std::string> errors;
       for (const auto& e : v.errors) errors.push_back(e.text());
       if (errors.empty()) errors.push_back(v.reason);
-      refuse(version, fleet::to_string(v.refusal), errors);
+      refuse(doc, version, fleet::to_string(v.refusal), errors);
       return;
     }
     std::vector<std::string> warnings;
@@ -219,38 +248,60 @@ class FleetService : public Service {
                 " applied but not persisted: " + e.what());
     }
     highest_ = version;
+    applied_at_ = now_millis();
     expired_version_ = 0;
+    unvouched_.clear();
+    unvouched_attempt_ = 0;
     cursor_ = std::max(cursor_, version);
     client_->resume(cursor_);
     arm_expiry();
   }
 
-  // policy.rejected with the refusal; the policy in force stays.
-  void refuse(std::uint64_t version, const std::string& refusal,
+  // policy.rejected with the refusal; the policy in force stays. A document refused without
+  // moving the cursor comes back until the collector has something else: the same document
+  // refused the same way again is counted in status (last_refusal.repeats), not reported again.
+  void refuse(const std::string& doc, std::uint64_t version, const std::string& refusal,
               const std::vector<std::string>& errors) {
+    if (!vouches_for_version(refusal)) {
+      std::string key = refusal + " " + sha256_hex(doc);
+      if (key == unvouched_) {
+        last_refusal_["repeats"] = last_refusal_.value("repeats", 0) + 1;
+        client_->resume(cursor_, next_unvouched_retry_ms());
+        return;
+      }
+      unvouched_ = std::move(key);
+      unvouched_attempt_ = 0;  // a new document: ask again soon
+    }
     policy_.report_rejected(errors, "fleet bundle " + std::to_string(version),
                             {{"fleet", {{"version", version}, {"refusal", refusal}}}});
     note_refusal(version, refusal);
   }
 
-  // Polls continue above a refused version so the collector does not hand the same document
-  // straight back; the highest *applied* version (what rollback is judged by) is unchanged.
+  // After a refusal the fleet vouches for, polls continue above its version so the collector
+  // does not hand the same document straight back; the highest *applied* version (what rollback
+  // is judged by) is unchanged. After any other, the cursor stays where it was.
   void note_refusal(std::uint64_t version, const std::string& refusal) {
     last_refusal_ = {
         {"version", version}, {"refusal", refusal}, {"at", format_rfc3339_ms(now_millis())}};
-    if (version == 0) {
-      client_->resume(cursor_, kUnreadableRetryMs);
+    if (version == 0 || !vouches_for_version(refusal)) {
+      client_->resume(cursor_, next_unvouched_retry_ms());
       return;
     }
+    unvouched_.clear();
+    unvouched_attempt_ = 0;
     cursor_ = std::max(cursor_, version);
     client_->resume(cursor_);
   }
 
+  std::int64_t next_unvouched_retry_ms() {
+    const std::int64_t ms =
+        std::min<std::int64_t>(1000LL << std::min(unvouched_attempt_, 6), kUnvouchedRetryMaxMs);
+    ++unvouched_attempt_;
+    return ms;
+  }
+
   void report_expired(std::uint64_t version, const std::string& expires, const std::string& when) {
-    Event e;
-    e.kind = "policy.fleet_expired";
-    e.severity = "medium";
-    e.outcome = "reported";
+    Event e = make_event(EventKind::PolicyFleetExpired, Outcome::Reported);
     e.details = {{"version", version},
                  {"expires", expires},
                  {"when", when},
@@ -264,52 +315,48 @@ class FleetService : public Service {
   void arm_expiry() {
     const FleetInForce& f = policy_.fleet();
     if (!f.version) {
-      if (expiry_) sd_event_source_set_enabled(expiry_, SD_EVENT_OFF);
+      expiry_.disarm();
       return;
     }
-    const std::uint64_t at = static_cast<std::uint64_t>(std::max<UnixMillis>(f.expires, 0)) * 1000;
-    if (!expiry_) {
-      sd_event_add_time(ctx_.loop, &expiry_, CLOCK_REALTIME, at, 100'000, on_expiry, this);
-    } else {
-      sd_event_source_set_time(expiry_, at);
-    }
-    sd_event_source_set_enabled(expiry_, SD_EVENT_ONESHOT);
+    // A failure is logged by the timer (the bundle then stays until the next apply re-arms).
+    (void)expiry_.arm_at(static_cast<std::uint64_t>(std::max<UnixMillis>(f.expires, 0)) * 1000);
   }
 
   // The bundle in force expired: its files leave the merge, so the seat is never left more open
   // than the shipped default by a bundle nobody renewed. The poll goes on for a fresh one.
-  static int on_expiry(sd_event_source*, uint64_t, void* self) {
-    auto* me = static_cast<FleetService*>(self);
-    const FleetInForce f = me->policy_.fleet();
-    if (!f.version) return 0;
+  void on_expiry() {
+    const FleetInForce f = policy_.fleet();
+    if (!f.version) return;
     if (f.expires > now_millis()) {  // the clock was set back: wait again
-      me->arm_expiry();
-      return 0;
+      arm_expiry();
+      return;
     }
-    me->expired_version_ = f.version;
-    me->report_expired(f.version, format_rfc3339_ms(f.expires), "in force");
-    me->policy_.set_fleet({});
-    if (!me->policy_.reload("fleet bundle " + std::to_string(f.version) + " expired"))
+    expired_version_ = f.version;
+    report_expired(f.version, format_rfc3339_ms(f.expires), "in force");
+    policy_.set_fleet({});
+    if (!policy_.reload("fleet bundle " + std::to_string(f.version) + " expired"))
       log_error(
           "fleet bundle expired but the local policy directory is rejected: the last good "
           "policy stays in force");
-    return 0;
   }
 
   DaemonContext& ctx_;
   PolicyManager& policy_;
   FleetStore store_;
+  OneShotTimer expiry_;
   std::unique_ptr<PolicyPollClient> client_;
   int notify_fd_ = -1;
-  sd_event_source* notify_src_ = nullptr;
-  sd_event_source* expiry_ = nullptr;
+  EventSource notify_src_;
   std::mutex mu_;
   std::deque<std::string> received_;
 
   // Loop thread only.
   std::vector<std::string> pins_;
   std::uint64_t highest_ = 0;  // highest version applied (persisted)
-  std::uint64_t cursor_ = 0;   // the poll's `after`: highest applied or refused
+  std::uint64_t cursor_ = 0;   // the poll's `after`: highest applied or refused (vouched for)
+  UnixMillis applied_at_ = 0;  // when the bundle in force was applied (restored: when stored)
+  std::string unvouched_;      // "<refusal> <sha256>" of the last document refused unvouched
+  int unvouched_attempt_ = 0;
   std::uint64_t expired_version_ = 0;
   std::string idle_reason_;
   json last_refusal_;

@@ -1,5 +1,6 @@
 #include "daemon/fleet/fleet_store.hpp"
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -47,6 +48,15 @@ std::uint64_t FleetStore::highest_version(std::uint64_t stored_bundle_version) c
     v = 0;  // unreadable: the stored bundle's version still bounds it below
   }
   return std::max(v, stored_bundle_version);
+}
+
+UnixMillis FleetStore::saved_at() const {
+  std::error_code ec;
+  auto t = fs::last_write_time(fs::path(dir_) / "bundle.json", ec);
+  if (ec) return 0;
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::file_clock::to_sys(t).time_since_epoch())
+      .count();
 }
 
 void FleetStore::save(const std::string& document, std::uint64_t version) {

@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <string>
 
+#include "core/util/time.hpp"
+
 namespace seatlock {
 
 class FleetStore {
@@ -22,6 +24,8 @@ class FleetStore {
   std::uint64_t highest_version(std::uint64_t stored_bundle_version) const;
   // Throws std::runtime_error with the path and errno text when it cannot be made durable.
   void save(const std::string& document, std::uint64_t version);
+  // When the stored bundle was written, i.e. applied (0 when there is none).
+  UnixMillis saved_at() const;
 
   const std::string& dir() const { return dir_; }
 

@@ -51,7 +51,8 @@ void NetworkService::apply(const Policy& policy) {
   check_planned_addresses();
 }
 
-void NetworkService::put_in_force(const net::NetRules& given, const std::string& why) {
+void NetworkService::put_in_force(const net::NetRules& given, const std::string& why,
+                                  const std::string& reason) {
   net::NetRules rules = given;
   rules.dns_guard_port =
       dns_hooks_.wanted && dns_hooks_.wanted(rules) ? net::kDnsGuardPort : std::uint16_t(0);
@@ -81,6 +82,9 @@ void NetworkService::put_in_force(const net::NetRules& given, const std::string&
   }
   last_apply_ms_ =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  const bool had_rules = rules_.has_value(), was_closed = had_rules && compiled_.closed;
+  const std::size_t was_active = compiled_.active.size();
+  const std::optional<NetClosure> was_closure = compiled_.closure;
   rules_ = rules;
   compiled_ = std::move(compiled);
   applied_at_ = now;
@@ -94,8 +98,16 @@ void NetworkService::put_in_force(const net::NetRules& given, const std::string&
     log_error(std::string("network: ") + e.what());
   }
   arm_expiry_timer();
+  // At start the state is whatever was left (no transition to report). The closure still in
+  // the policy but no longer in force ended by its `until`, whoever noticed first (the timer or
+  // another re-apply).
+  const bool ended = was_closure && rules.closure && rules.closure->ticket == was_closure->ticket &&
+                     !compiled_.closure;
+  if (had_rules && was_closed != compiled_.closed)
+    report_closure_change(ended && !compiled_.closed ? "expired" : reason, was_active,
+                          compiled_.closed ? std::nullopt : was_closure);
   log_info("network: ruleset applied (" + why + ", " + to_string(rules.mode) +
-           (rules.closed ? ", closed" : "") + ", " + std::to_string(compiled_.base_elements) +
+           (compiled_.closed ? ", closed" : "") + ", " + std::to_string(compiled_.base_elements) +
            " base + " + std::to_string(compiled_.exception_elements) + " exception elements, " +
            std::to_string(int(last_apply_ms_)) + " ms)");
 }
@@ -116,7 +128,10 @@ int NetworkService::on_expiry(sd_event_source*, std::uint64_t, void* self) {
   const UnixMillis now = now_millis();
   try {
     s->report_expired(now);
-    if (s->rules_) s->put_in_force(*s->rules_, "exception expired");
+    const auto& c = s->compiled_.closure;
+    const bool closure_ended = c && c->until && *c->until <= now;
+    if (s->rules_)
+      s->put_in_force(*s->rules_, closure_ended ? "closure ended" : "exception expired");
   } catch (const std::exception& e) {
     log_error(std::string("network: ") + e.what());
   }
@@ -127,7 +142,7 @@ void NetworkService::report_expired(UnixMillis now) {
   if (!rules_) return;
   for (const auto& e : rules_->exceptions) {
     if (e.until > now || !expired_reported_.insert({e.ticket, e.until}).second) continue;
-    report("net.exception_expired", "info", "expired", "network.exceptions",
+    report(EventKind::NetExceptionExpired, Severity::Info, Outcome::Expired, "network.exceptions",
            {{"ticket", e.ticket},
             {"users", e.users},
             {"groups", e.groups},
@@ -145,22 +160,53 @@ json NetworkService::set_closed(bool closed) {
   } catch (const std::exception& e) {
     throw ControlError(e.what());
   }
-  const bool changed = closed_ != closed;
   closed_ = closed;
   net::NetRules rules = *rules_;
   rules.closed = closed;
-  std::size_t suspended = compiled_.active.size();
   try {
-    put_in_force(rules, closed ? "net close" : "net open");
+    put_in_force(rules, closed ? "net close" : "net open", "local");
   } catch (const std::exception& e) {
     throw ControlError(e.what());
   }
-  if (changed)
-    report(closed ? "net.closed" : "net.opened", closed ? "medium" : "info", "applied",
-           "network.close",
-           {{"suspended_exceptions", closed ? suspended : 0},
-            {"active_exceptions", compiled_.active.size()}});
   return status();
+}
+
+// Who keeps the seat closed: the local switch and/or the policy's closure.
+json NetworkService::closed_by() const {
+  json out = json::array();
+  if (rules_ && rules_->closed)
+    out.push_back({{"by", "local"}, {"command", "seatlockctl net close"}});
+  if (const auto& c = compiled_.closure) {
+    json f = {
+        {"by", c->by.empty() ? "policy" : c->by}, {"ticket", c->ticket}, {"source", c->source}};
+    f["fleet"] = c->source.rfind("fleet/", 0) == 0;
+    if (c->since) f["since"] = format_rfc3339_ms(*c->since);
+    if (c->until) f["until"] = format_rfc3339_ms(*c->until);
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+void NetworkService::report_closure_change(const std::string& reason,
+                                           std::size_t suspended_exceptions,
+                                           const std::optional<NetClosure>& ended) {
+  const bool closed = compiled_.closed;
+  json d = {{"reason", reason},
+            {"closed_by", closed_by()},
+            {"suspended_exceptions", closed ? suspended_exceptions : 0},
+            {"suspended_allow_entries", compiled_.suspended_allow},
+            {"active_exceptions", compiled_.active.size()}};
+  // The ticket that closed (net.closed) or whose closure ended or was removed (net.opened).
+  const std::optional<NetClosure>& c = closed ? compiled_.closure : ended;
+  if (c) {
+    d["ticket"] = c->ticket;
+    d["source"] = c->source;
+    if (!c->by.empty()) d["by"] = c->by;
+    if (c->until) d["until"] = format_rfc3339_ms(*c->until);
+  }
+  report(closed ? EventKind::NetClosed : EventKind::NetOpened,
+         closed ? Severity::Medium : Severity::Info, Outcome::Applied,
+         closed && !compiled_.closure ? "network.close" : "network.closed", d);
 }
 
 json NetworkService::counters() const {
@@ -194,7 +240,9 @@ json NetworkService::status() const {
   if (!rules_) return j;
   const UnixMillis now = now_millis();
   j["mode"] = to_string(rules_->mode);
-  j["closed"] = closed_;
+  j["closed"] = compiled_.closed;  // by the local switch or the policy's closure
+  j["local_closed"] = closed_;
+  j["closed_by"] = closed_by();
   j["applied_at"] = format_rfc3339_ms(applied_at_);
   j["apply_ms"] = last_apply_ms_;
   j["rules"] = {{"allow_entries", rules_->allow.size()},
@@ -206,6 +254,9 @@ json NetworkService::status() const {
                 {"collector", rules_->collector.size()},
                 {"exceptions_in_policy", rules_->exceptions.size()},
                 {"base_set_elements", compiled_.base_elements},
+                {"management_set_elements", compiled_.management_elements},
+                {"suspended_allow_entries", compiled_.suspended_allow},
+                {"collector_host", rules_->collector_host},
                 {"exception_set_elements", compiled_.exception_elements},
                 {"planned_addresses", rules_->addresses.size()}};
   json active = json::array();

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "core/event/kinds.hpp"
 #include "core/net/denied.hpp"
 #include "core/net/net_rules.hpp"
 #include "core/net/ruleset.hpp"
@@ -56,7 +57,14 @@ class NetworkService : public Service {
 
  private:
   // network_service.cpp: applying and the control commands
-  void put_in_force(const net::NetRules& rules, const std::string& why);
+  // `reason` goes into net.closed / net.opened when the effective closed state changes:
+  // "local" (seatlockctl net close|open), "policy" (network.closed added or removed), "expired"
+  // (its `until` passed, the seat's own timer).
+  void put_in_force(const net::NetRules& rules, const std::string& why,
+                    const std::string& reason = "policy");
+  void report_closure_change(const std::string& reason, std::size_t suspended_exceptions,
+                             const std::optional<NetClosure>& ended);
+  nlohmann::json closed_by() const;
   void arm_expiry_timer();
   void report_expired(UnixMillis now);
   nlohmann::json set_closed(bool closed);
@@ -74,7 +82,7 @@ class NetworkService : public Service {
   void on_default_route(const net::RouteChange& c);
   void on_interface(const net::InterfaceAdded& c);
   void check_planned_addresses();
-  void report(const char* kind, const char* severity, const char* outcome, const std::string& rule,
+  void report(EventKind kind, Severity severity, Outcome outcome, const std::string& rule,
               nlohmann::json details, std::optional<UserRef> user = std::nullopt);
   static int on_io(sd_event_source*, int fd, std::uint32_t, void* self);
   static int on_window(sd_event_source*, std::uint64_t, void* self);

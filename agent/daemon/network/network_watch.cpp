@@ -7,6 +7,7 @@
 #include <cstring>
 #include <functional>
 
+#include "core/policy/event_mode.hpp"
 #include "daemon/network/network_service.hpp"
 #include "os/base/log.hpp"
 #include "os/net/dhcp_leases.hpp"
@@ -92,20 +93,17 @@ int NetworkService::on_io(sd_event_source*, int fd, std::uint32_t, void* self) {
   return 0;
 }
 
-void NetworkService::report(const char* kind, const char* severity, const char* outcome,
+void NetworkService::report(EventKind kind, Severity severity, Outcome outcome,
                             const std::string& rule, json details, std::optional<UserRef> user) {
-  Event e;
-  e.kind = kind;
-  e.severity = severity;
-  e.outcome = outcome;
-  e.mode = rules_ ? to_string(rules_->mode) : "";
+  Event e =
+      make_event(kind, severity, outcome, rules_ ? event_mode(rules_->mode) : EventMode::None);
   e.rule = rule;
   e.details = std::move(details);
   if (user) e.user = *user;
   try {
     ctx_.reporter.report(std::move(e));
   } catch (const std::exception& ex) {
-    log_error(std::string("network: cannot record ") + kind + ": " + ex.what());
+    log_error(std::string("network: cannot record ") + to_string(kind) + ": " + ex.what());
   }
 }
 
@@ -148,7 +146,7 @@ int NetworkService::on_window(sd_event_source*, std::uint64_t, void* self) {
 void NetworkService::flush_denied() {
   window_armed_ = false;
   const bool enforce = !rules_ || rules_->mode == Mode::Enforce;
-  const char* outcome = enforce ? "blocked" : "reported";
+  const Outcome outcome = enforce ? Outcome::Blocked : Outcome::Reported;
   auto window_details = [&](const net::DeniedWindow& w, const net::DeniedGroup& g) {
     return json{{"daddr", g.key.daddr},
                 {"dport", g.key.dport},
@@ -162,10 +160,10 @@ void NetworkService::flush_denied() {
                 {"window_end", format_rfc3339_ms(w.end)},
                 {"log_rate_per_s", rules_ ? rules_->log_rate : 0}};
   };
-  auto overflow = [&](const char* kind, const char* rule, const char* reason,
+  auto overflow = [&](EventKind kind, const char* rule, const char* reason,
                       const net::DeniedWindow& w, std::uint64_t& counter) {
     if (w.overflow_packets == 0) return;
-    report(kind, "medium", outcome, rule,
+    report(kind, Severity::Medium, outcome, rule,
            {{"reason", reason},
             {"count", w.overflow_packets},
             {"destinations", w.overflow_keys},
@@ -179,29 +177,31 @@ void NetworkService::flush_denied() {
       const bool source = g.key.reason == "source-address";
       json d = window_details(w, g);
       d["uid"] = g.key.uid;
-      report("net.egress_denied", source ? "high" : (enforce ? "medium" : "low"), outcome,
+      report(EventKind::NetEgressDenied,
+             source ? Severity::High : (enforce ? Severity::Medium : Severity::Low), outcome,
              source ? "network.addresses" : "network.allow", std::move(d), user_for_uid(g.key.uid));
       ++denied_events_;
     }
-    overflow("net.egress_denied", "network.allow", "other-destinations", w, denied_events_);
+    overflow(EventKind::NetEgressDenied, "network.allow", "other-destinations", w, denied_events_);
   }
   if (!inbound_.empty()) {
     net::DeniedWindow w = inbound_.take(now_millis());
     for (const auto& g : w.groups) {
-      report("net.inbound_denied", enforce ? "medium" : "low", outcome, "network.inbound",
-             window_details(w, g));
+      report(EventKind::NetInboundDenied, enforce ? Severity::Medium : Severity::Low, outcome,
+             "network.inbound", window_details(w, g));
       ++inbound_events_;
     }
-    overflow("net.inbound_denied", "network.inbound", "other-sources", w, inbound_events_);
+    overflow(EventKind::NetInboundDenied, "network.inbound", "other-sources", w, inbound_events_);
   }
   if (!forward_.empty()) {
     net::DeniedWindow w = forward_.take(now_millis());
     for (const auto& g : w.groups) {
-      report("net.forward_denied", enforce ? "medium" : "low", outcome, "network.allow",
-             window_details(w, g));
+      report(EventKind::NetForwardDenied, enforce ? Severity::Medium : Severity::Low, outcome,
+             "network.allow", window_details(w, g));
       ++forward_events_;
     }
-    overflow("net.forward_denied", "network.allow", "other-destinations", w, forward_events_);
+    overflow(EventKind::NetForwardDenied, "network.allow", "other-destinations", w,
+             forward_events_);
   }
 }
 
@@ -219,19 +219,19 @@ void NetworkService::on_table_change(const net::TableChange& change) {
                   {"tables", change.tables},
                   {"changes", change.messages},
                   {"generation", change.generation}};
-  std::string outcome = "reverted";
+  Outcome outcome = Outcome::Reverted;
   if (rules_) {
     try {
       put_in_force(*rules_, "tamper by " + change.comm + "[" + std::to_string(change.pid) + "]");
       details["revert_ms"] = last_apply_ms_;
     } catch (const std::exception& e) {
-      outcome = "detected";
+      outcome = Outcome::Detected;
       details["error"] = e.what();
     }
   }
   log_warning("network: tables changed by " + change.comm + " (pid " + std::to_string(change.pid) +
-              "): " + outcome);
-  report("net.tamper", "critical", outcome.c_str(), "network.tables", std::move(details));
+              "): " + to_string(outcome));
+  report(EventKind::NetTamper, Severity::Critical, outcome, "network.tables", std::move(details));
 }
 
 void NetworkService::verify_tables() {
@@ -269,10 +269,11 @@ void NetworkService::on_address(const net::AddressChange& c) {
   for (const auto& p : rules_->addresses) {
     if (p.interface != c.interface || p.address.family != c.family) continue;
     const bool is_planned = host_part(c.address) == p.address.address;
-    const char* severity = is_planned == c.added ? "info" : "high";
+    const Severity severity = is_planned == c.added ? Severity::Info : Severity::High;
     const bool enforce = rules_->mode == Mode::Enforce;
-    report("net.address_changed", severity,
-           (!is_planned && c.added && enforce) ? "blocked" : "detected", "network.addresses",
+    report(EventKind::NetAddressChanged, severity,
+           (!is_planned && c.added && enforce) ? Outcome::Blocked : Outcome::Detected,
+           "network.addresses",
            {{"interface", c.interface},
             {"address", c.address},
             {"action", c.added ? "added" : "removed"},
@@ -295,7 +296,7 @@ void NetworkService::check_planned_addresses() {
         others.push_back(a.address);
     }
     if (present && others.empty()) continue;
-    report("net.address_changed", "high", "detected", "network.addresses",
+    report(EventKind::NetAddressChanged, Severity::High, Outcome::Detected, "network.addresses",
            {{"interface", p.interface},
             {"action", "mismatch"},
             {"planned", p.address.text()},
@@ -305,7 +306,8 @@ void NetworkService::check_planned_addresses() {
 }
 
 void NetworkService::on_default_route(const net::RouteChange& c) {
-  report("net.route_changed", c.added ? "medium" : "low", "detected", "network.routes",
+  report(EventKind::NetRouteChanged, c.added ? Severity::Medium : Severity::Low, Outcome::Detected,
+         "network.routes",
          {{"action", c.added ? "added" : "removed"},
           {"destination", c.family == 6 ? "::/0" : "0.0.0.0/0"},
           {"gateway", c.gateway},
@@ -314,7 +316,7 @@ void NetworkService::on_default_route(const net::RouteChange& c) {
 }
 
 void NetworkService::on_interface(const net::InterfaceAdded& c) {
-  report("net.interface_added", "medium", "detected", "network.interfaces",
+  report(EventKind::NetInterfaceAdded, Severity::Medium, Outcome::Detected, "network.interfaces",
          {{"interface", c.interface}, {"kind", c.kind}, {"mac", c.mac}, {"ifindex", c.ifindex}});
 }
 

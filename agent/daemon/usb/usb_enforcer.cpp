@@ -1,14 +1,12 @@
 #include "daemon/usb/usb_enforcer.hpp"
 
-#include <dirent.h>
-
 #include <algorithm>
-#include <filesystem>
-#include <fstream>
 
+#include "core/event/kinds.hpp"
+#include "core/policy/event_mode.hpp"
 #include "core/usb/usb_udev_rules.hpp"
-#include "os/base/atomic_file.hpp"
 #include "os/base/log.hpp"
+#include "os/usb/udev_rules_file.hpp"
 
 namespace seatlock {
 
@@ -61,17 +59,6 @@ void send(Reporter& reporter, Event e) {
   }
 }
 
-std::vector<std::string> list_names(const std::string& dir) {
-  std::vector<std::string> out;
-  if (DIR* d = ::opendir(dir.c_str())) {
-    while (dirent* e = ::readdir(d))
-      if (e->d_name[0] != '.') out.emplace_back(e->d_name);
-    ::closedir(d);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 std::string exception_id(const UsbException& e) {
   return e.source + "|" + e.ticket + "|" + e.vid + ":" + e.pid + ":" + e.serial.value_or("*") +
          "@" + e.port.value_or("*") + "|" + std::to_string(e.until);
@@ -105,15 +92,14 @@ void UsbEnforcer::apply(const UsbPolicy& policy, UnixMillis now) {
   }
   for (auto it = devices_.begin(); it != devices_.end();)
     it = present.count(it->first) ? std::next(it) : devices_.erase(it);
-  for (const auto& name : list_names(opt_.sys_root + "/class/block")) handle_block(name, now);
+  for (const auto& name : block_device_names(opt_.sys_root)) handle_block(name, now);
   if (!first) report_exception_changes(before, policy_);
   report_expired(now);
 }
 
 void UsbEnforcer::lock_root_hub(const std::string& name) {
   try {
-    if (read_sysfs_attr(sysfs_.device_dir(name) + "/interface_authorized_default").value_or("") !=
-        "0")
+    if (!sysfs_.interfaces_locked_by_default(name))
       sysfs_.set_interface_authorized_default(name, false);
   } catch (const std::exception& e) {
     report_error("lock root hub " + name, e.what());
@@ -126,11 +112,10 @@ void UsbEnforcer::lock_root_hub(const std::string& name) {
 // every interface arrives unauthorized), then the interfaces' own uevents are decided as usual.
 void UsbEnforcer::admit_device(const std::string& name) {
   if (name.rfind("usb", 0) == 0 || name.find(':') != std::string::npos) return;
-  const std::string dir = sysfs_.device_dir(name);
-  if (read_sysfs_attr(dir + "/authorized").value_or("1") != "0") return;
+  if (!sysfs_.device_held_back(name)) return;
   lock_root_hub("usb" + name.substr(0, name.find('-')));
   try {
-    write_sysfs_attr(dir + "/authorized", "1");
+    sysfs_.set_device_authorized(name, true);
   } catch (const std::exception& e) {
     report_error("admit device " + name, e.what());
   }
@@ -222,9 +207,12 @@ void UsbEnforcer::handle_block(const std::string& name, UnixMillis now) {
   }
   if (b->partition && !(exc && exc->read_only)) return;  // the disk's own event decides
 
-  Event e;
-  e.kind = "usb.storage_detected";
-  e.mode = to_string(policy_.mode);
+  // Severity and outcome depend on what happens below; set as strings through the enums.
+  Event e = make_event(EventKind::UsbStorageDetected, Outcome::Detected, event_mode(policy_.mode));
+  auto set = [&e](Severity severity, Outcome outcome) {
+    e.severity = to_string(severity);
+    e.outcome = to_string(outcome);
+  };
   e.details = {{"block", b->name},
                {"removable", b->removable},
                {"usb_interface", b->usb_interface},
@@ -236,8 +224,7 @@ void UsbEnforcer::handle_block(const std::string& name, UnixMillis now) {
                            {"product", owner->product},
                            {"port", owner->port}};
   if (exc) {
-    e.severity = "medium";
-    e.outcome = "allowed";
+    set(Severity::Medium, Outcome::Allowed);
     e.rule = "usb.exceptions";
     e.details["exception"] = exception_json(*exc);
     if (exc->read_only) {
@@ -247,24 +234,21 @@ void UsbEnforcer::handle_block(const std::string& name, UnixMillis now) {
       } catch (const std::exception& ex) {
         report_error("read-only " + b->name, ex.what());
         e.details["read_only"] = std::string("failed: ") + ex.what();
-        e.severity = "high";
+        set(Severity::High, Outcome::Allowed);
       }
     }
   } else {
-    e.severity = "high";
+    set(Severity::High, Outcome::Detected);
     e.rule = "usb.storage";
     if (enforcing()) {
       try {
         e.details["action"] = detach_block_device(opt_.sys_root, *b);
-        e.outcome = "blocked";
+        set(Severity::High, Outcome::Blocked);
       } catch (const std::exception& ex) {
         report_error("detach " + b->name, ex.what());
         e.details["action"] = std::string("failed: ") + ex.what();
-        e.outcome = "detected";
-        e.severity = "critical";
+        set(Severity::Critical, Outcome::Detected);
       }
-    } else {
-      e.outcome = "detected";
     }
   }
   send(reporter_, std::move(e));
@@ -288,11 +272,7 @@ void UsbEnforcer::report_device(DeviceState& st, Clock::time_point now) {
   nlohmann::json details = usb_event_details(st.device, d, enforcing());
   details["trigger"] = st.plug ? "plug" : "policy";
   if (d.exception) {
-    Event e;
-    e.kind = "usb.exception_used";
-    e.severity = "medium";
-    e.outcome = "allowed";
-    e.mode = to_string(policy_.mode);
+    Event e = make_event(EventKind::UsbExceptionUsed, Outcome::Allowed, event_mode(policy_.mode));
     e.rule = "usb.exceptions";
     e.details = details;
     send(reporter_, std::move(e));
@@ -309,11 +289,8 @@ void UsbEnforcer::report_device(DeviceState& st, Clock::time_point now) {
   details["suppressed_plugs"] = memo.suppressed;
   memo.suppressed = 0;
   memo.last = now;
-  Event e;
-  e.kind = "usb.blocked";
-  e.severity = "high";
-  e.outcome = enforcing() ? "blocked" : "reported";
-  e.mode = to_string(policy_.mode);
+  Event e = make_event(EventKind::UsbBlocked, enforcing() ? Outcome::Blocked : Outcome::Reported,
+                       event_mode(policy_.mode));
   e.rule = d.rule();
   e.details = std::move(details);
   send(reporter_, std::move(e));
@@ -341,11 +318,9 @@ void UsbEnforcer::report_expired(UnixMillis now) {
         continue;
       devices.push_back(usb_event_details(st.device, st.decision, enforcing()));
     }
-    Event e;
-    e.kind = "usb.exception_expired";
-    e.severity = "medium";
-    e.outcome = devices.empty() ? "reported" : (enforcing() ? "blocked" : "reported");
-    e.mode = to_string(policy_.mode);
+    const Outcome outcome =
+        devices.empty() ? Outcome::Reported : (enforcing() ? Outcome::Blocked : Outcome::Reported);
+    Event e = make_event(EventKind::UsbExceptionExpired, outcome, event_mode(policy_.mode));
     e.rule = "usb.exceptions";
     e.details = {{"exception", exception_json(x)}, {"devices", devices}};
     send(reporter_, std::move(e));
@@ -361,22 +336,15 @@ void UsbEnforcer::report_exception_changes(const UsbPolicy& before, const UsbPol
   auto a = ids(before), b = ids(after);
   for (const auto& [id, x] : b) {
     if (a.count(id)) continue;
-    Event e;
-    e.kind = "usb.exception_added";
-    e.severity = "medium";
-    e.outcome = "reported";
-    e.mode = to_string(policy_.mode);
+    Event e = make_event(EventKind::UsbExceptionAdded, Outcome::Reported, event_mode(policy_.mode));
     e.rule = "usb.exceptions";
     e.details = {{"exception", exception_json(*x)}};
     send(reporter_, std::move(e));
   }
   for (const auto& [id, x] : a) {
     if (b.count(id) || x->until <= now_millis()) continue;  // expiry has its own event
-    Event e;
-    e.kind = "usb.exception_removed";
-    e.severity = "info";
-    e.outcome = "reported";
-    e.mode = to_string(policy_.mode);
+    Event e =
+        make_event(EventKind::UsbExceptionRemoved, Outcome::Reported, event_mode(policy_.mode));
     e.rule = "usb.exceptions";
     e.details = {{"exception", exception_json(*x)}};
     send(reporter_, std::move(e));
@@ -392,11 +360,9 @@ std::optional<UnixMillis> UsbEnforcer::next_expiry(UnixMillis now) const {
 
 void UsbEnforcer::write_udev_rules() {
   if (opt_.udev_rules_dir.empty()) return;
-  const std::string path = opt_.udev_rules_dir + "/" + kUsbUdevRulesFile;
   try {
-    std::filesystem::create_directories(opt_.udev_rules_dir);
-    atomic_write(path, generate_usb_udev_rules(policy_), 0644);
-    rules_state_ = "written to " + path;
+    const std::string rules = generate_usb_udev_rules(policy_);
+    rules_state_ = "written to " + install_usb_udev_rules(opt_.udev_rules_dir, rules);
   } catch (const std::exception& e) {
     rules_state_ = std::string("failed: ") + e.what();
     report_error("udev rules", e.what());

@@ -6,6 +6,7 @@
 #include "core/usb/usb_classes.hpp"
 #include "daemon/service.hpp"
 #include "daemon/usb/usb_enforcer.hpp"
+#include "os/base/event_loop.hpp"
 #include "os/base/log.hpp"
 
 namespace seatlock {
@@ -18,21 +19,22 @@ class UsbService : public Service {
   explicit UsbService(DaemonContext& ctx)
       : ctx_(ctx),
         enforcer_({ctx.options.sysfs_root, ctx.options.dev_root, ctx.options.udev_rules_dir},
-                  ctx.reporter) {
+                  ctx.reporter),
+        // Exception expiry is a realtime timer at the next `until` (not polling).
+        expiry_(ctx.loop, CLOCK_REALTIME, 1000, "usb: exception expiry",
+                [this](std::uint64_t due) { on_expiry(due); }),
+        flush_(ctx.loop, CLOCK_MONOTONIC, 1000, "usb: report gathering",
+               [this](std::uint64_t) { arm_flush(); }) {
     // Listen before the start-up sweep so nothing plugged in between is missed.
     monitor_ = std::make_unique<UeventMonitor>();
-    int r = sd_event_add_io(ctx_.loop, &io_, monitor_->fd(), EPOLLIN, &UsbService::on_uevent, this);
-    if (r < 0) throw std::runtime_error("usb: cannot watch uevents: " + std::string(strerror(-r)));
-    sd_event_source_set_priority(io_, SD_EVENT_PRIORITY_IMPORTANT);
+    io_ = add_io_source(ctx_.loop, monitor_->fd(), EPOLLIN, &UsbService::on_uevent, this,
+                        "usb: kernel uevents");
+    if (int r = sd_event_source_set_priority(io_.get(), SD_EVENT_PRIORITY_IMPORTANT); r < 0)
+      throw std::runtime_error("usb: cannot raise the uevent priority: " +
+                               std::string(strerror(-r)));
     ctx_.control.add("usb.list", [this](const json&) { return enforcer_.list(); });
     ctx_.control.add("usb.stats", [this](const json&) { return enforcer_.latency().summary(); });
   }
-  ~UsbService() override {
-    sd_event_source_disable_unref(io_);
-    sd_event_source_disable_unref(expiry_);
-    sd_event_source_disable_unref(flush_);
-  }
-
   std::string name() const override { return "usb"; }
 
   void check(const Policy& policy) override {
@@ -54,8 +56,8 @@ class UsbService : public Service {
 
   // The seat stays locked: stop listening, never restore interface_authorized_default.
   void stop() override {
-    sd_event_source_set_enabled(io_, SD_EVENT_OFF);
-    sd_event_source_set_enabled(expiry_, SD_EVENT_OFF);
+    sd_event_source_set_enabled(io_.get(), SD_EVENT_OFF);
+    expiry_.disarm();
     enforcer_.flush_reports(UsbEnforcer::Clock::time_point::max());
   }
 
@@ -76,35 +78,20 @@ class UsbService : public Service {
     return 0;
   }
 
-  static int on_expiry(sd_event_source*, uint64_t usec, void* self) {
-    auto* s = static_cast<UsbService*>(self);
+  void on_expiry(std::uint64_t due_usec) {
     // Never decide before the deadline even if the clock read lags the timer.
-    s->enforcer_.expire(std::max<UnixMillis>(now_millis(), static_cast<UnixMillis>(usec / 1000)));
-    s->arm_expiry();
-    s->arm_flush();
-    return 0;
+    enforcer_.expire(std::max<UnixMillis>(now_millis(), static_cast<UnixMillis>(due_usec / 1000)));
+    arm_expiry();
+    arm_flush();
   }
 
-  static int on_flush(sd_event_source*, uint64_t, void* self) {
-    static_cast<UsbService*>(self)->arm_flush();
-    return 0;
-  }
-
-  // Exception expiry is a realtime timer at the next `until` (not polling).
   void arm_expiry() {
     auto next = enforcer_.next_expiry(now_millis());
     if (!next) {
-      if (expiry_) sd_event_source_set_enabled(expiry_, SD_EVENT_OFF);
+      expiry_.disarm();
       return;
     }
-    const uint64_t at = static_cast<uint64_t>(*next) * 1000;
-    if (!expiry_) {
-      sd_event_add_time(ctx_.loop, &expiry_, CLOCK_REALTIME, at, 1000, &UsbService::on_expiry,
-                        this);
-    } else {
-      sd_event_source_set_time(expiry_, at);
-    }
-    if (expiry_) sd_event_source_set_enabled(expiry_, SD_EVENT_ONESHOT);
+    (void)expiry_.arm_at(static_cast<std::uint64_t>(*next) * 1000);  // a failure is logged
   }
 
   // Emits due reports and re-arms for the next one.
@@ -113,23 +100,15 @@ class UsbService : public Service {
     if (!next) return;
     const auto delta =
         std::chrono::duration_cast<std::chrono::microseconds>(*next - UsbEnforcer::Clock::now());
-    uint64_t now_us = 0;
-    sd_event_now(ctx_.loop, CLOCK_MONOTONIC, &now_us);
-    const uint64_t at = now_us + static_cast<uint64_t>(std::max<std::int64_t>(delta.count(), 0));
-    if (!flush_) {
-      sd_event_add_time(ctx_.loop, &flush_, CLOCK_MONOTONIC, at, 1000, &UsbService::on_flush, this);
-    } else {
-      sd_event_source_set_time(flush_, at);
-    }
-    if (flush_) sd_event_source_set_enabled(flush_, SD_EVENT_ONESHOT);
+    (void)flush_.arm_in(static_cast<std::uint64_t>(std::max<std::int64_t>(delta.count(), 0)));
   }
 
   DaemonContext& ctx_;
   UsbEnforcer enforcer_;
+  OneShotTimer expiry_;
+  OneShotTimer flush_;
   std::unique_ptr<UeventMonitor> monitor_;
-  sd_event_source* io_ = nullptr;
-  sd_event_source* expiry_ = nullptr;
-  sd_event_source* flush_ = nullptr;
+  EventSource io_;  // last: released first, before the monitor whose fd it watches
 };
 
 }  // namespace

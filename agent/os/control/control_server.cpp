@@ -75,24 +75,35 @@ ControlServer::ControlServer(sd_event* loop, std::string socket_path, uid_t allo
   listen_fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (listen_fd_ < 0)
     throw std::runtime_error(std::string("control socket: ") + std::strerror(errno));
-  sockaddr_un addr = make_address(path_);
-  unlink(path_.c_str());
+  // Bound under a temporary name and renamed once listening: a client that sees the path
+  // (seatlockctl right after start, a test waiting for the file) can always connect to it.
+  const std::string staging = path_ + ".new";
+  sockaddr_un addr = make_address(staging);
+  unlink(staging.c_str());
   // The mode is a first fence only; every connection's peer uid is checked as well.
   mode_t old = umask(0177);
   int rc = bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
   umask(old);
-  if (rc < 0 || listen(listen_fd_, 16) < 0) {
+  if (rc < 0 || listen(listen_fd_, 16) < 0 ||
+      (allowed_uid_ != 0 && chown(staging.c_str(), allowed_uid_, static_cast<gid_t>(-1)) < 0) ||
+      rename(staging.c_str(), path_.c_str()) < 0) {
     int e = errno;
     close(listen_fd_);
+    unlink(staging.c_str());
     throw std::runtime_error("control socket " + path_ + ": " + std::strerror(e));
   }
-  if (allowed_uid_ != 0) chown(path_.c_str(), allowed_uid_, static_cast<gid_t>(-1));
-  if (sd_event_add_io(loop, &source_, listen_fd_, EPOLLIN, &ControlServer::on_accept, this) < 0)
-    throw std::runtime_error("control socket: cannot watch " + path_);
+  try {
+    source_ = add_io_source(loop, listen_fd_, EPOLLIN, &ControlServer::on_accept, this,
+                            "control socket " + path_);
+  } catch (...) {
+    close(listen_fd_);
+    unlink(path_.c_str());
+    throw;
+  }
 }
 
 ControlServer::~ControlServer() {
-  sd_event_source_disable_unref(source_);
+  source_.reset();
   if (listen_fd_ >= 0) close(listen_fd_);
   unlink(path_.c_str());
 }

@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "os/base/event_loop.hpp"
+
 namespace seatlock {
 
 // Throw from a handler to answer {"ok":false,"error":what()}.
@@ -38,7 +40,7 @@ class ControlServer {
   std::string path_;
   uid_t allowed_uid_;
   int listen_fd_ = -1;
-  sd_event_source* source_ = nullptr;
+  EventSource source_;
   std::map<std::string, ControlHandler> handlers_;
 };
 

@@ -2,23 +2,17 @@
 
 #include <chrono>
 
+#include "core/event/kinds.hpp"
 #include "core/util/digest.hpp"
+#include "os/base/clock.hpp"
 #include "os/delivery/gzip.hpp"
 
 namespace seatlock {
 
 namespace {
 
-std::int64_t steady_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
-}
-
-Event delivery_event(const std::string& kind, const std::string& severity, nlohmann::json details) {
-  Event e;
-  e.kind = kind;
-  e.severity = severity;
-  e.outcome = "reported";
+Event delivery_event(EventKind kind, nlohmann::json details) {
+  Event e = make_event(kind, Outcome::Reported);
   e.rule = "report.collector";
   e.details = std::move(details);
   return e;
@@ -85,7 +79,7 @@ nlohmann::json Sender::status() const {
                       {"last_status", last_status_},
                       {"last_error", last_error_}};
   if (next_attempt_ms_ > 0)
-    j["next_attempt_in_ms"] = std::max<std::int64_t>(0, next_attempt_ms_ - steady_ms());
+    j["next_attempt_in_ms"] = std::max<std::int64_t>(0, next_attempt_ms_ - monotonic_millis());
   return j;
 }
 
@@ -98,7 +92,7 @@ void Sender::set_state(const std::string& state, const std::string& error) {
 // Waits up to `ms`, returning early on stop, kick or a configuration change.
 void Sender::sleep_ms(std::int64_t ms) {
   std::unique_lock lk(mu_);
-  next_attempt_ms_ = steady_ms() + ms;
+  next_attempt_ms_ = monotonic_millis() + ms;
   auto gen = cfg_generation_;
   cv_.wait_for(lk, std::chrono::milliseconds(ms),
                [&] { return stopping_ || kicked_ || gen != cfg_generation_; });
@@ -281,14 +275,13 @@ void Sender::quarantine_row(const SpooledEvent& row, long status, const std::str
     last_error_ = reason;
   }
   if (n == 0 || is_delivery_notice(row.kind)) return;  // no notice about a notice
-  notify_(delivery_event("delivery.quarantined", "medium",
-                         {{"first_seq", row.seq},
-                          {"last_seq", row.seq},
-                          {"events", n},
-                          {"kind", row.kind},
-                          {"severity", row.severity},
-                          {"status", status},
-                          {"error", reason}}));
+  notify_(delivery_event(EventKind::DeliveryQuarantined, {{"first_seq", row.seq},
+                                                          {"last_seq", row.seq},
+                                                          {"events", n},
+                                                          {"kind", row.kind},
+                                                          {"severity", row.severity},
+                                                          {"status", status},
+                                                          {"error", reason}}));
 }
 
 void Sender::set_aside(const std::string& seat_id, long status, const std::string& reason) {
@@ -301,13 +294,12 @@ void Sender::set_aside(const std::string& seat_id, long status, const std::strin
     last_error_ = reason;
   }
   if (r.rows == r.notices) return;  // only delivery.* notices: no notice about a notice
-  notify_(delivery_event("delivery.set_aside", "medium",
-                         {{"first_seq", r.first_seq},
-                          {"last_seq", r.last_seq},
-                          {"events", r.rows},
-                          {"seat_id", seat_id},
-                          {"status", status},
-                          {"error", reason}}));
+  notify_(delivery_event(EventKind::DeliverySetAside, {{"first_seq", r.first_seq},
+                                                       {"last_seq", r.last_seq},
+                                                       {"events", r.rows},
+                                                       {"seat_id", seat_id},
+                                                       {"status", status},
+                                                       {"error", reason}}));
 }
 
 void Sender::auth_failed(long status, const std::string& reason) {
@@ -319,8 +311,7 @@ void Sender::auth_failed(long status, const std::string& reason) {
     auth_reported_ = true;
   }
   if (report)
-    notify_(
-        delivery_event("delivery.auth_failed", "medium", {{"status", status}, {"error", reason}}));
+    notify_(delivery_event(EventKind::DeliveryAuthFailed, {{"status", status}, {"error", reason}}));
   sleep_ms(backoff_.next_ms());
 }
 

@@ -109,3 +109,23 @@ std::vector<std::uint8_t> error_reply(const std::uint8_t* query, std::size_t len
 }
 
 }  // namespace seatlock::dns
+
+namespace seatlock::dns {
+
+std::vector<std::uint8_t> make_query(const std::string& name, bool aaaa, std::uint16_t id) {
+  ldns_rdf* owner = ldns_dname_new_frm_str(name.c_str());
+  if (!owner) return {};
+  // ldns_pkt_query_new takes ownership of owner.
+  Pkt p(ldns_pkt_query_new(owner, aaaa ? LDNS_RR_TYPE_AAAA : LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN,
+                           LDNS_RD));
+  if (!p) return {};
+  ldns_pkt_set_id(p.get(), id);
+  std::uint8_t* wire = nullptr;
+  std::size_t size = 0;
+  if (ldns_pkt2wire(&wire, p.get(), &size) != LDNS_STATUS_OK) return {};
+  std::vector<std::uint8_t> bytes(wire, wire + size);
+  free(wire);
+  return bytes;
+}
+
+}  // namespace seatlock::dns

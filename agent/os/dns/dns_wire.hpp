@@ -31,6 +31,10 @@ struct Response {
 // A response (QR=1) with one question; nullopt when malformed.
 std::optional<Response> parse_response(const std::uint8_t* data, std::size_t len);
 
+// A recursive query for `name` (A, or AAAA when `aaaa`): the guard's own start-up lookups.
+// Empty when `name` is not a valid domain name.
+std::vector<std::uint8_t> make_query(const std::string& name, bool aaaa, std::uint16_t id);
+
 // DNS response codes the guard sends (RFC 1035 4.1.1).
 enum Rcode : int { kFormErr = 1, kServFail = 2, kNxDomain = 3, kRefused = 5 };
 

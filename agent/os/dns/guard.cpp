@@ -80,23 +80,43 @@ std::vector<std::uint8_t> Guard::forward(std::unique_lock<std::mutex>& lock,
   }
   ++stats_.forwarded;
   if (targets.empty()) return *reply;  // audit: not admitted, nothing to allow
+  // A truncated answer holds only the records that fitted: the client asks again over TCP
+  // (RFC 7766) and the complete answer's addresses are the ones that count (and are capped).
+  if (r->truncated) return *reply;
   AnswerElements e = answer_elements(name, r->answer, targets, timeouts_);
+  if (e.capped) {  // reported in the stats (seatlockctl status, component dns)
+    ++stats_.capped;
+    stats_.capped_addresses += e.capped;
+    last_capped_ = name + ": " + std::to_string(e.addresses) + " addresses, " +
+                   std::to_string(e.capped) + " left out";
+  }
   if (e.elements.empty()) return *reply;
-  for (auto& el : e.elements) expiry_.extend(el, now);
-  try {
-    apply_(set_update_commands(e.elements, tables_));
-  } catch (const std::exception& ex) {
-    // Fail closed: an address the kernel does not allow is never handed out (audit excepted).
-    expiry_.clear();  // what it promised may not be in the kernel
-    last_error_ = std::string("set update: ") + ex.what();
-    if (mode_ == Mode::Enforce) {
-      ++stats_.failed;
-      return error_reply(query, len, kServFail);
+  // Only the elements that would otherwise end noticeably sooner than this answer asks: a name
+  // looked up again and again costs one kernel round trip per tenth of its timeout, not one
+  // per answer.
+  std::vector<SetElement> writes;
+  for (auto& el : e.elements) {
+    if (expiry_.covers(el, now)) continue;
+    expiry_.extend(el, now);
+    writes.push_back(el);
+  }
+  stats_.unchanged += e.elements.size() - writes.size();
+  if (!writes.empty()) {
+    try {
+      apply_(set_update_commands(writes, tables_));
+    } catch (const std::exception& ex) {
+      // Fail closed: an address the kernel does not allow is never handed out (audit excepted).
+      expiry_.clear();  // what it promised may not be in the kernel
+      last_error_ = std::string("set update: ") + ex.what();
+      if (mode_ == Mode::Enforce) {
+        ++stats_.failed;
+        return error_reply(query, len, kServFail);
+      }
+      return *reply;
     }
-    return *reply;
   }
   cache_.record(name, e.elements, now);
-  stats_.elements += e.elements.size();
+  stats_.elements += writes.size();
   return *reply;
 }
 

@@ -6,16 +6,20 @@
 // the client gets the answer: `apply` returns only once the kernel acknowledged the nft
 // transaction, so the first connection after a lookup is never dropped.
 //
-// One query at a time (a slow resolver delays the queries behind it).
-//
-// Threads: the guard serves on its own thread (GuardServer::serve blocks) while seatlockd's loop
-// re-applies the ruleset. Everything the guard knows is guarded by the `state` mutex given to
-// the constructor; handle() takes it itself (never while it waits for a resolver), the other
-// methods must be called with it held. seatlockd passes the mutex that serialises its nft
+// Threads: GuardServer::serve blocks (seatlockd runs it on its own thread) and hands every
+// message to a pool of workers, so queries proceed concurrently: a slow resolver answer holds
+// up only its own client. Everything the guard knows is guarded by the `state` mutex given to
+// the constructor; handle() takes it itself (never while it waits for a resolver, but while it
+// writes the set update, so an answer still leaves only after the kernel took its addresses),
+// the other methods must be called with it held. seatlockd passes the mutex that serialises its nft
 // context, so a ruleset apply (with refill_commands in its transaction) and a set update never
 // interleave.
+#include <sys/socket.h>
+
+#include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -27,18 +31,22 @@
 #include "core/dns/set_commands.hpp"
 #include "core/net/net_rules.hpp"
 #include "os/dns/upstream.hpp"
+#include "os/dns/worker_pool.hpp"
 
 namespace seatlock::dns {
 
 struct GuardStats {
   std::uint64_t queries = 0;
   std::uint64_t forwarded = 0;
-  std::uint64_t refused = 0;    // not admitted (enforce)
-  std::uint64_t audited = 0;    // not admitted, forwarded anyway (audit)
-  std::uint64_t canary = 0;     // use-application-dns.net
-  std::uint64_t malformed = 0;  // FORMERR or dropped
-  std::uint64_t failed = 0;     // SERVFAIL: no resolver answer, or the set update failed
-  std::uint64_t elements = 0;   // set elements written
+  std::uint64_t refused = 0;           // not admitted (enforce)
+  std::uint64_t audited = 0;           // not admitted, forwarded anyway (audit)
+  std::uint64_t canary = 0;            // use-application-dns.net
+  std::uint64_t malformed = 0;         // FORMERR or dropped
+  std::uint64_t failed = 0;            // SERVFAIL: no resolver answer, or the set update failed
+  std::uint64_t elements = 0;          // set elements written
+  std::uint64_t unchanged = 0;         // answered addresses whose element already lived long enough
+  std::uint64_t capped = 0;            // answers with more addresses than max_addresses_per_name
+  std::uint64_t capped_addresses = 0;  // addresses those answers left out of the sets
 };
 
 class Guard {
@@ -62,7 +70,13 @@ class Guard {
   DnsDeniedAggregator& denied() { return denied_; }
   const GuardStats& stats() const { return stats_; }
   const std::string& last_error() const { return last_error_; }
+  // The last answer cut by max_addresses_per_name: "name: N addresses, M left out".
+  const std::string& last_capped() const { return last_capped_; }
   std::size_t cached_names() const { return cache_.names(); }
+  // The allowlist's names that are not wildcards (in force now): resolved at start.
+  std::vector<std::string> exact_names() const {
+    return table_ ? table_->exact_names() : std::vector<std::string>{};
+  }
 
   // ---- takes `state` itself ----
   // One message from a client (uid -1 when unknown) -> the reply bytes (empty: send nothing).
@@ -86,26 +100,39 @@ class Guard {
   DnsDeniedAggregator denied_;
   GuardStats stats_;
   std::string last_error_;
+  std::string last_capped_;
 };
 
 // The sockets: UDP and TCP on 127.0.0.1:port and [::1]:port. serve() runs until stop() (from
-// another thread or a signal handler) and calls `guard.handle` for every message.
+// another thread or a signal handler) and hands every UDP message and every TCP connection to
+// one of `workers` threads, which call `guard.handle`.
 class GuardServer {
  public:
-  GuardServer(Guard& guard, std::uint16_t port);  // binds; throws std::runtime_error
-  ~GuardServer();
+  static constexpr std::size_t kDefaultWorkers = 16;
+  static constexpr std::size_t kMaxQueued = 4096;  // messages waiting for a worker
+  // Binds; throws std::runtime_error.
+  GuardServer(Guard& guard, std::uint16_t port, std::size_t workers = kDefaultWorkers);
+  ~GuardServer();  // waits for the queries in flight (each up to the resolver timeout)
   GuardServer(const GuardServer&) = delete;
   GuardServer& operator=(const GuardServer&) = delete;
   // Serves until stop(); `tick` runs about every 200 ms (window flushes).
   void serve(const std::function<void()>& tick = {});
   void stop();
+  // Looks `names` up (A and AAAA) through the guard as if a client of uid `uid` had asked, on
+  // the workers, without waiting: their addresses are in the sets before anyone uses them.
+  void resolve(const std::vector<std::string>& names, std::int64_t uid);
+  // Messages dropped because every worker was busy and the queue full, or on an internal error.
+  std::uint64_t dropped() const { return dropped_; }
 
  private:
   void udp_ready(int fd);
   void tcp_ready(int fd);
+  void serve_tcp(int client, const sockaddr_storage& peer);
   Guard& guard_;
   std::vector<int> udp_, tcp_;
   int stop_pipe_[2] = {-1, -1};
+  std::atomic<std::uint64_t> dropped_{0};
+  std::unique_ptr<WorkerPool> pool_;  // destroyed first: its jobs use the sockets
 };
 
 }  // namespace seatlock::dns

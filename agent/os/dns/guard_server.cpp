@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "core/util/time.hpp"
+#include "os/dns/dns_wire.hpp"
 #include "os/dns/guard.hpp"
 #include "os/dns/socket_owner.hpp"
 
@@ -58,7 +59,7 @@ int bound_socket(int family, int type, std::uint16_t port) {
 
 }  // namespace
 
-GuardServer::GuardServer(Guard& guard, std::uint16_t port) : guard_(guard) {
+GuardServer::GuardServer(Guard& guard, std::uint16_t port, std::size_t workers) : guard_(guard) {
   if (::pipe2(stop_pipe_, O_CLOEXEC | O_NONBLOCK) != 0)
     throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
   try {
@@ -73,9 +74,11 @@ GuardServer::GuardServer(Guard& guard, std::uint16_t port) : guard_(guard) {
     ::close(stop_pipe_[1]);
     throw;
   }
+  pool_ = std::make_unique<WorkerPool>(workers == 0 ? 1 : workers, kMaxQueued);
 }
 
 GuardServer::~GuardServer() {
+  pool_.reset();  // the queries in flight end first: they answer on the sockets
   for (int fd : udp_) ::close(fd);
   for (int fd : tcp_) ::close(fd);
   ::close(stop_pipe_[0]);
@@ -87,6 +90,24 @@ void GuardServer::stop() {
   [[maybe_unused]] ssize_t n = ::write(stop_pipe_[1], &c, 1);
 }
 
+void GuardServer::resolve(const std::vector<std::string>& names, std::int64_t uid) {
+  std::uint16_t id = 0x5100;
+  for (const auto& name : names)
+    for (bool aaaa : {false, true}) {
+      auto query = make_query(name, aaaa, id++);
+      if (query.empty()) continue;
+      const bool queued = pool_->submit([this, uid, query = std::move(query)] {
+        try {
+          guard_.handle(query.data(), query.size(), false, uid, now_unix_millis());
+        } catch (const std::exception&) {
+          ++dropped_;
+        }
+      });
+      if (!queued) ++dropped_;
+    }
+}
+
+// One datagram: read here, answered on a worker (who asked, the guard, the reply).
 void GuardServer::udp_ready(int fd) {
   std::uint8_t buf[65535];
   sockaddr_storage from{};
@@ -94,18 +115,41 @@ void GuardServer::udp_ready(int fd) {
   ssize_t n =
       ::recvfrom(fd, buf, sizeof buf, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), &flen);
   if (n <= 0) return;
-  const std::int64_t uid = socket_uid(from, false);
-  auto reply = guard_.handle(buf, static_cast<std::size_t>(n), false, uid, now_unix_millis());
-  if (!reply.empty())
-    ::sendto(fd, reply.data(), reply.size(), 0, reinterpret_cast<sockaddr*>(&from), flen);
+  std::vector<std::uint8_t> msg(buf, buf + n);
+  const bool queued = pool_->submit([this, fd, from, flen, msg = std::move(msg)] {
+    try {
+      const std::int64_t uid = socket_uid(from, false);
+      auto reply = guard_.handle(msg.data(), msg.size(), false, uid, now_unix_millis());
+      if (!reply.empty())
+        ::sendto(fd, reply.data(), reply.size(), 0, reinterpret_cast<const sockaddr*>(&from), flen);
+    } catch (const std::exception&) {
+      ++dropped_;  // no answer: the client retries or times out, never gets an unchecked one
+    }
+  });
+  if (!queued) ++dropped_;
 }
 
-// One TCP client: length-prefixed messages (RFC 7766) until it closes or is idle for 2 s.
+// A TCP connection: accepted here, served on a worker.
 void GuardServer::tcp_ready(int listen_fd) {
   sockaddr_storage peer{};
   socklen_t plen = sizeof peer;
   int c = ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&peer), &plen, SOCK_CLOEXEC);
   if (c < 0) return;
+  if (!pool_->submit([this, c, peer] {
+        try {
+          serve_tcp(c, peer);
+        } catch (const std::exception&) {
+          ++dropped_;
+        }
+        ::close(c);
+      })) {
+    ++dropped_;
+    ::close(c);
+  }
+}
+
+// Length-prefixed messages (RFC 7766) until the client closes or is idle for 2 s.
+void GuardServer::serve_tcp(int c, const sockaddr_storage& peer) {
   const std::int64_t uid = socket_uid(peer, true);
   timeval tv{2, 0};
   setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -120,7 +164,6 @@ void GuardServer::tcp_ready(int listen_fd) {
     std::uint8_t out[2] = {std::uint8_t(reply.size() >> 8), std::uint8_t(reply.size())};
     if (!write_all(c, out, 2) || !write_all(c, reply.data(), reply.size())) break;
   }
-  ::close(c);
 }
 
 void GuardServer::serve(const std::function<void()>& tick) {

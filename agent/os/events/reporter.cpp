@@ -5,17 +5,10 @@
 #include <systemd/sd-login.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdlib>
 #include <stdexcept>
 
 namespace seatlock {
-
-UnixMillis now_millis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string new_event_id(UnixMillis now) {
   unsigned char r[10];

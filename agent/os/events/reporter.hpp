@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/event/sink.hpp"
+#include "os/base/clock.hpp"
 
 namespace seatlock {
 
@@ -44,8 +45,7 @@ class Reporter {
   std::string policy_sha256_;
 };
 
-// Random bytes and clock for event ids.
+// Random bytes for event ids (the clock is os/base/clock.hpp).
 std::string new_event_id(UnixMillis now);
-UnixMillis now_millis();
 
 }  // namespace seatlock

@@ -38,7 +38,7 @@ FallbackLoad load_fallback(const std::string& state_dir, const std::string& poli
       rules->closed = rules->closed || read_closed_flag(state_dir);
       CompiledRuleset c = compile_ruleset(*rules, now);
       nft.run(fallback_transaction(*rules, c));
-      return {"state file (recompiled)", c.base_elements, c.exception_elements, rules->closed,
+      return {"state file (recompiled)", c.base_elements, c.exception_elements, c.closed,
               to_string(rules->mode)};
     }
     nft.run(*text);
@@ -49,7 +49,7 @@ FallbackLoad load_fallback(const std::string& state_dir, const std::string& poli
   CompiledRuleset c = compile_ruleset(rules, now);
   nft.run(fallback_transaction(rules, c));
   write_fallback_file(state_dir, render_fallback_file(rules, c, now));
-  return {"policy directory", c.base_elements, c.exception_elements, rules.closed,
+  return {"policy directory", c.base_elements, c.exception_elements, c.closed,
           to_string(rules.mode)};
 }
 

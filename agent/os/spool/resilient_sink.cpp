@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "core/event/kinds.hpp"
 #include "core/util/utf8.hpp"
+#include "os/base/clock.hpp"
 #include "os/base/log.hpp"
 #include "os/spool/spool.hpp"
 
@@ -12,11 +14,6 @@ namespace seatlock {
 namespace {
 
 using nlohmann::json;
-
-UnixMillis wall_now() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 bool is_notice(const Event& e) {
   return e.kind.rfind("spool.", 0) == 0;
@@ -78,7 +75,7 @@ std::vector<Event> ResilientSink::store_or_queue(std::vector<Event> drafts) {
 
 void ResilientSink::record_first(Event event) {
   std::lock_guard lk(mu_);
-  if (event.time == 0) event.time = wall_now();
+  if (event.time == 0) event.time = now_millis();
   queue(std::move(event), true);
 }
 
@@ -86,16 +83,13 @@ void ResilientSink::enter_degraded(const std::string& error, const Event& like) 
   error_ = error;
   if (degraded_) return;
   degraded_ = true;
-  since_ = wall_now();
+  since_ = now_millis();
   lost_ = lost_violations_ = 0;
   log_error("spool: cannot store events (" + error + "); keeping up to " +
             std::to_string(limits_.max_events) + " events in memory and retrying");
-  Event d;
+  Event d = make_event(EventKind::SpoolDegraded, Outcome::Reported);
   copy_shared_fields(d, like);
   d.time = since_;
-  d.kind = "spool.degraded";
-  d.severity = "medium";
-  d.outcome = "reported";
   d.details = {{"error", error},
                {"backlog_max_events", limits_.max_events},
                {"backlog_max_bytes", limits_.max_bytes}};
@@ -166,12 +160,13 @@ bool ResilientSink::flush_locked() {
     }
     if (lost_tail_) dropped.push_back({{"first", seq + 1}, {"last", seq + lost_tail_}});
     if (degraded_) {
-      Event r;
+      Event r = make_event(EventKind::SpoolRecovered,
+                           lost_violations_ ? Severity::High
+                           : lost_          ? Severity::Medium
+                                            : Severity::Info,
+                           lost_ ? Outcome::Dropped : Outcome::Reported);
       copy_shared_fields(r, backlog_.back().event);
-      r.time = wall_now();
-      r.kind = "spool.recovered";
-      r.severity = lost_violations_ ? "high" : lost_ ? "medium" : "info";
-      r.outcome = lost_ ? "dropped" : "reported";
+      r.time = now_millis();
       r.details = {{"dropped", dropped},
                    {"events", lost_},
                    {"violations", lost_violations_},

@@ -6,7 +6,9 @@
 #include <chrono>
 #include <stdexcept>
 
+#include "core/event/kinds.hpp"
 #include "core/util/digest.hpp"
+#include "os/base/clock.hpp"
 #include "os/spool/overflow.hpp"
 #include "os/spool/spool_rows.hpp"
 #include "os/spool/sqlite.hpp"
@@ -14,11 +16,6 @@
 namespace seatlock {
 
 namespace {
-
-UnixMillis wall_now() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 std::string fresh_id(UnixMillis now) {
   unsigned char r[10];
@@ -41,7 +38,8 @@ bool keep_row(const Event& e) {
 }  // namespace
 
 bool is_loss_record(const std::string& kind) {
-  return kind == "spool.overflow" || kind == "spool.recovered";
+  return kind == to_string(EventKind::SpoolOverflow) ||
+         kind == to_string(EventKind::SpoolRecovered);
 }
 
 Spool::Spool(const std::string& path, std::uint64_t max_bytes)
@@ -146,7 +144,7 @@ void Spool::commit_group(std::vector<Request*>& group) {
     auto bytes = static_cast<std::uint64_t>(head.i64(2));
     head.reset();
 
-    UnixMillis now = wall_now();
+    UnixMillis now = now_millis();
     std::vector<Row> rows;
     Event overflow_record;  // outlives rows
     std::uint64_t incoming = 0;
@@ -197,13 +195,14 @@ void Spool::commit_group(std::vector<Request*>& group) {
       if (!freed.lost.empty()) {
         const Event& like = *rows.front().event;
         Event& ov = overflow_record;
+        ov = make_event(
+            EventKind::SpoolOverflow,
+            freed.lost_violations + freed.carried_violations ? Severity::High : Severity::Medium,
+            Outcome::Dropped);
         ov.id = fresh_id(now);
         ov.time = now;
         ov.seat_id = like.seat_id;
         ov.hostname = like.hostname;
-        ov.kind = "spool.overflow";
-        ov.severity = freed.lost_violations + freed.carried_violations ? "high" : "medium";
-        ov.outcome = "dropped";
         ov.rule = "report.spool_max";
         ov.policy_sha256 = like.policy_sha256;
         std::uint64_t covered = 0;

@@ -1,10 +1,14 @@
 #include "os/tpm/esys_connection.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <tss2/tss2_tctildr.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 
 namespace seatlock::tpm {
 
@@ -34,13 +38,39 @@ Expected<bool> has_sha256_pcrs(ESYS_CONTEXT* esys) {
   return false;
 }
 
+// Why the device TCTI could not use `dev`, told apart before tpm2-tss hides it behind one
+// "IO failure": a permission problem (seatlockd not root / not in group tss) is not a missing
+// TPM. nullopt = the device opens and is a character device.
+std::optional<TpmError> device_problem(const std::string& dev) {
+  int fd = ::open(dev.c_str(), O_RDWR | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) {
+    int err = errno;
+    if (err == EACCES || err == EPERM)
+      return TpmError{"tpm-permission-denied",
+                      "permission denied opening " + dev +
+                          " (the TPM is there; seatlockd needs read-write access to it: run as "
+                          "root or in the device's group, usually tss)"};
+    if (err == ENOENT) return TpmError{"no-tpm-device", "no TPM: " + dev + " does not exist"};
+    return TpmError{"no-tpm-device", "cannot open " + dev + ": " + std::strerror(err)};
+  }
+  struct stat st {};
+  bool chr = ::fstat(fd, &st) == 0 && S_ISCHR(st.st_mode);
+  ::close(fd);
+  if (!chr) return TpmError{"no-tpm-device", "no TPM: " + dev + " is not a character device"};
+  return std::nullopt;
+}
+
 }  // namespace
 
 Expected<std::unique_ptr<EsysConnection>> EsysConnection::open(const std::string& tcti_config) {
   const std::string dev = device_path(tcti_config);
   std::error_code ec;
-  if (!dev.empty() && !std::filesystem::exists(dev, ec))
+  // exists() is false with `ec` set when the path cannot even be looked at (a directory on the
+  // way is not searchable): that is device_problem()'s permission case, not a missing TPM.
+  if (!dev.empty() && !std::filesystem::exists(dev, ec) && !ec)
     return TpmError{"no-tpm-device", "no TPM: " + dev + " does not exist"};
+  if (!dev.empty())
+    if (auto problem = device_problem(dev)) return *problem;
 
   std::unique_ptr<EsysConnection> c(new EsysConnection);
   c->tcti_config_ = tcti_config;

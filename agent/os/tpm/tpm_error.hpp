@@ -10,8 +10,8 @@
 namespace seatlock::tpm {
 
 struct TpmError {
-  // no-tpm-device | tcti | tpm-failure-mode | tpm-lockout | tpm-auth | no-sha256-bank |
-  // state-dir | ak-unloadable | tpm-error
+  // no-tpm-device | tpm-permission-denied | tcti | tpm-failure-mode | tpm-lockout | tpm-auth |
+  // no-sha256-bank | state-dir | ak-unloadable | tpm-error
   std::string code;
   std::string reason;
 };

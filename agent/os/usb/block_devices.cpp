@@ -42,6 +42,10 @@ bool is_scsi_address(const std::string& n) {
 
 }  // namespace
 
+std::vector<std::string> block_device_names(const std::string& sys_root) {
+  return list_sysfs_dir(sys_root + "/class/block");
+}
+
 std::string BlockDevice::usb_device() const {
   return usb_device_of_interface(usb_interface);
 }

@@ -4,6 +4,7 @@
 // interface decision did not see (internal card readers, quirk devices).
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace seatlock {
 
@@ -20,6 +21,9 @@ struct BlockDevice {
   // sd/sr/mmcblk that is removable or sits on a USB or MMC path.
   bool is_storage_candidate() const;
 };
+
+// The names under class/block of `sys_root` ("sda", "sdb1", "loop0"...), in name order.
+std::vector<std::string> block_device_names(const std::string& sys_root);
 
 // Reads class/block/<name> under `sys_root`; nullopt when absent or not sd*/sr*/mmcblk*.
 std::optional<BlockDevice> read_block_device(const std::string& sys_root, const std::string& name);

@@ -50,9 +50,7 @@ UsbSysfs::UsbSysfs(std::string sys_root) : root_(std::move(sys_root)) {
   while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
 }
 
-namespace {
-
-std::vector<std::string> list_dir(const std::string& dir) {
+std::vector<std::string> list_sysfs_dir(const std::string& dir) {
   std::vector<std::string> out;
   DIR* d = ::opendir(dir.c_str());
   if (!d) return out;
@@ -64,6 +62,8 @@ std::vector<std::string> list_dir(const std::string& dir) {
   std::sort(out.begin(), out.end());
   return out;
 }
+
+namespace {
 
 std::uint8_t hex_attr(const std::string& dir, const char* name) {
   std::uint8_t v = 0;
@@ -80,7 +80,7 @@ std::string lower(std::string s) {
 
 std::vector<std::string> UsbSysfs::device_names() const {
   std::vector<std::string> out;
-  for (auto& n : list_dir(root_ + "/bus/usb/devices"))
+  for (auto& n : list_sysfs_dir(root_ + "/bus/usb/devices"))
     if (n.find(':') == std::string::npos) out.push_back(n);
   return out;
 }
@@ -105,7 +105,7 @@ std::optional<UsbDevice> UsbSysfs::read_device(const std::string& name) const {
   dev.product = read_sysfs_attr(dir + "/product").value_or("");
   dev.device_class = hex_attr(dir, "bDeviceClass");
   const std::string prefix = name + ":";
-  for (const auto& entry : list_dir(dir)) {
+  for (const auto& entry : list_sysfs_dir(dir)) {
     if (entry.rfind(prefix, 0) != 0) continue;
     const std::string idir = dir + "/" + entry;
     if (!path_exists(idir + "/bInterfaceClass")) continue;
@@ -140,6 +140,19 @@ void UsbSysfs::probe(const std::string& interface_name) const {
 void UsbSysfs::set_interface_authorized_default(const std::string& root_hub,
                                                 bool authorized) const {
   write_sysfs_attr(device_dir(root_hub) + "/interface_authorized_default", authorized ? "1" : "0");
+}
+
+bool UsbSysfs::interfaces_locked_by_default(const std::string& root_hub) const {
+  return read_sysfs_attr(device_dir(root_hub) + "/interface_authorized_default").value_or("") ==
+         "0";
+}
+
+bool UsbSysfs::device_held_back(const std::string& name) const {
+  return read_sysfs_attr(device_dir(name) + "/authorized").value_or("1") == "0";
+}
+
+void UsbSysfs::set_device_authorized(const std::string& name, bool authorized) const {
+  write_sysfs_attr(device_dir(name) + "/authorized", authorized ? "1" : "0");
 }
 
 std::string UsbSysfs::local_path(const std::string& syspath) const {

@@ -24,6 +24,11 @@ class UsbSysfs {
   void set_interface_authorized(const std::string& interface_name, bool authorized) const;
   void probe(const std::string& interface_name) const;  // bus/usb/drivers_probe
   void set_interface_authorized_default(const std::string& root_hub, bool authorized) const;
+  // interface_authorized_default reads "0": new interfaces under this hub arrive unauthorized.
+  bool interfaces_locked_by_default(const std::string& root_hub) const;
+  // The device-level `authorized` reads "0" (usbcore.authorized_default=0 held it back).
+  bool device_held_back(const std::string& name) const;
+  void set_device_authorized(const std::string& name, bool authorized) const;
 
   // Maps a libudev syspath ("/sys/devices/...") onto this root.
   std::string local_path(const std::string& syspath) const;
@@ -42,5 +47,7 @@ std::string usb_device_of_interface(const std::string& interface_name);
 std::optional<std::string> read_sysfs_attr(const std::string& path);       // trimmed of the newline
 void write_sysfs_attr(const std::string& path, const std::string& value);  // throws
 bool path_exists(const std::string& path);
+// Entry names of `dir` without dot entries, in name order; empty when `dir` cannot be read.
+std::vector<std::string> list_sysfs_dir(const std::string& dir);
 
 }  // namespace seatlock

@@ -10,6 +10,8 @@
 #include "attest/make_credential.hpp"
 #include "attest/quote.hpp"
 #include "attest/tpm_keys.hpp"
+#include "attest/verdict_event.hpp"
+#include "audit/collector_log.hpp"
 #include "core/event/event.hpp"
 #include "core/util/digest.hpp"
 
@@ -77,8 +79,8 @@ constexpr const char* kReportedNote =
 
 }  // namespace
 
-Attestor::Attestor(AttestStore& store, AttestConfig config)
-    : store_(store), config_(std::move(config)), nonces_(config_.nonce_ttl) {}
+Attestor::Attestor(AttestStore& store, AttestConfig config, audit::CollectorLog* log)
+    : store_(store), config_(std::move(config)), log_(log), nonces_(config_.nonce_ttl) {}
 
 json Attestor::enroll(const std::string& seat, const json& req) {
   if (!req.is_object()) throw AttestError("enrollment request must be a JSON object");
@@ -242,6 +244,9 @@ json Attestor::quote(const std::string& seat, const json& req) {
     std::lock_guard lock(mu_);
     store_.add_verdict(rec);
   }
+  // The auditor's copy: a signed collector event beside the seat's own events. If it cannot be
+  // recorded the seat gets an error (500) and attests again later; `attest show` has the row.
+  if (log_) log_->record(verdict_event(seat, verdict, rec.id));
   return verdict;
 }
 
@@ -264,6 +269,7 @@ bool Attestor::unpin(const std::string& seat, const std::string& ticket) {
                  {"time", rfc3339(std::chrono::system_clock::now())}};
   VerdictRecord rec{0, seat, now_ms(), "unpinned", record.dump(), ""};
   store_.add_verdict(rec);
+  if (log_) log_->record(admin_event("attest.unpinned", seat, ticket, nlohmann::json::object()));
   return true;
 }
 
@@ -275,6 +281,10 @@ BootBaseline Attestor::baseline_from_last(const std::string& seat, const std::st
                              " has no attestation with a proven event log to take a baseline from");
   BootBaseline b{seat, last->facts_json, ticket, now_ms()};
   store_.set_baseline(b);
+  if (log_)
+    log_->record(admin_event(
+        "attest.baseline_set", seat, ticket,
+        {{"baseline", json::parse(b.facts_json)}, {"from_attest_verdict_id", last->id}}));
   return b;
 }
 

@@ -15,6 +15,10 @@
 #include "attest/attest_store.hpp"
 #include "attest/nonce_store.hpp"
 
+namespace seatlock::collector::audit {
+class CollectorLog;
+}
+
 namespace seatlock::collector::attest {
 
 struct AttestConfig {
@@ -30,7 +34,9 @@ struct ActivateResult {
 
 class Attestor {
  public:
-  Attestor(AttestStore& store, AttestConfig config);
+  // `log` (may be nullptr): every verdict is also recorded there as a `firmware.attested`
+  // collector event (verdict_event.hpp), so query/export/verify show it.
+  Attestor(AttestStore& store, AttestConfig config, audit::CollectorLog* log = nullptr);
 
   // Throws AttestError (answered 400) for a malformed request or an unusable EK/AK.
   nlohmann::json enroll(const std::string& seat, const nlohmann::json& req);
@@ -56,6 +62,7 @@ class Attestor {
   };
   AttestStore& store_;
   AttestConfig config_;
+  audit::CollectorLog* log_ = nullptr;
   NonceStore nonces_;
   std::mutex mu_;  // pending_ and the store (one SQLite connection)
   std::map<std::string, Pending> pending_;

@@ -1,6 +1,8 @@
 // `seatlock-collector attest show --db FILE --seat ID [--limit N] [--json]`
 // `seatlock-collector attest baseline --db FILE --seat ID --ticket TEXT`
 // `seatlock-collector attest unpin --db FILE --seat ID --ticket TEXT`
+// baseline and unpin are also recorded as collector events (attest.baseline_set,
+// attest.unpinned; audit/collector_log.hpp), with --instance / --collector-key as for `serve`.
 #include "attest/cmd_attest.hpp"
 
 #include <filesystem>
@@ -10,6 +12,8 @@
 #include "args.hpp"
 #include "attest/attest_store.hpp"
 #include "attest/attestor.hpp"
+#include "audit/collector_log.hpp"
+#include "store_open.hpp"
 
 namespace seatlock::collector {
 
@@ -17,7 +21,7 @@ int cmd_attest(const ArgList& argv, std::ostream& out) {
   if (argv.empty() || (argv[0] != "show" && argv[0] != "baseline" && argv[0] != "unpin"))
     throw UsageError("attest: expected `show`, `baseline` or `unpin`");
   ArgList rest(argv.begin() + 1, argv.end());
-  Args a(rest, {"db", "store", "seat", "limit", "ticket"}, {"json"});
+  Args a(rest, {"db", "store", "seat", "limit", "ticket", "instance", "collector-key"}, {"json"});
   std::string spec = a.get("store").value_or(a.get("db").value_or(""));
   if (spec.empty()) throw UsageError("attest: --db FILE is required");
   std::string path = attest::attest_db_path(spec);
@@ -29,11 +33,17 @@ int cmd_attest(const ArgList& argv, std::ostream& out) {
     return 1;
   }
   attest::AttestStore store(path);
+  // For the admin actions: the record in the collector's own chain, beside the seat's events.
+  auto with_log = [&](auto&& act) {
+    auto events = open_store(spec, /*create=*/false);
+    audit::CollectorLog log(*events, audit::identity_from_args(a, spec));
+    attest::Attestor at(store, {}, &log);
+    return act(at);
+  };
 
   if (argv[0] == "unpin") {
     std::string ticket = a.require("ticket");
-    attest::Attestor at(store, {});
-    if (!at.unpin(seat, ticket)) {
+    if (!with_log([&](attest::Attestor& at) { return at.unpin(seat, ticket); })) {
       std::cerr << "seatlock-collector: seat " << seat << " has no pinned AK\n";
       return 1;
     }
@@ -43,8 +53,7 @@ int cmd_attest(const ArgList& argv, std::ostream& out) {
   }
   if (argv[0] == "baseline") {
     std::string ticket = a.require("ticket");  // every (re)baseline names its approval
-    attest::Attestor at(store, {});
-    auto b = at.baseline_from_last(seat, ticket);
+    auto b = with_log([&](attest::Attestor& at) { return at.baseline_from_last(seat, ticket); });
     out << "baseline for seat " << seat << " (ticket " << ticket << "):\n"
         << nlohmann::json::parse(b.facts_json).dump(2) << "\n";
     return 0;

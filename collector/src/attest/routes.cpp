@@ -52,13 +52,13 @@ HttpResponse ok(const nlohmann::json& j) {
 }  // namespace
 
 AttestEndpoints::AttestEndpoints(const std::string& store_spec,
-                                 std::vector<std::string> ek_ca_files) {
+                                 std::vector<std::string> ek_ca_files, audit::CollectorLog* log) {
   std::string path = attest_db_path(store_spec);
   if (path.empty()) return;
   store_ = std::make_unique<AttestStore>(path);
   AttestConfig cfg;
   cfg.ek_ca_files = std::move(ek_ca_files);
-  attestor_ = std::make_unique<Attestor>(*store_, std::move(cfg));
+  attestor_ = std::make_unique<Attestor>(*store_, std::move(cfg), log);
 }
 
 AttestEndpoints::~AttestEndpoints() = default;

@@ -10,13 +10,20 @@
 
 #include "router.hpp"
 
+namespace seatlock::collector::audit {
+class CollectorLog;
+}
+
 namespace seatlock::collector::attest {
 class AttestStore;
 class Attestor;
 
 class AttestEndpoints {
  public:
-  AttestEndpoints(const std::string& store_spec, std::vector<std::string> ek_ca_files);
+  // `log`: where verdicts are recorded as `firmware.attested` collector events (besides the
+  // AttestStore); nullptr = the AttestStore only.
+  AttestEndpoints(const std::string& store_spec, std::vector<std::string> ek_ca_files,
+                  audit::CollectorLog* log = nullptr);
   ~AttestEndpoints();
   void add_routes(Router& router);
 

@@ -11,6 +11,7 @@
 #include "fleet_common.hpp"
 #include "fleet_key.hpp"
 #include "fleet_publish.hpp"
+#include "fleet_status.hpp"
 
 namespace seatlock::collector {
 
@@ -85,14 +86,15 @@ int fleet_keygen(const ArgList& argv, std::ostream& out) {
 }  // namespace
 
 int cmd_fleet(const ArgList& args, std::ostream& out) {
-  if (args.empty()) throw UsageError("expected check, diff, publish or keygen");
+  if (args.empty()) throw UsageError("expected check, diff, publish, keygen or status");
   ArgList rest(args.begin() + 1, args.end());
   const std::string& sub = args[0];
   if (sub == "check") return fleet_check(rest, out);
   if (sub == "diff") return fleet_diff(rest, out);
   if (sub == "publish") return fleet_cli::fleet_publish(rest, now_ms(), out);
   if (sub == "keygen") return fleet_keygen(rest, out);
-  throw UsageError("unknown fleet command \"" + sub + "\" (check, diff, publish, keygen)");
+  if (sub == "status") return fleet_cli::fleet_status(rest, now_ms(), out);
+  throw UsageError("unknown fleet command \"" + sub + "\" (check, diff, publish, keygen, status)");
 }
 
 }  // namespace seatlock::collector

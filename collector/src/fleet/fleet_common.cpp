@@ -5,7 +5,12 @@
 namespace seatlock::collector::fleet_cli {
 
 seatlock::fleet::FleetPlan check_tree(const std::string& dir, UnixMillis now, std::ostream& out) {
-  auto plan = seatlock::fleet::plan_fleet(read_fleet_tree(dir));
+  return check_fleet_tree(read_fleet_tree(dir), now, out);
+}
+
+seatlock::fleet::FleetPlan check_fleet_tree(const seatlock::fleet::FleetTree& tree, UnixMillis now,
+                                            std::ostream& out) {
+  auto plan = seatlock::fleet::plan_fleet(tree);
   PolicyLoadOptions options;
   options.now = now;
   options.expired_is_error = true;

@@ -15,6 +15,9 @@ namespace seatlock::collector::fleet_cli {
 // error: the tree must be cleaned before it is published). Prints every error and warning to
 // `out`, one per line.
 seatlock::fleet::FleetPlan check_tree(const std::string& dir, UnixMillis now, std::ostream& out);
+// The same check on a tree already in memory (a central action's would-be tree).
+seatlock::fleet::FleetPlan check_fleet_tree(const seatlock::fleet::FleetTree& tree, UnixMillis now,
+                                            std::ostream& out);
 
 // Seat -> its effective fleet document (fleet files over the built-in defaults). Seats whose
 // files do not load are left out.

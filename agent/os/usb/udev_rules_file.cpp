@@ -1,0 +1,18 @@
+#include "os/usb/udev_rules_file.hpp"
+
+#include <filesystem>
+#include <stdexcept>
+
+#include "core/usb/usb_udev_rules.hpp"
+#include "os/base/atomic_file.hpp"
+
+namespace seatlock {
+
+std::string install_usb_udev_rules(const std::string& dir, std::string_view rules) {
+  const std::string path = dir + "/" + kUsbUdevRulesFile;
+  std::filesystem::create_directories(dir);  // filesystem_error names the directory
+  atomic_write(path, rules, 0644);
+  return path;
+}
+
+}  // namespace seatlock

@@ -1,0 +1,157 @@
+// DNS that escapes the guard's redirect through a reused conntrack tuple (root; namespaces
+// sl-dnsp-<pid>-seat|remote, never the host's):
+//   seat sldb0 10.98.0.1/24  <->  remote sldb1 10.98.0.2/24 (+ .53: zone_server.py, the resolver)
+// The nat redirect only sees NEW flows. The guard's upstream flows (10.98.0.1:P -> .53:53, marked,
+// not redirected) leave conntrack entries behind; a client socket on the same source port P sends
+// a packet of that existing flow, which no nat rule sees again. With a CIDR allow covering the
+// resolver (the packaged default allows the private ranges), such a query for a refused name must
+// still never reach the resolver. The clients bind the guard's ports explicitly (read from the
+// resolver's log) instead of waiting for the collision by chance.
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "core/net/ruleset.hpp"
+#include "support/process.hpp"
+
+using namespace seatlock;
+using seatlock::test::binary_path;
+using seatlock::test::Child;
+using seatlock::test::make_temp_dir;
+using seatlock::test::read_file;
+using seatlock::test::run_command;
+using seatlock::test::wait_until;
+
+namespace {
+
+bool contains(const std::string& text, const std::string& what) {
+  return text.find(what) != std::string::npos;
+}
+
+// Sends one query for NAME to RESOLVER:53 from each source port given (bound explicitly, like a
+// client whose ephemeral port happens to be one the guard used), waits 0.5 s for each answer.
+// Prints "tried N answered M blocked K".
+const char* const kPortClient = R"(import socket, struct, sys
+resolver, name, ports = sys.argv[1], sys.argv[2], [int(p) for p in sys.argv[3:]]
+q = struct.pack("!HHHHHH", 7, 0x0100, 1, 0, 0, 0)
+q += b"".join(bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\0\0\1\0\1"
+tried = answered = blocked = 0
+for port in ports:
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        s.bind(("0.0.0.0", port))
+    except OSError:
+        s.close()
+        continue  # the guard still holds it
+    tried += 1
+    s.settimeout(0.5)
+    try:
+        s.sendto(q, (resolver, 53))
+        s.recvfrom(4096)
+        answered += 1
+    except PermissionError:
+        blocked += 1  # dropped by the output chain (sendto fails with EPERM)
+    except socket.timeout:
+        pass
+    s.close()
+print("tried", tried, "answered", answered, "blocked", blocked, flush=True)
+)";
+
+// The two namespaces and the temp dir, removed even when a REQUIRE fails.
+struct Namespaces {
+  std::string seat, remote, dir;
+  ~Namespaces() {
+    run_command({"/bin/sh", "-c", "ip netns del " + seat + "; ip netns del " + remote});
+    if (!getenv("SEATLOCK_KEEP_LAB")) run_command({"/bin/sh", "-c", "rm -rf " + dir});
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a client on the source port of the guard's upstream flow cannot reach the resolver",
+          "[dns][netns]") {
+  const std::string id = "sl-dnsp-" + std::to_string(getpid());
+  Namespaces lab{id + "-seat", id + "-remote", make_temp_dir("dnsb")};
+  const std::string &seat = lab.seat, &remote = lab.remote, &dir = lab.dir;
+  auto must = [](const std::string& command) {
+    auto r = run_command({"/bin/sh", "-c", command});
+    INFO(command << "\n" << r.out);
+    REQUIRE(r.exit_code == 0);
+  };
+  must("ip netns add " + seat);
+  must("ip netns add " + remote);
+  must("ip -n " + seat + " link add sldb0 type veth peer name sldb1 netns " + remote);
+  must("ip -n " + seat + " addr add 10.98.0.1/24 dev sldb0");
+  must("ip -n " + remote + " addr add 10.98.0.2/24 dev sldb1");
+  must("ip -n " + remote + " addr add 10.98.0.53/24 dev sldb1");
+  for (const auto& ns : {seat, remote}) {
+    must("ip -n " + ns + " link set lo up");
+  }
+  must("ip -n " + seat + " link set sldb0 up");
+  must("ip -n " + remote + " link set sldb1 up");
+  const std::string zone_log = dir + "/zone.log", guard_log = dir + "/guard.log";
+  {
+    // The resolver logs every query with its source port; it answers rotate.example.test and
+    // REFUSED (an answer all the same) for anything else.
+    Child zone({"/usr/sbin/ip", "netns", "exec", remote, "/usr/bin/python3",
+                std::string(SEATLOCK_SOURCE_DIR) + "/tests/dns/zone_server.py", "10.98.0.53", "0"},
+               zone_log);
+    REQUIRE(wait_until([&] { return contains(read_file(zone_log), "ready"); }));
+
+    net::NetRules rules;
+    rules.dns = {"10.98.0.53"};
+    // The resolver's subnet is allowed by CIDR, as the packaged default allows 10.0.0.0/8.
+    EgressRule subnet;
+    subnet.to = {Cidr{4, "10.98.0.0", 24}};
+    subnet.proto = "any";
+    rules.allow = {subnet};
+    rules.allow_domains = {{{"rotate.example.test"}, {{8080, 8080}}, "tcp", ""}};
+    rules.dns_guard_port = net::kDnsGuardPort;
+    std::ofstream(dir + "/rules.json") << net::to_json(rules).dump();
+    Child guard({"/usr/sbin/ip", "netns", "exec", seat, binary_path("tests/dns/sl_dns_guard"),
+                 "--rules", dir + "/rules.json"},
+                guard_log);
+    REQUIRE(wait_until([&] { return contains(read_file(guard_log), "ready"); }));
+
+    // Allowed lookups through the guard: each leaves an upstream flow in conntrack. (A dig whose
+    // own port collides with one of them is dropped now, like the clients below: try again.)
+    const std::string lookup =
+        "ip netns exec " + seat +
+        " sh -c 'for t in 1 2 3; do dig +short +time=2 +tries=1 @10.98.0.53 rotate.example.test A "
+        "| grep -q 10.97.0.9 && exit 0; done; exit 1'";
+    for (int i = 0; i < 20; ++i) must(lookup);
+    std::set<std::string> ports;
+    REQUIRE(wait_until([&] {
+      ports.clear();
+      std::istringstream log(read_file(zone_log));
+      std::string word, name, from, port;
+      for (std::string line; std::getline(log, line);) {
+        std::istringstream l(line);
+        if (l >> word >> name >> from >> port && word == "query" && from == "from")
+          ports.insert(port);
+      }
+      return ports.size() >= 20;
+    }));
+
+    // A client on each of those ports asks for a name nobody allowed, straight at the resolver.
+    std::ofstream(dir + "/client.py") << kPortClient;
+    std::string command =
+        "ip netns exec " + seat + " python3 " + dir + "/client.py 10.98.0.53 leak.evil.test";
+    for (const auto& p : ports) command += " " + p;
+    const std::string result = run_command({"/bin/sh", "-c", command}).out;
+    INFO(result << read_file(zone_log));
+    // Most ports are free again (the guard closes an upstream socket after its answer).
+    CHECK(contains(result, "tried "));
+    CHECK_FALSE(contains(result, "tried 0 "));
+    CHECK(contains(result, " answered 0 "));
+    // One more allowed lookup, so the resolver has read everything sent before it.
+    const auto before = read_file(zone_log).size();
+    must(lookup);
+    REQUIRE(wait_until([&] { return read_file(zone_log).size() > before; }));
+    CHECK_FALSE(contains(read_file(zone_log), "leak.evil.test"));
+  }
+}
