@@ -2,6 +2,7 @@
 
 #include "core/fleet/scope.hpp"
 #include "core/fleet/verify.hpp"
+#include "core/json/locator.hpp"
 #include "core/util/time.hpp"
 #include "os/base/policy_files.hpp"
 #include "os/events/reporter.hpp"  // now_millis()
@@ -34,19 +35,6 @@ std::optional<PolicyFile> local_only_part(const PolicyFile& f) {
   return PolicyFile{f.name, kept.dump()};
 }
 
-std::string escape_token(const std::string& key) {
-  std::string out;
-  for (char c : key) {
-    if (c == '~')
-      out += "~0";
-    else if (c == '/')
-      out += "~1";
-    else
-      out += c;
-  }
-  return out;
-}
-
 // Leaf pointers where `a` and `b` differ; objects are walked, anything else compared whole.
 void differences(const json& a, const json& b, const std::string& at,
                  std::vector<std::string>& out) {
@@ -56,12 +44,12 @@ void differences(const json& a, const json& b, const std::string& at,
     return;
   }
   for (auto it = a.begin(); it != a.end(); ++it) {
-    const std::string p = at + "/" + escape_token(it.key());
+    const std::string p = at + "/" + json_pointer_escape(it.key());
     differences(it.value(), b.contains(it.key()) ? b[it.key()] : json(), p, out);
   }
   for (auto it = b.begin(); it != b.end(); ++it)
     if (!a.contains(it.key()))
-      differences(json(), it.value(), at + "/" + escape_token(it.key()), out);
+      differences(json(), it.value(), at + "/" + json_pointer_escape(it.key()), out);
 }
 
 }  // namespace
