@@ -145,4 +145,27 @@ std::vector<json> with_fleet_version(const std::vector<json>& rows, const std::s
   return out;
 }
 
+SeatFleetRig::SeatFleetRig(const std::string& id)
+    : seat_id(id), cert(pki.seat(id)), seat(tmp.path, id) {
+  std::filesystem::create_directories(fleet.bundles);
+}
+
+void SeatFleetRig::start_collector(int port) {
+  std::vector<std::string> extra = {"--bundles", fleet.bundles};
+  if (port) extra.insert(extra.end(), {"--listen", "127.0.0.1:" + std::to_string(port)});
+  collector = std::make_unique<seatlock::testing::CollectorProcess>(db, pki, extra);
+}
+
+std::vector<nlohmann::json> SeatFleetRig::at_collector(const std::string& kind,
+                                                       std::uint64_t version) {
+  return with_fleet_version(seatlock::evidence::collector_rows(db, seat_id), kind, version);
+}
+
+std::size_t SeatFleetRig::refused_at_collector(const std::string& refusal) {
+  std::size_t n = 0;
+  for (const auto& e : at_collector("policy.rejected", 0))
+    n += e["details"]["fleet"].value("refusal", "") == refusal;
+  return n;
+}
+
 }  // namespace seatlock::fleet_test

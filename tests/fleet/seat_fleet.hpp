@@ -46,6 +46,26 @@ struct ReplayingCollector {
   int served_ = 0;
 };
 
+// One collector host (fleet tree, `serve --bundles`) and one seat following it. The owner writes
+// the tree, starts the collector (start_collector) and the seat (its local report first).
+struct SeatFleetRig {
+  explicit SeatFleetRig(const std::string& seat_id);
+  seatlock::testing::TempDir tmp;
+  seatlock::testing::Pki pki{tmp};
+  std::string seat_id;
+  seatlock::testing::Pki::Pair cert;
+  FleetHost fleet{tmp};
+  std::string db = tmp / "collector.db";
+  std::unique_ptr<seatlock::testing::CollectorProcess> collector;
+  seatlock::evidence::SeatDaemon seat;
+
+  void start_collector(int port = 0);  // 0: any free port
+  // The seat's events of `kind` at the collector with details.fleet.version `version` (any: 0).
+  std::vector<nlohmann::json> at_collector(const std::string& kind, std::uint64_t version);
+  // policy.rejected events at the collector for a fleet bundle with this refusal.
+  std::size_t refused_at_collector(const std::string& refusal);
+};
+
 // The seat's `status` (control socket): {"policy": {...,"modes","fleet"}, "components": ...}.
 nlohmann::json seat_status(seatlock::evidence::SeatDaemon& seat);
 std::uint64_t fleet_version_in_force(seatlock::evidence::SeatDaemon& seat);

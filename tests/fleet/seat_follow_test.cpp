@@ -22,42 +22,18 @@ namespace {
 constexpr const char* kSeat = "cc-0201";
 
 // One collector host with a fleet tree, one seat following it.
-struct Rig {
-  tg::TempDir tmp;
-  tg::Pki pki{tmp};
-  tg::Pki::Pair cert = pki.seat(kSeat);
-  FleetHost fleet{tmp};
-  std::string db = tmp / "collector.db";
-  std::unique_ptr<tg::CollectorProcess> collector;
-  evidence::SeatDaemon seat{tmp.path, kSeat};
-
-  Rig() {
+struct Rig : SeatFleetRig {
+  Rig() : SeatFleetRig(kSeat) {
     fleet.put("groups.json", R"({"seats": ["cc-0201", "cc-0202"], "groups": []})");
     // The shipped default locks USB (enforce); the fleet relaxes it to audit: easy to observe.
     fleet.put("all/10-base.json", R"({"usb": {"mode": "audit"}})");
-    std::filesystem::create_directories(fleet.bundles);
     start_collector();
     seat.write_report(seat_report(collector->url(), pki, cert, {fleet.pub()}));
     seat.start();
   }
-  void start_collector(int port = 0) {
-    std::vector<std::string> extra = {"--bundles", fleet.bundles};
-    if (port) extra.insert(extra.end(), {"--listen", "127.0.0.1:" + std::to_string(port)});
-    collector = std::make_unique<tg::CollectorProcess>(db, pki, extra);
-  }
-  std::vector<json> at_collector(const std::string& kind, std::uint64_t version) {
-    return with_fleet_version(evidence::collector_rows(db, kSeat), kind, version);
-  }
-  // policy.rejected for a fleet bundle with this refusal, as recorded at the collector.
-  bool refused_at_collector(const std::string& refusal) {
-    for (const auto& e : at_collector("policy.rejected", 0))
-      if (e["details"]["fleet"].value("refusal", "") == refusal) return true;
-    return false;
-  }
 };
 
-// kill -9 and start again; ready once the control socket answers (the socket file appears at
-// bind(), a moment before listen()).
+// kill -9 and start again; ready once the control socket answers.
 void restart(evidence::SeatDaemon& seat) {
   seat.kill9();
   seat.start();

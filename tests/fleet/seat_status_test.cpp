@@ -18,21 +18,11 @@ namespace {
 
 constexpr const char* kSeat = "cc-0301";
 
-struct Rig {
-  tg::TempDir tmp;
-  tg::Pki pki{tmp};
-  tg::Pki::Pair cert = pki.seat(kSeat);
-  FleetHost fleet{tmp};
-  std::string db = tmp / "collector.db";
-  std::unique_ptr<tg::CollectorProcess> collector;
-  evidence::SeatDaemon seat{tmp.path, kSeat};
-
-  Rig() {
+struct Rig : SeatFleetRig {
+  Rig() : SeatFleetRig(kSeat) {
     fleet.put("groups.json", R"({"seats": ["cc-0301"], "groups": []})");
     fleet.put("all/10-base.json", R"({"usb": {"mode": "audit"}})");
-    std::filesystem::create_directories(fleet.bundles);
-    collector = std::make_unique<tg::CollectorProcess>(
-        db, pki, std::vector<std::string>{"--bundles", fleet.bundles});
+    start_collector();
     // Only what a managed seat sets locally: how it reaches its collector and the pinned key
     // (no local heartbeat or batch size, which would be local settings the fleet did not make).
     std::string url = collector->url();
@@ -42,15 +32,6 @@ struct Rig {
                        {"key", cert.key},
                        {"fleet_keys", {fleet.pub()}}});
     seat.start();
-  }
-  std::vector<json> at_collector(const std::string& kind, std::uint64_t version) {
-    return with_fleet_version(evidence::collector_rows(db, kSeat), kind, version);
-  }
-  std::size_t refused_at_collector(const std::string& refusal) {
-    std::size_t n = 0;
-    for (const auto& e : at_collector("policy.rejected", 0))
-      n += e["details"]["fleet"].value("refusal", "") == refusal;
-    return n;
   }
   std::string human_status() { return seat.seatlockctl({"status"}).out; }
   json fleet_status() {
