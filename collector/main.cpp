@@ -25,6 +25,8 @@ const char* kUsage = R"(usage: seatlock-collector <command> [options]
           [--bundles DIR]   (fleet bundles from `fleet publish`, answering GET /v1/policy)
           [--instance NAME] [--collector-key FILE]   (the collector's own signed chain
           collector:NAME; key default DB.collector.key, made on first use; docs/firmware.md)
+          [--console-listen ADDR:PORT] [--fleet-config FILE]   (the web console on its own
+          listener, without client certificates; fleet page config; docs/console.md)
           SIGTERM: finish requests in flight, exit; SIGHUP: reload --cert/--key/--ca
   enroll  --db FILE --seat ID [--key BASE64]      prints a new enrollment token for the seat
   query   --db FILE [--seat ID] [--user NAME] [--kind KIND] [--severity LEVEL]
@@ -32,6 +34,8 @@ const char* kUsage = R"(usage: seatlock-collector <command> [options]
   export  --db FILE --since TIME --until TIME --format csv|ndjson --out DIR
   verify  --db FILE [--seat ID] [--since TIME] [--until TIME]    exit 1 if anything is wrong
           [--collector-pubkey FILE]   (the collector chains must be signed with this key)
+  verify-export FILE --manifest M [--collector-pubkey FILE] [--db FILE]
+          a console export checked against its signed manifest (and the store); exit 1 if not
   seats   --db FILE [--silent-after N] [--heartbeat DURATION] [--json]
   token   list --db FILE | revoke --db FILE (--token TOKEN | --id HASH-PREFIX | --seat ID)
   user    add NAME --role auditor|admin | passwd NAME | disable NAME | enable NAME  --db FILE
@@ -84,6 +88,7 @@ int main(int argc, char** argv) {
     if (cmd == "grant") return cmd_grant(args, std::cout);
     if (cmd == "revoke") return cmd_revoke(args, std::cout);
     if (cmd == "attest") return cmd_attest(args, std::cout);
+    if (cmd == "verify-export") return cmd_verify_export(args, std::cout);
     std::fprintf(stderr, "seatlock-collector: unknown command \"%s\"\n%s", cmd.c_str(), kUsage);
     return 2;
   } catch (const UsageError& e) {

@@ -66,7 +66,8 @@ cat > "$policy_dir/50-local-collector.json" <<JSON
 JSON
 
 "$build/collector/seatlock-collector" serve --listen 127.0.0.1:8443 --db "$run_dir/collector.db" \
-  --cert "$pki/server.pem" --key "$pki/server.key" --ca "$pki/ca.pem" &
+  --cert "$pki/server.pem" --key "$pki/server.key" --ca "$pki/ca.pem" \
+  --console-listen 127.0.0.1:8444 &
 collector_pid=$!
 trap 'kill $collector_pid 2>/dev/null; wait $collector_pid 2>/dev/null' EXIT
 
@@ -76,5 +77,6 @@ if [ "$network_mode" = audit ]; then
 else
   echo "run.sh: NETWORK ENFORCED: outbound traffic outside the policy's allow list is dropped"
 fi
+echo "run.sh: console on https://127.0.0.1:8444/ (an account: '$build/collector/seatlock-collector user add NAME --role auditor --db $run_dir/collector.db')"
 echo "run.sh: try '$build/agent/cli/seatlockctl status' and '$build/collector/seatlock-collector query --db $run_dir/collector.db'"
 "$build/agent/daemon/seatlockd" --policy-dir "$policy_dir" --state-dir "$state_dir" --network-mode "$network_mode"

@@ -10,6 +10,8 @@
 # usage: bash bench/dns/run.sh [BUILD_DIR] [LATENCY_ROUNDS] [FIRSTCONN_N] [DNSPERF_SECONDS]
 #        (default build/test 5000 10000 10; needs sl_dns_guard and sl_net_probe built, and the
 #        packages unbound and dnsperf: scripts/deps.d/dns.txt)
+#        SEATLOCK_BENCH_PERF=PREFIX also records `perf record -g` of the guard during each
+#        throughput run into PREFIX.allowed and PREFIX.refused (needs linux-perf).
 set -euo pipefail
 build=$(realpath "${1:-build/test}")
 rounds=${2:-5000} firstconn_n=${3:-10000} seconds=${4:-10}
@@ -111,7 +113,12 @@ in_seat python3 "$here/dns_bench_client.py" latency "$rounds" r1.evil.test 127.0
 for kind in allowed refused; do
   echo "== 2. throughput through the guard, $kind names, ${seconds} s of dnsperf (guard on core $guard_core)"
   c0=$(cpu_ticks "$guard")
+  if [ -n "${SEATLOCK_BENCH_PERF:-}" ]; then  # a call-graph profile of the guard during the run
+    perf record -q -g -p "$guard" -o "$SEATLOCK_BENCH_PERF.$kind" -- sleep "$seconds" >/dev/null 2>&1 &
+    perf_pid=$!
+  fi
   out=$(dnsperf_qps 53 "$work/$kind.txt")
+  [ -z "${perf_pid:-}" ] || { wait "$perf_pid" || true; perf_pid=""; }
   c1=$(cpu_ticks "$guard")
   echo "$out" | sed 's/^/   /'
   [ "$kind" = allowed ] || echo "$out" | grep -q 'REFUSED .*(100.00%)' ||

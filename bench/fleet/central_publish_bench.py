@@ -8,7 +8,9 @@ Not part of the test run; run it with `nice` on a shared machine.
 
 usage: central_publish_bench.py BUILD_DIR [--seats N] [--runs 3] [--keep DIR]
 """
-import argparse, json, os, shutil, subprocess, sys, tempfile, time
+import argparse, os, shutil
+
+from fleet_bench_common import collector_binary, put as put_json, run as run_collector, work_dir
 
 p = argparse.ArgumentParser()
 p.add_argument("build")
@@ -16,9 +18,8 @@ p.add_argument("--seats", type=int, default=10000)
 p.add_argument("--runs", type=int, default=3)
 p.add_argument("--keep")
 a = p.parse_args()
-collector = os.path.join(a.build, "collector", "seatlock-collector")
-work = a.keep or tempfile.mkdtemp(prefix="fleet-central-bench-")
-os.makedirs(work, exist_ok=True)
+collector = collector_binary(a.build)
+work = work_dir(a.keep, "fleet-central-bench-")
 tree, key, bundles, db = (os.path.join(work, n)
                           for n in ("tree", "fleet.key", "bundles", "collector.db"))
 per_site = a.seats // 10
@@ -27,17 +28,12 @@ seats = ["s%02d-f%d-%04d" % (s, (i * 4) // per_site, i) for s in range(10)
 
 
 def put(path, doc):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as f:
-        json.dump(doc, f, indent=2)
+    put_json(path, doc, indent=2)
 
 
 def run(*args):
-    t = time.monotonic()
-    r = subprocess.run([collector, *args], capture_output=True, text=True)
-    if r.returncode != 0:
-        sys.exit("%s failed: %s%s" % (" ".join(args[:3]), r.stdout, r.stderr))
-    return time.monotonic() - t, r.stdout
+    t, r = run_collector(collector, *args)
+    return t, r.stdout
 
 
 shutil.rmtree(tree, ignore_errors=True)

@@ -7,7 +7,9 @@ Not part of the test run.
 
 usage: fleet_status_bench.py BUILD_DIR [--seats N] [--events-per-seat N] [--keep DIR]
 """
-import argparse, json, os, random, shutil, sqlite3, subprocess, sys, tempfile, time, uuid
+import argparse, json, os, random, shutil, sqlite3, time, uuid
+
+from fleet_bench_common import collector_binary, put as put_json, run as run_collector, work_dir
 
 p = argparse.ArgumentParser()
 p.add_argument("build")
@@ -15,27 +17,18 @@ p.add_argument("--seats", type=int, default=10000)
 p.add_argument("--events-per-seat", type=int, default=30)
 p.add_argument("--keep")
 a = p.parse_args()
-collector = os.path.join(a.build, "collector", "seatlock-collector")
-work = a.keep or tempfile.mkdtemp(prefix="fleet-status-bench-")
-os.makedirs(work, exist_ok=True)
+collector = collector_binary(a.build)
+work = work_dir(a.keep, "fleet-status-bench-")
 tree, bundles, db = (os.path.join(work, n) for n in ("tree", "bundles", "collector.db"))
 seats = ["cc-%05d" % i for i in range(a.seats)]
 
 
 def run(*args, out=None):
-    t = time.monotonic()
-    r = subprocess.run([collector, *args], stdout=out or subprocess.PIPE, stderr=subprocess.PIPE,
-                       text=True)
-    if r.returncode != 0:
-        sys.exit("%s failed: %s%s" % (args[:2], r.stdout or "", r.stderr))
-    return time.monotonic() - t, r
+    return run_collector(collector, *args, out=out)
 
 
 def put(rel, doc):
-    path = os.path.join(tree, rel)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as f:
-        json.dump(doc, f)
+    put_json(os.path.join(tree, rel), doc)
 
 
 # The tree: 50 groups of 100 seats, 300 seats with a USB grant, one group closed.

@@ -2,9 +2,11 @@
 
 #include <chrono>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "clickhouse_console.hpp"
 #include "clickhouse_rows.hpp"
 #include "clickhouse_schema.hpp"
 #include "clickhouse_token_cache.hpp"
@@ -60,6 +62,20 @@ class ClickHouseStore : public EventStore {
     ch_.select(sql, [&](const rows::Row& r) {
       if (more) more = fn(rows::event(r));  // the rest of the stream is drained unread
     });
+  }
+
+  // Console paging and overview counts: clickhouse_console.cpp (de-duplicated as query()).
+  void query_keyset(const EventFilter& f, bool descending, const std::optional<EventKey>& from,
+                    const std::function<bool(const StoredEvent&)>& fn) override {
+    clickhouse_console::query_keyset(ch_, f, descending, from, fn);
+  }
+  std::vector<ViolationBucket> violation_buckets(std::int64_t since_ms,
+                                                 std::int64_t until_ms) override {
+    return clickhouse_console::violation_buckets(ch_, since_ms, until_ms);
+  }
+  std::vector<ViolationTotal> top_violators(bool by_user, std::int64_t since_ms,
+                                            std::int64_t until_ms, std::size_t limit) override {
+    return clickhouse_console::top_violators(ch_, by_user, since_ms, until_ms, limit);
   }
 
   // FINAL everywhere else events are read (same reason as above).
@@ -188,34 +204,51 @@ class ClickHouseStore : public EventStore {
 
   // The table is made on first use too: databases created before accounts existed lack it.
   std::vector<AccountRecord> accounts() override {
-    ch_.exec(clickhouse_schema::kAccountsTable);
+    ensure_accounts_table();
     std::vector<AccountRecord> out;
     ch_.select(
         "SELECT name, argMax(role, updated_ms), argMax(password_hash, updated_ms), "
-        "argMax(disabled, updated_ms), min(created_ms), max(updated_ms) FROM accounts "
-        "GROUP BY name ORDER BY name",
+        "argMax(disabled, updated_ms), min(created_ms), max(updated_ms), "
+        "argMax(lang, updated_ms) FROM accounts GROUP BY name ORDER BY name",
         [&](const rows::Row& r) {
           out.push_back(AccountRecord{r.at(0), r.at(1), r.at(2), rows::u64(r.at(3)) != 0,
-                                      rows::i64(r.at(4)), rows::i64(r.at(5))});
+                                      rows::i64(r.at(4)), rows::i64(r.at(5)), r.at(6)});
         });
     return out;
   }
 
   void put_account(const AccountRecord& a) override {
-    ch_.exec(clickhouse_schema::kAccountsTable);
+    ensure_accounts_table();
     ch_.insert_json_rows("accounts", nlohmann::json{{"name", a.name},
                                                     {"role", a.role},
                                                     {"password_hash", a.password_hash},
                                                     {"disabled", a.disabled ? 1 : 0},
                                                     {"created_ms", a.created_ms},
-                                                    {"updated_ms", a.updated_ms}}
+                                                    {"updated_ms", a.updated_ms},
+                                                    {"lang", a.lang}}
                                              .dump() +
                                          "\n");
+  }
+
+  // Once per process: the table (databases older than accounts lack it) and its console
+  // language column (issue 15; tables made before it lack that).
+  void ensure_accounts_table() {
+    std::call_once(accounts_ready_, [this] {
+      ch_.exec(clickhouse_schema::kAccountsTable);
+      // Debian's ClickHouse has no ADD COLUMN IF NOT EXISTS: look first.
+      bool has_lang = false;
+      ch_.select(
+          "SELECT name FROM system.columns WHERE database = currentDatabase() AND "
+          "table = 'accounts' AND name = 'lang'",
+          [&](const rows::Row&) { has_lang = true; });
+      if (!has_lang) ch_.exec("ALTER TABLE accounts ADD COLUMN lang String DEFAULT ''");
+    });
   }
 
  private:
   ClickHouseHttp ch_;
   TokenCache tokens_;
+  std::once_flag accounts_ready_;
 };
 
 }  // namespace

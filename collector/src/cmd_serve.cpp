@@ -34,7 +34,9 @@ int cmd_serve(const ArgList& argv) {
           "ek-ca",
           "bundles",
           "instance",
-          "collector-key"},
+          "collector-key",
+          "console-listen",
+          "fleet-config"},
          {"tokens-only", "require-client-cert"});
   ServeOptions o;
   o.listen = a.get("listen").value_or(o.listen);
@@ -46,6 +48,8 @@ int cmd_serve(const ArgList& argv) {
   if (auto f = a.get("ek-ca")) o.ek_ca_files = {*f};      // one PEM bundle of vendor EK CAs
   o.collector_instance = a.get("instance").value_or("");  // audit/collector_log.hpp
   o.collector_key = a.get("collector-key").value_or("");
+  o.console_listen = a.get("console-listen").value_or("");  // docs/console.md
+  o.fleet_config = a.get("fleet-config").value_or("");
   if (a.has("tokens-only") && a.has("require-client-cert"))
     throw UsageError("--tokens-only and --require-client-cert exclude each other");
   if (a.has("tokens-only")) o.auth = AuthMode::tokens_only;

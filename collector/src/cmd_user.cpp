@@ -140,7 +140,7 @@ int cmd_user(const ArgList& argv, std::ostream& out) {
   if (sub != "add" && !before) throw UsageError("no account \"" + name + "\"");
 
   std::int64_t now = wall_ms();
-  AccountRecord rec = before ? *before : AccountRecord{name, *role, "", false, now, 0};
+  AccountRecord rec = before ? *before : AccountRecord{name, *role, "", false, now, 0, ""};
   // updated_ms orders the versions of an account (ClickHouse keeps the highest).
   rec.updated_ms = before ? std::max(now, before->updated_ms + 1) : now;
   audit::CollectorEventInput in;

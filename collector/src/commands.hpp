@@ -23,5 +23,7 @@ int cmd_fleet(const ArgList& args, std::ostream& out);  // fleet check|diff|publ
 int cmd_net(const ArgList& args, std::ostream& out);     // net close|open
 int cmd_grant(const ArgList& args, std::ostream& out);   // grant usb|net
 int cmd_revoke(const ArgList& args, std::ostream& out);  // revoke --ticket REF
+// Console exports: verify-export FILE --manifest M (console/export_verify.hpp).
+int cmd_verify_export(const ArgList& args, std::ostream& out);
 
 }  // namespace seatlock::collector

@@ -53,7 +53,7 @@ Admission Router::admit(const HttpRequest& req, const std::optional<std::string>
   const Route* match = nullptr;
   std::string allow;
   for (const Route& r : routes_) {
-    if (r.path != path) continue;
+    if (r.prefix ? path.rfind(r.path, 0) != 0 : r.path != path) continue;
     if (r.method == req.method || (r.method == "GET" && req.method == "HEAD")) {
       match = &r;
       break;
@@ -67,6 +67,7 @@ Admission Router::admit(const HttpRequest& req, const std::optional<std::string>
       a.response = error_response(405, "use " + allow + " " + path);
       a.response.headers.emplace_back("Allow", allow);
     }
+    if (decorate_) decorate_(path, a.response);
     return a;
   }
   if (match->access == Access::seat) {

@@ -28,8 +28,9 @@ enum class Access {
 };
 
 struct Route {
-  std::string method;  // "GET" routes also answer HEAD
-  std::string path;    // exact match, query string ignored
+  std::string method;   // "GET" routes also answer HEAD
+  std::string path;     // exact match (or prefix, below), query string ignored
+  bool prefix = false;  // true: matches every path that starts with `path` (the console's)
   Access access = Access::seat;
   std::size_t max_body = 0;    // bytes after transfer decoding; larger answers 413
   std::string too_large = "";  // the 413 message ("" = a generic one)
@@ -52,6 +53,11 @@ class Router {
  public:
   Router(EventStore& store, AuthMode mode) : store_(store), mode_(mode) {}
   void add(Route route) { routes_.push_back(std::move(route)); }
+  // Applied to every answer admit() gives without a route (404, 405), with the request's path:
+  // the console adds its security headers (console/security_headers.hpp).
+  void set_decorate(std::function<void(const std::string& path, HttpResponse&)> fn) {
+    decorate_ = std::move(fn);
+  }
   // peer_cn: the verified client-certificate CN, if any; `peer` names the client in log lines.
   Admission admit(const HttpRequest& head, const std::optional<std::string>& peer_cn,
                   const std::string& peer) const;
@@ -69,6 +75,7 @@ class Router {
   EventStore& store_;
   AuthMode mode_;
   std::vector<Route> routes_;
+  std::function<void(const std::string& path, HttpResponse&)> decorate_;
 };
 
 }  // namespace seatlock::collector

@@ -19,6 +19,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -28,7 +29,10 @@
 
 #include "attest/routes.hpp"
 #include "audit/collector_log.hpp"
+#include "console/security_headers.hpp"
+#include "console/server_routes.hpp"
 #include "fleet/bundle_watch.hpp"
+#include "fleet/central_config.hpp"
 #include "handler.hpp"
 #include "policy_poll.hpp"
 #include "router.hpp"
@@ -104,12 +108,16 @@ void log(const std::string& what) {
   std::fprintf(stderr, "seatlock-collector: %s\n", what.c_str());
 }
 
-// The listener, its TLS context (replaced on SIGHUP) and the periodic throughput line.
+// The listener, its TLS context (replaced on SIGHUP) and the periodic throughput line. The
+// console's own listener is a second Server (primary = false: no signals, no throughput line;
+// the primary reloads its certificate too).
 class Server {
  public:
   Server(const ServeOptions& opts, asio::io_context& io, SessionShared& sh, IngestWriter& writer,
-         PolicyPoll& policy, int listen_fd)
+         PolicyPoll& policy, int listen_fd, AuthMode auth, bool primary)
       : opts_(opts),
+        auth_(auth),
+        primary_(primary),
         io_(io),
         sh_(sh),
         writer_(writer),
@@ -138,10 +146,14 @@ class Server {
       accept();
       watch_stalls();
     });
+    if (!primary_) return;
     wait_signal();
     last_report_ = Clock::now();
     schedule_stats();
   }
+
+  // The console's listener: its certificate is reloaded with this one's on SIGHUP.
+  void set_follower(Server* f) { follower_ = f; }
 
   // Blocks the calling thread until SIGTERM/SIGINT arrived.
   void wait_for_stop_signal() {
@@ -177,7 +189,7 @@ class Server {
 
  private:
   std::shared_ptr<SSL_CTX> load_ctx() {
-    SslCtx c = make_server_ctx(opts_.cert, opts_.key, opts_.ca, opts_.auth);
+    SslCtx c = make_server_ctx(opts_.cert, opts_.key, opts_.ca, auth_);
     return std::shared_ptr<SSL_CTX>(c.release(), SSL_CTX_free);
   }
 
@@ -280,6 +292,7 @@ class Server {
   // New connections get the new certificate, key and CA; open ones keep theirs. A file that
   // does not load leaves everything as it was.
   void reload() {
+    if (follower_) follower_->reload();
     sh_.router->forget_cached_tokens();  // revoked tokens are refused from now on
     try {
       auto fresh = load_ctx();
@@ -326,6 +339,9 @@ class Server {
   }
 
   const ServeOptions& opts_;
+  AuthMode auth_;
+  bool primary_;
+  Server* follower_ = nullptr;
   asio::io_context& io_;
   SessionShared& sh_;
   IngestWriter& writer_;
@@ -375,16 +391,55 @@ int serve(const ServeOptions& opts) {
   sh.timeouts = opts.timeouts;
   std::string bound;
   int listen_fd = open_listener(opts.listen, bound);
+  // The console's own listener (--console-listen; routes added below).
+  Router console_router(*store, AuthMode::tokens_only);  // no seat routes, no client certs
+  console_router.set_decorate(
+      [](const std::string&, HttpResponse& r) { console::add_security_headers(r, true); });
+  ConnRegistry console_registry(opts.limits);
+  SessionShared console_sh;
+  console_sh.router = &console_router;
+  console_sh.registry = &console_registry;
+  console_sh.timeouts = opts.timeouts;
 
   // Declared after everything the sessions use: destroyed first, with any session left in it.
   asio::io_context io(threads);
   PolicyPoll policy(io, opts.max_poll_wait_s);
   policy.add_routes(router);
-  Server server(opts, io, sh, writer, policy, listen_fd);
+  Server server(opts, io, sh, writer, policy, listen_fd, opts.auth, /*primary=*/true);
+
+  // The console (issue 15): its own connection to the store, so its queries never queue behind
+  // the ingest writer's lock. Declared after io: its worker pool is joined (answers posted to
+  // sessions) before the io_context goes.
+  std::string fleet_config = opts.fleet_config;
+  if (fleet_config.empty() && std::filesystem::exists(fleet_cli::kDefaultConfig))
+    fleet_config = fleet_cli::kDefaultConfig;
+  auto console_store = open_store(opts.db, /*create=*/false);
+  auto export_store = open_store(opts.db, /*create=*/false);  // long scans: not on the pages
+  console::ConsoleConfig console_cfg;
+  console_cfg.fleet = {fleet_config, opts.db, opts.collector_instance, opts.collector_key};
+  console::ConsoleRoutes console_routes(*console_store, *export_store, collector_log.get(),
+                                        console_cfg);
+  std::optional<Server> console_server;
+  std::string console_bound;
+  if (opts.console_listen.empty()) {
+    console_routes.add_routes(router);
+    router.set_decorate([](const std::string& path, HttpResponse& r) {
+      if (console::is_console_path(path)) console::add_security_headers(r, true);
+    });
+  } else {
+    console_routes.add_routes(console_router);
+    int console_fd = open_listener(opts.console_listen, console_bound);
+    console_server.emplace(opts, io, console_sh, writer, policy, console_fd, AuthMode::tokens_only,
+                           /*primary=*/false);
+    server.set_follower(&*console_server);
+  }
+
   std::optional<BundleWatch> fleet_bundles;  // destroyed first: stops calling policy.notify
   if (!opts.fleet_bundles.empty()) fleet_bundles.emplace(opts.fleet_bundles, policy);
   server.start();
+  if (console_server) console_server->start();
   std::printf("listening %s\n", bound.c_str());
+  if (console_server) std::printf("console listening %s\n", console_bound.c_str());
   std::fflush(stdout);
   std::fprintf(stderr, "seatlock-collector: listening on %s, store %s, %d I/O threads\n",
                bound.c_str(), describe_store(opts.db).c_str(), threads);
@@ -393,8 +448,12 @@ int serve(const ServeOptions& opts) {
   auto work = asio::make_work_guard(io);
   std::vector<std::thread> pool;
   for (int i = 0; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
+  if (console_server)
+    std::fprintf(stderr, "seatlock-collector: console listening on %s\n", console_bound.c_str());
   server.wait_for_stop_signal();
-  if (std::size_t left = server.drain())
+  std::size_t left = server.drain();
+  if (console_server) left += console_server->drain();
+  if (left)
     std::fprintf(stderr, "seatlock-collector: %zu connections still open after %d s; closing\n",
                  left, opts.drain_timeout_s);
   io.stop();

@@ -29,6 +29,12 @@ struct ServeOptions {
   std::string fleet_bundles;  // `fleet publish` output answering GET /v1/policy ("" = none)
   int stats_interval_s = 10;  // a throughput line on stderr this often while events arrive
   int drain_timeout_s = 30;   // SIGTERM: how long requests in flight may take to finish
+  // The console (issue 15, docs/console.md): on its own TLS listener when console_listen is
+  // set (same certificate and key, no client certificates requested, no /v1 routes), else on
+  // the main listener. fleet_config: central_config.hpp's file for the fleet page ("" = the
+  // packaged /etc/seatlock-collector/fleet.json when it exists, else no fleet).
+  std::string console_listen;
+  std::string fleet_config;
 };
 
 // Blocks until SIGTERM/SIGINT; returns the process exit code. Prints "listening <addr:port>"

@@ -4,6 +4,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/chunk_encode.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
@@ -11,6 +13,7 @@
 #include <optional>
 
 #include "beast_request.hpp"
+#include "body_pipe.hpp"
 #include "tls_stream.hpp"
 
 namespace seatlock::collector {
@@ -21,6 +24,7 @@ namespace http = beast::http;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kLingerBytes = 256 * 1024;
+constexpr std::size_t kStreamChunkBytes = 256 * 1024;  // at most this much per chunk written
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -47,6 +51,7 @@ class SessionImpl final : public Session {
     stream_.track_activity(admitted.activity, admitted.hello);
   }
   ~SessionImpl() override {
+    if (pipe_) pipe_->cancel();  // a producer never waits for a session that is gone
     release_registry();
     std::lock_guard lk(sh_.mu);
     sh_.live.erase(id_);
@@ -106,6 +111,7 @@ class SessionImpl final : public Session {
   // Leaves the registry before the descriptor is closed (its number may be reused at once).
   void close() {
     state_ = State::closing;
+    if (pipe_) pipe_->cancel();
     disarm();
     release_registry();
     error_code ignored;
@@ -282,10 +288,11 @@ class SessionImpl final : public Session {
   // still sending what will not be read: closing with unread data would reset the connection
   // and could destroy the answer.
   void answer(HttpResponse r, bool keep, bool linger) {
+    if (r.stream) return answer_stream(std::move(r), keep);
     state_ = State::writing;
     res_.emplace(static_cast<http::status>(r.status), 11);
     if (r.status != 204 && r.status != 304) {
-      res_->set(http::field::content_type, "application/json");
+      res_->set(http::field::content_type, r.content_type);
       res_->body() = std::move(r.body);
       res_->prepare_payload();
       if (head_only_) {
@@ -307,6 +314,75 @@ class SessionImpl final : public Session {
       }
       self->next_request();
     });
+  }
+
+  // A streamed body (HttpResponse::stream): the head, then each piece the producer queued as
+  // one chunk, then the terminating chunk. Each write has the body deadline; waiting for the
+  // producer has none (it is our own thread, and it stops when the pipe is cancelled).
+  void answer_stream(HttpResponse r, bool keep) {
+    state_ = State::writing;
+    pipe_ = std::move(r.stream);
+    stream_res_.emplace(static_cast<http::status>(r.status), 11);
+    stream_res_->set(http::field::content_type, r.content_type);
+    for (const auto& [k, v] : r.headers) stream_res_->insert(k, v);
+    stream_res_->keep_alive(keep);
+    stream_res_->chunked(true);
+    stream_ser_.emplace(*stream_res_);
+    arm_s(sh_.timeouts.body_s);
+    http::async_write_header(stream_, *stream_ser_,
+                             [self = me(), keep](error_code ec, std::size_t) {
+                               self->disarm();
+                               if (ec) return self->close();
+                               if (self->head_only_) {  // HEAD: no body, and no chunks
+                                 self->pipe_->cancel();
+                                 return self->end_stream(keep);
+                               }
+                               self->pump(keep);
+                             });
+  }
+  void pump(bool keep) {
+    if (state_ != State::writing || !pipe_) return;
+    auto wake = [self = me(), keep] {
+      asio::post(self->stream_.get_executor(), [self, keep] { self->pump(keep); });
+    };
+    switch (pipe_->take(chunk_, kStreamChunkBytes, wake)) {
+      case BodyPipe::Status::pending:
+        return;
+      case BodyPipe::Status::failed:
+        log("streamed response failed, closing without its last chunk: " + pipe_->failure());
+        return close();
+      case BodyPipe::Status::done:
+        arm_s(sh_.timeouts.body_s);
+        return asio::async_write(stream_, http::make_chunk_last(),
+                                 [self = me(), keep](error_code ec, std::size_t) {
+                                   self->disarm();
+                                   if (ec) return self->close();
+                                   self->end_stream(keep);
+                                 });
+      case BodyPipe::Status::data:
+        arm_s(sh_.timeouts.body_s);
+        return asio::async_write(stream_, http::make_chunk(asio::buffer(chunk_)),
+                                 [self = me(), keep](error_code ec, std::size_t) {
+                                   self->disarm();
+                                   if (ec) {
+                                     if (self->timed_out_)
+                                       self->log("client did not read the streamed response");
+                                     return self->close();
+                                   }
+                                   self->pump(keep);
+                                 });
+    }
+  }
+  void end_stream(bool keep) {
+    pipe_.reset();
+    stream_ser_.reset();
+    stream_res_.reset();
+    std::string().swap(chunk_);
+    if (!keep) {
+      stream_.shutdown_tls();
+      return close();
+    }
+    next_request();
   }
 
   // Discards (not buffers) at most kLingerBytes for at most 1 s, then closes.
@@ -344,6 +420,10 @@ class SessionImpl final : public Session {
   beast::flat_buffer buffer_{kMaxUnparsedBytes};
   std::optional<RequestParser> parser_;
   std::optional<http::response<http::string_body>> res_;
+  std::shared_ptr<BodyPipe> pipe_;  // a streamed response in progress
+  std::optional<http::response<http::empty_body>> stream_res_;
+  std::optional<http::response_serializer<http::empty_body>> stream_ser_;
+  std::string chunk_;  // the chunk being written
   HttpRequest req_;
   const Route* route_ = nullptr;
   std::string seat_;

@@ -14,33 +14,42 @@ constexpr const char* kAccountsTable =
     "password_hash TEXT NOT NULL, disabled INTEGER NOT NULL, created_ms INTEGER NOT NULL, "
     "updated_ms INTEGER NOT NULL)";
 
+// The console language (issue 15) came after the accounts table: added to older databases.
+void ensure_accounts_table(SqliteDb& db) {
+  db.exec(kAccountsTable);
+  SqliteStmt cols(db.handle(), "SELECT 1 FROM pragma_table_info('accounts') WHERE name = 'lang'");
+  if (!cols.step()) db.exec("ALTER TABLE accounts ADD COLUMN lang TEXT NOT NULL DEFAULT ''");
+}
+
 }  // namespace
 
 std::vector<AccountRecord> accounts(SqliteDb& db) {
-  db.exec(kAccountsTable);
+  ensure_accounts_table(db);
   SqliteStmt st(db.handle(),
-                "SELECT name, role, password_hash, disabled, created_ms, updated_ms FROM accounts "
-                "ORDER BY name");
+                "SELECT name, role, password_hash, disabled, created_ms, updated_ms, lang "
+                "FROM accounts ORDER BY name");
   std::vector<AccountRecord> out;
   while (st.step())
-    out.push_back(
-        AccountRecord{st.text(0), st.text(1), st.text(2), st.i64(3) != 0, st.i64(4), st.i64(5)});
+    out.push_back(AccountRecord{st.text(0), st.text(1), st.text(2), st.i64(3) != 0, st.i64(4),
+                                st.i64(5), st.text(6)});
   return out;
 }
 
 void put_account(SqliteDb& db, const AccountRecord& a) {
-  db.exec(kAccountsTable);
+  ensure_accounts_table(db);
   SqliteStmt(db.handle(),
-             "INSERT INTO accounts(name, role, password_hash, disabled, created_ms, updated_ms) "
-             "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(name) DO UPDATE SET role = excluded.role, "
-             "password_hash = excluded.password_hash, disabled = excluded.disabled, "
-             "updated_ms = excluded.updated_ms")
+             "INSERT INTO accounts(name, role, password_hash, disabled, created_ms, updated_ms, "
+             "lang) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(name) DO UPDATE SET "
+             "role = excluded.role, password_hash = excluded.password_hash, "
+             "disabled = excluded.disabled, updated_ms = excluded.updated_ms, "
+             "lang = excluded.lang")
       .bind(1, a.name)
       .bind(2, a.role)
       .bind(3, a.password_hash)
       .bind(4, static_cast<std::int64_t>(a.disabled ? 1 : 0))
       .bind(5, a.created_ms)
       .bind(6, a.updated_ms)
+      .bind(7, a.lang)
       .run();
 }
 

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "sqlite_admin.hpp"
+#include "sqlite_console.hpp"
 #include "sqlite_db.hpp"
 #include "sqlite_schema.hpp"
 
@@ -57,12 +58,17 @@ class SqliteStore : public EventStore {
     // Each batch runs in a savepoint, whose undo images (the sub-journal) would otherwise go to
     // a temporary file: one pwrite per page a batch first touches, most of the writer's time.
     db_.exec("PRAGMA temp_store=MEMORY");
-    if (create)
+    if (create) {
       db_.exec(kSchema);
-    else {
+      sqlite_console::ensure_schema(db_);
+    } else {
       SqliteStmt check(db_.handle(), "SELECT count(*) FROM sqlite_master WHERE name='events'");
       if (!check.step() || check.i64(0) == 0)
         throw std::runtime_error(path + " is not a seatlock-collector database");
+    }
+    {
+      SqliteStmt check(db_.handle(), "SELECT count(*) FROM sqlite_master WHERE name='rollup_kind'");
+      has_rollups_ = check.step() && check.i64(0) > 0;
     }
     if (background_checkpoint) {
       sqlite3_wal_autocheckpoint(db_.handle(), 0);
@@ -147,6 +153,53 @@ class SqliteStore : public EventStore {
     return read_event(st);
   }
 
+  // Console queries read on connections of their own: a long export or a page never holds the
+  // writer's lock (WAL readers do not wait for the writer, nor it for them).
+  template <class Fn>
+  auto with_reader(Fn&& fn) {
+    std::unique_ptr<SqliteDb> conn;
+    {
+      std::lock_guard lk(readers_mu_);
+      if (!idle_readers_.empty()) {
+        conn = std::move(idle_readers_.back());
+        idle_readers_.pop_back();
+      }
+    }
+    if (!conn) {
+      conn = std::make_unique<SqliteDb>(path_, /*read_only=*/true);
+      conn->exec("PRAGMA cache_size=-32768");
+    }
+    struct Return {
+      SqliteStore& s;
+      std::unique_ptr<SqliteDb>& c;
+      ~Return() {
+        std::lock_guard lk(s.readers_mu_);
+        if (s.idle_readers_.size() < 4) s.idle_readers_.push_back(std::move(c));
+      }
+    } give_back{*this, conn};
+    return fn(*conn);
+  }
+
+  void query_keyset(const EventFilter& f, bool descending, const std::optional<EventKey>& from,
+                    const std::function<bool(const StoredEvent&)>& fn) override {
+    with_reader([&](SqliteDb& db) { sqlite_console::query_keyset(db, f, descending, from, fn); });
+  }
+
+  std::vector<ViolationBucket> violation_buckets(std::int64_t since_ms,
+                                                 std::int64_t until_ms) override {
+    if (!has_rollups_) return EventStore::violation_buckets(since_ms, until_ms);
+    return with_reader(
+        [&](SqliteDb& db) { return sqlite_console::violation_buckets(db, since_ms, until_ms); });
+  }
+
+  std::vector<ViolationTotal> top_violators(bool by_user, std::int64_t since_ms,
+                                            std::int64_t until_ms, std::size_t limit) override {
+    if (!has_rollups_) return EventStore::top_violators(by_user, since_ms, until_ms, limit);
+    return with_reader([&](SqliteDb& db) {
+      return sqlite_console::top_violators(db, by_user, since_ms, until_ms, limit);
+    });
+  }
+
   std::vector<SeatRecord> seats() override {
     std::lock_guard lk(mu_);
     SqliteStmt st(db_.handle(),
@@ -225,6 +278,9 @@ class SqliteStore : public EventStore {
   }
 
   std::mutex auth_mu_;
+  std::mutex readers_mu_;
+  std::vector<std::unique_ptr<SqliteDb>> idle_readers_;
+  bool has_rollups_ = false;
   std::unique_ptr<SqliteDb> auth_db_;
   std::string path_;
   SqliteDb db_;
@@ -234,7 +290,8 @@ class SqliteStore : public EventStore {
   bool ckpt_stop_ = false;
   std::recursive_mutex
       mu_;  // one connection, one thread at a time (re-entered from scan callbacks)
-  // Prepared once, used by transactions.
+  // Prepared once, used by transactions (declared after db_: finalized before it closes).
+  std::unique_ptr<sqlite_console::RollupWriter> rollups_;
   std::unique_ptr<SqliteStmt> ins_event_, line_by_id_, events_at_, count_range_, get_seat_,
       put_seat_, add_finding_, open_gaps_, resolve_, add_head_, note_refusal_, begin_, savepoint_,
       release_, rollback_to_, commit_;
@@ -275,7 +332,12 @@ bool SqliteTxn::insert_event(const StoredEvent& e) {
       .bind_static(9, e.prev)
       .bind_static(10, e.line)
       .bind(11, e.received_ms);
-  return st.run() == 1;
+  if (st.run() != 1) return false;
+  if (s_.has_rollups_) {
+    if (!s_.rollups_) s_.rollups_ = std::make_unique<sqlite_console::RollupWriter>(s_.db_.handle());
+    s_.rollups_->add(e);
+  }
+  return true;
 }
 
 std::optional<std::string> SqliteTxn::line_by_id(const std::string& id) {

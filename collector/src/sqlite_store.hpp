@@ -1,7 +1,8 @@
 #pragma once
 // The default EventStore: one SQLite file in WAL mode, synchronous=FULL (a 200 to a seat means
 // the batch is on disk). Indexes: (seat, seq) for chain checks, (seat, time) and (time) for
-// auditors' queries.
+// auditors' queries; the console's (user, kind, severity + time) indexes and violation rollups
+// are sqlite_console.hpp's.
 #include <memory>
 #include <string>
 

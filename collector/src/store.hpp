@@ -3,12 +3,14 @@
 // findings and enrollment tokens. SQLite is the default (sqlite_store.hpp), ClickHouse the
 // store for fleets (clickhouse_store.hpp); store_open.hpp picks one from --store / --db.
 // Ingest logic (ingest.hpp) works on a StoreTxn.
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace seatlock::collector {
@@ -87,6 +89,7 @@ struct AccountRecord {
   bool disabled = false;
   std::int64_t created_ms = 0;
   std::int64_t updated_ms = 0;  // strictly increases with every change (ClickHouse version)
+  std::string lang;             // the console language chosen ("en", "zh-CN"; "" = not yet)
 };
 
 struct EventFilter {
@@ -152,6 +155,38 @@ class EventStore {
   virtual std::vector<Finding> findings(const std::optional<std::string>& seat) = 0;
   virtual std::vector<ChainHead> chain_heads(const std::string& seat) = 0;
 
+  // Console paging (issue 15): events matching `f` in (time_ms, seat_id, seq) order, ascending
+  // or descending, starting strictly after `from` in that order (nullopt = from the start).
+  // Return false from `fn` to stop. The default sorts query()'s answer in memory (test doubles);
+  // the real stores answer from an index.
+  struct EventKey {
+    std::int64_t time_ms = 0;
+    std::string seat_id;
+    std::uint64_t seq = 0;
+  };
+  virtual void query_keyset(const EventFilter& f, bool descending,
+                            const std::optional<EventKey>& from,
+                            const std::function<bool(const StoredEvent&)>& fn);
+
+  // Violations (counts_as_violation()) per kViolationBucketMs bucket of event time and kind,
+  // for buckets starting in [since, until). SQLite reads a rollup kept at ingest.
+  static constexpr std::int64_t kViolationBucketMs = 15 * 60'000;
+  struct ViolationBucket {
+    std::int64_t bucket_ms = 0;
+    std::string kind;
+    std::uint64_t count = 0;
+  };
+  virtual std::vector<ViolationBucket> violation_buckets(std::int64_t since_ms,
+                                                         std::int64_t until_ms);
+  // The `limit` seats (or users, "" = no user left out) with the most violations in whole hours
+  // [since, until) (both rounded down to the hour), most first, ties by name.
+  struct ViolationTotal {
+    std::string name;
+    std::uint64_t count = 0;
+  };
+  virtual std::vector<ViolationTotal> top_violators(bool by_user, std::int64_t since_ms,
+                                                    std::int64_t until_ms, std::size_t limit);
+
   // Enrollment tokens are stored only as sha256 hex.
   virtual void add_token(const std::string& token_hash, const std::string& seat,
                          const std::string& pubkey_b64) = 0;
@@ -181,5 +216,38 @@ class EventStore {
     throw std::runtime_error("this store holds no console accounts");
   }
 };
+
+// Housekeeping kinds never count; any other kind counts unless its severity is info (the same
+// rule as seatlock::is_violation for the kind table in agent/core/event/kinds.cpp). Events of
+// the collector's own chains ("collector:...": logins, central actions, verdicts) are what the
+// center did or found, not a seat's breach: they never count.
+bool counts_as_violation(std::string_view seat, std::string_view kind, std::string_view severity);
+
+inline bool event_key_less(const EventStore::EventKey& a, const EventStore::EventKey& b) {
+  if (a.time_ms != b.time_ms) return a.time_ms < b.time_ms;
+  if (a.seat_id != b.seat_id) return a.seat_id < b.seat_id;
+  return a.seq < b.seq;
+}
+
+inline void EventStore::query_keyset(const EventFilter& f, bool descending,
+                                     const std::optional<EventKey>& from,
+                                     const std::function<bool(const StoredEvent&)>& fn) {
+  std::vector<StoredEvent> all;
+  EventFilter unlimited = f;
+  unlimited.limit = 0;
+  query(unlimited, [&](const StoredEvent& e) {
+    all.push_back(e);
+    return true;
+  });
+  auto key = [](const StoredEvent& e) { return EventKey{e.time_ms, e.seat_id, e.seq}; };
+  std::stable_sort(all.begin(), all.end(), [&](const StoredEvent& a, const StoredEvent& b) {
+    return descending ? event_key_less(key(b), key(a)) : event_key_less(key(a), key(b));
+  });
+  for (const StoredEvent& e : all) {
+    if (from && !(descending ? event_key_less(key(e), *from) : event_key_less(*from, key(e))))
+      continue;
+    if (!fn(e)) return;
+  }
+}
 
 }  // namespace seatlock::collector

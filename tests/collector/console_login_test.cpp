@@ -25,8 +25,8 @@ struct Fixture {
                      [this] { return now; }};
   Fixture() {
     static const std::string hash = hash_password("correct horse battery");
-    accounts["alice"] = AccountRecord{"alice", "auditor", hash, false, 1, 1};
-    accounts["root-admin"] = AccountRecord{"root-admin", "admin", hash, true, 1, 1};
+    accounts["alice"] = AccountRecord{"alice", "auditor", hash, false, 1, 1, ""};
+    accounts["root-admin"] = AccountRecord{"root-admin", "admin", hash, true, 1, 1, ""};
   }
   LoginVerdict login(const std::string& name, const std::string& pw,
                      const std::string& addr = "10.0.0.1") {

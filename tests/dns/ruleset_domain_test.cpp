@@ -116,10 +116,31 @@ TEST_CASE("with the guard, only its marked sockets reach the resolvers and DNS g
             "  chain dns_redirect {\n    type nat hook output priority -100; policy "
             "accept;\n    meta mark != 0x534c0053 udp dport 53 redirect to :5399\n    "
             "meta mark != 0x534c0053 tcp dport 53 redirect to :5399\n  }\n"));
-  // The fallback table redirects too (guard down = names do not resolve), without logging.
+  // The guard's upstream flows get a conntrack zone of their own, both ways, before conntrack
+  // (raw priority): a client on the same source port is then a new flow, redirected.
+  CHECK(has(chains,
+            "  chain dns_zone_out {\n    type filter hook output priority -300; policy accept;\n"
+            "    meta mark 0x534c0053 ct zone set 21324\n"
+            "    ip saddr @dnsres4 meta l4proto { 6, 17 } th sport 53 ct zone set 21324\n"
+            "    ip6 saddr @dnsres6 meta l4proto { 6, 17 } th sport 53 ct zone set 21324\n  }\n"));
+  CHECK(has(chains,
+            "  chain dns_zone_in {\n    type filter hook prerouting priority -300; policy accept;\n"
+            "    fib daddr type local ip saddr @dnsres4 meta l4proto { 6, 17 } th sport 53 ct "
+            "zone set 21324\n    fib daddr type local ip6 saddr @dnsres6 meta l4proto { 6, 17 } "
+            "th sport 53 ct zone set 21324\n  }\n"));
+  // Forwarded DNS (a container behind the seat) is not redirected: denied, logged.
+  const std::string forward = chains.substr(chains.find("chain forward"));
+  CHECK(has(forward,
+            "    meta l4proto { 6, 17 } th dport { 53, 853 } limit rate 50/second log group "
+            "4711 prefix \"sl-fwd-deny \"\n    meta l4proto { 6, 17 } th dport { 53, 853 } "
+            "counter name forward_denied drop\n"));
+  CHECK(forward.find("dport { 53, 853 }") < forward.find("@base4"));
+  // The fallback table redirects too (guard down = names do not resolve), without logging; no
+  // zone there (no guard runs while only the fallback table is left).
   const std::string fallback = filter_chains(r, false, 10);
   CHECK(has(fallback, "type nat hook output priority -90;"));
   CHECK_FALSE(has(fallback, "log group"));
+  CHECK_FALSE(has(fallback, "ct zone"));
 }
 
 TEST_CASE("audit mode: DoT is logged and accepted, the fallback table keeps DNS direct",
@@ -129,6 +150,7 @@ TEST_CASE("audit mode: DoT is logged and accepted, the fallback table keeps DNS 
   CHECK_FALSE(has(owned, "drop"));
   CHECK(has(owned, "th dport 853 limit rate 50/second log group 4711 prefix \"sl-audit \"\n"));
   CHECK(has(owned, "th dport 853 counter name audited accept\n"));
+  CHECK(has(owned, "th dport { 53, 853 } counter name audited accept\n"));  // forwarded
   CHECK(has(owned,
             "meta mark != 0x534c0053 meta l4proto { 6, 17 } th dport 53 counter name "
             "audited accept\n"));

@@ -18,6 +18,7 @@
 #include "core/util/time.hpp"
 #include "fleet/bundle_dir.hpp"
 #include "harness.hpp"
+#include "store_fixture.hpp"
 
 using namespace seatlock;
 using namespace seatlock::testing;
@@ -61,12 +62,14 @@ bool has(const std::string& text, const std::string& part) {
 }
 
 // Seats cc-0101, cc-0102 (no group) and cc-0201, cc-0202 (group floor-2); a config file as
-// /etc/seatlock-collector/fleet.json would hold on a packaged collector.
+// /etc/seatlock-collector/fleet.json would hold on a packaged collector, naming a store of `kind`
+// (every case runs on SQLite and on a ClickHouse server the test binary starts).
 struct Central {
   TempDir dir;
+  TestStore store;
   std::string tree = dir / "tree", key = dir / "fleet.key", bundles = dir / "bundles",
-              db = dir / "collector.db", config = dir / "fleet.json";
-  Central() {
+              config = dir / "fleet.json";
+  explicit Central(const std::string& kind) : store(kind, dir) {
     put(tree + "/groups.json", R"({"seats": ["cc-0101", "cc-0102", "cc-0201", "cc-0202"],
   "groups": [{"name": "floor-2", "match": ["cc-02*"]}]})");
     put(tree + "/all/10-base.json",
@@ -75,11 +78,15 @@ struct Central {
             {"to": "10.30.0.0/16", "ports": [443]}]}})");
     REQUIRE(run_cli({"fleet", "keygen", "--out", key}).exit_code == 0);
     put(config,
-        json{{"tree", tree}, {"key", key}, {"bundles", bundles}, {"store", "sqlite:" + db}}.dump());
+        json{{"tree", tree}, {"key", key}, {"bundles", bundles}, {"store", store.spec}}.dump());
   }
   // A central action in the short form, as alice.
   CliResult act(std::vector<std::string> args) const {
     args.insert(args.end(), {"--config", config, "--by", "alice"});
+    // Next to a SQLite file by default; a ClickHouse collector keeps it in
+    // /var/lib/seatlock-collector, which a test must not touch.
+    if (store.kind == "clickhouse")
+      args.insert(args.end(), {"--collector-key", dir / "collector.key"});
     return run_all(args);
   }
   std::uint64_t current() const {
@@ -104,7 +111,7 @@ struct Central {
   }
   // The collector events of `kind` (NDJSON lines from `query --json`), optionally about `seat`.
   std::vector<json> events(const std::string& kind, const std::string& seat = "") const {
-    std::vector<std::string> args{"query", "--db", db, "--kind", kind, "--json"};
+    std::vector<std::string> args{"query", "--store", store.spec, "--kind", kind, "--json"};
     if (!seat.empty()) args.insert(args.end(), {"--seat", seat});
     CliResult r = run_cli(args);
     REQUIRE(r.exit_code == 0);
@@ -115,7 +122,7 @@ struct Central {
     return out;
   }
   void verify_clean() const {
-    CliResult v = run_all({"verify", "--db", db});
+    CliResult v = run_all({"verify", "--store", store.spec});
     INFO(v.out);
     CHECK(v.exit_code == 0);
   }
@@ -128,10 +135,12 @@ std::vector<std::string> seats_of(const json& event) {
 }  // namespace
 
 TEST_CASE(
-    "net close --group closes exactly that group's seats, published and recorded; net open "
+    "net close --group closes exactly that group's seats, published and recorded, and net open "
     "reopens them",
     "[fleet][central]") {
-  Central c;
+  const std::string kind = GENERATE(from_range(store_kinds()));
+  INFO("store " << kind);
+  Central c(kind);
   CliResult close =
       c.act({"net", "close", "--group", "floor-2", "--until", "4h", "--ticket", "CHG-100"});
   INFO(close.out);
@@ -207,7 +216,9 @@ TEST_CASE(
     "net close refuses a tree with an error, an unknown scope or a failed publish and "
     "changes nothing",
     "[fleet][central]") {
-  Central c;
+  const std::string kind = GENERATE(from_range(store_kinds()));
+  INFO("store " << kind);
+  Central c(kind);
   SECTION("an error elsewhere in the tree") {
     put(c.tree + "/seats/cc-0101/20-seat.json", "{\"usb\": {\n  \"mode\": \"off\"}}");
     CliResult r = c.act({"net", "close", "--group", "floor-2", "--ticket", "CHG-200"});
@@ -255,10 +266,12 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "grant usb and grant net write dated files that reach the seats' bundles; revoke "
+    "grant usb and grant net write dated files that reach the seats' bundles, and revoke "
     "removes them",
     "[fleet][central]") {
-  Central c;
+  const std::string kind = GENERATE(from_range(store_kinds()));
+  INFO("store " << kind);
+  Central c(kind);
   CliResult usb =
       c.act({"grant", "usb", "--seat", "cc-0101", "--vid", "0951", "--pid", "1666", "--serial",
              "AA01", "--read-only", "--until", "2h", "--ticket", "CHG-300"});
@@ -340,7 +353,9 @@ TEST_CASE(
 
 TEST_CASE("expired grant files are pruned before a central action publishes, and recorded",
           "[fleet][central]") {
-  Central c;
+  const std::string kind = GENERATE(from_range(store_kinds()));
+  INFO("store " << kind);
+  Central c(kind);
   // A grant written earlier by `grant usb` whose time has passed: `fleet check` refuses it.
   const std::string old = "seats/cc-0102/85-grant-usb-CHG-400.json";
   put(c.tree + "/" + old, R"({"usb": {"exceptions": [{"vid": "0951", "pid": "1666",
@@ -371,5 +386,61 @@ TEST_CASE("expired grant files are pruned before a central action publishes, and
   CHECK(by_ticket["CHG-400"]["details"]["version"] == 1);
   CHECK(seats_of(by_ticket["CHG-401"]) == std::vector<std::string>{"cc-0201"});
   CHECK(c.events("fleet.net_closed", "cc-0101").size() == 1);
+  c.verify_clean();
+}
+
+TEST_CASE(
+    "a plain fleet publish prunes expired grant files too, records them, and ships the seats "
+    "bundles without them",
+    "[fleet][central][publish]") {
+  const std::string kind = GENERATE(from_range(store_kinds()));
+  INFO("store " << kind);
+  Central c(kind);
+  REQUIRE(c.act({"grant", "usb", "--seat", "cc-0102", "--vid", "0951", "--pid", "1666", "--until",
+                 "2h", "--ticket", "CHG-500"})
+              .exit_code == 0);
+  // Time passes: the grant's `until` is behind us (as if written two hours ago).
+  const std::string old = "seats/cc-0102/85-grant-usb-CHG-500.json";
+  json doc = json::parse(slurp(c.tree + "/" + old));
+  doc["usb"]["exceptions"][0]["until"] = "2026-01-01T00:00:00Z";
+  put(c.tree + "/" + old, doc.dump(2));
+  const std::string mixed = "groups/floor-2/85-grant-usb-CHG-501.json";
+  put(c.tree + "/" + mixed, R"({"usb": {"exceptions": [
+    {"vid": "0951", "pid": "1666", "until": "2026-01-01T00:00:00Z", "ticket": "CHG-501"},
+    {"vid": "0951", "pid": "1667", "until": "2099-01-01T00:00:00Z", "ticket": "CHG-501"}]}})");
+
+  // IT publishes an ordinary edit of the tree: no central action runs.
+  put(c.tree + "/all/20-usb.json", R"({"usb": {"mode": "enforce"}})");
+  CliResult r = c.act({"fleet", "publish"});
+  INFO(r.out);
+  REQUIRE(r.exit_code == 0);
+  CHECK(has(r.out, "pruned expired grant " + old + " (file removed)"));
+  CHECK(has(r.out, "pruned expired grant " + mixed + "\n"));
+  CHECK(has(r.out, "published version 2 for 4 seats"));
+  CHECK_FALSE(fs::exists(c.tree + "/" + old));
+  CHECK_FALSE(c.bundle_files("cc-0102").count(old));
+  CHECK(c.bundle_files("cc-0102").count("all/20-usb.json"));
+  json live = c.bundle_files("cc-0202").at(mixed)["usb"]["exceptions"];
+  REQUIRE(live.size() == 1);
+  CHECK(live[0]["pid"] == "1667");
+
+  auto expired = c.events("fleet.grant_expired");
+  REQUIRE(expired.size() == 2);
+  std::map<std::string, json> by_ticket;
+  for (const auto& e : expired) by_ticket[e["details"]["ticket"]] = e;
+  CHECK(seats_of(by_ticket["CHG-500"]) == std::vector<std::string>{"cc-0102"});
+  CHECK(by_ticket["CHG-500"]["details"]["actor"] == "alice");
+  CHECK(by_ticket["CHG-500"]["details"]["version"] == 2);
+  CHECK(seats_of(by_ticket["CHG-501"]) == std::vector<std::string>{"cc-0201", "cc-0202"});
+  CHECK(c.events("fleet.grant_expired", "cc-0102").size() == 1);
+  CHECK(c.events("fleet.published").size() == 2);  // the grant's and this one
+
+  // With nothing to prune, publish needs no store (the form documented before): nothing recorded.
+  CliResult plain =
+      run_all({"fleet", "publish", "--tree", c.tree, "--key", c.key, "--bundles", c.bundles});
+  INFO(plain.out);
+  CHECK(plain.exit_code == 0);
+  CHECK(has(plain.out, "published version 3 for 4 seats"));
+  CHECK(c.events("fleet.published").size() == 2);
   c.verify_clean();
 }

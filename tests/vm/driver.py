@@ -17,7 +17,7 @@ import traceback
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from hostside import Collector, Netns, ensure_pki, start_web_servers  # noqa: E402
+from hostside import Collector, Netns, ensure_fleet_key, ensure_pki, start_web_servers  # noqa: E402
 from scenarios import SCENARIOS, Fail, Suite, seat_policy, site_policy  # noqa: E402
 from vmlib import Vm, VmError  # noqa: E402
 
@@ -30,8 +30,9 @@ def say(msg):
     TRANSCRIPT.append(msg)
 
 
-def write_site_dir(workdir, pki):
-    """/etc/seatlock additions as IT would deploy them: a site policy file and the seat's TLS files."""
+def write_site_dir(workdir, pki, fleet_keys=()):
+    """/etc/seatlock additions as IT would deploy them: a site policy file, the seat's file (seat
+    id, pinned fleet key) and the seat's TLS files."""
     site = os.path.join(workdir, "site")
     shutil.rmtree(site, ignore_errors=True)
     os.makedirs(os.path.join(site, "policy.d"))
@@ -44,7 +45,7 @@ def write_site_dir(workdir, pki):
     # set (seatlockd runs with the packaged unit's flags, no --seat-id; the hostname differs).
     with open(os.path.join(site, "policy.d", "90-seat.json"), "w") as f:
         f.write("// VM suite seat file (tests/vm/scenarios.py seat_policy)\n")
-        json.dump(seat_policy(), f, indent=2)
+        json.dump(seat_policy(fleet_keys), f, indent=2)
         f.write("\n")
     for name in ("ca.pem", "seat.pem", "seat.key"):
         shutil.copy(os.path.join(pki, name), os.path.join(site, "tls", name))
@@ -84,7 +85,8 @@ def main():
     say(f"run directory: {run_dir}")
 
     pki = ensure_pki(os.path.join(args.workdir, "pki"))
-    image = build_image(args, write_site_dir(args.workdir, pki))
+    fleet_keys = [ensure_fleet_key(pki, args.collector)] if args.deb and args.collector else []
+    image = build_image(args, write_site_dir(args.workdir, pki, fleet_keys))
     guestlib = open(os.path.join(HERE, "guestlib.sh")).read()
     passed = failed = 0
     procs = []

@@ -63,22 +63,39 @@ def ensure_pki(pki_dir):
     return pki_dir
 
 
+def ensure_fleet_key(pki_dir, collector_binary):
+    """The fleet's Ed25519 signing key, made with `seatlock-collector fleet keygen` as IT would,
+    once per work directory (like the PKI: the seat pins its public key in 90-seat.json, which
+    is part of the image cache key). Returns the public key line seats pin."""
+    key = os.path.join(pki_dir, "fleet.key")
+    if not os.path.exists(key + ".pub"):
+        sh(collector_binary, "fleet", "keygen", "--out", key)
+    return open(key + ".pub").read().split("\n")[0].strip()
+
+
 class Collector:
-    """seatlock-collector serve in the namespace, and queries against its database."""
+    """seatlock-collector serve in the namespace, and queries against its database.
+
+    It serves fleet bundles from `bundles` (`serve --bundles`, as a packaged collector does):
+    empty until a scenario publishes a fleet tree (scenario_fleet.py), so seats poll and get
+    nothing (204) meanwhile."""
 
     def __init__(self, binary, netns, run_dir, pki_dir):
         self.binary = binary
         self.netns = netns
         self.db = os.path.join(run_dir, "collector.db")
         self.log = os.path.join(run_dir, "collector.log")
+        self.bundles = os.path.join(run_dir, "fleet-bundles")
         self.pki = pki_dir
         self.proc = None
 
     def start(self):
         pki = lambda n: os.path.join(self.pki, n)  # noqa: E731
+        os.makedirs(self.bundles, exist_ok=True)
         self.proc = self.netns.popen(
             [self.binary, "serve", "--db", self.db, "--cert", pki("server.pem"), "--key", pki("server.key"),
-             "--ca", pki("ca.pem"), "--listen", f"127.0.0.1:{COLLECTOR_PORT}", "--require-client-cert"],
+             "--ca", pki("ca.pem"), "--listen", f"127.0.0.1:{COLLECTOR_PORT}", "--require-client-cert",
+             "--bundles", self.bundles],
             self.log)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:

@@ -42,9 +42,13 @@ def site_policy():
     }
 
 
-def seat_policy():
-    """The seat's own file (90-seat.json): its seat id, which differs from its hostname."""
-    return {"report": {"seat_id": SEAT_ID}}
+def seat_policy(fleet_keys=()):
+    """The seat's own file (90-seat.json): its seat id, which differs from its hostname, and the
+    fleet key(s) it pins at install (docs/fleet.md "Trust model"; scenario 14 publishes to it)."""
+    report = {"seat_id": SEAT_ID}
+    if fleet_keys:
+        report["fleet_keys"] = list(fleet_keys)
+    return {"report": report}
 
 
 def mentions(event, text):
@@ -385,6 +389,8 @@ SCENARIOS = [
     (10, "apt upgrade on a live seat: restarted, no USB or egress window", Suite.s10_upgrade_no_window),
     (13, "domain allowlist: an allowed name resolves and connects, another neither",
      lambda suite: s13_dns_allowlist(suite)),
+    (14, "fleet: the center closes the seat's group and opens it; a read-only USB grant, then its expiry",
+     lambda suite: s14_fleet_control(suite)),
     # Its own seat VM (UEFI + Secure Boot + swtpm); the main VM is paused meanwhile.
     (12, "TPM attestation through UEFI: verified, Secure Boot off is drift, a lying seat fails",
      lambda suite: s12_tpm_attestation(suite)),
@@ -398,4 +404,9 @@ def s12_tpm_attestation(suite):
 
 def s13_dns_allowlist(suite):
     from scenario_dns import s13_dns_allowlist as run  # imports this module: loaded late
+    return run(suite)
+
+
+def s14_fleet_control(suite):
+    from scenario_fleet import s14_fleet_control as run  # imports this module: loaded late
     return run(suite)

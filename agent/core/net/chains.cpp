@@ -147,7 +147,8 @@ std::string forward_chain(const NetRules& rules, bool with_log, int priority_off
     << "    icmpv6 type { nd-router-solicit, nd-router-advert, nd-neighbor-solicit, "
        "nd-neighbor-advert, mld-listener-query, mld-listener-report, mld2-listener-report } "
        "accept\n"
-    << kIcmpErrors << kBaseAllow << domain_allow_rules(rules, false)
+    << kIcmpErrors << dns_guard_forward_rules(rules, with_log) << kBaseAllow
+    << domain_allow_rules(rules, false)
     << deny_tail(rules, with_log, kPrefixForward, kPrefixForwardAudit, "forward_denied") << "  }\n";
   return o.str();
 }

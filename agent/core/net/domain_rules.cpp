@@ -6,6 +6,7 @@
 
 #include "core/net/address_space.hpp"
 #include "core/net/nft_duration.hpp"
+#include "core/net/ruleset.hpp"
 
 namespace seatlock::net {
 
@@ -54,6 +55,32 @@ void resolver_set(std::ostringstream& o, const NetRules& rules, int family) {
     o << "}\n";
   }
   o << "  }\n";
+}
+
+// The guard's upstream flows in a conntrack zone of their own, set at raw priority (before
+// conntrack looks the packet up): its marked queries on output, and what comes back from a
+// resolver's port 53 (prerouting; output too, for a resolver on this host). Without it a client
+// socket that gets the source port of a guard flow still in conntrack (UDP: 30 s after its
+// answer) sends a packet of that flow: not redirected (nat sees only new flows), so dropped by
+// the rule against unmarked port 53; and a guard query on the tuple of a client's redirected
+// flow would be redirected to the guard. With it both are separate flows. A redirected client
+// flow's replies never reach these chains untracked (they pass the loopback with their
+// conntrack entry), so `ct zone set` leaves them alone.
+std::string dns_zone_chains(int priority_offset) {
+  const std::string zone = " ct zone set " + std::to_string(kDnsGuardCtZone) + "\n";
+  const std::string from_resolver = "meta l4proto { 6, 17 } th sport 53";
+  const std::string priority = std::to_string(-300 + priority_offset);
+  std::string out = "  chain dns_zone_out {\n    type filter hook output priority " + priority +
+                    "; policy accept;\n    meta mark " + hex_mark() + zone;
+  for (const char* f : {"ip saddr @dnsres4 ", "ip6 saddr @dnsres6 "})
+    out += std::string("    ") + f + from_resolver + zone;
+  // Only what is addressed to the seat itself: a forwarded flow's replies (a container's
+  // query that went out unredirected) are not the guard's.
+  out += "  }\n  chain dns_zone_in {\n    type filter hook prerouting priority " + priority +
+         "; policy accept;\n";
+  for (const char* f : {"ip saddr @dnsres4 ", "ip6 saddr @dnsres6 "})
+    out += std::string("    fib daddr type local ") + f + from_resolver + zone;
+  return out + "  }\n";
 }
 
 }  // namespace
@@ -125,6 +152,24 @@ std::string dns_guard_rules(const NetRules& rules, bool with_log) {
   return out;
 }
 
+std::string dns_guard_forward_rules(const NetRules& rules, bool with_log) {
+  if (rules.dns_guard_port == 0) return "";
+  const bool enforce = rules.mode == Mode::Enforce;
+  // Forwarded DNS (containers, VMs behind the seat) is not redirected: the nat chain hooks
+  // output only. Without this rule a CIDR allow covering a resolver (the packaged default
+  // allows the private ranges) let it through unchecked: any name resolved, refused names and
+  // tunnelling-shaped queries reached the resolver. Denied like DNS over TLS (audit: logged and
+  // accepted); docs/dns.md "Containers".
+  const std::string m = "    meta l4proto { 6, 17 } th dport { 53, 853 } ";
+  std::string out;
+  if (with_log)
+    out += m + "limit rate " + std::to_string(rules.log_rate) + "/second log group " +
+           std::to_string(rules.log_group) + " prefix \"" +
+           (enforce ? kPrefixForward : kPrefixForwardAudit) + " \"\n";
+  return out + m +
+         (enforce ? "counter name forward_denied drop\n" : "counter name audited accept\n");
+}
+
 std::string domain_allow_rules(const NetRules& rules, bool with_exceptions) {
   if (rules.dns_guard_port == 0) return "";
   std::string out;
@@ -159,10 +204,12 @@ std::string dns_redirect_chain(const NetRules& rules, bool owned_table, int prio
   if (!owned_table && rules.mode != Mode::Enforce) return "";
   const std::string port = std::to_string(rules.dns_guard_port);
   const std::string unmarked = "    meta mark != " + hex_mark() + " ";
-  return "  chain dns_redirect {\n    type nat hook output priority " +
-         std::to_string(-100 + priority_offset) + "; policy accept;\n" + unmarked +
-         "udp dport 53 redirect to :" + port + "\n" + unmarked +
-         "tcp dport 53 redirect to :" + port + "\n  }\n";
+  std::string out = "  chain dns_redirect {\n    type nat hook output priority " +
+                    std::to_string(-100 + priority_offset) + "; policy accept;\n" + unmarked +
+                    "udp dport 53 redirect to :" + port + "\n" + unmarked +
+                    "tcp dport 53 redirect to :" + port + "\n  }\n";
+  if (owned_table) out += dns_zone_chains(priority_offset);
+  return out;
 }
 
 }  // namespace seatlock::net

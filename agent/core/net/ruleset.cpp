@@ -20,18 +20,20 @@ constexpr std::int64_t kForever = std::numeric_limits<std::int64_t>::max();
 // inbound sets (matched on the source address and the local port).
 enum class SetKind { Base, Exception, Inbound };
 
-// Boxes are collected per set: key = (kind, family, proto, uid); proto "" = the all-protocol
-// sets.
-struct SetKey {
-  SetKind kind;
-  int family;
-  std::string proto;
-  std::int64_t uid;  // -1 except for exceptions
-  bool operator<(const SetKey& o) const {
-    return std::tie(kind, family, proto, uid) < std::tie(o.kind, o.family, o.proto, o.uid);
-  }
-};
-using BoxMap = std::map<SetKey, std::vector<Box>>;
+// Boxes are collected per set piece (ruleset.hpp SetPieceKey).
+using BoxMap = std::map<SetPieceKey, std::vector<Box>>;
+
+SetPieceKey piece_key(SetKind kind, int family, const std::string& proto, std::int64_t uid) {
+  return {static_cast<int>(kind), family, proto, uid};
+}
+
+bool same_boxes(const std::vector<Box>& a, const std::vector<Box>& b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](const Box& x, const Box& y) {
+           return x.addr_first == y.addr_first && x.addr_last == y.addr_last &&
+                  x.port_first == y.port_first && x.port_last == y.port_last && x.value == y.value;
+         });
+}
 
 void add_rule(BoxMap& boxes, SetKind kind, const EgressRule& rule, std::int64_t uid,
               std::int64_t value) {
@@ -47,7 +49,7 @@ void add_rule(BoxMap& boxes, SetKind kind, const EgressRule& rule, std::int64_t 
   for (const auto& cidr : rule.to) {
     AddrRange r = cidr_range(cidr);
     for (const auto& proto : protos) {
-      auto& list = boxes[{kind, r.family, proto, uid}];
+      auto& list = boxes[piece_key(kind, r.family, proto, uid)];
       if (proto.empty())
         list.push_back({r.first, r.last, 0, 65535, value});
       else
@@ -71,7 +73,8 @@ void add_host(BoxMap& boxes, const std::string& address, const std::string& prot
               std::uint16_t port) {
   auto a = parse_address(address);
   if (!a) throw std::invalid_argument("not an IP address: " + address);
-  boxes[{SetKind::Base, a->family, proto, -1}].push_back({a->first, a->last, port, port, kForever});
+  boxes[piece_key(SetKind::Base, a->family, proto, -1)].push_back(
+      {a->first, a->last, port, port, kForever});
 }
 
 std::string port_text(const Box& b) {
@@ -79,10 +82,6 @@ std::string port_text(const Box& b) {
              ? std::to_string(b.port_first)
              : std::to_string(b.port_first) + "-" + std::to_string(b.port_last);
 }
-
-struct SetText {
-  std::vector<std::string> elements;
-};
 
 // The management path: "addr . proto . port" elements without timeout (the guard's carry one).
 std::vector<std::string> management_elements(const NetRules& rules, int family) {
@@ -186,13 +185,20 @@ std::string management_set_name(int family) {
   return family == 4 ? "mgmt4" : "mgmt6";
 }
 
-CompiledRuleset compile_ruleset(const NetRules& given, UnixMillis now) {
+CompiledRuleset compile_ruleset(const NetRules& given, UnixMillis now,
+                                const CompiledRuleset* previous) {
   CompiledRuleset out;
   out.closed = closed_at(given, now);
   out.closure = closure_in_force(given, now);
   if (out.closure && out.closure->until) out.next_expiry = *out.closure->until;
-  NetRules rules = given;  // with `closed` the effective state, for the domain sets
-  rules.closed = out.closed;
+  // `rules.closed` is the effective state (for the domain sets); copied only when it differs
+  // (a copy of 10,000 allow entries is a good part of a recompile).
+  std::optional<NetRules> with_closed;
+  if (given.closed != out.closed) {
+    with_closed = given;
+    with_closed->closed = out.closed;
+  }
+  const NetRules& rules = with_closed ? *with_closed : given;
   BoxMap boxes;
   for (const auto& rule : rules.allow) {
     if (rules.closed && !rule.essential) {
@@ -224,50 +230,66 @@ CompiledRuleset compile_ruleset(const NetRules& given, UnixMillis now) {
       for (const auto& rule : e.allow) add_rule(boxes, SetKind::Exception, rule, uid, e.until);
   }
 
-  std::map<std::string, SetText> sets;
-  for (int family : {4, 6})
-    for (SetKind kind : kKinds)
-      for (bool any : {false, true}) sets[set_name(family, kind, any)];
   for (auto& [key, list] : boxes) {
-    bool exception = key.kind == SetKind::Exception, any = key.proto.empty();
-    auto& set = sets[set_name(key.family, key.kind, any)];
-    for (const Box& b : disjoint_boxes(std::move(list))) {
-      std::string e;
-      if (exception) e = std::to_string(key.uid) + " . ";
-      e += format_range({key.family, b.addr_first, b.addr_last});
-      if (!any) e += " . " + proto_number(key.proto) + " . " + port_text(b);
-      if (exception) e += " timeout " + nft_duration(b.value - now);
-      set.elements.push_back(std::move(e));
-      (exception                      ? out.exception_elements
-       : key.kind == SetKind::Inbound ? out.inbound_elements
-                                      : out.base_elements)++;
+    const auto kind = static_cast<SetKind>(key.kind);
+    const bool exception = kind == SetKind::Exception, any = key.proto.empty();
+    SetPiece& piece = out.pieces[key];
+    const SetPiece* before = nullptr;
+    if (previous)
+      if (auto it = previous->pieces.find(key); it != previous->pieces.end()) before = &it->second;
+    if (before && same_boxes(before->input, list)) {
+      piece = *before;  // unchanged input: the merge and the text are the same
+    } else {
+      piece.set = set_name(key.family, kind, any);
+      piece.input = list;
+      for (const Box& b : disjoint_boxes(std::move(list))) {
+        std::string e;
+        if (exception) e = std::to_string(key.uid) + " . ";
+        e += format_range({key.family, b.addr_first, b.addr_last});
+        if (!any) e += " . " + proto_number(key.proto) + " . " + port_text(b);
+        piece.elements.push_back({std::move(e), exception ? b.value : 0});
+      }
     }
+    (exception                  ? out.exception_elements
+     : kind == SetKind::Inbound ? out.inbound_elements
+                                : out.base_elements) += piece.elements.size();
   }
 
-  std::ostringstream o;
+  // `o` is the full text, `skeleton` the same without the allow sets' elements.
+  std::ostringstream o, skeleton;
+  auto both = [&](const std::string& text) {
+    o << text;
+    skeleton << text;
+  };
   for (const char* c : {"denied", "audited", "source_denied", "inbound_denied", "forward_denied"})
-    o << "  counter " << c << " { }\n";
+    both(std::string("  counter ") + c + " { }\n");
   for (int family : {4, 6})
     for (SetKind kind : kKinds)
       for (bool any : {false, true}) {
         const bool exc = kind == SetKind::Exception;
         std::string name = set_name(family, kind, any);
-        o << "  set " << name << " {\n    type " << set_type(family, kind, any)
-          << "\n    flags interval" << (exc ? ",timeout" : "") << "\n";
-        const auto& el = sets[name].elements;
-        if (!el.empty()) {
-          o << "    elements = {\n";
-          for (std::size_t i = 0; i < el.size(); ++i)
-            o << "      " << el[i] << (i + 1 < el.size() ? ",\n" : "\n");
-          o << "    }\n";
+        both("  set " + name + " {\n    type " + set_type(family, kind, any) +
+             "\n    flags interval" + (exc ? ",timeout" : "") + "\n");
+        bool first = true;
+        for (const auto& [key, piece] : out.pieces) {
+          if (piece.set != name) continue;
+          for (const SetElement& e : piece.elements) {
+            o << (first ? "    elements = {\n      " : ",\n      ") << e.key;
+            if (e.until) o << " timeout " << nft_duration(e.until - now);
+            first = false;
+          }
         }
-        o << "  }\n";
+        if (!first) o << "\n    }\n";
+        both("  }\n");
       }
-  management_sets(o, rules, out.management_elements);
-  planned_sets(o, rules);
-  dhcp_sets(o, rules);
-  o << domain_set_definitions(rules, now);
+  std::ostringstream rest;
+  management_sets(rest, rules, out.management_elements);
+  planned_sets(rest, rules);
+  dhcp_sets(rest, rules);
+  rest << domain_set_definitions(rules, now);
+  both(rest.str());
   out.sets = o.str();
+  out.skeleton = skeleton.str();
   return out;
 }
 

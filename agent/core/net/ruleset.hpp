@@ -5,10 +5,13 @@
 // rationale: docs/network.md. In audit mode no rule drops: what enforce would drop is logged
 // and accepted.
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
+#include "core/net/address_space.hpp"
 #include "core/net/net_rules.hpp"
 
 namespace seatlock::net {
@@ -34,8 +37,40 @@ struct ActiveException {
   std::string source;
 };
 
+// One element of an allow set as the compiler wrote it: `key` is the element without its
+// timeout ("1001 . 10.0.0.0-10.255.255.255 . 6 . 443"); `until` is 0 for elements that never
+// expire. The in-place update (set_update.hpp) compares elements by both.
+struct SetElement {
+  std::string key;
+  UnixMillis until = 0;
+  bool operator==(const SetElement&) const = default;
+};
+
+// Which piece of an allow set a group of boxes compiles into: (kind, family, protocol, uid);
+// proto "" = the all-protocol sets, uid -1 except for exceptions. A recompile reuses the
+// elements of every piece whose input boxes did not change (compile_ruleset's `previous`).
+struct SetPieceKey {
+  int kind = 0;  // 0 base, 1 exception, 2 inbound
+  int family = 4;
+  std::string proto;
+  std::int64_t uid = -1;
+  bool operator<(const SetPieceKey& o) const {
+    return std::tie(kind, family, proto, uid) < std::tie(o.kind, o.family, o.proto, o.uid);
+  }
+};
+struct SetPiece {
+  std::string set;         // the set its elements go into ("base4", "exc6", ...)
+  std::vector<Box> input;  // the boxes before merging
+  std::vector<SetElement> elements;
+};
+
 struct CompiledRuleset {
-  std::string sets;                     // counter and set definitions (the same in both tables)
+  std::string sets;  // counter and set definitions (the same in both tables)
+  // The allow sets (base*, any*, exc*, excany*, in*, inany*) piece by piece, and `sets` with
+  // those sets left empty: what set_update_transaction() compares. A new compile reuses the
+  // pieces of the previous one whose input did not change.
+  std::map<SetPieceKey, SetPiece> pieces;
+  std::string skeleton;
   std::size_t base_elements = 0;        // elements in the base allow sets after merging
   std::size_t exception_elements = 0;   // elements in the exception sets after merging
   std::size_t inbound_elements = 0;     // elements in the inbound sets after merging
@@ -55,7 +90,10 @@ std::string management_set_name(int family);
 
 // Throws std::invalid_argument on a malformed address (the loader validates first, so this is
 // a programming error or a hand-edited fallback file).
-CompiledRuleset compile_ruleset(const NetRules& rules, UnixMillis now);
+// `previous` (the ruleset in force) lets the compiler reuse the merged elements of every set
+// piece whose input did not change, so a policy change at 10,000 CIDRs costs milliseconds.
+CompiledRuleset compile_ruleset(const NetRules& rules, UnixMillis now,
+                                const CompiledRuleset* previous = nullptr);
 
 // The chains. The owned table logs denied packets (with_log); the fallback table does not, so
 // a packet is never logged twice, and it hooks 10 later so the owned table decides first.

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "core/net/fallback_file.hpp"
+#include "core/net/set_update.hpp"
 #include "os/base/log.hpp"
 #include "os/net/net_state.hpp"
 #include "os/net/user_directory.hpp"
@@ -59,7 +60,22 @@ void NetworkService::put_in_force(const net::NetRules& given, const std::string&
   std::lock_guard nft_lock(nft_mutex_);
   const auto t0 = std::chrono::steady_clock::now();
   const UnixMillis now = now_millis();
-  net::CompiledRuleset compiled = net::compile_ruleset(rules, now);
+  net::CompiledRuleset compiled =
+      net::compile_ruleset(rules, now, rules_ && !replace_tables_ ? &compiled_ : nullptr);
+  if (rules_ && !replace_tables_)
+    if (auto update = net::set_update_transaction(*rules_, compiled_, rules, compiled, now)) {
+      // The guard's sets stay as they are; its refill is what it believes they hold.
+      if (rules.dns_guard_port != 0 && dns_hooks_.refill) *update += dns_hooks_.refill(rules, now);
+      try {
+        if (!update->empty()) nft_->run(*update);
+        in_force(rules, std::move(compiled), now, t0, why, reason, "in place");
+        return;
+      } catch (const net::NftError& e) {
+        // E.g. an element the kernel no longer holds: replacing the tables is always right.
+        log_info(std::string("network: in-place update refused, replacing the tables: ") +
+                 e.what());
+      }
+    }
   std::string text = net::full_transaction(rules, compiled);
   if (rules.dns_guard_port != 0 && dns_hooks_.refill) text += dns_hooks_.refill(rules, now);
   try {
@@ -80,6 +96,13 @@ void NetworkService::put_in_force(const net::NetRules& given, const std::string&
     last_error_ = std::string("nft: ") + e.what();
     throw std::runtime_error("cannot apply the egress ruleset (" + why + "): " + e.what());
   }
+  replace_tables_ = false;
+  in_force(rules, std::move(compiled), now, t0, why, reason, "replaced");
+}
+
+void NetworkService::in_force(const net::NetRules& rules, net::CompiledRuleset compiled,
+                              UnixMillis now, std::chrono::steady_clock::time_point t0,
+                              const std::string& why, const std::string& reason, const char* how) {
   last_apply_ms_ =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   const bool had_rules = rules_.has_value(), was_closed = had_rules && compiled_.closed;
@@ -109,7 +132,7 @@ void NetworkService::put_in_force(const net::NetRules& given, const std::string&
   log_info("network: ruleset applied (" + why + ", " + to_string(rules.mode) +
            (compiled_.closed ? ", closed" : "") + ", " + std::to_string(compiled_.base_elements) +
            " base + " + std::to_string(compiled_.exception_elements) + " exception elements, " +
-           std::to_string(int(last_apply_ms_)) + " ms)");
+           how + ", " + std::to_string(int(last_apply_ms_)) + " ms)");
 }
 
 void NetworkService::arm_expiry_timer() {

@@ -4,6 +4,7 @@
 // fallback table, one transaction), ends exceptions at `until` on an exact timer, serves
 // `net.status|close|open`, and turns NFLOG packets, nftables notifications and rtnetlink
 // changes into events. Policy logic lives in core/net; OS access in os/net.
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -62,6 +63,10 @@ class NetworkService : public Service {
   // (its `until` passed, the seat's own timer).
   void put_in_force(const net::NetRules& rules, const std::string& why,
                     const std::string& reason = "policy");
+  // The bookkeeping after a transaction put `compiled` in force ("in place" or "replaced").
+  void in_force(const net::NetRules& rules, net::CompiledRuleset compiled, UnixMillis now,
+                std::chrono::steady_clock::time_point t0, const std::string& why,
+                const std::string& reason, const char* how);
   void report_closure_change(const std::string& reason, std::size_t suspended_exceptions,
                              const std::optional<NetClosure>& ended);
   nlohmann::json closed_by() const;
@@ -99,6 +104,9 @@ class NetworkService : public Service {
 
   std::optional<net::NetRules> rules_;  // in force
   net::CompiledRuleset compiled_;
+  // The next apply replaces both tables instead of updating set elements in place: at start
+  // and after someone else touched them (tampering, lost notifications).
+  bool replace_tables_ = true;
   bool closed_ = false;
   std::int64_t window_ms_ = 60'000;
   std::set<std::pair<std::string, UnixMillis>> expired_reported_;  // (ticket, until)

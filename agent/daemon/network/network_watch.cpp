@@ -214,6 +214,7 @@ void NetworkService::on_table_change(const net::TableChange& change) {
       ::access(("/proc/self/task/" + std::to_string(change.pid)).c_str(), F_OK) == 0)
     return;
   ++tamper_count_;
+  replace_tables_ = true;  // whatever they changed, the sets no longer hold what we wrote
   json details = {{"pid", change.pid},
                   {"process", change.comm},
                   {"tables", change.tables},

@@ -26,7 +26,7 @@ std::string Guard::refill_commands(const net::NetRules& rules, UnixMillis now) {
 }
 
 std::vector<std::uint8_t> Guard::handle(const std::uint8_t* query, std::size_t len, bool tcp,
-                                        std::int64_t uid, UnixMillis now) {
+                                        const Asker& asker, UnixMillis now) {
   std::unique_lock lock(state_);
   ++stats_.queries;
   auto q = parse_query(query, len);
@@ -42,6 +42,9 @@ std::vector<std::uint8_t> Guard::handle(const std::uint8_t* query, std::size_t l
   std::vector<DomainTarget> targets;
   if (table_) targets = table_->match(name);
   if (targets.empty()) {
+    lock.unlock();  // the owner lookup reads the kernel's socket tables: not under the lock
+    const std::int64_t uid = asker();
+    lock.lock();
     const bool enforce = mode_ == Mode::Enforce;
     denied_.add({uid, name, enforce ? "not-allowed" : "audit"}, q->qtype, now);
     if (enforce) {

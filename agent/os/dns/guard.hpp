@@ -79,9 +79,18 @@ class Guard {
   }
 
   // ---- takes `state` itself ----
-  // One message from a client (uid -1 when unknown) -> the reply bytes (empty: send nothing).
+  // Who asked: the uid owning the client's socket (-1 when unknown). Looked up only for a name
+  // that is reported (refused, or audited): an admitted name needs no owner (exceptions' uids
+  // are checked by the kernel's rules), which spares the common case the lookup.
+  using Asker = std::function<std::int64_t()>;
+  // One message from a client -> the reply bytes (empty: send nothing).
   std::vector<std::uint8_t> handle(const std::uint8_t* query, std::size_t len, bool tcp,
-                                   std::int64_t uid, UnixMillis now);
+                                   const Asker& asker, UnixMillis now);
+  std::vector<std::uint8_t> handle(const std::uint8_t* query, std::size_t len, bool tcp,
+                                   std::int64_t uid, UnixMillis now) {
+    return handle(
+        query, len, tcp, [uid] { return uid; }, now);
+  }
 
  private:
   std::vector<std::uint8_t> forward(std::unique_lock<std::mutex>& lock, const std::uint8_t* query,
@@ -125,7 +134,7 @@ class GuardServer {
   std::uint64_t dropped() const { return dropped_; }
 
  private:
-  void udp_ready(int fd);
+  bool udp_ready(int fd);
   void tcp_ready(int fd);
   void serve_tcp(int client, const sockaddr_storage& peer);
   Guard& guard_;

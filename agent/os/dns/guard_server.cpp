@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 
 #include "core/util/time.hpp"
@@ -74,7 +75,8 @@ GuardServer::GuardServer(Guard& guard, std::uint16_t port, std::size_t workers) 
     ::close(stop_pipe_[1]);
     throw;
   }
-  pool_ = std::make_unique<WorkerPool>(workers == 0 ? 1 : workers, kMaxQueued);
+  pool_ = std::make_unique<WorkerPool>(workers == 0 ? 1 : workers, kMaxQueued,
+                                       release_upstream_sockets);
 }
 
 GuardServer::~GuardServer() {
@@ -107,19 +109,21 @@ void GuardServer::resolve(const std::vector<std::string>& names, std::int64_t ui
     }
 }
 
-// One datagram: read here, answered on a worker (who asked, the guard, the reply).
-void GuardServer::udp_ready(int fd) {
+// One datagram: read here, answered on a worker (the guard, the reply). False when none was
+// waiting.
+bool GuardServer::udp_ready(int fd) {
   std::uint8_t buf[65535];
   sockaddr_storage from{};
   socklen_t flen = sizeof from;
   ssize_t n =
       ::recvfrom(fd, buf, sizeof buf, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), &flen);
-  if (n <= 0) return;
+  if (n <= 0) return false;
   std::vector<std::uint8_t> msg(buf, buf + n);
   const bool queued = pool_->submit([this, fd, from, flen, msg = std::move(msg)] {
     try {
-      const std::int64_t uid = socket_uid(from, false);
-      auto reply = guard_.handle(msg.data(), msg.size(), false, uid, now_unix_millis());
+      auto reply = guard_.handle(
+          msg.data(), msg.size(), false, [&from] { return socket_uid(from, false); },
+          now_unix_millis());
       if (!reply.empty())
         ::sendto(fd, reply.data(), reply.size(), 0, reinterpret_cast<const sockaddr*>(&from), flen);
     } catch (const std::exception&) {
@@ -127,6 +131,7 @@ void GuardServer::udp_ready(int fd) {
     }
   });
   if (!queued) ++dropped_;
+  return true;
 }
 
 // A TCP connection: accepted here, served on a worker.
@@ -150,7 +155,11 @@ void GuardServer::tcp_ready(int listen_fd) {
 
 // Length-prefixed messages (RFC 7766) until the client closes or is idle for 2 s.
 void GuardServer::serve_tcp(int c, const sockaddr_storage& peer) {
-  const std::int64_t uid = socket_uid(peer, true);
+  std::optional<std::int64_t> uid;  // looked up once, when a message of this client needs it
+  auto asker = [&] {
+    if (!uid) uid = socket_uid(peer, true);
+    return *uid;
+  };
   timeval tv{2, 0};
   setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
@@ -159,7 +168,7 @@ void GuardServer::serve_tcp(int c, const sockaddr_storage& peer) {
   while (read_exact(c, prefix, 2)) {
     msg.resize((prefix[0] << 8) | prefix[1]);
     if (msg.empty() || !read_exact(c, msg.data(), msg.size())) break;
-    auto reply = guard_.handle(msg.data(), msg.size(), true, uid, now_unix_millis());
+    auto reply = guard_.handle(msg.data(), msg.size(), true, asker, now_unix_millis());
     if (reply.empty() || reply.size() > 65535) break;
     std::uint8_t out[2] = {std::uint8_t(reply.size() >> 8), std::uint8_t(reply.size())};
     if (!write_all(c, out, 2) || !write_all(c, reply.data(), reply.size())) break;
@@ -177,9 +186,12 @@ void GuardServer::serve(const std::function<void()>& tick) {
     if (fds[0].revents) return;
     for (std::size_t i = 1; n > 0 && i < fds.size(); ++i) {
       if (!(fds[i].revents & POLLIN)) continue;
-      if (i <= udp_.size())
-        udp_ready(fds[i].fd);
-      else
+      if (i <= udp_.size()) {
+        // Up to 64 datagrams per wake-up: under load one poll() per datagram cost as much as
+        // reading it; the cap lets the other sockets (and stop) in.
+        for (int k = 0; k < 64 && udp_ready(fds[i].fd); ++k) {
+        }
+      } else
         tcp_ready(fds[i].fd);
     }
     if (tick) tick();

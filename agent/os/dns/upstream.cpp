@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 namespace seatlock::dns {
@@ -62,27 +63,80 @@ std::uint16_t id_of(const std::uint8_t* m) {
   return std::uint16_t((m[0] << 8) | m[1]);
 }
 
+// A worker's UDP socket to one resolver, kept for the next exchanges while the worker has more
+// queries to answer (release_upstream_sockets() closes it when the worker goes idle). It is also
+// replaced after kMaxUses exchanges or kMaxAgeMs (the source port keeps changing, as a
+// resolver's defence against spoofed answers expects), and at once after any failure (a late
+// reply to a timed-out query must never be read as the answer to the next one).
+struct KeptSocket {
+  static constexpr int kMaxUses = 100;
+  static constexpr std::int64_t kMaxAgeMs = 2'000;
+  int fd = -1;
+  sockaddr_storage peer{};
+  std::uint32_t mark = 0;
+  int timeout_ms = 0;
+  int uses = 0;
+  std::chrono::steady_clock::time_point born;
+  ~KeptSocket() { drop(); }
+  void drop() {
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+  }
+  bool fits(const sockaddr_storage& ss, socklen_t sl, const UpstreamOptions& o) const {
+    return fd >= 0 && std::memcmp(&peer, &ss, sl) == 0 && mark == o.mark &&
+           timeout_ms == o.timeout_ms && uses < kMaxUses &&
+           std::chrono::steady_clock::now() - born < std::chrono::milliseconds(kMaxAgeMs);
+  }
+};
+
+// One per worker thread and resolver family; a worker asks one resolver at a time.
+thread_local KeptSocket kept_udp[2];
+thread_local std::vector<std::uint8_t> udp_buffer;
+
+}  // namespace
+
+void release_upstream_sockets() {
+  for (auto& s : kept_udp) s.drop();
+}
+
+namespace {
+
 std::optional<std::vector<std::uint8_t>> over_udp(const sockaddr_storage& ss, socklen_t sl,
                                                   const UpstreamOptions& o, const std::uint8_t* q,
                                                   std::size_t len, std::string* error) {
-  Fd s(marked_socket(ss.ss_family, SOCK_DGRAM, o, error));
-  if (s.fd < 0) return std::nullopt;
-  if (::connect(s.fd, reinterpret_cast<const sockaddr*>(&ss), sl) != 0 ||
-      ::send(s.fd, q, len, 0) != static_cast<ssize_t>(len)) {
-    *error = std::string("send: ") + std::strerror(errno);
-    return std::nullopt;
-  }
-  std::vector<std::uint8_t> buf(65535);
-  for (;;) {  // a stray datagram with another id is skipped, until the timeout
-    ssize_t n = ::recv(s.fd, buf.data(), buf.size(), 0);
-    if (n < 0) {
-      *error = errno == EAGAIN ? "timeout" : std::string("recv: ") + std::strerror(errno);
+  KeptSocket& s = kept_udp[ss.ss_family == AF_INET6 ? 1 : 0];
+  if (!s.fits(ss, sl, o)) {
+    s.drop();
+    s.fd = marked_socket(ss.ss_family, SOCK_DGRAM, o, error);
+    if (s.fd < 0) return std::nullopt;
+    if (::connect(s.fd, reinterpret_cast<const sockaddr*>(&ss), sl) != 0) {
+      *error = std::string("connect: ") + std::strerror(errno);
+      s.drop();
       return std::nullopt;
     }
-    if (n >= 12 && id_of(buf.data()) == id_of(q)) {
-      buf.resize(static_cast<std::size_t>(n));
-      return buf;
+    std::memset(&s.peer, 0, sizeof s.peer);
+    std::memcpy(&s.peer, &ss, sl);
+    s.mark = o.mark;
+    s.timeout_ms = o.timeout_ms;
+    s.uses = 0;
+    s.born = std::chrono::steady_clock::now();
+  }
+  ++s.uses;
+  if (::send(s.fd, q, len, 0) != static_cast<ssize_t>(len)) {
+    *error = std::string("send: ") + std::strerror(errno);
+    s.drop();
+    return std::nullopt;
+  }
+  udp_buffer.resize(65535);  // allocated once per thread, never cleared
+  for (;;) {                 // a stray datagram with another id is skipped, until the timeout
+    ssize_t n = ::recv(s.fd, udp_buffer.data(), udp_buffer.size(), 0);
+    if (n < 0) {
+      *error = errno == EAGAIN ? "timeout" : std::string("recv: ") + std::strerror(errno);
+      s.drop();
+      return std::nullopt;
     }
+    if (n >= 12 && id_of(udp_buffer.data()) == id_of(q))
+      return std::vector<std::uint8_t>(udp_buffer.data(), udp_buffer.data() + n);
   }
 }
 

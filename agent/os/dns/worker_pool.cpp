@@ -2,7 +2,8 @@
 
 namespace seatlock::dns {
 
-WorkerPool::WorkerPool(std::size_t threads, std::size_t max_queued) : max_queued_(max_queued) {
+WorkerPool::WorkerPool(std::size_t threads, std::size_t max_queued, std::function<void()> on_idle)
+    : max_queued_(max_queued), on_idle_(std::move(on_idle)) {
   for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { run(); });
 }
 
@@ -30,6 +31,11 @@ void WorkerPool::run() {
     std::function<void()> job;
     {
       std::unique_lock lock(mutex_);
+      if (jobs_.empty() && !stopping_ && on_idle_) {
+        lock.unlock();
+        on_idle_();
+        lock.lock();
+      }
       ready_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
       if (jobs_.empty()) return;  // stopping, and nothing left to answer
       job = std::move(jobs_.front());

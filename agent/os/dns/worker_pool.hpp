@@ -16,7 +16,8 @@ namespace seatlock::dns {
 class WorkerPool {
  public:
   // `threads` workers; at most `max_queued` jobs wait (beyond that submit() refuses).
-  WorkerPool(std::size_t threads, std::size_t max_queued);
+  // `on_idle` runs on a worker's thread each time it finds no job left and is about to sleep.
+  WorkerPool(std::size_t threads, std::size_t max_queued, std::function<void()> on_idle = {});
   ~WorkerPool();  // runs what is queued, then joins
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
@@ -30,6 +31,7 @@ class WorkerPool {
   std::condition_variable ready_;
   std::deque<std::function<void()>> jobs_;
   std::size_t max_queued_;
+  std::function<void()> on_idle_;
   bool stopping_ = false;
   std::vector<std::thread> threads_;
 };

@@ -142,53 +142,59 @@ std::vector<std::string> CentralAction::files_named(const std::string& name) con
   return out;
 }
 
-void CentralAction::prune_expired_grants() {
+std::vector<GrantPrune> expired_grant_prunes(const seatlock::fleet::FleetTree& tree,
+                                             UnixMillis now) {
   std::vector<const PolicyFile*> grants;
   auto scan = [&](const std::vector<PolicyFile>& files) {
     for (const auto& f : files)
       if (starts_with(file_name_of(f.name), kGrantPrefix)) grants.push_back(&f);
   };
-  scan(edit_.tree().all);
-  for (const auto& [dir, files] : edit_.tree().groups) scan(files);
-  for (const auto& [dir, files] : edit_.tree().seats) scan(files);
-  std::vector<std::pair<std::string, std::optional<std::string>>> changes;
+  scan(tree.all);
+  for (const auto& [dir, files] : tree.groups) scan(files);
+  for (const auto& [dir, files] : tree.seats) scan(files);
+  std::vector<GrantPrune> prunes;
   for (const PolicyFile* f : grants) {
     auto doc = nlohmann::json::parse(f->text, nullptr, false);
     if (!doc.is_object()) continue;  // not ours to fix: `check` reports it
-    std::vector<nlohmann::json> dropped;
+    GrantPrune p;
+    p.file = f->name;
     for (const char* section : {"usb", "network"}) {
       if (!doc.contains(section) || !doc[section].is_object() ||
           !doc[section].contains("exceptions"))
         continue;
-      auto d = drop_expired(doc[section]["exceptions"], now_);
-      dropped.insert(dropped.end(), d.begin(), d.end());
+      auto d = drop_expired(doc[section]["exceptions"], now);
+      p.dropped.insert(p.dropped.end(), d.begin(), d.end());
       if (doc[section]["exceptions"].empty()) doc[section].erase("exceptions");
       if (doc[section].empty()) doc.erase(section);
     }
-    if (dropped.empty()) continue;
+    if (p.dropped.empty()) continue;
     bool nothing_left = doc.empty() || (doc.size() == 1 && doc.contains("comment"));
-    changes.emplace_back(
-        f->name, nothing_left ? std::nullopt : std::optional<std::string>(doc.dump(2) + "\n"));
-    for (const auto& e : dropped) {
+    if (!nothing_left) p.text = doc.dump(2) + "\n";
+    prunes.push_back(std::move(p));
+  }
+  return prunes;
+}
+
+void CentralAction::prune_expired_grants() {
+  for (auto& p : expired_grant_prunes(edit_.tree(), now_)) {
+    for (const auto& e : p.dropped) {
       audit::CollectorEventInput in;
       in.kind = "fleet.grant_expired";
       in.severity = "info";
       in.outcome = "removed";
       in.actor = setup_.actor;
-      in.seats = seats_with_file(f->name);
-      in.details = {{"file", f->name},
+      in.seats = seats_with_file(p.file);
+      in.details = {{"file", p.file},
                     {"grant", e},
                     {"ticket", e.value("ticket", "")},
                     {"until", e.value("until", "")}};
       expired_.push_back(std::move(in));
     }
-    out_ << "pruned expired grant " << f->name << (nothing_left ? " (file removed)" : "") << "\n";
-  }
-  for (auto& [rel, text] : changes) {
-    if (text)
-      edit_.write(rel, *text);
+    out_ << "pruned expired grant " << p.file << (p.text ? "" : " (file removed)") << "\n";
+    if (p.text)
+      edit_.write(p.file, *p.text);
     else
-      edit_.remove(rel);
+      edit_.remove(p.file);
   }
 }
 

@@ -41,6 +41,18 @@ UnixMillis until_from(const std::string& text, UnixMillis now);
 // "2026-12-02T05:00:00Z" (whole seconds when the time has no milliseconds).
 std::string format_time(UnixMillis t);
 
+// A grant file of the tree holding entries whose `until` has passed: the entries dropped and the
+// file's text without them (none: nothing is left, the file goes).
+struct GrantPrune {
+  std::string file;  // tree-relative
+  std::vector<nlohmann::json> dropped;
+  std::optional<std::string> text;
+};
+// What publish() prunes from `tree` as of `now` (grant files only: other files are IT's own and
+// an expired entry there stays an error of `fleet check`).
+std::vector<GrantPrune> expired_grant_prunes(const seatlock::fleet::FleetTree& tree,
+                                             UnixMillis now);
+
 class CentralAction {
  public:
   CentralAction(const Args& a, UnixMillis now, std::ostream& out);

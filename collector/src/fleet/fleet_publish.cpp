@@ -5,26 +5,39 @@
 #include "../args.hpp"
 #include "../signing.hpp"
 #include "bundle_dir.hpp"
+#include "central_action.hpp"
+#include "central_config.hpp"
 #include "core/fleet/bundle.hpp"
 #include "fleet_common.hpp"
 #include "fleet_key.hpp"
+#include "tree_reader.hpp"
 
 namespace seatlock::collector::fleet_cli {
 
 int fleet_publish(const ArgList& argv, UnixMillis now, std::ostream& out) {
-  Args a(argv, {"tree", "key", "bundles", "expires"}, {});
-  std::string expires_text = a.get("expires").value_or("14d");
-  auto lifetime = parse_duration_ms(expires_text);
-  if (!lifetime) throw UsageError("--expires: expected a duration such as 14d or 12h");
-  FleetKey key = read_fleet_key(a.require("key"));
+  // The same flags, config file and packaged defaults as the central actions
+  // (central_config.hpp); the store is opened only when there are expired grants to record.
+  Args a(argv, central_action_option_names(), {});
+  CentralSetup setup = resolve_central_setup(a);
+  auto lifetime = parse_duration_ms(setup.expires);
+  if (!lifetime || *lifetime <= 0)
+    throw UsageError("--expires: expected a duration such as 14d or 12h");
+  FleetKey key = read_fleet_key(setup.key);
   auto started = std::chrono::steady_clock::now();
 
-  auto plan = check_tree(a.require("tree"), now, out);
+  auto tree = read_fleet_tree(setup.tree);
+  if (!expired_grant_prunes(tree, now).empty()) {
+    // Prune, check, publish and record `fleet.grant_expired` + `fleet.published` exactly as a
+    // central action does before its own publish.
+    CentralAction act(a, now, out);
+    return act.publish() ? 0 : 1;
+  }
+  auto plan = check_fleet_tree(tree, now, out);
   if (!plan.errors.empty()) {
     out << plan.errors.size() << " error(s); nothing published\n";
     return 1;
   }
-  return publish_checked(plan, key, a.require("bundles"), now, *lifetime, started, out);
+  return publish_checked(plan, key, setup.bundles, now, *lifetime, started, out);
 }
 
 int publish_checked(const seatlock::fleet::FleetPlan& plan, const FleetKey& key,

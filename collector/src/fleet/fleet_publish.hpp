@@ -1,7 +1,10 @@
 #pragma once
-// `seatlock-collector fleet publish --tree DIR --key FLEET_KEY --bundles OUT [--expires 14d]`:
-// refuses a tree with any error; otherwise signs one bundle per seat with the next version and
-// commits them to OUT, where a running `serve --bundles OUT` picks them up.
+// `seatlock-collector fleet publish --tree DIR --key FLEET_KEY --bundles OUT [--expires 14d]
+// [--db FILE | --store SPEC] [--config FILE] [--by NAME]`: prunes expired entries of grant files
+// (`85-grant-*.json`, recorded as `fleet.grant_expired` as a central action does), refuses a tree
+// with any error; otherwise signs one bundle per seat with the next version and commits them to
+// OUT, where a running `serve --bundles OUT` picks them up. Paths as the central actions resolve
+// them (central_config.hpp).
 #include <chrono>
 #include <ostream>
 

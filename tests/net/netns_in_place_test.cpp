@@ -1,0 +1,84 @@
+// Policy changes update the tables' set elements in place: the tables, and so their counters,
+// survive a new exception, an expiry and close/open, and each change takes effect at once.
+// Needs root; namespaces only (netns_lab.hpp).
+#include <catch2/catch.hpp>
+#include <string>
+
+#include "core/util/time.hpp"
+#include "netns_lab.hpp"
+#include "os/base/clock.hpp"
+#include "support/process_wait.hpp"
+
+using namespace seatlock;
+using namespace seatlock::nettest;
+using nlohmann::json;
+using seatlock::test::wait_until;
+
+namespace {
+
+// Packets the owned table's "denied" counter has seen.
+std::int64_t denied_packets(const NetLab& lab) {
+  CmdResult r = lab.in_seat("nft -j list counter inet seatlock denied");
+  REQUIRE(r.status == 0);
+  const json listed = json::parse(r.out);
+  for (const auto& item : listed["nftables"])
+    if (item.contains("counter")) return item["counter"]["packets"].get<std::int64_t>();
+  FAIL("no counter in: " << r.out);
+  return -1;
+}
+
+}  // namespace
+
+TEST_CASE("an added exception and its expiry and close and open keep the tables' counters",
+          "[net][netns]") {
+  NetLab lab;
+  const UnixMillis until = now_millis() + 6000;
+  json network = {
+      {"mode", "enforce"},
+      {"allow", json::array({{{"to", "10.99.0.2/32"}, {"ports", {8080}}, {"proto", "tcp"}}})},
+      {"dns", {"10.99.0.53"}},
+      {"addresses", {{"sl0", "10.99.0.1/24"}}},
+      {"exceptions",
+       json::array({{{"users", {kUserA}},
+                     {"allow",
+                      json::array({{{"to", "10.99.0.80/32"}, {"ports", {443}}, {"proto", "tcp"}}})},
+                     {"until", format_rfc3339_ms(until)},
+                     {"ticket", "T-SHORT"}}})}};
+  lab.write_policy("50-lab.json", {{"network", network}});
+  lab.start_daemon();
+
+  // Five denied connection attempts: the counter the later checks must still see.
+  for (int i = 0; i < 5; ++i) CHECK_FALSE(lab.tcp_ok(kUserB, "10.99.0.80", 443));
+  const std::int64_t counted = denied_packets(lab);
+  REQUIRE(counted >= 5);
+
+  // A new exception (seatlockctl net allow reloads the policy before it returns).
+  CmdResult r = lab.ctl(std::string("net allow --user ") + kUserB +
+                        " --to 10.99.0.80:443 --for 2h --ticket IT-IN-PLACE");
+  INFO(r.out);
+  REQUIRE(r.status == 0);
+  CHECK(lab.tcp_ok(kUserB, "10.99.0.80", 443));
+  CHECK(denied_packets(lab) >= counted);
+
+  // The short exception expires: user a loses access at its `until`, the counter stays.
+  CHECK(lab.tcp_ok(kUserA, "10.99.0.80", 443));
+  const std::int64_t before_expiry = denied_packets(lab);
+  CHECK(wait_until([&] { return !lab.tcp_ok(kUserA, "10.99.0.80", 443); }, 10'000));
+  CHECK(lab.wait_event(
+      "net.exception_expired", [](const json& e) { return e["details"]["ticket"] == "T-SHORT"; },
+      3000));
+  CHECK(denied_packets(lab) >= before_expiry + 1);  // at least the refused attempt above
+  CHECK(lab.tcp_ok(kUserB, "10.99.0.80", 443));     // the other exception is still in force
+
+  // Close and open: exceptions and the allow entry are suspended, then back.
+  REQUIRE(lab.ctl("net close").status == 0);
+  CHECK_FALSE(lab.tcp_ok(kUserB, "10.99.0.80", 443));
+  CHECK_FALSE(lab.tcp_ok(kUserB, "10.99.0.2", 8080));
+  const std::int64_t while_closed = denied_packets(lab);
+  CHECK(while_closed >= counted + 2);
+  REQUIRE(lab.ctl("net open").status == 0);
+  CHECK(lab.tcp_ok(kUserB, "10.99.0.80", 443));
+  CHECK(lab.tcp_ok(kUserB, "10.99.0.2", 8080));
+  CHECK(denied_packets(lab) >= while_closed);
+  CHECK(lab.daemon_log().find("in place") != std::string::npos);
+}
