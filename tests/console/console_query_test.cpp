@@ -191,6 +191,16 @@ TEST_CASE("overview counts violations per day in the viewer's zone", "[console][
   for (const std::string& kind : store_kinds()) {
     INFO("store " << kind);
     ConsoleStore cs(kind, 2000);
+    // A seat last heard of two days ago (no heartbeat since): silent.
+    // Its old events arrived only now (a seat that was offline delivers its backlog).
+    cs.add("cc-gone", "", "policy.applied", "info", "applied", kConsoleNow - 2 * 86'400'000LL, {});
+    {
+      auto txn = cs.store->begin();
+      SeatRecord gone = *txn->seat("cc-gone");
+      gone.last_received_ms = kConsoleNow - 1000;
+      txn->put_seat(gone);
+      txn->commit();
+    }
     for (int tz : {0, 480, -300, 330}) {
       INFO("tz_offset_min " << tz);
       ApiRequest req;
@@ -226,7 +236,15 @@ TEST_CASE("overview counts violations per day in the viewer's zone", "[console][
       for (const json& u : o["top_users"]) CHECK(u["count"] == by_user[u["user"]]);
       CHECK(o["top_users"].size() == by_user.size());
       CHECK(o["behind_on_policy"][0]["seat"] == "cc-q");
-      CHECK(o["chains"]["ok"] == 5);
+      // A silent seat is shown with its last sign of life (its newest event here: the fixture
+      // sends no heartbeats), not with when its old events happened to be received.
+      std::map<std::string, std::int64_t> newest;
+      for (const StoredEvent& e : cs.events)
+        newest[e.seat_id] = std::max(newest[e.seat_id], e.time_ms);
+      REQUIRE(!o["silent_seats"].empty());
+      for (const json& s : o["silent_seats"])
+        CHECK(s["last_seen_ms"].get<std::int64_t>() == newest[s["seat"].get<std::string>()]);
+      CHECK(o["chains"]["ok"] == 6);
     }
     ApiRequest bad;
     bad.query = {{"days", "0"}};

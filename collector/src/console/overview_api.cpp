@@ -39,14 +39,19 @@ std::string civil_date(std::int64_t day_number) {  // days since 1970-01-01 -> "
 
 // A seat is silent as `seatlock-collector seats` decides: nothing for more than three of its
 // heartbeat intervals (never for the collector's own chain, which has no heartbeat).
+// The seat's last sign of life: its newest heartbeat or event (event time, as `seats` shows it;
+// a batch of old events arriving now does not make a seat look alive).
+std::int64_t last_sign(const SeatRecord& s) {
+  return std::max(s.last_heartbeat_ms, s.last_event_ms);
+}
+
 bool is_silent(const SeatRecord& s, std::int64_t now_ms) {
   if (audit::is_collector_chain(s.seat_id)) return false;
   std::int64_t interval =
       (s.last_heartbeat_ms && s.prev_heartbeat_ms && s.last_heartbeat_ms > s.prev_heartbeat_ms)
           ? s.last_heartbeat_ms - s.prev_heartbeat_ms
           : kDefaultHeartbeatMs;
-  std::int64_t last_sign = std::max(s.last_heartbeat_ms, s.last_event_ms);
-  return last_sign != 0 && now_ms - last_sign > kSilentAfter * interval;
+  return last_sign(s) != 0 && now_ms - last_sign(s) > kSilentAfter * interval;
 }
 
 }  // namespace
@@ -96,7 +101,7 @@ HttpResponse api_overview(EventStore& store, const ApiRequest& req,
   std::uint64_t ok = 0;
   for (const SeatRecord& s : store.seats()) {
     if (is_silent(s, now_ms))
-      silent.push_back({{"seat", s.seat_id}, {"last_seen_ms", s.last_received_ms}});
+      silent.push_back({{"seat", s.seat_id}, {"last_seen_ms", last_sign(s)}});
     std::string chain = chain_status(findings[s.seat_id]);
     if (chain == "ok")
       ++ok;
