@@ -49,10 +49,11 @@ using boost::system::error_code;
 using Clock = std::chrono::steady_clock;
 
 // Resolves HOST:PORT (names, [v6]) and listens; `bound` gets the numeric address:port.
-int open_listener(const std::string& listen, std::string& bound) {
+// `flag` names the option in errors ("--listen", "--console-listen").
+int open_listener(const std::string& flag, const std::string& listen, std::string& bound) {
   auto colon = listen.rfind(':');
   if (colon == std::string::npos)
-    throw std::runtime_error("--listen: expected HOST:PORT, got \"" + listen + "\"");
+    throw std::runtime_error(flag + ": expected HOST:PORT, got \"" + listen + "\"");
   std::string host = listen.substr(0, colon), port = listen.substr(colon + 1);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
     host = host.substr(1, host.size() - 2);
@@ -63,7 +64,7 @@ int open_listener(const std::string& listen, std::string& bound) {
   addrinfo* res = nullptr;
   if (int rc = getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &res);
       rc != 0)
-    throw std::runtime_error("--listen " + listen + ": " + gai_strerror(rc));
+    throw std::runtime_error(flag + " " + listen + ": " + gai_strerror(rc));
   int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;
   if (fd >= 0) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -73,7 +74,7 @@ int open_listener(const std::string& listen, std::string& bound) {
     std::string err = std::strerror(errno);
     freeaddrinfo(res);
     if (fd >= 0) close(fd);
-    throw std::runtime_error("--listen " + listen + ": " + err);
+    throw std::runtime_error(flag + " " + listen + ": " + err);
   }
   freeaddrinfo(res);
   sockaddr_storage ss{};
@@ -390,7 +391,7 @@ int serve(const ServeOptions& opts) {
   sh.registry = &registry;
   sh.timeouts = opts.timeouts;
   std::string bound;
-  int listen_fd = open_listener(opts.listen, bound);
+  int listen_fd = open_listener("--listen", opts.listen, bound);
   // The console's own listener (--console-listen; routes added below).
   Router console_router(*store, AuthMode::tokens_only);  // no seat routes, no client certs
   console_router.set_decorate(
@@ -428,7 +429,7 @@ int serve(const ServeOptions& opts) {
     });
   } else {
     console_routes.add_routes(console_router);
-    int console_fd = open_listener(opts.console_listen, console_bound);
+    int console_fd = open_listener("--console-listen", opts.console_listen, console_bound);
     console_server.emplace(opts, io, console_sh, writer, policy, console_fd, AuthMode::tokens_only,
                            /*primary=*/false);
     server.set_follower(&*console_server);

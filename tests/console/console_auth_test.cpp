@@ -6,6 +6,7 @@
 
 #include "console_rig.hpp"
 #include "store_fixture.hpp"
+#include "support/process.hpp"
 
 using namespace seatlock::testing;
 using nlohmann::json;
@@ -228,4 +229,15 @@ TEST_CASE("the language choice is kept with the account on every store", "[conso
     REQUIRE(l.status == 200);
     CHECK(l.json()["lang"] == "zh-CN");
   }
+}
+
+TEST_CASE("a console address that cannot be used is named as --console-listen", "[console]") {
+  TempDir dir;
+  Pki pki(dir);
+  seatlock::test::RunResult r =
+      seatlock::test::run_command({collector_binary(), "serve", "--listen", "127.0.0.1:0", "--db",
+                                   dir / "c.db", "--cert", pki.server_cert, "--key", pki.server_key,
+                                   "--ca", pki.ca, "--console-listen", "no-port-here"});
+  CHECK(r.exit_code != 0);
+  CHECK_THAT(r.out, Catch::Contains("--console-listen: expected HOST:PORT, got \"no-port-here\""));
 }
