@@ -17,6 +17,31 @@
 
 namespace seatlock::testing {
 
+SpawnedProcess spawn_reading_stdout(std::vector<std::string> argv) {
+  int fds[2];
+  if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
+  pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    dup2(fds[1], 1);
+    close(fds[0]);
+    close(fds[1]);
+    std::vector<char*> av;
+    for (auto& a : argv) av.push_back(a.data());
+    av.push_back(nullptr);
+    execv(av[0], av.data());
+    _exit(127);
+  }
+  close(fds[1]);
+  return {pid, fdopen(fds[0], "r")};
+}
+
+int port_after(const std::string& line, const std::string& prefix) {
+  auto colon = line.rfind(':');
+  if (line.rfind(prefix, 0) != 0 || colon == std::string::npos) return 0;
+  return std::atoi(line.c_str() + colon + 1);
+}
+
 std::string collector_binary() {
   return std::string(SEATLOCK_BINARY_DIR) + "/collector/seatlock-collector";
 }
@@ -83,8 +108,6 @@ Pki::Pair Pki::rogue_seat(const std::string& seat_id) {
 
 CollectorProcess::CollectorProcess(const std::string& store, const Pki& pki,
                                    const std::vector<std::string>& extra) {
-  int fds[2];
-  if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
   const bool spec = store.rfind("sqlite:", 0) == 0 || store.rfind("clickhouse:", 0) == 0;
   std::vector<std::string> args = {collector_binary(),
                                    "serve",
@@ -99,20 +122,10 @@ CollectorProcess::CollectorProcess(const std::string& store, const Pki& pki,
                                    "--ca",
                                    pki.ca};
   args.insert(args.end(), extra.begin(), extra.end());
-  pid_ = fork();
-  if (pid_ == 0) {
-    dup2(fds[1], 1);
-    close(fds[0]);
-    close(fds[1]);
-    std::vector<char*> av;
-    for (auto& a : args) av.push_back(a.data());
-    av.push_back(nullptr);
-    execv(av[0], av.data());
-    _exit(127);
-  }
-  close(fds[1]);
+  SpawnedProcess child = spawn_reading_stdout(std::move(args));
+  pid_ = child.pid;
   // First stdout line: "listening 127.0.0.1:PORT".
-  FILE* f = fdopen(fds[0], "r");
+  FILE* f = child.out;
   char line[256] = {};
   bool ok = fgets(line, sizeof line, f) != nullptr;
   fclose(f);

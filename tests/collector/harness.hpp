@@ -3,6 +3,7 @@
 // `seatlock-collector serve` child on a loopback port, a libcurl client and CLI runs.
 #include <sys/types.h>
 
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -70,6 +71,16 @@ struct ClientAuth {
 HttpResult post_events(const std::string& url, const std::string& ca, const ClientAuth& auth,
                        const Post& p, bool gzip = true);
 HttpResult http_get(const std::string& url, const std::string& ca);
+
+// Starts argv[0] with argv, its stdout on a pipe (stderr passes through). Returns the pid and
+// the pipe's read end; the caller reads the first lines ("listening ADDR:PORT") and fcloses it.
+struct SpawnedProcess {
+  pid_t pid = -1;
+  FILE* out = nullptr;
+};
+SpawnedProcess spawn_reading_stdout(std::vector<std::string> argv);
+// The port of a line "<prefix>HOST:PORT\n", or 0 when the line is not that.
+int port_after(const std::string& line, const std::string& prefix);
 
 struct CliResult {
   int exit_code = -1;

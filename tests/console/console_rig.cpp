@@ -37,12 +37,6 @@ const char* store_flag(const std::string& db) {
   return db.rfind("sqlite:", 0) == 0 || db.rfind("clickhouse:", 0) == 0 ? "--store" : "--db";
 }
 
-int port_of(const std::string& line, const std::string& prefix) {
-  if (line.rfind(prefix, 0) != 0) return 0;
-  auto colon = line.rfind(':');
-  return colon == std::string::npos ? 0 : std::atoi(line.c_str() + colon + 1);
-}
-
 size_t collect(char* p, size_t size, size_t n, void* out) {
   static_cast<std::string*>(out)->append(p, size * n);
   return size * n;
@@ -100,27 +94,15 @@ void ConsoleRig::start() {
   if (own_listener_) args.insert(args.end(), {"--console-listen", "127.0.0.1:0"});
   if (!key_flag().empty()) args.insert(args.end(), {"--collector-key", dir / "collector.key"});
   args.insert(args.end(), extra_.begin(), extra_.end());
-  int fds[2];
-  if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
-  pid_ = fork();
-  if (pid_ == 0) {
-    dup2(fds[1], 1);
-    close(fds[0]);
-    close(fds[1]);
-    std::vector<char*> av;
-    for (auto& a : args) av.push_back(a.data());
-    av.push_back(nullptr);
-    execv(av[0], av.data());
-    _exit(127);
-  }
-  close(fds[1]);
+  SpawnedProcess child = spawn_reading_stdout(std::move(args));
+  pid_ = child.pid;
   // "listening 127.0.0.1:P", then (own listener) "console listening 127.0.0.1:Q".
-  FILE* f = fdopen(fds[0], "r");
+  FILE* f = child.out;
   char line[256] = {};
-  port_ = fgets(line, sizeof line, f) ? port_of(line, "listening ") : 0;
+  port_ = fgets(line, sizeof line, f) ? port_after(line, "listening ") : 0;
   console_port_ = port_;
   if (own_listener_ && port_ != 0)
-    console_port_ = fgets(line, sizeof line, f) ? port_of(line, "console listening ") : 0;
+    console_port_ = fgets(line, sizeof line, f) ? port_after(line, "console listening ") : 0;
   fclose(f);
   if (port_ == 0 || console_port_ == 0) {
     stop();

@@ -51,8 +51,6 @@ struct RemoteCollector {
   RemoteCollector(const nt::NetLab& lab, const tg::Pki& pki, const std::string& cert,
                   const std::string& key, const std::string& db, const std::string& bundles,
                   int want_port = 0) {
-    int fds[2];
-    REQUIRE(pipe(fds) == 0);
     std::vector<std::string> argv = {"/usr/sbin/ip",
                                      "netns",
                                      "exec",
@@ -71,19 +69,9 @@ struct RemoteCollector {
                                      pki.ca,
                                      "--bundles",
                                      bundles};
-    pid = fork();
-    if (pid == 0) {
-      dup2(fds[1], 1);
-      close(fds[0]);
-      close(fds[1]);
-      std::vector<char*> av;
-      for (auto& a : argv) av.push_back(a.data());
-      av.push_back(nullptr);
-      execv(av[0], av.data());
-      _exit(127);
-    }
-    close(fds[1]);
-    FILE* f = fdopen(fds[0], "r");
+    tg::SpawnedProcess child = tg::spawn_reading_stdout(std::move(argv));
+    pid = child.pid;
+    FILE* f = child.out;
     char line[256] = {};
     const bool ok = fgets(line, sizeof line, f) != nullptr;
     fclose(f);
