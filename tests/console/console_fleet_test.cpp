@@ -12,6 +12,7 @@
 #include "core/fleet/verify.hpp"
 #include "core/util/time.hpp"
 #include "fleet/bundle_dir.hpp"
+#include "support/process.hpp"
 
 using namespace seatlock;
 using namespace seatlock::testing;
@@ -22,33 +23,25 @@ namespace {
 
 const std::string kPw = "a long enough passphrase";
 
-void put(const std::string& path, const std::string& text) {
-  fs::create_directories(fs::path(path).parent_path());
-  std::ofstream(path) << text;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 // The fleet tree, key and config file of a packaged collector, made before `serve` starts.
 struct FleetFiles {
   TempDir dir;
   std::string tree = dir / "tree", key = dir / "fleet.key", bundles = dir / "bundles",
               config = dir / "fleet.json";
   FleetFiles() {
-    put(tree + "/groups.json", R"({"seats": ["cc-0101", "cc-0102", "cc-0201", "cc-0202"],
+    seatlock::test::write_file(tree + "/groups.json",
+                               R"({"seats": ["cc-0101", "cc-0102", "cc-0201", "cc-0202"],
   "groups": [{"name": "floor-2", "match": ["cc-02*"]}]})");
-    put(tree + "/all/10-base.json",
-        R"({"network": {"mode": "enforce", "dns": ["10.0.0.53"],
+    seatlock::test::write_file(tree + "/all/10-base.json",
+                               R"({"network": {"mode": "enforce", "dns": ["10.0.0.53"],
   "allow": [{"to": "10.20.0.0/16", "ports": [443], "essential": true},
             {"to": "10.30.0.0/16", "ports": [443]}]}})");
     REQUIRE(run_cli({"fleet", "keygen", "--out", key}).exit_code == 0);
   }
   // The config names the collector's store, as on a packaged collector.
   void write_config(const std::string& db) const {
-    put(config,
+    seatlock::test::write_file(
+        config,
         json{{"tree", tree}, {"key", key}, {"bundles", bundles}, {"store", "sqlite:" + db}}.dump());
   }
   std::uint64_t current() const {
@@ -58,7 +51,7 @@ struct FleetFiles {
   bool closed_in_bundle(const std::string& seat) const {
     auto all = collector::fleet_cli::BundleDir(bundles).read_all();
     REQUIRE(all.count(seat));
-    std::string pub = slurp(key + ".pub");
+    std::string pub = seatlock::test::read_file(key + ".pub");
     fleet::SeatTrust trust{{pub.substr(0, pub.find('\n'))}, seat, 0, now_ms()};
     auto verdict = fleet::verify_bundle(all[seat].document, trust);
     REQUIRE(verdict.ok());
