@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "args.hpp"
 #include "attest/cmd_attest.hpp"
 #include "commands.hpp"
+#include "core/util/args.hpp"
 #include "seatlock/version.hpp"
 
 namespace {
@@ -63,6 +63,7 @@ Instead of --db FILE every command takes --store sqlite:FILE or
 }  // namespace
 
 int main(int argc, char** argv) {
+  using namespace seatlock;
   using namespace seatlock::collector;
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
     std::fputs(kUsage, argc < 2 ? stderr : stdout);

@@ -16,6 +16,7 @@
 #include "daemon/service.hpp"
 #include "os/base/log.hpp"
 #include "os/base/netns.hpp"
+#include "os/uplink/uplink_client.hpp"
 #include "seatlock/version.hpp"
 
 using namespace seatlock;
@@ -67,7 +68,10 @@ int run(const DaemonOptions& opts) {
   // The seat id is known before the first event (agent.started) is recorded.
   Reporter reporter(*sink, resolve_seat_identity(opts));
   ControlServer control(loop, opts.control_socket, opts.control_uid);
-  DaemonContext ctx{loop, opts, reporter, control, *sink};
+  // HTTP runs in the unprivileged seatlock-uplink child (os/uplink); made before the services
+  // (their workers use it), so released after them.
+  UplinkClient uplink(uplink::default_uplink_path(), opts.enabled("delivery"));
+  DaemonContext ctx{loop, opts, reporter, control, *sink, uplink};
 #ifdef SEATLOCK_TEST_BUILD
   register_test_injection(ctx);  // seatlockd-test only: events.inject
 #endif
@@ -90,6 +94,7 @@ int run(const DaemonOptions& opts) {
         {"seat", {{"id", reporter.seat().seat_id}, {"hostname", reporter.seat().hostname}}},
         {"policy", policy.status()},
         {"events", sink->status()},
+        {"uplink", uplink.status()},
         {"components", components}};
   });
   control.add("reload", [&](const nlohmann::json&) {

@@ -4,7 +4,9 @@
 #include <cstdlib>
 #include <sstream>
 #include <string>
+#include <vector>
 
+#include "core/util/args.hpp"
 #include "seatlock/version.hpp"
 
 namespace seatlock {
@@ -37,69 +39,63 @@ durable evidence. Runs in the foreground (systemd Type=notify).
 }  // namespace
 
 DaemonOptions parse_daemon_options(int argc, char** argv) {
-  DaemonOptions o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    std::string value;
-    bool has_inline = false;
-    if (auto eq = a.find('='); a.rfind("--", 0) == 0 && eq != std::string::npos) {
-      value = a.substr(eq + 1);
-      a = a.substr(0, eq);
-      has_inline = true;
-    }
-    auto next = [&]() -> std::string {
-      if (has_inline) return value;
-      if (i + 1 >= argc) bad("option " + a + " needs a value");
-      return argv[++i];
-    };
-    if (a == "--help" || a == "-h") {
+  std::vector<std::string> words(argv + 1, argv + argc);
+  for (auto& w : words)
+    if (w == "-h") w = "--help";
+  try {
+    const ArgParser args(
+        words,
+        {"policy-dir", "state-dir", "control-socket", "sysfs", "dev", "lease-root",
+         "udev-rules-dir", "netns", "network-mode", "components", "seat-id", "control-uid"},
+        {"help", "version"});
+    if (args.has("help")) {
       std::fputs(kUsage, stdout);
       std::exit(0);
-    } else if (a == "--version") {
+    }
+    if (args.has("version")) {
       std::printf("seatlockd %s\n", kVersion);
       std::exit(0);
-    } else if (a == "--policy-dir") {
-      o.policy_dir = next();
-    } else if (a == "--state-dir") {
-      o.state_dir = next();
-    } else if (a == "--control-socket") {
-      o.control_socket = next();
-    } else if (a == "--sysfs") {
-      o.sysfs_root = next();
-    } else if (a == "--dev") {
-      o.dev_root = next();
-    } else if (a == "--lease-root") {
-      o.lease_root = next();
-    } else if (a == "--udev-rules-dir") {
-      o.udev_rules_dir = next();
-    } else if (a == "--netns") {
-      o.netns = next();
-    } else if (a == "--network-mode") {
-      std::string m = next();
-      if (m == "audit")
+    }
+    DaemonOptions o;
+    auto take = [&](const char* name, std::string& into) {
+      if (auto v = args.get(name)) into = *v;
+    };
+    take("policy-dir", o.policy_dir);
+    take("state-dir", o.state_dir);
+    take("control-socket", o.control_socket);
+    take("sysfs", o.sysfs_root);
+    take("dev", o.dev_root);
+    take("lease-root", o.lease_root);
+    take("udev-rules-dir", o.udev_rules_dir);
+    take("netns", o.netns);
+    take("seat-id", o.seat_id);
+    if (auto m = args.get("network-mode")) {
+      if (*m == "audit")
         o.network_mode_override = Mode::Audit;
-      else if (m == "enforce")
+      else if (*m == "enforce")
         o.network_mode_override = Mode::Enforce;
-      else if (m != "policy")
-        bad("--network-mode takes audit, enforce or policy, got '" + m + "'");
-    } else if (a == "--components") {
+      else if (*m != "policy")
+        bad("--network-mode takes audit, enforce or policy, got '" + *m + "'");
+    }
+    if (auto list_text = args.get("components")) {
       o.components.clear();
-      std::stringstream list(next());
+      std::stringstream list(*list_text);
       for (std::string c; std::getline(list, c, ',');) {
         if (c == "none") continue;
         if (c != "usb" && c != "network" && c != "firmware" && c != "delivery")
           bad("unknown component '" + c + "' (usb, network, firmware, delivery)");
         o.components.insert(c);
       }
-    } else if (a == "--seat-id") {
-      o.seat_id = next();
-    } else if (a == "--control-uid") {
-      o.control_uid = static_cast<uid_t>(std::stoul(next()));
-    } else {
-      bad("unknown option '" + a + "'");
     }
+    if (auto uid = args.number("control-uid")) {
+      if (*uid >= static_cast<uid_t>(-1))
+        bad("--control-uid: " + std::to_string(*uid) + " is not a uid");
+      o.control_uid = static_cast<uid_t>(*uid);
+    }
+    return o;
+  } catch (const UsageError& e) {
+    bad(e.what());
   }
-  return o;
 }
 
 }  // namespace seatlock

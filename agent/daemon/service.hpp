@@ -10,6 +10,7 @@
 #include "core/policy/policy.hpp"
 #include "daemon/options.hpp"
 #include "os/control/control_server.hpp"
+#include "os/delivery/http_post.hpp"
 #include "os/events/reporter.hpp"
 
 namespace seatlock {
@@ -22,6 +23,7 @@ struct DaemonContext {
   Reporter& reporter;
   ControlServer& control;
   EventStore& events;  // the sink behind `reporter`, and the spool for delivery
+  HttpClient& http;    // all HTTP (delivery, fleet, attestation): the seatlock-uplink child
 };
 
 class Service {

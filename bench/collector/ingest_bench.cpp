@@ -22,8 +22,8 @@
 #include <vector>
 
 #include "bench_support.hpp"
+#include "core/gzip/gzip.hpp"
 #include "core/util/digest.hpp"
-#include "gzip.hpp"
 #include "harness.hpp"
 #include "signing.hpp"
 
@@ -127,7 +127,7 @@ int main(int argc, char** argv) {
     for (std::size_t b = 0; b < batches; ++b) {
       auto events = sim.make(per_batch, "net.egress_denied", "medium");
       clients[s].posts.push_back(sim.post(events));
-      clients[s].bodies.push_back(collector::gzip_compress(clients[s].posts.back().body));
+      clients[s].bodies.push_back(seatlock::gzip_compress(clients[s].posts.back().body));
     }
     if (auth == "token") {
       clients[s].token = collector::new_enrollment_token();

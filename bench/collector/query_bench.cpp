@@ -20,7 +20,7 @@
 #include "core/event/event.hpp"
 #include "core/util/digest.hpp"
 #include "core/util/time.hpp"
-#include "sqlite_db.hpp"
+#include "os/sqlite/sqlite.hpp"
 #include "sqlite_store.hpp"
 
 using namespace seatlock;
@@ -53,16 +53,17 @@ std::string bench_line(const Event& e, std::uint64_t i) {
 void generate(const std::string& path, std::uint64_t events, std::uint64_t seats,
               std::uint64_t days) {
   open_sqlite_store(path, true);  // schema
-  SqliteDb db(path);
+  seatlock::sql::Db db(path);
   db.exec("PRAGMA journal_mode=OFF");
   db.exec("PRAGMA synchronous=OFF");
   db.exec("PRAGMA cache_size=-262144");
   // Bulk load first, indexes after (a sort per index instead of ten million B-tree inserts).
   db.exec("DROP INDEX events_seat_seq; DROP INDEX events_seat_time; DROP INDEX events_time");
-  SqliteStmt ins(db.handle(),
-                 "INSERT INTO events(rowid, id, seat_id, seq, time_ms, kind, severity, user_name, "
-                 "chain_hash, prev, "
-                 "line, received_ms) VALUES(?12,?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)");
+  seatlock::sql::Stmt ins(
+      db,
+      "INSERT INTO events(rowid, id, seat_id, seq, time_ms, kind, severity, user_name, "
+      "chain_hash, prev, "
+      "line, received_ms) VALUES(?12,?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)");
   std::vector<std::string> last(seats, kGenesisPrev);
   std::vector<std::uint64_t> seq(seats, 0);
   const char* kinds[] = {"usb.blocked", "net.egress_denied", "agent.heartbeat", "policy.applied"};
@@ -129,8 +130,8 @@ void generate(const std::string& path, std::uint64_t events, std::uint64_t seats
   db.exec("CREATE INDEX events_seat_seq ON events(seat_id, seq)");
   db.exec("CREATE INDEX events_seat_time ON events(seat_id, time_ms)");
   db.exec("CREATE INDEX events_time ON events(time_ms)");
-  SqliteStmt put(db.handle(),
-                 "INSERT OR REPLACE INTO seats(seat_id, last_seq, last_hash) VALUES(?1, ?2, ?3)");
+  seatlock::sql::Stmt put(
+      db, "INSERT OR REPLACE INTO seats(seat_id, last_seq, last_hash) VALUES(?1, ?2, ?3)");
   for (std::uint64_t s = 0; s < seats; ++s) {
     char id[32];
     std::snprintf(id, sizeof id, "seat-%04llu", static_cast<unsigned long long>(s));
@@ -189,10 +190,11 @@ int main(int argc, char** argv) {
   }
   std::string bin = std::string(SEATLOCK_BINARY_DIR) + "/collector/seatlock-collector";
   {
-    SqliteDb db(path, true);
-    SqliteStmt plan(db.handle(),
-                    "EXPLAIN QUERY PLAN SELECT id FROM events WHERE 1=1 AND seat_id = ?1 AND "
-                    "time_ms >= ?2 AND time_ms < ?3 ORDER BY time_ms, rowid");
+    seatlock::sql::Db db(path, seatlock::sql::Db::Open::ReadOnly);
+    seatlock::sql::Stmt plan(
+        db,
+        "EXPLAIN QUERY PLAN SELECT id FROM events WHERE 1=1 AND seat_id = ?1 AND "
+        "time_ms >= ?2 AND time_ms < ?3 ORDER BY time_ms, rowid");
     while (plan.step()) std::printf("query plan: %s\n", plan.text(3).c_str());
   }
   std::size_t rows = 0;

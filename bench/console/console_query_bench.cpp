@@ -17,7 +17,7 @@
 
 #include "console/query_api.hpp"
 #include "core/util/time.hpp"
-#include "sqlite_db.hpp"
+#include "os/sqlite/sqlite.hpp"
 #include "sqlite_store.hpp"
 
 using namespace seatlock;
@@ -57,24 +57,25 @@ void generate(const std::string& path, std::uint64_t events, std::uint64_t seats
               std::uint64_t users, std::uint64_t days) {
   open_sqlite_store(path, true);  // schema, indexes, rollups
   {
-    SqliteDb db(path);
+    seatlock::sql::Db db(path);
     db.exec("PRAGMA journal_mode=OFF");
     db.exec("PRAGMA synchronous=OFF");
     db.exec("PRAGMA cache_size=-262144");
     // Bulk load without indexes (a sort per index after), rollups rebuilt when reopened.
     std::vector<std::string> drop;
     {
-      SqliteStmt idx(db.handle(),
-                     "SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='events' "
-                     "AND sql IS NOT NULL");
+      seatlock::sql::Stmt idx(
+          db,
+          "SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='events' "
+          "AND sql IS NOT NULL");
       while (idx.step()) drop.push_back(idx.text(0));
     }
     for (const std::string& n : drop) db.exec(("DROP INDEX " + n).c_str());
     db.exec("DROP TABLE rollup_kind; DROP TABLE rollup_seat; DROP TABLE rollup_user");
-    SqliteStmt ins(db.handle(),
-                   "INSERT INTO events(rowid, id, seat_id, seq, time_ms, kind, severity, "
-                   "user_name, chain_hash, prev, line, received_ms) "
-                   "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)");
+    seatlock::sql::Stmt ins(db,
+                            "INSERT INTO events(rowid, id, seat_id, seq, time_ms, kind, severity, "
+                            "user_name, chain_hash, prev, line, received_ms) "
+                            "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)");
     std::vector<std::uint64_t> seq(seats, 0);
     std::vector<const Kind*> table;
     for (const Kind& k : kKinds)
@@ -124,10 +125,10 @@ void generate(const std::string& path, std::uint64_t events, std::uint64_t seats
                      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
       }
     }
-    SqliteStmt put(db.handle(),
-                   "INSERT OR REPLACE INTO seats(seat_id, last_seq, last_received_ms, "
-                   "last_event_ms, last_heartbeat_ms, prev_heartbeat_ms) "
-                   "VALUES(?1, ?2, ?3, ?3, ?3, ?4)");
+    seatlock::sql::Stmt put(db,
+                            "INSERT OR REPLACE INTO seats(seat_id, last_seq, last_received_ms, "
+                            "last_event_ms, last_heartbeat_ms, prev_heartbeat_ms) "
+                            "VALUES(?1, ?2, ?3, ?3, ?3, ?4)");
     for (std::uint64_t s = 0; s < seats; ++s) {
       // Every 50th seat went quiet two days ago.
       UnixMillis last = s % 50 == 7 ? kEnd - 2 * kDay : kEnd - 60'000;
@@ -138,7 +139,7 @@ void generate(const std::string& path, std::uint64_t events, std::uint64_t seats
   }
   std::fprintf(stderr, "  indexes and rollups\n");
   open_sqlite_store(path, true);
-  SqliteDb db(path);
+  seatlock::sql::Db db(path);
   db.exec("ANALYZE");
 }
 

@@ -28,10 +28,10 @@
 
 #include "core/util/digest.hpp"
 #include "harness.hpp"
+#include "os/sqlite/sqlite.hpp"
 #include "real_seats.hpp"
 #include "signing.hpp"
 #include "sim_seat_crowd.hpp"
-#include "sqlite_db.hpp"
 #include "sqlite_store.hpp"
 #include "storm_netns.hpp"
 
@@ -137,10 +137,10 @@ struct Collector {
 
 // When the collector received `seat`'s policy.applied for `version` (its clock), or 0.
 UnixMillis acked_at(const std::string& db, const std::string& seat, std::uint64_t version) {
-  collector::SqliteDb d(db, true);
-  collector::SqliteStmt st(d.handle(),
-                           "SELECT received_ms, line FROM events WHERE seat_id = ?1 AND kind = "
-                           "'policy.applied' ORDER BY received_ms");
+  seatlock::sql::Db d(db, seatlock::sql::Db::Open::ReadOnly);
+  seatlock::sql::Stmt st(d,
+                         "SELECT received_ms, line FROM events WHERE seat_id = ?1 AND kind = "
+                         "'policy.applied' ORDER BY received_ms");
   st.bind(1, seat);
   while (st.step()) {
     auto j = json::parse(st.text(1), nullptr, false);
@@ -229,15 +229,15 @@ int run(const Options& o) {
   {
     auto store = collector::open_sqlite_store(db, true);
     store.reset();
-    collector::SqliteDb raw(db);
-    raw.exec("BEGIN");
-    collector::SqliteStmt ins(
-        raw.handle(), "INSERT INTO tokens(token_hash, seat_id, created_ms) VALUES(?1,?2,0)");
+    seatlock::sql::Db tokens_db(db);
+    tokens_db.exec("BEGIN");
+    seatlock::sql::Stmt ins(tokens_db,
+                            "INSERT INTO tokens(token_hash, seat_id, created_ms) VALUES(?1,?2,0)");
     for (auto& s : crowd) {
       s.token = collector::new_enrollment_token();
       ins.bind(1, sha256_hex(s.token)).bind(2, s.id).run();
     }
-    raw.exec("COMMIT");
+    tokens_db.exec("COMMIT");
   }
   Collector serve({tg::collector_binary(), "serve", "--listen", "0.0.0.0:0", "--db", db, "--cert",
                    dir / "srv.pem", "--key", dir / "srv.key", "--ca", pki.ca, "--bundles", bundles,

@@ -4,8 +4,6 @@
 // Then, at 10,000 CIDRs: the first apply against the raw `nft -f` anchor (alternated runs, the
 // ratio per pair), and policy changes applied in place (set_update.hpp): a new exception, an
 // expiry, close and open, each compile + diff + transaction, with the tables' counters kept.
-#include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,71 +15,23 @@
 #include <string>
 #include <vector>
 
+#include "bench_rules.hpp"
+#include "core/net/fallback_file.hpp"
 #include "core/net/ruleset.hpp"
 #include "core/net/set_update.hpp"
 #include "os/base/netns.hpp"
+#include "os/net/net_state.hpp"
 #include "os/net/nft.hpp"
 
 using namespace seatlock;
 using namespace seatlock::net;
+using namespace seatlock::bench;
 using Clock = std::chrono::steady_clock;
 
 namespace {
 
 double ms(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
-}
-
-std::string v4(std::uint32_t a) {
-  return std::to_string(a >> 24) + "." + std::to_string((a >> 16) & 255) + "." +
-         std::to_string((a >> 8) & 255) + "." + std::to_string(a & 255);
-}
-
-NetRules make_rules(int cidrs, int exceptions, std::mt19937& rng) {
-  NetRules r;
-  for (int i = 0; i < cidrs; ++i) {
-    EgressRule e;
-    int prefix = 20 + int(rng() % 13);  // /20 .. /32, scattered over public space
-    std::uint32_t addr =
-        (std::uint32_t(rng()) & ~((prefix == 32 ? 0u : (1u << (32 - prefix))) - 1)) | 0x01000000u;
-    e.to.push_back({4, v4(addr & (prefix == 32 ? ~0u : ~((1u << (32 - prefix)) - 1))), prefix});
-    e.ports.push_back(i % 3 == 0 ? PortRange{443, 443} : PortRange{8000, 8100});
-    e.proto = "tcp";
-    r.allow.push_back(e);
-  }
-  for (int i = 0; i < exceptions; ++i) {
-    ResolvedException x;
-    x.ticket = "T-" + std::to_string(i);
-    x.uids = {std::uint32_t(20000 + i)};
-    EgressRule e;
-    e.to.push_back({4, "0.0.0.0", 0});
-    e.ports.push_back({443, 443});
-    e.proto = "tcp";
-    x.allow.push_back(e);
-    x.until = 4'000'000'000'000;
-    r.exceptions.push_back(x);
-  }
-  r.dns = {"10.0.0.53"};
-  return r;
-}
-
-// CPU time of this process (user + system, which includes the kernel's netlink work done on
-// its behalf) and of its waited-for children: on a shared, loaded machine the steadier figure.
-double cpu_ms() {
-  timespec ts;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-double children_cpu_ms() {
-  rusage ru;
-  getrusage(RUSAGE_CHILDREN, &ru);
-  return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
-         (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
 }
 
 // The anchor: one table with a plain 10,000-CIDR interval set and a chain, loaded by the nft
@@ -168,9 +118,12 @@ void in_place_changes(Nft& nft, NetRules rules, int runs) {
   deny_one_packet();
   const std::uint64_t before = counter_packets(nft);
   std::printf(
-      "in-place changes at 10,000 CIDRs + 1,000 exceptions (compile + diff + transaction)\n");
+      "in-place changes at 10,000 CIDRs + 1,000 exceptions (compile + diff + transaction; then "
+      "the fallback file seatlockd rewrites after each change)\n");
+  char state_template[] = "/tmp/sl-bench-state-XXXXXX";
+  const std::string state_dir = mkdtemp(state_template) ? state_template : "/tmp";
   auto change = [&](const char* what, NetRules next, UnixMillis now) {
-    std::vector<double> v, cpu, nft_cpu;
+    std::vector<double> v, cpu, nft_cpu, file_cpu;
     std::size_t bytes = 0;
     for (int i = 0; i < runs; ++i) {
       // Back and forth: each run is the change itself, then the way back (not timed).
@@ -179,8 +132,8 @@ void in_place_changes(Nft& nft, NetRules rules, int runs) {
         const UnixMillis at = leg == 0 ? now : t;
         auto t0 = Clock::now();
         double c0 = cpu_ms();
-        CompiledRuleset c = compile_ruleset(to, at, &in_force);
-        auto update = set_update_transaction(leg == 0 ? current : next, in_force, to, c, at);
+        CompiledRuleset c = compile_ruleset(to, at, leg == 0 ? current : next, in_force);
+        auto update = set_update_transaction(in_force, c, at);
         if (!update) {
           std::printf("  %-26s replaced, not in place (shape or size of the change)\n", what);
           return;
@@ -188,23 +141,27 @@ void in_place_changes(Nft& nft, NetRules rules, int runs) {
         double c1 = cpu_ms();
         if (!update->empty()) nft.run(*update);
         auto t1 = Clock::now();
+        double c2 = cpu_ms();
+        write_fallback_file(state_dir, render_fallback_file(to, c, at));
         if (leg == 0) {
           v.push_back(ms(t0, t1));
-          cpu.push_back(cpu_ms() - c0);
-          nft_cpu.push_back(cpu_ms() - c1);
+          cpu.push_back(c2 - c0);
+          nft_cpu.push_back(c2 - c1);
+          file_cpu.push_back(cpu_ms() - c2);
           bytes = update->size();
           if (now != t) {
             // At a simulated time the kernel's timeout did not fire: remove the element as it
             // would have (untimed), so the way back can add it again.
-            if (auto expired = set_update_transaction(current, in_force, to, c, t))
-              nft.run(*expired);
+            if (auto expired = set_update_transaction(in_force, c, t)) nft.run(*expired);
           }
         }
         in_force = std::move(c);
       }
     }
-    std::printf("  %-26s median %7.2f ms wall %7.2f ms CPU (of which nft %7.2f ms), %zu bytes\n",
-                what, median(v), median(cpu), median(nft_cpu), bytes);
+    std::printf(
+        "  %-26s median %7.2f ms wall %7.2f ms CPU (of which nft %5.2f ms), %5zu bytes; "
+        "+ fallback file %5.2f ms CPU\n",
+        what, median(v), median(cpu), median(nft_cpu), bytes, median(file_cpu));
   };
   NetRules added = current;
   ResolvedException x = current.exceptions.back();
@@ -243,6 +200,8 @@ void in_place_changes(Nft& nft, NetRules rules, int runs) {
   replace("an allow entry added", allow, t);
   replace("exception expires", current, t + 3'600'001);
   replace("net close", closed, t);
+  std::remove(fallback_file_path(state_dir).c_str());
+  rmdir(state_dir.c_str());
 }
 
 }  // namespace

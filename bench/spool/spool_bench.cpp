@@ -1,7 +1,8 @@
 // Durable spool appends per second (WAL, synchronous=FULL): one transaction per event vs group
-// commit (append_batch) vs concurrent producers sharing commits (8, 64, 256 threads, with the
-// append()->fsync latency p50/p99). Prints figures; not a test.
-//   bench_spool [DIR] [GROUP_EVENTS]
+// commit (append_batch) vs concurrent producers sharing commits (1, 8, 64, 256 threads calling
+// append(), on the Spool itself and through the ResilientSink seatlockd records into, with the
+// append()->durable latency p50/p99). Prints figures; not a test.
+//   bench_spool [DIR] [GROUP_EVENTS] [PRODUCER_SCALE]
 #include <time.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "os/spool/resilient_sink.hpp"
 #include "os/spool/spool.hpp"
 
 using namespace seatlock;
@@ -67,6 +69,8 @@ std::string fresh(const std::string& dir, const std::string& name) {
 int main(int argc, char** argv) {
   std::string dir = argc > 1 ? argv[1] : std::filesystem::temp_directory_path().string();
   std::size_t group_events = argc > 2 ? std::stoul(argv[2]) : 200'000;
+  // Percent of the default events per producer run (100 = 2,000 / 8,000 / 12,800 / 51,200).
+  std::size_t scale = argc > 3 ? std::stoul(argv[3]) : 100;
   const std::uint64_t kMax = 4ULL << 30;  // no overflow during the run
 
   {
@@ -93,32 +97,42 @@ int main(int argc, char** argv) {
   // Producers calling append() concurrently: each call returns once its event is committed
   // (fsync'd) in a transaction it shares with whoever else was waiting. Latency = append() call
   // to return, i.e. to the fsync that made the event durable.
-  for (int threads : {8, 64, 256}) {
-    Spool spool(fresh(dir, "bench-threads.db"), kMax);
-    const std::size_t each = threads >= 64 ? 200 : 1000;
-    std::vector<std::vector<double>> lat(threads);
-    auto t0 = Clock::now();
-    std::vector<std::thread> ts;
-    for (int t = 0; t < threads; ++t)
-      ts.emplace_back([&, t] {
-        lat[t].reserve(each);
-        for (std::size_t i = 0; i < each; ++i) {
-          auto a = Clock::now();
-          spool.append(sample(static_cast<int>(i)));
-          lat[t].push_back(std::chrono::duration<double, std::micro>(Clock::now() - a).count());
-        }
-      });
-    for (auto& t : ts) t.join();
-    const auto wall = Clock::now() - t0;
-    std::vector<double> all;
-    for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
-    std::sort(all.begin(), all.end());
-    std::printf(
-        "%3d producers, append() each (shared commits): %6zu events %9.0f events/s  "
-        "append->fsync p50 %7.0f us  p99 %7.0f us\n",
-        threads, all.size(), rate(all.size(), wall), all[all.size() / 2],
-        all[all.size() * 99 / 100]);
-  }
+  for (bool through_sink : {false, true})
+    for (int threads : {1, 8, 64, 256}) {
+      Spool spool(fresh(dir, "bench-threads.db"), kMax);
+      ResilientSink sink(spool);
+      EventSink& target = through_sink ? static_cast<EventSink&>(sink) : spool;
+      const std::size_t each = std::max<std::size_t>(1, scale *
+                                                            (threads == 1    ? 2000
+                                                             : threads >= 64 ? 200
+                                                                             : 1000) /
+                                                            100);
+      std::vector<std::vector<double>> lat(threads);
+      auto t0 = Clock::now();
+      double c0 = cpu_now();
+      std::vector<std::thread> ts;
+      for (int t = 0; t < threads; ++t)
+        ts.emplace_back([&, t] {
+          lat[t].reserve(each);
+          for (std::size_t i = 0; i < each; ++i) {
+            Event e = sample(static_cast<int>(i));
+            auto a = Clock::now();
+            target.append(std::move(e));
+            lat[t].push_back(std::chrono::duration<double, std::micro>(Clock::now() - a).count());
+          }
+        });
+      for (auto& t : ts) t.join();
+      const auto wall = Clock::now() - t0;
+      const double cpu = cpu_now() - c0;
+      std::vector<double> all;
+      for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
+      std::sort(all.begin(), all.end());
+      std::printf(
+          "%-6s %3d producers, append() each: %6zu events %8.0f events/s wall %8.0f events/CPU-s"
+          "  append->durable p50 %7.0f us  p99 %7.0f us\n",
+          through_sink ? "sink" : "spool", threads, all.size(), rate(all.size(), wall),
+          all.size() / cpu, all[all.size() / 2], all[all.size() * 99 / 100]);
+    }
   for (const char* n : {"bench-one.db", "bench-group.db", "bench-threads.db"}) fresh(dir, n);
   return 0;
 }

@@ -1,7 +1,7 @@
 #include <string>
 
-#include "args.hpp"
 #include "commands.hpp"
+#include "core/util/args.hpp"
 #include "core/util/digest.hpp"
 #include "signing.hpp"
 #include "store_open.hpp"
@@ -11,7 +11,7 @@ namespace seatlock::collector {
 int cmd_enroll(const ArgList& argv, std::ostream& out) {
   auto opts = store_option_names();
   opts.insert({"seat", "key"});
-  Args a(argv, opts, {});
+  ArgParser a(argv, opts, {});
   std::string spec = store_spec(a), seat = a.require("seat");
   std::string key_b64 = a.get("key").value_or("");
   std::string raw;

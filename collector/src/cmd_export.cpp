@@ -11,8 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "args.hpp"
 #include "commands.hpp"
+#include "core/util/args.hpp"
 #include "core/util/digest.hpp"
 #include "output.hpp"
 #include "seatlock/version.hpp"
@@ -74,7 +74,7 @@ struct SeatFile {
 int cmd_export(const ArgList& argv, std::ostream& out) {
   auto opts = store_option_names();
   opts.insert({"since", "until", "format", "out"});
-  Args a(argv, opts, {});
+  ArgParser a(argv, opts, {});
   std::string spec = store_spec(a), format = a.require("format"), dir = a.require("out");
   if (format != "csv" && format != "ndjson")
     throw UsageError("--format: expected csv or ndjson, got \"" + format + "\"");

@@ -1,7 +1,7 @@
-#include "args.hpp"
 #include "audit/subject_query.hpp"
 #include "commands.hpp"
 #include "core/event/event.hpp"
+#include "core/util/args.hpp"
 #include "output.hpp"
 #include "store_open.hpp"
 
@@ -10,7 +10,7 @@ namespace seatlock::collector {
 int cmd_query(const ArgList& argv, std::ostream& out) {
   auto opts = store_option_names();
   opts.insert({"seat", "user", "kind", "severity", "since", "until", "limit"});
-  Args a(argv, opts, {"json", "csv"});
+  ArgParser a(argv, opts, {"json", "csv"});
   if (a.has("json") && a.has("csv")) throw UsageError("--json and --csv exclude each other");
   EventFilter f;
   f.seat = a.get("seat");

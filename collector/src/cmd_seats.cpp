@@ -7,9 +7,9 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "args.hpp"
 #include "audit/collector_log.hpp"
 #include "commands.hpp"
+#include "core/util/args.hpp"
 #include "core/util/time.hpp"
 #include "output.hpp"
 #include "store_open.hpp"
@@ -19,7 +19,7 @@ namespace seatlock::collector {
 int cmd_seats(const ArgList& argv, std::ostream& out) {
   auto opts = store_option_names();
   opts.insert({"silent-after", "heartbeat"});
-  Args a(argv, opts, {"json"});
+  ArgParser a(argv, opts, {"json"});
   auto store = open_store(store_spec(a), false);
   std::uint64_t silent_after = a.number("silent-after").value_or(3);
   if (silent_after == 0) throw UsageError("--silent-after must be at least 1");

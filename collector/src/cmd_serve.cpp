@@ -2,42 +2,42 @@
 #include <string>
 #include <type_traits>
 
-#include "args.hpp"
 #include "commands.hpp"
+#include "core/util/args.hpp"
 #include "server.hpp"
 #include "store_open.hpp"
 
 namespace seatlock::collector {
 
 int cmd_serve(const ArgList& argv) {
-  Args a(argv,
-         {"listen",
-          "db",
-          "store",
-          "clickhouse-user",
-          "clickhouse-password-file",
-          "cert",
-          "key",
-          "ca",
-          "max-connections",
-          "max-unauthenticated",
-          "max-unauthenticated-per-address",
-          "stall-timeout",
-          "queue-timeout",
-          "handshake-timeout",
-          "head-timeout",
-          "body-timeout",
-          "idle-timeout",
-          "max-pending",
-          "threads",
-          "max-poll-wait",
-          "ek-ca",
-          "bundles",
-          "instance",
-          "collector-key",
-          "console-listen",
-          "fleet-config"},
-         {"tokens-only", "require-client-cert"});
+  ArgParser a(argv,
+              {"listen",
+               "db",
+               "store",
+               "clickhouse-user",
+               "clickhouse-password-file",
+               "cert",
+               "key",
+               "ca",
+               "max-connections",
+               "max-unauthenticated",
+               "max-unauthenticated-per-address",
+               "stall-timeout",
+               "queue-timeout",
+               "handshake-timeout",
+               "head-timeout",
+               "body-timeout",
+               "idle-timeout",
+               "max-pending",
+               "threads",
+               "max-poll-wait",
+               "ek-ca",
+               "bundles",
+               "instance",
+               "collector-key",
+               "console-listen",
+               "fleet-config"},
+              {"tokens-only", "require-client-cert"});
   ServeOptions o;
   o.listen = a.get("listen").value_or(o.listen);
   o.db = store_spec(a);  // "sqlite:PATH" or "clickhouse:URL" (store_open.hpp)

@@ -4,8 +4,8 @@
 #include <cstdio>
 #include <string>
 
-#include "args.hpp"
 #include "commands.hpp"
+#include "core/util/args.hpp"
 #include "core/util/digest.hpp"
 #include "output.hpp"
 #include "store_open.hpp"
@@ -18,7 +18,7 @@ int cmd_token(const ArgList& argv, std::ostream& out) {
   std::string sub = argv[0];
   ArgList rest(argv.begin() + 1, argv.end());
   if (sub == "list") {
-    Args a(rest, store_option_names(), {});
+    ArgParser a(rest, store_option_names(), {});
     auto store = open_store(store_spec(a), false);
     char buf[256];
     std::snprintf(buf, sizeof buf, "%-18s %-14s %-24s %s\n", "SEAT", "ID", "CREATED", "STATUS");
@@ -33,7 +33,7 @@ int cmd_token(const ArgList& argv, std::ostream& out) {
   }
   auto opts = store_option_names();
   opts.insert({"token", "id", "seat"});
-  Args a(rest, opts, {});
+  ArgParser a(rest, opts, {});
   auto token = a.get("token"), id = a.get("id"), seat = a.get("seat");
   if ((token ? 1 : 0) + (id ? 1 : 0) + (seat ? 1 : 0) != 1)
     throw UsageError("token revoke: give exactly one of --token, --id or --seat");

@@ -15,10 +15,10 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "args.hpp"
 #include "audit/collector_log.hpp"
 #include "commands.hpp"
 #include "console/password.hpp"
+#include "core/util/args.hpp"
 #include "output.hpp"
 #include "store_open.hpp"
 
@@ -58,7 +58,7 @@ std::optional<std::string> prompt_no_echo(const char* prompt) {
   return line;
 }
 
-std::string read_password(const Args& a) {
+std::string read_password(const ArgParser& a) {
   std::string pw;
   if (a.has("password-stdin")) {
     if (!std::getline(std::cin, pw)) throw UsageError("--password-stdin: stdin is empty");
@@ -83,7 +83,7 @@ std::string checked_name(const ArgList& rest, const char* sub) {
 }
 
 int user_list(const ArgList& rest, std::ostream& out) {
-  Args a(rest, store_option_names(), {"json"});
+  ArgParser a(rest, store_option_names(), {"json"});
   auto store = open_store(store_spec(a), false);
   auto accounts = store->accounts();
   if (a.has("json")) {
@@ -123,7 +123,7 @@ int cmd_user(const ArgList& argv, std::ostream& out) {
   auto valued = store_option_names();
   for (const auto& n : audit::collector_log_option_names()) valued.insert(n);
   if (sub == "add") valued.insert("role");
-  Args a(flags, valued, {"password-stdin"});
+  ArgParser a(flags, valued, {"password-stdin"});
   std::optional<std::string> role = a.get("role");
   if (sub == "add" && !role) throw UsageError("user add: --role auditor|admin is required");
   if (role && !console::is_role(*role))

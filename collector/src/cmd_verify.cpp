@@ -1,8 +1,8 @@
 #include <fstream>
 
-#include "args.hpp"
 #include "audit/collector_log.hpp"
 #include "commands.hpp"
+#include "core/util/args.hpp"
 #include "output.hpp"
 #include "store_open.hpp"
 #include "verify.hpp"
@@ -20,7 +20,7 @@ std::string seqs(const Problem& p) {
 int cmd_verify(const ArgList& argv, std::ostream& out) {
   auto opts = store_option_names();
   opts.insert({"seat", "since", "until", "collector-pubkey"});
-  Args a(argv, opts, {});
+  ArgParser a(argv, opts, {});
   auto store = open_store(store_spec(a), false);
   auto only = a.get("seat");
   auto since = a.time("since"), until = a.time("until");

@@ -4,9 +4,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "args.hpp"
 #include "commands.hpp"
 #include "console/export_verify.hpp"
+#include "core/util/args.hpp"
 #include "store_open.hpp"
 
 namespace seatlock::collector {
@@ -31,7 +31,7 @@ int cmd_verify_export(const ArgList& argv, std::ostream& out) {
   const std::string file = argv[0];
   auto opts = store_option_names();
   opts.insert({"manifest", "collector-pubkey"});
-  Args a(ArgList(argv.begin() + 1, argv.end()), opts, {});
+  ArgParser a(ArgList(argv.begin() + 1, argv.end()), opts, {});
   const std::string manifest_path = a.require("manifest");
   std::optional<std::string> pinned;
   if (auto k = a.get("collector-pubkey")) pinned = read_key(*k);

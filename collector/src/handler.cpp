@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
-#include "gzip.hpp"
+#include "core/gzip/gzip.hpp"
 
 namespace seatlock::collector {
 namespace {

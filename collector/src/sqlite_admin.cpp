@@ -15,19 +15,19 @@ constexpr const char* kAccountsTable =
     "updated_ms INTEGER NOT NULL)";
 
 // The console language (issue 15) came after the accounts table: added to older databases.
-void ensure_accounts_table(SqliteDb& db) {
+void ensure_accounts_table(sql::Db& db) {
   db.exec(kAccountsTable);
-  SqliteStmt cols(db.handle(), "SELECT 1 FROM pragma_table_info('accounts') WHERE name = 'lang'");
+  sql::Stmt cols(db, "SELECT 1 FROM pragma_table_info('accounts') WHERE name = 'lang'");
   if (!cols.step()) db.exec("ALTER TABLE accounts ADD COLUMN lang TEXT NOT NULL DEFAULT ''");
 }
 
 }  // namespace
 
-std::vector<AccountRecord> accounts(SqliteDb& db) {
+std::vector<AccountRecord> accounts(sql::Db& db) {
   ensure_accounts_table(db);
-  SqliteStmt st(db.handle(),
-                "SELECT name, role, password_hash, disabled, created_ms, updated_ms, lang "
-                "FROM accounts ORDER BY name");
+  sql::Stmt st(db,
+               "SELECT name, role, password_hash, disabled, created_ms, updated_ms, lang "
+               "FROM accounts ORDER BY name");
   std::vector<AccountRecord> out;
   while (st.step())
     out.push_back(AccountRecord{st.text(0), st.text(1), st.text(2), st.i64(3) != 0, st.i64(4),
@@ -35,14 +35,14 @@ std::vector<AccountRecord> accounts(SqliteDb& db) {
   return out;
 }
 
-void put_account(SqliteDb& db, const AccountRecord& a) {
+void put_account(sql::Db& db, const AccountRecord& a) {
   ensure_accounts_table(db);
-  SqliteStmt(db.handle(),
-             "INSERT INTO accounts(name, role, password_hash, disabled, created_ms, updated_ms, "
-             "lang) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(name) DO UPDATE SET "
-             "role = excluded.role, password_hash = excluded.password_hash, "
-             "disabled = excluded.disabled, updated_ms = excluded.updated_ms, "
-             "lang = excluded.lang")
+  sql::Stmt(db,
+            "INSERT INTO accounts(name, role, password_hash, disabled, created_ms, updated_ms, "
+            "lang) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(name) DO UPDATE SET "
+            "role = excluded.role, password_hash = excluded.password_hash, "
+            "disabled = excluded.disabled, updated_ms = excluded.updated_ms, "
+            "lang = excluded.lang")
       .bind(1, a.name)
       .bind(2, a.role)
       .bind(3, a.password_hash)
@@ -53,21 +53,21 @@ void put_account(SqliteDb& db, const AccountRecord& a) {
       .run();
 }
 
-void add_token(SqliteDb& db, const std::string& token_hash, const std::string& seat,
+void add_token(sql::Db& db, const std::string& token_hash, const std::string& seat,
                const std::string& pubkey_b64) {
   db.exec("BEGIN IMMEDIATE");
   try {
-    SqliteStmt(db.handle(),
-               "INSERT INTO tokens(token_hash, seat_id, created_ms) VALUES(?1, ?2, "
-               "strftime('%s','now')*1000)")
+    sql::Stmt(db,
+              "INSERT INTO tokens(token_hash, seat_id, created_ms) VALUES(?1, ?2, "
+              "strftime('%s','now')*1000)")
         .bind(1, token_hash)
         .bind(2, seat)
         .run();
     if (!pubkey_b64.empty()) {
       // A key registered at enrollment is pinned (replacing any earlier pin: an admin decision).
-      SqliteStmt(db.handle(),
-                 "INSERT INTO seats(seat_id, pubkey) VALUES(?1, ?2) "
-                 "ON CONFLICT(seat_id) DO UPDATE SET pubkey = excluded.pubkey")
+      sql::Stmt(db,
+                "INSERT INTO seats(seat_id, pubkey) VALUES(?1, ?2) "
+                "ON CONFLICT(seat_id) DO UPDATE SET pubkey = excluded.pubkey")
           .bind(1, seat)
           .bind(2, pubkey_b64)
           .run();
@@ -79,36 +79,36 @@ void add_token(SqliteDb& db, const std::string& token_hash, const std::string& s
   }
 }
 
-std::optional<std::string> seat_for_token(SqliteDb& db, const std::string& token_hash) {
-  SqliteStmt st(db.handle(),
-                "SELECT seat_id FROM tokens WHERE token_hash = ?1 AND NOT EXISTS "
-                "(SELECT 1 FROM revoked_tokens r WHERE r.token_hash = tokens.token_hash)");
+std::optional<std::string> seat_for_token(sql::Db& db, const std::string& token_hash) {
+  sql::Stmt st(db,
+               "SELECT seat_id FROM tokens WHERE token_hash = ?1 AND NOT EXISTS "
+               "(SELECT 1 FROM revoked_tokens r WHERE r.token_hash = tokens.token_hash)");
   st.bind(1, token_hash);
   if (!st.step()) return std::nullopt;
   return st.text(0);
 }
 
-std::vector<TokenRecord> tokens(SqliteDb& db) {
+std::vector<TokenRecord> tokens(sql::Db& db) {
   db.exec(kRevokedTokensTable);
-  SqliteStmt st(db.handle(),
-                "SELECT t.token_hash, t.seat_id, t.created_ms, COALESCE(r.revoked_ms, 0) FROM "
-                "tokens t LEFT JOIN revoked_tokens r ON r.token_hash = t.token_hash "
-                "ORDER BY t.seat_id, t.created_ms, t.token_hash");
+  sql::Stmt st(db,
+               "SELECT t.token_hash, t.seat_id, t.created_ms, COALESCE(r.revoked_ms, 0) FROM "
+               "tokens t LEFT JOIN revoked_tokens r ON r.token_hash = t.token_hash "
+               "ORDER BY t.seat_id, t.created_ms, t.token_hash");
   std::vector<TokenRecord> out;
   while (st.step()) out.push_back(TokenRecord{st.text(0), st.text(1), st.i64(2), st.i64(3)});
   return out;
 }
 
-std::size_t revoke_tokens(SqliteDb& db, const std::function<bool(const TokenRecord&)>& match) {
+std::size_t revoke_tokens(sql::Db& db, const std::function<bool(const TokenRecord&)>& match) {
   std::vector<TokenRecord> all = tokens(db);
   db.exec("BEGIN IMMEDIATE");
   std::size_t n = 0;
   try {
     for (const TokenRecord& t : all) {
       if (t.revoked_ms || !match(t)) continue;
-      n += SqliteStmt(db.handle(),
-                      "INSERT OR IGNORE INTO revoked_tokens(token_hash, revoked_ms) "
-                      "VALUES(?1, CAST(strftime('%s','now') AS INTEGER)*1000)")
+      n += sql::Stmt(db,
+                     "INSERT OR IGNORE INTO revoked_tokens(token_hash, revoked_ms) "
+                     "VALUES(?1, CAST(strftime('%s','now') AS INTEGER)*1000)")
                .bind(1, t.token_hash)
                .run();
     }
@@ -120,12 +120,12 @@ std::size_t revoke_tokens(SqliteDb& db, const std::function<bool(const TokenReco
   return n;
 }
 
-std::vector<SeatRefusal> refusals(SqliteDb& db) {
-  SqliteStmt check(db.handle(), "SELECT count(*) FROM sqlite_master WHERE name='seat_refusals'");
+std::vector<SeatRefusal> refusals(sql::Db& db) {
+  sql::Stmt check(db, "SELECT count(*) FROM sqlite_master WHERE name='seat_refusals'");
   if (!check.step() || check.i64(0) == 0) return {};  // a database from before refusals
-  SqliteStmt st(db.handle(),
-                "SELECT seat_id, last_ms, status, reason, count FROM seat_refusals "
-                "ORDER BY seat_id");
+  sql::Stmt st(db,
+               "SELECT seat_id, last_ms, status, reason, count FROM seat_refusals "
+               "ORDER BY seat_id");
   std::vector<SeatRefusal> out;
   while (st.step())
     out.push_back(SeatRefusal{st.text(0), st.i64(1), static_cast<int>(st.i64(2)), st.text(3),

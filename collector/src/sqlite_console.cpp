@@ -58,8 +58,8 @@ std::int64_t floor_to(std::int64_t t, std::int64_t unit) {
 
 }  // namespace
 
-void ensure_schema(SqliteDb& db) {
-  SqliteStmt check(db.handle(), "SELECT count(*) FROM sqlite_master WHERE name='rollup_kind'");
+void ensure_schema(sql::Db& db) {
+  sql::Stmt check(db, "SELECT count(*) FROM sqlite_master WHERE name='rollup_kind'");
   bool had_rollups = check.step() && check.i64(0) > 0;
   db.exec(kIndexes);
   if (had_rollups) return;
@@ -87,8 +87,8 @@ void ensure_schema(SqliteDb& db) {
 
 void RollupWriter::add(const StoredEvent& e) {
   if (!counts_as_violation(e.seat_id, e.kind, e.severity)) return;
-  auto prepare = [&](std::unique_ptr<SqliteStmt>& slot, const char* sql) -> SqliteStmt& {
-    if (!slot) slot = std::make_unique<SqliteStmt>(db_, sql);
+  auto prepare = [&](std::unique_ptr<sql::Stmt>& slot, const char* sql) -> sql::Stmt& {
+    if (!slot) slot = std::make_unique<sql::Stmt>(db_, sql);
     return *slot;
   };
   prepare(kind_,
@@ -113,7 +113,7 @@ void RollupWriter::add(const StoredEvent& e) {
         .run();
 }
 
-void query_keyset(SqliteDb& db, const EventFilter& f, bool descending,
+void query_keyset(sql::Db& db, const EventFilter& f, bool descending,
                   const std::optional<EventStore::EventKey>& from,
                   const std::function<bool(const StoredEvent&)>& fn) {
   std::string sql = std::string("SELECT ") + kEventCols + " FROM events WHERE 1=1";
@@ -132,7 +132,7 @@ void query_keyset(SqliteDb& db, const EventFilter& f, bool descending,
   sql += descending ? " ORDER BY time_ms DESC, seat_id DESC, seq DESC"
                     : " ORDER BY time_ms, seat_id, seq";
   if (f.limit) sql += " LIMIT " + std::to_string(f.limit);
-  SqliteStmt st(db.handle(), sql.c_str());
+  sql::Stmt st(db, sql.c_str());
   if (f.seat) st.bind(1, *f.seat);
   if (f.user) st.bind(2, *f.user);
   if (f.kind) st.bind(3, *f.kind);
@@ -144,24 +144,24 @@ void query_keyset(SqliteDb& db, const EventFilter& f, bool descending,
     if (!fn(read_event(st))) break;
 }
 
-std::vector<EventStore::ViolationBucket> violation_buckets(SqliteDb& db, std::int64_t since_ms,
+std::vector<EventStore::ViolationBucket> violation_buckets(sql::Db& db, std::int64_t since_ms,
                                                            std::int64_t until_ms) {
-  SqliteStmt st(db.handle(),
-                "SELECT bucket_ms, kind, count FROM rollup_kind WHERE bucket_ms >= ?1 AND "
-                "bucket_ms < ?2 ORDER BY bucket_ms, kind");
+  sql::Stmt st(db,
+               "SELECT bucket_ms, kind, count FROM rollup_kind WHERE bucket_ms >= ?1 AND "
+               "bucket_ms < ?2 ORDER BY bucket_ms, kind");
   st.bind(1, since_ms).bind(2, until_ms);
   std::vector<EventStore::ViolationBucket> out;
   while (st.step()) out.push_back({st.i64(0), st.text(1), static_cast<std::uint64_t>(st.i64(2))});
   return out;
 }
 
-std::vector<EventStore::ViolationTotal> top_violators(SqliteDb& db, bool by_user,
+std::vector<EventStore::ViolationTotal> top_violators(sql::Db& db, bool by_user,
                                                       std::int64_t since_ms, std::int64_t until_ms,
                                                       std::size_t limit) {
   std::string sql = by_user ? "SELECT user_name, sum(count) AS n FROM rollup_user"
                             : "SELECT seat_id, sum(count) AS n FROM rollup_seat";
   sql += " WHERE hour_ms >= ?1 AND hour_ms < ?2 GROUP BY 1 ORDER BY n DESC, 1 LIMIT ?3";
-  SqliteStmt st(db.handle(), sql.c_str());
+  sql::Stmt st(db, sql.c_str());
   st.bind(1, floor_to(since_ms, kHourMs))
       .bind(2, floor_to(until_ms, kHourMs))
       .bind(3, static_cast<std::int64_t>(limit));

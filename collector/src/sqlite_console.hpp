@@ -6,14 +6,14 @@
 #include <optional>
 #include <string_view>
 
-#include "sqlite_db.hpp"
+#include "os/sqlite/sqlite.hpp"
 #include "store.hpp"
 
 namespace seatlock::collector::sqlite_console {
 
 // Creates the indexes and rollup tables if missing; a rollup made now is filled from the events
 // already stored (once, when an older database is first opened by this version).
-void ensure_schema(SqliteDb& db);
+void ensure_schema(sql::Db& db);
 
 // Adds ingested events to the rollups. Lives with the writer's connection (prepared once).
 class RollupWriter {
@@ -23,15 +23,15 @@ class RollupWriter {
 
  private:
   sqlite3* db_;
-  std::unique_ptr<SqliteStmt> kind_, seat_, user_;
+  std::unique_ptr<sql::Stmt> kind_, seat_, user_;
 };
 
-void query_keyset(SqliteDb& db, const EventFilter& f, bool descending,
+void query_keyset(sql::Db& db, const EventFilter& f, bool descending,
                   const std::optional<EventStore::EventKey>& from,
                   const std::function<bool(const StoredEvent&)>& fn);
-std::vector<EventStore::ViolationBucket> violation_buckets(SqliteDb& db, std::int64_t since_ms,
+std::vector<EventStore::ViolationBucket> violation_buckets(sql::Db& db, std::int64_t since_ms,
                                                            std::int64_t until_ms);
-std::vector<EventStore::ViolationTotal> top_violators(SqliteDb& db, bool by_user,
+std::vector<EventStore::ViolationTotal> top_violators(sql::Db& db, bool by_user,
                                                       std::int64_t since_ms, std::int64_t until_ms,
                                                       std::size_t limit);
 

@@ -73,7 +73,7 @@ CREATE TABLE IF NOT EXISTS seat_refusals(
 const char* const kEventCols =
     "id, seat_id, seq, time_ms, kind, severity, user_name, chain_hash, prev, line, received_ms";
 
-StoredEvent read_event(const SqliteStmt& s) {
+StoredEvent read_event(const sql::Stmt& s) {
   StoredEvent e;
   e.id = s.text(0);
   e.seat_id = s.text(1);
@@ -89,7 +89,7 @@ StoredEvent read_event(const SqliteStmt& s) {
   return e;
 }
 
-SeatRecord read_seat(const SqliteStmt& s) {
+SeatRecord read_seat(const sql::Stmt& s) {
   SeatRecord r;
   r.seat_id = s.text(0);
   r.pubkey_b64 = s.text(1);
@@ -108,7 +108,7 @@ const char* const kSeatCols =
     "last_event_kind, "
     "last_heartbeat_ms, prev_heartbeat_ms";
 
-Finding read_finding(const SqliteStmt& s) {
+Finding read_finding(const sql::Stmt& s) {
   Finding f;
   f.id = s.i64(0);
   f.seat_id = s.text(1);

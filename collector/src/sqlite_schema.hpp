@@ -3,7 +3,7 @@
 // readers that turn one selected row into the store's records (sqlite_store.cpp uses them).
 #include <cstdint>
 
-#include "sqlite_db.hpp"
+#include "os/sqlite/sqlite.hpp"
 #include "store.hpp"
 
 namespace seatlock::collector::sqlite_schema {
@@ -13,9 +13,9 @@ extern const char* const kEventCols;    // read_event's columns, in order
 extern const char* const kSeatCols;     // read_seat's
 extern const char* const kFindingCols;  // read_finding's
 
-StoredEvent read_event(const SqliteStmt& s);
-SeatRecord read_seat(const SqliteStmt& s);
-Finding read_finding(const SqliteStmt& s);
+StoredEvent read_event(const sql::Stmt& s);
+SeatRecord read_seat(const sql::Stmt& s);
+Finding read_finding(const sql::Stmt& s);
 
 // seq values are unsigned in the records and signed in SQLite.
 inline std::int64_t as_i64(std::uint64_t v) {

@@ -1,5 +1,6 @@
 #include "sqlite_store.hpp"
 
+#include <sqlite3.h>
 #include <sys/stat.h>
 
 #include <chrono>
@@ -9,9 +10,9 @@
 #include <stdexcept>
 #include <thread>
 
+#include "os/sqlite/sqlite.hpp"
 #include "sqlite_admin.hpp"
 #include "sqlite_console.hpp"
-#include "sqlite_db.hpp"
 #include "sqlite_schema.hpp"
 
 namespace seatlock::collector {
@@ -62,16 +63,16 @@ class SqliteStore : public EventStore {
       db_.exec(kSchema);
       sqlite_console::ensure_schema(db_);
     } else {
-      SqliteStmt check(db_.handle(), "SELECT count(*) FROM sqlite_master WHERE name='events'");
+      sql::Stmt check(db_, "SELECT count(*) FROM sqlite_master WHERE name='events'");
       if (!check.step() || check.i64(0) == 0)
         throw std::runtime_error(path + " is not a seatlock-collector database");
     }
     {
-      SqliteStmt check(db_.handle(), "SELECT count(*) FROM sqlite_master WHERE name='rollup_kind'");
+      sql::Stmt check(db_, "SELECT count(*) FROM sqlite_master WHERE name='rollup_kind'");
       has_rollups_ = check.step() && check.i64(0) > 0;
     }
     if (background_checkpoint) {
-      sqlite3_wal_autocheckpoint(db_.handle(), 0);
+      sqlite3_wal_autocheckpoint(db_.raw(), 0);
       checkpointer_ = std::thread([this] { checkpoint_loop(); });
     }
   }
@@ -89,13 +90,12 @@ class SqliteStore : public EventStore {
 
   void checkpoint_loop() {
     try {
-      SqliteDb ck(path_);
+      sql::Db ck(path_);
       std::unique_lock lk(ckpt_mu_);
       while (!ckpt_stop_) {
         ckpt_cv_.wait_for(lk, std::chrono::milliseconds(500), [&] { return ckpt_stop_; });
         lk.unlock();
-        sqlite3_wal_checkpoint_v2(ck.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
-                                  nullptr);
+        sqlite3_wal_checkpoint_v2(ck.raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
         lk.lock();
       }
     } catch (const std::exception& e) {
@@ -116,7 +116,7 @@ class SqliteStore : public EventStore {
     sql += " ORDER BY time_ms, rowid";
     if (f.limit) sql += " LIMIT " + std::to_string(f.limit);
     std::lock_guard lk(mu_);
-    SqliteStmt st(db_.handle(), sql.c_str());
+    sql::Stmt st(db_, sql.c_str());
     int i = 1;
     if (f.seat) st.bind(i++, *f.seat);
     if (f.user) st.bind(i++, *f.user);
@@ -136,7 +136,7 @@ class SqliteStore : public EventStore {
     if (until_ms) sql += " AND time_ms < ?3";
     sql += " ORDER BY seq, rowid";
     std::lock_guard lk(mu_);
-    SqliteStmt st(db_.handle(), sql.c_str());
+    sql::Stmt st(db_, sql.c_str());
     st.bind(1, seat);
     if (since_ms) st.bind(2, *since_ms);
     if (until_ms) st.bind(3, *until_ms);
@@ -145,9 +145,9 @@ class SqliteStore : public EventStore {
 
   std::optional<StoredEvent> event_at(const std::string& seat, std::uint64_t seq) override {
     std::lock_guard lk(mu_);
-    SqliteStmt st(db_.handle(), (std::string("SELECT ") + kEventCols +
-                                 " FROM events WHERE seat_id=?1 AND seq=?2 LIMIT 1")
-                                    .c_str());
+    sql::Stmt st(db_, (std::string("SELECT ") + kEventCols +
+                       " FROM events WHERE seat_id=?1 AND seq=?2 LIMIT 1")
+                          .c_str());
     st.bind(1, seat).bind(2, as_i64(seq));
     if (!st.step()) return std::nullopt;
     return read_event(st);
@@ -157,7 +157,7 @@ class SqliteStore : public EventStore {
   // writer's lock (WAL readers do not wait for the writer, nor it for them).
   template <class Fn>
   auto with_reader(Fn&& fn) {
-    std::unique_ptr<SqliteDb> conn;
+    std::unique_ptr<sql::Db> conn;
     {
       std::lock_guard lk(readers_mu_);
       if (!idle_readers_.empty()) {
@@ -166,12 +166,12 @@ class SqliteStore : public EventStore {
       }
     }
     if (!conn) {
-      conn = std::make_unique<SqliteDb>(path_, /*read_only=*/true);
+      conn = std::make_unique<sql::Db>(path_, sql::Db::Open::ReadOnly);
       conn->exec("PRAGMA cache_size=-32768");
     }
     struct Return {
       SqliteStore& s;
-      std::unique_ptr<SqliteDb>& c;
+      std::unique_ptr<sql::Db>& c;
       ~Return() {
         std::lock_guard lk(s.readers_mu_);
         if (s.idle_readers_.size() < 4) s.idle_readers_.push_back(std::move(c));
@@ -182,28 +182,28 @@ class SqliteStore : public EventStore {
 
   void query_keyset(const EventFilter& f, bool descending, const std::optional<EventKey>& from,
                     const std::function<bool(const StoredEvent&)>& fn) override {
-    with_reader([&](SqliteDb& db) { sqlite_console::query_keyset(db, f, descending, from, fn); });
+    with_reader([&](sql::Db& db) { sqlite_console::query_keyset(db, f, descending, from, fn); });
   }
 
   std::vector<ViolationBucket> violation_buckets(std::int64_t since_ms,
                                                  std::int64_t until_ms) override {
     if (!has_rollups_) return EventStore::violation_buckets(since_ms, until_ms);
     return with_reader(
-        [&](SqliteDb& db) { return sqlite_console::violation_buckets(db, since_ms, until_ms); });
+        [&](sql::Db& db) { return sqlite_console::violation_buckets(db, since_ms, until_ms); });
   }
 
   std::vector<ViolationTotal> top_violators(bool by_user, std::int64_t since_ms,
                                             std::int64_t until_ms, std::size_t limit) override {
     if (!has_rollups_) return EventStore::top_violators(by_user, since_ms, until_ms, limit);
-    return with_reader([&](SqliteDb& db) {
+    return with_reader([&](sql::Db& db) {
       return sqlite_console::top_violators(db, by_user, since_ms, until_ms, limit);
     });
   }
 
   std::vector<SeatRecord> seats() override {
     std::lock_guard lk(mu_);
-    SqliteStmt st(db_.handle(),
-                  (std::string("SELECT ") + kSeatCols + " FROM seats ORDER BY seat_id").c_str());
+    sql::Stmt st(db_,
+                 (std::string("SELECT ") + kSeatCols + " FROM seats ORDER BY seat_id").c_str());
     std::vector<SeatRecord> out;
     while (st.step()) out.push_back(read_seat(st));
     return out;
@@ -214,7 +214,7 @@ class SqliteStore : public EventStore {
     std::string sql = std::string("SELECT ") + kFindingCols + " FROM findings";
     if (seat) sql += " WHERE seat_id = ?1";
     sql += " ORDER BY seat_id, seq_from, id";
-    SqliteStmt st(db_.handle(), sql.c_str());
+    sql::Stmt st(db_, sql.c_str());
     if (seat) st.bind(1, *seat);
     std::vector<Finding> out;
     while (st.step()) out.push_back(read_finding(st));
@@ -223,10 +223,10 @@ class SqliteStore : public EventStore {
 
   std::vector<ChainHead> chain_heads(const std::string& seat) override {
     std::lock_guard lk(mu_);
-    SqliteStmt st(db_.handle(),
-                  "SELECT seat_id, seq, hash, pubkey, signature, received_ms FROM chain_heads "
-                  "WHERE seat_id=?1 "
-                  "ORDER BY seq");
+    sql::Stmt st(db_,
+                 "SELECT seat_id, seq, hash, pubkey, signature, received_ms FROM chain_heads "
+                 "WHERE seat_id=?1 "
+                 "ORDER BY seq");
     st.bind(1, seat);
     std::vector<ChainHead> out;
     while (st.step()) {
@@ -248,7 +248,7 @@ class SqliteStore : public EventStore {
   // database every time, so a token revoked by another process stops working at once.
   std::optional<std::string> seat_for_token(const std::string& token_hash) override {
     std::lock_guard lk(auth_mu_);
-    if (!auth_db_) auth_db_ = std::make_unique<SqliteDb>(path_, /*read_only=*/true);
+    if (!auth_db_) auth_db_ = std::make_unique<sql::Db>(path_, sql::Db::Open::ReadOnly);
     return sqlite_admin::seat_for_token(*auth_db_, token_hash);
   }
 
@@ -279,11 +279,11 @@ class SqliteStore : public EventStore {
 
   std::mutex auth_mu_;
   std::mutex readers_mu_;
-  std::vector<std::unique_ptr<SqliteDb>> idle_readers_;
+  std::vector<std::unique_ptr<sql::Db>> idle_readers_;
   bool has_rollups_ = false;
-  std::unique_ptr<SqliteDb> auth_db_;
+  std::unique_ptr<sql::Db> auth_db_;
   std::string path_;
-  SqliteDb db_;
+  sql::Db db_;
   std::thread checkpointer_;
   std::mutex ckpt_mu_;
   std::condition_variable ckpt_cv_;
@@ -292,12 +292,12 @@ class SqliteStore : public EventStore {
       mu_;  // one connection, one thread at a time (re-entered from scan callbacks)
   // Prepared once, used by transactions (declared after db_: finalized before it closes).
   std::unique_ptr<sqlite_console::RollupWriter> rollups_;
-  std::unique_ptr<SqliteStmt> ins_event_, line_by_id_, events_at_, count_range_, get_seat_,
+  std::unique_ptr<sql::Stmt> ins_event_, line_by_id_, events_at_, count_range_, get_seat_,
       put_seat_, add_finding_, open_gaps_, resolve_, add_head_, note_refusal_, begin_, savepoint_,
       release_, rollback_to_, commit_;
 
-  SqliteStmt& stmt(std::unique_ptr<SqliteStmt>& slot, const char* sql) {
-    if (!slot) slot = std::make_unique<SqliteStmt>(db_.handle(), sql);
+  sql::Stmt& stmt(std::unique_ptr<sql::Stmt>& slot, const char* sql) {
+    if (!slot) slot = std::make_unique<sql::Stmt>(db_, sql);
     return *slot;
   }
 };
@@ -334,7 +334,7 @@ bool SqliteTxn::insert_event(const StoredEvent& e) {
       .bind(11, e.received_ms);
   if (st.run() != 1) return false;
   if (s_.has_rollups_) {
-    if (!s_.rollups_) s_.rollups_ = std::make_unique<sqlite_console::RollupWriter>(s_.db_.handle());
+    if (!s_.rollups_) s_.rollups_ = std::make_unique<sqlite_console::RollupWriter>(s_.db_.raw());
     s_.rollups_->add(e);
   }
   return true;

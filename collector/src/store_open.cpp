@@ -22,7 +22,7 @@ std::set<std::string> store_option_names() {
   return {"db", "store", "clickhouse-user", "clickhouse-password-file"};
 }
 
-std::string store_spec(const Args& a) {
+std::string store_spec(const ArgParser& a) {
   auto db = a.get("db"), store = a.get("store");
   if (db && store)
     throw UsageError("give --store or --db, not both (--db PATH = --store sqlite:PATH)");

@@ -6,7 +6,7 @@
 #include <set>
 #include <string>
 
-#include "args.hpp"
+#include "core/util/args.hpp"
 #include "store.hpp"
 
 namespace seatlock::collector {
@@ -15,7 +15,7 @@ namespace seatlock::collector {
 std::set<std::string> store_option_names();
 // The store spec from --store / --db (exactly one is required): "sqlite:PATH" or
 // "clickhouse:URL" with the user/password-file options folded into the URL.
-std::string store_spec(const Args& a);
+std::string store_spec(const ArgParser& a);
 // Opens a spec ("sqlite:PATH", "clickhouse:URL" or a bare path = SQLite). create=false: the
 // store must already exist. serving: the store is used by `serve` (SQLite then checkpoints in
 // the background).

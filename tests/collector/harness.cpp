@@ -2,7 +2,6 @@
 
 #include <curl/curl.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,7 +12,8 @@
 #include <stdexcept>
 #include <thread>
 
-#include "gzip.hpp"
+#include "core/gzip/gzip.hpp"
+#include "os/sqlite/sqlite.hpp"
 
 namespace seatlock::testing {
 
@@ -209,7 +209,7 @@ HttpResult post_events(const std::string& url, const std::string& ca, const Clie
     hdrs = curl_slist_append(hdrs, ("Authorization: Bearer " + auth.token).c_str());
   std::string body = p.body;
   if (gzip) {
-    body = collector::gzip_compress(p.body);
+    body = seatlock::gzip_compress(p.body);
     hdrs = curl_slist_append(hdrs, "Content-Encoding: gzip");
   }
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
@@ -255,16 +255,9 @@ CliResult run_cli(const std::vector<std::string>& args) {
 }
 
 int sql_exec(const std::string& db, const std::string& sql) {
-  sqlite3* h = nullptr;
-  if (sqlite3_open(db.c_str(), &h) != SQLITE_OK) throw std::runtime_error("open " + db);
-  char* err = nullptr;
-  int rc = sqlite3_exec(h, sql.c_str(), nullptr, nullptr, &err);
-  int changes = sqlite3_changes(h);
-  std::string msg = err ? err : "";
-  sqlite3_free(err);
-  sqlite3_close(h);
-  if (rc != SQLITE_OK) throw std::runtime_error("sql: " + msg);
-  return changes;
+  seatlock::sql::Db conn(db);
+  conn.exec(sql);
+  return static_cast<int>(conn.changes());
 }
 
 }  // namespace seatlock::testing

@@ -15,12 +15,12 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "core/gzip/gzip.hpp"
 #include "core/util/digest.hpp"
-#include "gzip.hpp"
 #include "harness.hpp"
+#include "os/sqlite/sqlite.hpp"
 #include "seat_sim.hpp"
 #include "signing.hpp"
-#include "sqlite_db.hpp"
 #include "sqlite_store.hpp"
 #include "storm_netns.hpp"
 #include "storm_tls_client.hpp"
@@ -131,10 +131,10 @@ std::vector<StormSeat> prepare(const StormOptions& o, const std::string& db) {
   const std::size_t per_seat = o.heartbeats + o.violations;
   auto store = collector::open_sqlite_store(db, true);
   store.reset();
-  collector::SqliteDb raw(db);
-  raw.exec("BEGIN");
-  collector::SqliteStmt ins(raw.handle(),
-                            "INSERT INTO tokens(token_hash, seat_id, created_ms) VALUES(?1,?2,0)");
+  seatlock::sql::Db tokens_db(db);
+  tokens_db.exec("BEGIN");
+  seatlock::sql::Stmt ins(tokens_db,
+                          "INSERT INTO tokens(token_hash, seat_id, created_ms) VALUES(?1,?2,0)");
   const UnixMillis hour_ago = now_ms() - 3'600'000;
   for (std::size_t s = 0; s < o.seats; ++s) {
     char id[32];
@@ -153,14 +153,14 @@ std::vector<StormSeat> prepare(const StormOptions& o, const std::string& db) {
           backlog.begin() + static_cast<long>(b),
           backlog.begin() + static_cast<long>(std::min(b + o.batch_events, backlog.size())));
       seats[s].posts.push_back(sim.post(part));
-      seats[s].bodies.push_back(collector::gzip_compress(seats[s].posts.back().body));
+      seats[s].bodies.push_back(seatlock::gzip_compress(seats[s].posts.back().body));
     }
     seats[s].token = collector::new_enrollment_token();
     ins.bind(1, sha256_hex(seats[s].token)).bind(2, std::string(id)).run();
     // One loopback address per seat (any 127.x.y.z reaches 127.0.0.1's listener).
     seats[s].source = "127.1." + std::to_string(s / 250) + "." + std::to_string(s % 250 + 1);
   }
-  raw.exec("COMMIT");
+  tokens_db.exec("COMMIT");
   return seats;
 }
 
@@ -366,8 +366,8 @@ StormResult run_storm(const StormOptions& o) {
     r.p99_s = finished[finished.size() * 99 / 100];
   }
   {
-    collector::SqliteDb check(db, true);
-    collector::SqliteStmt n(check.handle(), "SELECT count(*), count(DISTINCT id) FROM events");
+    seatlock::sql::Db check(db, seatlock::sql::Db::Open::ReadOnly);
+    seatlock::sql::Stmt n(check, "SELECT count(*), count(DISTINCT id) FROM events");
     n.step();
     r.stored_rows = static_cast<std::size_t>(n.i64(0));
     r.distinct_ids = static_cast<std::size_t>(n.i64(1));

@@ -9,7 +9,7 @@
 #include "console/filter.hpp"
 #include "console/query_api.hpp"
 #include "console_query_fixture.hpp"
-#include "sqlite_db.hpp"
+#include "os/sqlite/sqlite.hpp"
 #include "store_open.hpp"
 
 using namespace seatlock::collector;
@@ -260,7 +260,7 @@ TEST_CASE("a database from before the console gets its rollups filled once",
   std::string before = api_overview(*cs.store, req, {}, kConsoleNow).body;
   cs.store.reset();
   // As the previous version left it: no rollup tables.
-  SqliteDb(cs.test_store.sqlite_path)
+  seatlock::sql::Db(cs.test_store.sqlite_path)
       .exec("DROP TABLE rollup_kind; DROP TABLE rollup_seat; DROP TABLE rollup_user");
   cs.store = open_store(cs.test_store.spec, /*create=*/true);
   CHECK(api_overview(*cs.store, req, {}, kConsoleNow).body == before);

@@ -17,6 +17,7 @@
 
 #include "core/net/ruleset.hpp"
 #include "os/dns/guard.hpp"
+#include "os/dns/socket_owner.hpp"
 #include "os/net/nft.hpp"
 
 using namespace seatlock;
@@ -99,7 +100,9 @@ int main(int argc, char** argv) {
     std::cout << "stopped: queries " << s.queries << ", forwarded " << s.forwarded << ", refused "
               << s.refused << ", failed " << s.failed << " (" << guard.last_error() << "), capped "
               << s.capped << " (" << guard.last_capped() << "), dropped " << server.dropped()
-              << std::endl;
+              << ", refreshes " << s.refreshes << ", asker unknown " << s.asker_unknown
+              << ", owner by dump " << dns::socket_owner_udp_dumps() << ", by /proc "
+              << dns::socket_owner_fallbacks() << std::endl;
     return 0;
   } catch (const std::exception& e) {
     std::cerr << "sl_dns_guard: " << e.what() << "\n";

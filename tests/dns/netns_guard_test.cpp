@@ -1,6 +1,6 @@
 // The DNS guard end to end in network namespaces (root; never the host's namespace):
 //   seat   sld0 10.97.0.1/24  <->  remote sld1 10.97.0.2/24 (+ .53 resolver, .54 zone server,
-//          .80 .81 .90 .95 .96 hosts)
+//          .80 .81 .82 .90 .95 .96 hosts)
 // A real resolver (dnsmasq, query log on) serves a test zone in remote: A records, a CNAME chain
 // out of the allowed domain, 100 addresses for one name (a large answer, only over TCP); it
 // forwards slow.example.test (answered after 1.8 s, within the guard's 2 s resolver timeout)
@@ -48,12 +48,17 @@ class DnsLab {
     must("ip netns add " + remote_);
     must("ip -n " + seat_ + " link add sld0 type veth peer name sld1 netns " + remote_);
     must("ip -n " + seat_ + " addr add 10.97.0.1/24 dev sld0");
-    for (const char* a : {"10.97.0.2/24", "10.97.0.53/24", "10.97.0.54/24", "10.97.0.80/24",
-                          "10.97.0.81/24", "10.97.0.90/24", "10.97.0.95/24", "10.97.0.96/24"})
+    for (const char* a :
+         {"10.97.0.2/24", "10.97.0.53/24", "10.97.0.54/24", "10.97.0.80/24", "10.97.0.81/24",
+          "10.97.0.82/24", "10.97.0.90/24", "10.97.0.95/24", "10.97.0.96/24"})
       must("ip -n " + remote_ + " addr add " + a + " dev sld1");
     for (const auto& ns : {seat_, remote_}) must("ip -n " + ns + " link set lo up");
     must("ip -n " + seat_ + " link set sld0 up");
     must("ip -n " + remote_ + " link set sld1 up");
+    // IPv6 next to it: crm.example.test also has an AAAA record (fd97::80).
+    must("ip -n " + seat_ + " addr add fd97::1/64 dev sld0 nodad");
+    for (const char* a : {"fd97::2/64", "fd97::80/64"})
+      must("ip -n " + remote_ + " addr add " + a + " dev sld1 nodad");
     // One name with 100 addresses (10.97.1.1-100): too large for UDP.
     {
       std::ofstream hosts(dir_ + "/many.hosts");
@@ -65,40 +70,7 @@ class DnsLab {
                                  "10.97.0.54", "1.8"},
         zone_log());
     REQUIRE(wait_until([&] { return contains(read_file(zone_log()), "ready"); }));
-    // The resolver: a static test zone, every query logged.
-    dnsmasq_ = std::make_unique<Child>(
-        std::vector<std::string>{"/usr/sbin/ip",
-                                 "netns",
-                                 "exec",
-                                 remote_,
-                                 "/usr/sbin/dnsmasq",
-                                 "--keep-in-foreground",
-                                 "--conf-file=/dev/null",
-                                 "--no-resolv",
-                                 "--no-hosts",
-                                 "--bind-interfaces",
-                                 "--listen-address=10.97.0.53",
-                                 "--port=53",
-                                 "--user=root",
-                                 "--pid-file=" + dir_ + "/dnsmasq.pid",
-                                 "--log-queries",
-                                 "--log-facility=" + resolver_log(),
-                                 "--local-ttl=5",
-                                 "--host-record=crm.example.test,10.97.0.80",
-                                 "--host-record=other.example.test,10.97.0.81",
-                                 "--host-record=edge.cdn.test,10.97.0.90",
-                                 "--cname=alias.example.test,edge.cdn.test",
-                                 "--host-record=doh.example.test,10.97.0.95",
-                                 "--host-record=dns.public-doh.test,10.97.0.96",
-                                 "--addn-hosts=" + dir_ + "/many.hosts",
-                                 "--server=/slow.example.test/10.97.0.54",
-                                 "--server=/rotate.example.test/10.97.0.54"},
-        dir_ + "/dnsmasq.out");
-    REQUIRE(wait_until([&] {
-      return sh_status("ip netns exec " + remote_ +
-                       " dig +short +time=1 +tries=1 @10.97.0.53 crm.example.test | grep -q "
-                       "10.97.0.80") == 0;
-    }));
+    start_resolver();
     echo_ =
         std::make_unique<Child>(std::vector<std::string>{"/usr/sbin/ip", "netns", "exec", remote_,
                                                          binary_path("tests/net/sl_net_probe"),
@@ -117,6 +89,45 @@ class DnsLab {
     sh("ip netns del " + remote_);
     if (!getenv("SEATLOCK_KEEP_LAB")) sh("rm -rf " + dir_);
   }
+
+  // The resolver: a static test zone, every query logged. (Again after stop_resolver.)
+  void start_resolver() {
+    dnsmasq_ = std::make_unique<Child>(
+        std::vector<std::string>{"/usr/sbin/ip",
+                                 "netns",
+                                 "exec",
+                                 remote_,
+                                 "/usr/sbin/dnsmasq",
+                                 "--keep-in-foreground",
+                                 "--conf-file=/dev/null",
+                                 "--no-resolv",
+                                 "--no-hosts",
+                                 "--bind-interfaces",
+                                 "--listen-address=10.97.0.53",
+                                 "--port=53",
+                                 "--user=root",
+                                 "--pid-file=" + dir_ + "/dnsmasq.pid",
+                                 "--log-queries",
+                                 "--log-facility=" + resolver_log(),
+                                 "--local-ttl=5",
+                                 "--host-record=crm.example.test,10.97.0.80,fd97::80",
+                                 "--host-record=other.example.test,10.97.0.81",
+                                 "--host-record=collector.example.test,10.97.0.82",
+                                 "--host-record=edge.cdn.test,10.97.0.90",
+                                 "--cname=alias.example.test,edge.cdn.test",
+                                 "--host-record=doh.example.test,10.97.0.95",
+                                 "--host-record=dns.public-doh.test,10.97.0.96",
+                                 "--addn-hosts=" + dir_ + "/many.hosts",
+                                 "--server=/slow.example.test/10.97.0.54",
+                                 "--server=/rotate.example.test/10.97.0.54"},
+        dir_ + "/dnsmasq.out");
+    REQUIRE(wait_until([&] {
+      return sh_status("ip netns exec " + remote_ +
+                       " dig +short +time=1 +tries=1 @10.97.0.53 crm.example.test | grep -q "
+                       "10.97.0.80") == 0;
+    }));
+  }
+  void stop_resolver() { dnsmasq_.reset(); }
 
   void must(const std::string& command) {
     auto r = run_command({"/bin/sh", "-c", command});
@@ -165,6 +176,13 @@ class DnsLab {
     return std::make_unique<Child>(
         std::vector<std::string>{"/usr/sbin/ip", "netns", "exec", seat_, "/bin/sh", "-c", command},
         log);
+  }
+  // A command in remote started in the background.
+  std::unique_ptr<Child> in_remote_background(const std::vector<std::string>& command,
+                                              const std::string& log) {
+    std::vector<std::string> argv = {"/usr/sbin/ip", "netns", "exec", remote_};
+    argv.insert(argv.end(), command.begin(), command.end());
+    return std::make_unique<Child>(argv, log);
   }
   std::string resolver_log() const { return dir_ + "/dnsmasq.log"; }
   std::string zone_log() const { return dir_ + "/zone.log"; }
@@ -219,6 +237,22 @@ TEST_CASE("an allowed name resolves through the guard and its address becomes re
   CHECK(contains(lab.dig("edge.cdn.test A"), "status: REFUSED"));
 }
 
+TEST_CASE("an AAAA answer's address goes into the IPv6 sets and becomes reachable",
+          "[dns][netns]") {
+  DnsLab lab;
+  lab.start_guard(guarded_rules());
+  const std::string log = lab.dir() + "/echo6.log";
+  auto echo6 = lab.in_remote_background(
+      {binary_path("tests/net/sl_net_probe"), "serve", "fd97::80", "8080"}, log);
+  REQUIRE(wait_until([&] { return contains(read_file(log), "ready"); }));
+  CHECK_FALSE(lab.tcp_ok("fd97::80", 8080));  // default deny before anyone asked
+  CHECK(lab.dig("+short crm.example.test AAAA") == "fd97::80\n");
+  CHECK(contains(lab.set_elements("seatlock", "dom0_6"), "fd97::80"));
+  CHECK(contains(lab.set_elements("seatlock_fallback", "dom0_6"), "fd97::80"));
+  CHECK(lab.tcp_ok("fd97::80", 8080));
+  CHECK_FALSE(lab.tcp_ok("fd97::80", 853));  // the entry's ports only
+}
+
 TEST_CASE("other names are refused without reaching the resolver and are reported",
           "[dns][netns]") {
   DnsLab lab;
@@ -234,6 +268,17 @@ TEST_CASE("other names are refused without reaching the resolver and are reporte
   CHECK(contains(lab.in_seat("setpriv --reuid=65534 --regid=65534 --clear-groups dig +time=2 "
                              "+tries=1 @10.97.0.53 nobody.evil.test A"),
                  "status: REFUSED"));
+  // A client that never connects its socket (bound to the wildcard address, sendto): its
+  // socket table entry says 0.0.0.0, not the address the guard sees; still found (previous
+  // main: uid -1).
+  CHECK(contains(lab.in_seat("python3 -c \"import socket; "
+                             "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); "
+                             "s.bind(('0.0.0.0', 0)); s.settimeout(3); "
+                             "q = bytes.fromhex('123401000001000000000000') + b'"
+                             "\\x07unbound\\x04evil\\x04test\\x00\\x00\\x01\\x00\\x01'; "
+                             "s.sendto(q, ('10.97.0.53', 53)); "
+                             "print('rcode', s.recv(512)[3] & 15)\""),
+                 "rcode 5"));  // REFUSED
   // The DoH canary gets NXDOMAIN, so browsers keep DNS over HTTPS off.
   CHECK(contains(lab.dig("use-application-dns.net A"), "status: NXDOMAIN"));
   // DNS over TLS to the resolver is denied (a listener is there).
@@ -257,6 +302,8 @@ TEST_CASE("other names are refused without reaching the resolver and are reporte
                  R"("name":"other.example.test","qtype":"A","reason":"not-allowed","uid":0,)"));
   CHECK(contains(events,
                  R"("name":"nobody.evil.test","qtype":"A","reason":"not-allowed","uid":65534,)"));
+  CHECK(contains(events,
+                 R"("name":"unbound.evil.test","qtype":"A","reason":"not-allowed","uid":0,)"));
 }
 
 TEST_CASE("an address expires after TTL and grace, a new lookup brings it back", "[dns][netns]") {
@@ -369,4 +416,45 @@ TEST_CASE("DNS over HTTPS only to an endpoint the policy lists", "[dns][netns]")
   CHECK_FALSE(lab.tcp_ok("10.97.0.96", 443));
   // Nor does a listed endpoint open another port.
   CHECK_FALSE(lab.tcp_ok("10.97.0.95", 8080));
+}
+
+TEST_CASE("the collector's name is looked up again before its elements expire", "[dns][netns]") {
+  DnsLab lab;
+  net::NetRules rules = guarded_rules();
+  rules.collector_host = "collector.example.test";  // report.collector names a host
+  rules.collector_port = 443;
+  // The resolver's TTL is 5 s; floor 1 s and grace 1 s: an element lives 6 s after an answer.
+  lab.start_guard(rules, {"--floor-ms", "1000", "--grace-ms", "1000"});
+  CHECK(lab.dig("+short collector.example.test A") == "10.97.0.82\n");
+  const std::string element = "10.97.0.82 . tcp . 443";
+  CHECK(contains(lab.set_elements("seatlock", "mgmt4"), element));
+  CHECK(lab.tcp_ok("10.97.0.82", 443));
+  // Nobody asks for the name again: for 12 s (twice TTL + grace) the element never leaves the
+  // set and the collector stays reachable (on the previous main it expired after 6 s).
+  CHECK_FALSE(wait_until(
+      [&] {
+        return !contains(lab.set_elements("seatlock", "mgmt4"), element) ||
+               !contains(lab.set_elements("seatlock_fallback", "mgmt4"), element);
+      },
+      12'000));
+  CHECK(lab.tcp_ok("10.97.0.82", 443));
+  // The guard asked the resolver itself, again and again.
+  const std::string log = read_file(lab.resolver_log());
+  std::size_t asked = 0;
+  for (auto at = log.find("query[A] collector.example.test"); at != std::string::npos;
+       at = log.find("query[A] collector.example.test", at + 1))
+    ++asked;
+  CHECK(asked >= 4);
+
+  // The resolver goes away: the lookups fail, the element ends on its own timeout (no answer
+  // extends it, none removes it earlier)...
+  lab.stop_resolver();
+  CHECK(wait_until([&] { return !contains(lab.set_elements("seatlock", "mgmt4"), element); },
+                   15'000));
+  // ...and the guard keeps trying: once the resolver is back, the collector is reachable again
+  // without any client asking.
+  lab.start_resolver();
+  CHECK(
+      wait_until([&] { return contains(lab.set_elements("seatlock", "mgmt4"), element); }, 12'000));
+  CHECK(lab.tcp_ok("10.97.0.82", 443));
 }

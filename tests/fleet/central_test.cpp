@@ -19,23 +19,16 @@
 #include "fleet/bundle_dir.hpp"
 #include "harness.hpp"
 #include "store_fixture.hpp"
+#include "support/process.hpp"
 
 using namespace seatlock;
 using namespace seatlock::testing;
 using nlohmann::json;
+using seatlock::test::read_file;
+using seatlock::test::write_file;
 namespace fs = std::filesystem;
 
 namespace {
-
-void put(const std::string& path, const std::string& text) {
-  fs::create_directories(fs::path(path).parent_path());
-  std::ofstream(path) << text;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 // Runs the collector binary with stdout and stderr together (error messages go to stderr).
 CliResult run_all(const std::vector<std::string>& args) {
@@ -70,14 +63,15 @@ struct Central {
   std::string tree = dir / "tree", key = dir / "fleet.key", bundles = dir / "bundles",
               config = dir / "fleet.json";
   explicit Central(const std::string& kind) : store(kind, dir) {
-    put(tree + "/groups.json", R"({"seats": ["cc-0101", "cc-0102", "cc-0201", "cc-0202"],
+    write_file(tree + "/groups.json", R"({"seats": ["cc-0101", "cc-0102", "cc-0201", "cc-0202"],
   "groups": [{"name": "floor-2", "match": ["cc-02*"]}]})");
-    put(tree + "/all/10-base.json",
-        R"({"network": {"mode": "enforce", "dns": ["10.0.0.53"],
+    write_file(tree + "/all/10-base.json",
+               R"({"network": {"mode": "enforce", "dns": ["10.0.0.53"],
   "allow": [{"to": "10.20.0.0/16", "ports": [443], "essential": true},
             {"to": "10.30.0.0/16", "ports": [443]}]}})");
     REQUIRE(run_cli({"fleet", "keygen", "--out", key}).exit_code == 0);
-    put(config,
+    write_file(
+        config,
         json{{"tree", tree}, {"key", key}, {"bundles", bundles}, {"store", store.spec}}.dump());
   }
   // A central action in the short form, as alice.
@@ -96,7 +90,7 @@ struct Central {
   std::map<std::string, json> bundle_files(const std::string& seat) const {
     auto all = collector::fleet_cli::BundleDir(bundles).read_all();
     REQUIRE(all.count(seat));
-    std::string pub = slurp(key + ".pub");
+    std::string pub = read_file(key + ".pub");
     fleet::SeatTrust trust{{pub.substr(0, pub.find('\n'))}, seat, 0, now_ms()};
     auto verdict = fleet::verify_bundle(all[seat].document, trust);
     REQUIRE(verdict.ok());
@@ -148,7 +142,7 @@ TEST_CASE(
   CHECK(has(close.out, "internet closed for group floor-2 (2 seats: cc-0201, cc-0202) until "));
   CHECK(has(close.out, ", version 1, ticket CHG-100"));
 
-  json file = json::parse(slurp(c.tree + "/groups/floor-2/95-net-closed.json"));
+  json file = json::parse(read_file(c.tree + "/groups/floor-2/95-net-closed.json"));
   json closed = file["network"]["closed"];
   CHECK(closed["ticket"] == "CHG-100");
   CHECK(closed["by"] == "alice");
@@ -220,7 +214,7 @@ TEST_CASE(
   INFO("store " << kind);
   Central c(kind);
   SECTION("an error elsewhere in the tree") {
-    put(c.tree + "/seats/cc-0101/20-seat.json", "{\"usb\": {\n  \"mode\": \"off\"}}");
+    write_file(c.tree + "/seats/cc-0101/20-seat.json", "{\"usb\": {\n  \"mode\": \"off\"}}");
     CliResult r = c.act({"net", "close", "--group", "floor-2", "--ticket", "CHG-200"});
     CHECK(r.exit_code == 1);
     CHECK(has(r.out,
@@ -278,7 +272,7 @@ TEST_CASE(
   INFO(usb.out);
   REQUIRE(usb.exit_code == 0);
   const std::string usb_file = "seats/cc-0101/85-grant-usb-CHG-300.json";
-  json entry = json::parse(slurp(c.tree + "/" + usb_file))["usb"]["exceptions"][0];
+  json entry = json::parse(read_file(c.tree + "/" + usb_file))["usb"]["exceptions"][0];
   CHECK(entry["vid"] == "0951");
   CHECK(entry["pid"] == "1666");
   CHECK(entry["serial"] == "AA01");
@@ -296,12 +290,12 @@ TEST_CASE(
   INFO(net.out);
   REQUIRE(net.exit_code == 0);
   const std::string net_file = "groups/floor-2/85-grant-net-CHG-301.json";
-  json ne = json::parse(slurp(c.tree + "/" + net_file))["network"]["exceptions"][0];
+  json ne = json::parse(read_file(c.tree + "/" + net_file))["network"]["exceptions"][0];
   CHECK(ne["users"] == json({"bob", "carol"}));
   CHECK(ne["groups"] == json({"billing"}));
   CHECK(ne["allow"] == json::parse(R"([{"to": "10.9.0.0/16", "ports": [443, "8000-8080"]}])"));
   CHECK(ne["ticket"] == "CHG-301");
-  CHECK(c.bundle_files("cc-0202").at(net_file) == json::parse(slurp(c.tree + "/" + net_file)));
+  CHECK(c.bundle_files("cc-0202").at(net_file) == json::parse(read_file(c.tree + "/" + net_file)));
   CHECK_FALSE(c.bundle_files("cc-0101").count(net_file));
 
   auto added = c.events("fleet.grant_added");
@@ -358,11 +352,11 @@ TEST_CASE("expired grant files are pruned before a central action publishes, and
   Central c(kind);
   // A grant written earlier by `grant usb` whose time has passed: `fleet check` refuses it.
   const std::string old = "seats/cc-0102/85-grant-usb-CHG-400.json";
-  put(c.tree + "/" + old, R"({"usb": {"exceptions": [{"vid": "0951", "pid": "1666",
+  write_file(c.tree + "/" + old, R"({"usb": {"exceptions": [{"vid": "0951", "pid": "1666",
     "until": "2026-01-01T00:00:00Z", "ticket": "CHG-400"}]}})");
   // Same ticket file with one live and one expired entry: only the expired one goes.
   const std::string mixed = "seats/cc-0201/85-grant-usb-CHG-401.json";
-  put(c.tree + "/" + mixed, R"({"usb": {"exceptions": [
+  write_file(c.tree + "/" + mixed, R"({"usb": {"exceptions": [
     {"vid": "0951", "pid": "1666", "until": "2026-01-01T00:00:00Z", "ticket": "CHG-401"},
     {"vid": "0951", "pid": "1667", "until": "2099-01-01T00:00:00Z", "ticket": "CHG-401"}]}})");
   CHECK(run_cli({"fleet", "check", "--tree", c.tree}).exit_code == 1);
@@ -372,7 +366,7 @@ TEST_CASE("expired grant files are pruned before a central action publishes, and
   REQUIRE(r.exit_code == 0);
   CHECK(has(r.out, "pruned expired grant " + old + " (file removed)"));
   CHECK_FALSE(fs::exists(c.tree + "/" + old));
-  json left = json::parse(slurp(c.tree + "/" + mixed))["usb"]["exceptions"];
+  json left = json::parse(read_file(c.tree + "/" + mixed))["usb"]["exceptions"];
   REQUIRE(left.size() == 1);
   CHECK(left[0]["pid"] == "1667");
   CHECK(run_cli({"fleet", "check", "--tree", c.tree}).exit_code == 0);
@@ -401,16 +395,16 @@ TEST_CASE(
               .exit_code == 0);
   // Time passes: the grant's `until` is behind us (as if written two hours ago).
   const std::string old = "seats/cc-0102/85-grant-usb-CHG-500.json";
-  json doc = json::parse(slurp(c.tree + "/" + old));
+  json doc = json::parse(read_file(c.tree + "/" + old));
   doc["usb"]["exceptions"][0]["until"] = "2026-01-01T00:00:00Z";
-  put(c.tree + "/" + old, doc.dump(2));
+  write_file(c.tree + "/" + old, doc.dump(2));
   const std::string mixed = "groups/floor-2/85-grant-usb-CHG-501.json";
-  put(c.tree + "/" + mixed, R"({"usb": {"exceptions": [
+  write_file(c.tree + "/" + mixed, R"({"usb": {"exceptions": [
     {"vid": "0951", "pid": "1666", "until": "2026-01-01T00:00:00Z", "ticket": "CHG-501"},
     {"vid": "0951", "pid": "1667", "until": "2099-01-01T00:00:00Z", "ticket": "CHG-501"}]}})");
 
   // IT publishes an ordinary edit of the tree: no central action runs.
-  put(c.tree + "/all/20-usb.json", R"({"usb": {"mode": "enforce"}})");
+  write_file(c.tree + "/all/20-usb.json", R"({"usb": {"mode": "enforce"}})");
   CliResult r = c.act({"fleet", "publish"});
   INFO(r.out);
   REQUIRE(r.exit_code == 0);

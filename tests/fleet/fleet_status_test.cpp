@@ -16,16 +16,13 @@
 using namespace seatlock;
 using namespace seatlock::testing;
 using nlohmann::json;
+using seatlock::test::read_file;
+using seatlock::test::write_file;
 namespace fs = std::filesystem;
 
 namespace {
 
 constexpr std::int64_t kMin = 60'000, kHour = 60 * kMin, kDay = 24 * kHour;
-
-void put(const std::string& path, const std::string& text) {
-  fs::create_directories(fs::path(path).parent_path());
-  seatlock::test::write_file(path, text);
-}
 
 // A seat's events, built in seq order, chained and posted in one batch.
 struct SimSeat {
@@ -69,17 +66,17 @@ struct Fleet {
       : tree(dir / "tree"), key(dir / "fleet.key"), bundles(dir / "bundles") {
     REQUIRE(run_cli({"fleet", "keygen", "--out", key}).exit_code == 0);
     // cc-08 is not in the fleet (it only reports).
-    put(tree + "/groups.json", R"({"seats": ["cc-04"], "groups": [
+    write_file(tree + "/groups.json", R"({"seats": ["cc-04"], "groups": [
       {"name": "floor-a", "seats": ["cc-01", "cc-02", "cc-03"]},
       {"name": "floor-b", "match": ["cc-0?"]}]})");
-    put(tree + "/all/10-base.json", R"({"usb": {"mode": "audit"}})");
-    put(tree + "/seats/cc-07/10-seat.json", R"({"network": {"mode": "audit"}})");
+    write_file(tree + "/all/10-base.json", R"({"usb": {"mode": "audit"}})");
+    write_file(tree + "/seats/cc-07/10-seat.json", R"({"network": {"mode": "audit"}})");
     publish();
-    put(tree + "/seats/cc-05/95-net-closed.json",
-        R"({"network": {"closed": {"ticket": "INC-9", "by": "alice",
+    write_file(tree + "/seats/cc-05/95-net-closed.json",
+               R"({"network": {"closed": {"ticket": "INC-9", "by": "alice",
             "since": "2026-12-01T08:00:00Z"}}})");
-    put(tree + "/seats/cc-06/85-grant-usb-CHG-7.json",
-        R"({"usb": {"exceptions": [{"vid": "0781", "pid": "5581", "serial": "4C53",
+    write_file(tree + "/seats/cc-06/85-grant-usb-CHG-7.json",
+               R"({"usb": {"exceptions": [{"vid": "0781", "pid": "5581", "serial": "4C53",
             "until": "2030-01-01T00:00:00Z", "ticket": "CHG-7"}]}})");
     publish();
   }

@@ -16,35 +16,28 @@
 using namespace seatlock;
 using namespace seatlock::testing;
 using nlohmann::json;
+using seatlock::test::read_file;
+using seatlock::test::write_file;
 using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
 
 namespace {
-
-void put(const std::string& path, const std::string& text) {
-  fs::create_directories(fs::path(path).parent_path());
-  std::ofstream(path) << text;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 // A tree for seats cc-0101 (site only) and cc-0201 (site + floor-2 + its own file).
 struct Fleet {
   TempDir dir;
   std::string tree = dir / "tree", key = dir / "fleet.key", bundles = dir / "bundles";
   Fleet() {
-    put(tree + "/groups.json", R"({"seats": ["cc-0101"],
+    write_file(tree + "/groups.json", R"({"seats": ["cc-0101"],
   "groups": [{"name": "floor-2", "match": ["cc-02*"]}]})");
-    put(tree + "/all/10-base.json", R"({"network": {"mode": "enforce", "dns": ["10.0.0.53"]}})");
-    put(tree + "/groups/floor-2/20-floor.json", R"({"usb": {"mode": "audit"}})");
-    put(tree + "/seats/cc-0201/90-seat.json", R"({"network": {"ntp": ["10.0.0.123"]}})");
+    write_file(tree + "/all/10-base.json",
+               R"({"network": {"mode": "enforce", "dns": ["10.0.0.53"]}})");
+    write_file(tree + "/groups/floor-2/20-floor.json", R"({"usb": {"mode": "audit"}})");
+    write_file(tree + "/seats/cc-0201/90-seat.json", R"({"network": {"ntp": ["10.0.0.123"]}})");
     REQUIRE(run_cli({"fleet", "keygen", "--out", key}).exit_code == 0);
   }
   std::string pub() const {
-    std::string t = slurp(key + ".pub");
+    std::string t = read_file(key + ".pub");
     return t.substr(0, t.find('\n'));
   }
   // The document a seat would be served now.
@@ -79,7 +72,7 @@ std::string poll(std::uint64_t after, int wait_s) {
 TEST_CASE("fleet check and publish refuse a tree with an error, naming file, place and seats",
           "[fleet][collector]") {
   Fleet f;
-  put(f.tree + "/groups/floor-2/20-floor.json", "{\"usb\": {\n  \"mode\": \"off\"}}");
+  write_file(f.tree + "/groups/floor-2/20-floor.json", "{\"usb\": {\n  \"mode\": \"off\"}}");
   CliResult check = run_cli({"fleet", "check", "--tree", f.tree});
   CHECK(check.exit_code == 1);
   CHECK(check.out.find("error: groups/floor-2/20-floor.json:2:11: /usb/mode: expected \"enforce\" "
@@ -109,19 +102,19 @@ TEST_CASE(
   CHECK(names == std::vector<std::string>{"all/10-base.json", "groups/floor-2/20-floor.json",
                                           "seats/cc-0201/90-seat.json"});
 
-  put(f.tree + "/groups/floor-2/20-floor.json", R"({"usb": {"mode": "enforce"}})");
+  write_file(f.tree + "/groups/floor-2/20-floor.json", R"({"usb": {"mode": "enforce"}})");
   CliResult diff = run_cli({"fleet", "diff", "--tree", f.tree, "--against", f.bundles});
   REQUIRE(diff.exit_code == 0);
   CHECK(diff.out ==
         "seat cc-0201: changed\n  ~ /usb/mode: \"audit\" -> \"enforce\"\n1 of 2 seats change\n");
 
   // A crash after the version was reserved must not let the next publish reuse it.
-  put(f.bundles + "/version", "7\n");
+  write_file(f.bundles + "/version", "7\n");
   REQUIRE(f.publish().exit_code == 0);
   auto v8 = seat_check(f, f.published("cc-0101"), "cc-0101", 1);
   REQUIRE(v8.ok());
   CHECK(v8.bundle->version == 8);
-  CHECK(slurp(f.bundles + "/current") == "8\n");
+  CHECK(read_file(f.bundles + "/current") == "8\n");
   // A seat that applied 8 refuses the captured version 1 and a second delivery of 8.
   CHECK(seat_check(f, v1_document, "cc-0201", 8).refusal == fleet::Refusal::rollback);
   CHECK(seat_check(f, f.published("cc-0201"), "cc-0201", 8).refusal == fleet::Refusal::replay);
@@ -160,7 +153,7 @@ TEST_CASE("a running collector answers a held policy poll within seconds of flee
     REQUIRE(t.ok());
     REQUIRE(t.write(poll(1, 60)));
     CHECK(t.read_response(1000).status == 0);  // held: nothing newer than 1 yet
-    put(f.tree + "/all/10-base.json", R"({"network": {"mode": "audit"}})");
+    write_file(f.tree + "/all/10-base.json", R"({"network": {"mode": "audit"}})");
     REQUIRE(f.publish().exit_code == 0);
     auto published = Clock::now();
     RawResponse r = t.read_response(5000);
@@ -194,7 +187,7 @@ TEST_CASE("fleet keygen never overwrites a key and publish needs a real one",
   CliResult again = run_cli({"fleet", "keygen", "--out", f.key});
   CHECK(again.exit_code == 1);
   CHECK(f.pub().size() == 44);  // unchanged: base64 of 32 bytes
-  put(f.dir / "not-a-key", "hello\n");
+  write_file(f.dir / "not-a-key", "hello\n");
   CliResult pub = run_cli(
       {"fleet", "publish", "--tree", f.tree, "--key", f.dir / "not-a-key", "--bundles", f.bundles});
   CHECK(pub.exit_code == 1);

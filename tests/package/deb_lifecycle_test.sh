@@ -151,7 +151,8 @@ step "installed files, permissions, enablement"
 check_status() { in_root dpkg-query -W -f='${Status} ${Version}' "$1" 2>/dev/null; }
 expect_eq "seatlock status" "install ok installed $v1" "$(check_status seatlock)"
 expect_eq "seatlock-collector status" "install ok installed $v1" "$(check_status seatlock-collector)"
-for f in /usr/sbin/seatlockd /usr/sbin/seatlockctl /usr/bin/seatlock-collector; do
+for f in /usr/sbin/seatlockd /usr/sbin/seatlockctl /usr/libexec/seatlock/seatlock-netlock \
+  /usr/libexec/seatlock/seatlock-uplink /usr/bin/seatlock-collector; do
   expect_mode "$f" "755 root:root" "$root$f"
 done
 expect_mode "/var/lib/seatlock" "700 root:root" "$root/var/lib/seatlock"
@@ -162,6 +163,28 @@ expect_file "$root/lib/systemd/system/seatlock-netlock.service"
 expect_file "$root/lib/systemd/system/seatlock-collector.service"
 expect_file "$root/etc/seatlock-collector/collector.env"
 expect_file "$root/usr/lib/sysctl.d/60-seatlock-collector.conf"
+# The network side runs apart (issue 18): seatlock-uplink's user exists, not root, no login;
+# seatlockd itself links no HTTP/TLS stack.
+expect_file "$root/usr/lib/sysusers.d/seatlock.conf"
+expect_match "user _seatlock-uplink exists, unprivileged, no login" \
+  '^_seatlock-uplink:x:[1-9][0-9]*:[1-9][0-9]*:.*:/nonexistent:/usr/sbin/nologin$' \
+  "$(in_root getent passwd _seatlock-uplink 2>&1)"
+expect_eq "seatlockd links no libcurl" "" \
+  "$(readelf -d "$root/usr/sbin/seatlockd" 2>&1 | grep -o 'libcurl[^]]*' || true)"
+expect_contains "installed seatlock-uplink refuses to run without seatlockd" "started by seatlockd only" \
+  "$(in_root /usr/libexec/seatlock/seatlock-uplink 2>&1 || true)"
+# Boot time (issue 18): the netlock unit runs the small loader, which must need nothing but
+# libnftables (and the C/C++ runtime), and the nft modules are loaded ahead by modules-load.d.
+netlock_unit=$(cat "$root/lib/systemd/system/seatlock-netlock.service" 2>/dev/null)
+expect_contains "netlock unit runs the loader" "ExecStart=/usr/libexec/seatlock/seatlock-netlock" "$netlock_unit"
+expect_eq "the loader links only libnftables and the C/C++ runtime" \
+  "libc.so.6 libgcc_s.so.1 libnftables.so.1 libstdc++.so.6" \
+  "$(readelf -d "$root/usr/libexec/seatlock/seatlock-netlock" 2>&1 | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | sort | xargs)"
+expect_contains "installed loader runs in the root" "usage: seatlock-netlock" \
+  "$(in_root /usr/libexec/seatlock/seatlock-netlock --help 2>&1 || true)"
+modules_conf=$(grep -v '^#' "$root/usr/lib/modules-load.d/seatlock.conf" 2>/dev/null | xargs)
+expect_eq "modules-load.d lists the nft modules the tables use" \
+  "nf_tables nft_ct nft_limit nft_log nfnetlink_log" "$modules_conf"
 for page in man8/seatlockd.8 man8/seatlockctl.8 man5/seatlock-policy.5 man8/seatlock-collector.8; do
   expect_file "$root/usr/share/man/$page.gz"
 done
@@ -216,6 +239,8 @@ else
   fail "remove failed"
 fi
 expect_absent "$root/usr/sbin/seatlockd"
+expect_absent "$root/usr/libexec/seatlock/seatlock-netlock"
+expect_absent "$root/usr/lib/modules-load.d/seatlock.conf"
 expect_eq "state kept after remove" "spool" "$(cat "$root/var/lib/seatlock/spool.db" 2>/dev/null)"
 expect_file "$root/etc/seatlock/policy.d/00-default.json"
 if apt_in_root purge seatlock seatlock-collector >"$work/purge.log" 2>&1; then

@@ -372,3 +372,46 @@ TEST_CASE(
   CHECK(authorized_states(h, "1-4", 2) == V{"1", "1"});  // the keyboard works
   CHECK(authorized_states(h, "1-5", 1) == V{"0"});       // the stick's storage still never binds
 }
+
+TEST_CASE("interfaces announced after their device are decided on their own events",
+          "[usb][umockdev]") {
+  // A real kernel sends the device's "add" before it configures the device, so reading the
+  // device on that event may find no interfaces yet.
+  UsbHarness h;
+  h.enforcer->apply(UsbPolicy{}, kNow);
+  const FakeDevice headset = catalog::headset_with_storage();  // audio x3, HID, mass storage
+  h.tb.plug_unconfigured("1-2", headset);
+  h.pump(kNow);
+  CHECK(h.sink.of_kind("usb.blocked").empty());
+  for (std::size_t i = 0; i < headset.interfaces.size(); ++i)
+    h.tb.add_interface("1-2", i, headset.interfaces[i]);
+  h.pump(kNow);
+  CHECK(authorized_states(h, "1-2", 5) == V{"1", "1", "1", "1", "0"});
+  CHECK(h.tb.attr("bus/usb/drivers_probe") == "1-2:1.3");
+  auto blocked = h.sink.of_kind("usb.blocked");
+  REQUIRE(blocked.size() == 1);
+  CHECK(blocked[0].details["product"] == headset.product);  // the device read at its "add"
+  CHECK(blocked[0].details["interfaces"].size() == 5);
+  CHECK(blocked[0].details["interfaces"][4]["class"] == "08");
+}
+
+TEST_CASE("an interface re-created with another class under the same name is decided again",
+          "[usb][umockdev]") {
+  // A configuration change removes the interfaces and adds the new configuration's, which may
+  // reuse the names: what was decided for the old interface must not carry over.
+  UsbHarness h;
+  h.enforcer->apply(UsbPolicy{}, kNow);
+  h.tb.plug("1-3", catalog::logitech_mouse());
+  h.pump(kNow);
+  CHECK(h.tb.authorized("1-3:1.0") == "1");
+  h.tb.remove_interface("1-3:1.0");
+  // Arriving authorized (as with a hub whose lock was lost), so only a new decision blocks it.
+  h.tb.set_attr("bus/usb/devices/usb1/interface_authorized_default", "1");
+  h.tb.add_interface("1-3", 0, FakeInterface{0x08, 0x06, 0x50, "Mass Storage"});
+  REQUIRE(h.tb.authorized("1-3:1.0") == "1");
+  h.pump(kNow);
+  CHECK(h.tb.authorized("1-3:1.0") == "0");
+  auto blocked = h.sink.of_kind("usb.blocked");
+  REQUIRE(blocked.size() == 1);
+  CHECK(blocked[0].rule == "usb.storage");
+}

@@ -93,8 +93,13 @@ std::string UsbTestbed::syspath_of(const std::string& name) const {
 }
 
 std::string UsbTestbed::plug(const std::string& port, const FakeDevice& dev) {
+  const std::string syspath = plug_unconfigured(port, dev);
+  for (std::size_t i = 0; i < dev.interfaces.size(); ++i) add_interface(port, i, dev.interfaces[i]);
+  return syspath;
+}
+
+std::string UsbTestbed::plug_unconfigured(const std::string& port, const FakeDevice& dev) {
   const std::string parent = syspath_of(parent_port(port));
-  const std::string dflt = attr("bus/usb/devices/usb1/interface_authorized_default");
   gchar* p = umockdev_testbed_add_device(
       tb_, "usb", port.c_str(), parent.c_str(), "idVendor", dev.vid.c_str(), "idProduct",
       dev.pid.c_str(), "serial", dev.serial.c_str(), "manufacturer", dev.manufacturer.c_str(),
@@ -103,18 +108,25 @@ std::string UsbTestbed::plug(const std::string& port, const FakeDevice& dev) {
       nullptr);
   std::string syspath = p;
   g_free(p);
-  for (std::size_t i = 0; i < dev.interfaces.size(); ++i) {
-    const auto& f = dev.interfaces[i];
-    const std::string name = port + ":1." + std::to_string(i);
-    gchar* ip = umockdev_testbed_add_device(
-        tb_, "usb", name.c_str(), syspath.c_str(), "bInterfaceNumber",
-        hex(static_cast<std::uint8_t>(i)).c_str(), "bInterfaceClass", hex(f.cls).c_str(),
-        "bInterfaceSubClass", hex(f.subclass).c_str(), "bInterfaceProtocol",
-        hex(f.protocol).c_str(), "interface", f.label.c_str(), "authorized",
-        dflt == "0" ? "0" : "1", nullptr, "DEVTYPE", "usb_interface", nullptr);
-    g_free(ip);
-  }
   return syspath;
+}
+
+void UsbTestbed::add_interface(const std::string& port, std::size_t index, const FakeInterface& f) {
+  const std::string dflt = attr("bus/usb/devices/usb1/interface_authorized_default");
+  const std::string name = port + ":1." + std::to_string(index);
+  gchar* ip = umockdev_testbed_add_device(
+      tb_, "usb", name.c_str(), syspath_of(port).c_str(), "bInterfaceNumber",
+      hex(static_cast<std::uint8_t>(index)).c_str(), "bInterfaceClass", hex(f.cls).c_str(),
+      "bInterfaceSubClass", hex(f.subclass).c_str(), "bInterfaceProtocol", hex(f.protocol).c_str(),
+      "interface", f.label.c_str(), "authorized", dflt == "0" ? "0" : "1", nullptr, "DEVTYPE",
+      "usb_interface", nullptr);
+  g_free(ip);
+}
+
+void UsbTestbed::remove_interface(const std::string& interface_name) {
+  const std::string sp = syspath_of(interface_name);
+  umockdev_testbed_uevent(tb_, sp.c_str(), "remove");
+  umockdev_testbed_remove_device(tb_, sp.c_str());
 }
 
 void UsbTestbed::unplug(const std::string& port) {

@@ -24,6 +24,12 @@ class UsbTestbed {
   // kernel. Returns the device's syspath.
   std::string plug(const std::string& port, const FakeDevice& dev);
   void unplug(const std::string& port);
+  // The kernel's own order: the device's "add" goes out before it is configured, its
+  // interfaces follow. add_interface adds interface `index` ("<port>:1.<index>") with its "add"
+  // uevent; remove_interface removes one with its "remove" uevent (a configuration change).
+  std::string plug_unconfigured(const std::string& port, const FakeDevice& dev);
+  void add_interface(const std::string& port, std::size_t index, const FakeInterface& itf);
+  void remove_interface(const std::string& interface_name);
   // A SCSI disk (host/target/device/block chain) under `interface_name`, or under a PCI
   // card reader when interface_name is "". Returns the block name.
   std::string add_disk(const std::string& interface_name, const std::string& block,

@@ -48,8 +48,16 @@ std::optional<AddrRange> parse_cidr_range(const std::string& text) {
 }
 
 AddrRange cidr_range(const Cidr& cidr) {
-  auto r = parse_cidr_range(cidr.address + "/" + std::to_string(cidr.prefix));
-  if (!r) throw std::invalid_argument("not a CIDR: " + cidr.text());
+  // The address and prefix as they are (no "a/p" text to build and split again: this runs
+  // for every allow entry of every compile).
+  auto r = parse_address(cidr.address);
+  const int bits = r && r->family == 4 ? 32 : 128;
+  if (!r || cidr.prefix < 0 || cidr.prefix > bits)
+    throw std::invalid_argument("not a CIDR: " + cidr.text());
+  const int host_bits = bits - cidr.prefix;
+  const U128 host_mask = host_bits == 128 ? ~U128(0) : ((U128(1) << host_bits) - 1);
+  r->first &= ~host_mask;
+  r->last = r->first | host_mask;
   return *r;
 }
 
@@ -86,6 +94,17 @@ std::vector<Segment> sweep(std::vector<Segment> items) {
   std::sort(items.begin(), items.end(),
             [](const Segment& a, const Segment& b) { return a.first < b.first; });
   std::vector<Segment> out;
+  // One value throughout (the seat-wide and inbound sets): the union is a linear merge.
+  if (std::all_of(items.begin(), items.end(),
+                  [&](const Segment& s) { return s.value == items.front().value; })) {
+    for (const Segment& s : items) {
+      if (!out.empty() && (out.back().last == ~U128(0) || s.first <= out.back().last + 1))
+        out.back().last = std::max(out.back().last, s.last);
+      else
+        out.push_back(s);
+    }
+    return out;
+  }
   std::multimap<U128, std::int64_t> active;  // last -> value of the items covering `pos`
   std::multiset<std::int64_t> values;
   std::size_t next = 0;

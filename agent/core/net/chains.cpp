@@ -166,28 +166,17 @@ std::string table_definition(const std::string& table, bool owner, const Compile
          chain + "}\n";
 }
 
-namespace {
-// The chains follow the state the sets were compiled for (closed by the switch or the policy).
-NetRules as_compiled(const NetRules& rules, const CompiledRuleset& compiled) {
-  NetRules r = rules;
-  r.closed = compiled.closed;
-  return r;
-}
-}  // namespace
-
-std::string fallback_transaction(const NetRules& given, const CompiledRuleset& compiled) {
-  const NetRules rules = as_compiled(given, compiled);
-  return replace_table(
-      kFallbackTable, false,
-      table_definition(kFallbackTable, false, compiled, filter_chains(rules, false, 10)));
+// The chains were written by compile_ruleset() for the state the sets were compiled for (closed
+// by the switch or the policy), so no copy of the rules is needed here.
+std::string fallback_transaction(const NetRules& /*rules*/, const CompiledRuleset& compiled) {
+  return replace_table(kFallbackTable, false,
+                       table_definition(kFallbackTable, false, compiled, compiled.fallback_chains));
 }
 
-std::string full_transaction(const NetRules& given, const CompiledRuleset& compiled) {
-  const NetRules rules = as_compiled(given, compiled);
-  return replace_table(
-             kOwnedTable, true,
-             table_definition(kOwnedTable, true, compiled, filter_chains(rules, true, 0))) +
-         fallback_transaction(given, compiled);
+std::string full_transaction(const NetRules& rules, const CompiledRuleset& compiled) {
+  return replace_table(kOwnedTable, true,
+                       table_definition(kOwnedTable, true, compiled, compiled.owned_chains)) +
+         fallback_transaction(rules, compiled);
 }
 
 std::string replace_table(const std::string& table, bool owner, const std::string& definition) {

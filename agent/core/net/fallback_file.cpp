@@ -12,7 +12,7 @@ constexpr const char* kRulesTag = "# rules: ";
 
 std::string render_fallback_file(const NetRules& rules, const CompiledRuleset& compiled,
                                  UnixMillis now) {
-  return std::string(kMagic) + "\n" + kRulesTag + to_json(rules).dump() +
+  return std::string(kMagic) + "\n" + kRulesTag + to_json_text(rules) +
          "\n# compiled: " + format_rfc3339_ms(now) + "\n" + fallback_transaction(rules, compiled);
 }
 

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "core/net/address_space.hpp"
+#include "core/net/net_rules_json.hpp"
 
 namespace seatlock::net {
 
@@ -77,11 +78,18 @@ DomainRule domain_rule_from_json(const json& j) {
   return r;
 }
 
+}  // namespace
+
+namespace detail {
 json domain_rules_to_json(const std::vector<DomainRule>& rules) {
   json out = json::array();
   for (const auto& r : rules) out.push_back(domain_rule_to_json(r));
   return out;
 }
+}  // namespace detail
+
+namespace {
+using detail::domain_rules_to_json;
 
 // Absent in state files written before domain entries existed.
 std::vector<DomainRule> domain_rules_from_json(const json& j) {
@@ -226,15 +234,13 @@ NetRules make_net_rules(const Policy& policy, const std::vector<std::vector<std:
   return r;
 }
 
-json to_json(const NetRules& r) {
+namespace detail {
+
+json small_parts_to_json(const NetRules& r) {
   json j;
   j["mode"] = to_string(r.mode);
   j["closed"] = r.closed;
   if (r.closure) j["closure"] = closure_to_json(*r.closure);
-  j["allow"] = json::array();
-  for (const auto& a : r.allow) j["allow"].push_back(rule_to_json(a));
-  j["inbound"] = json::array();
-  for (const auto& a : r.inbound) j["inbound"].push_back(inbound_to_json(a));
   j["dhcp_servers"] = r.dhcp_servers;
   j["dns"] = r.dns;
   j["ntp"] = r.ntp;
@@ -243,6 +249,24 @@ json to_json(const NetRules& r) {
     j["collector"].push_back({{"address", c.address}, {"port", c.port}, {"proto", c.proto}});
   if (!r.collector_host.empty())
     j["collector_host"] = {{"host", r.collector_host}, {"port", r.collector_port}};
+  j["domains"] = domain_rules_to_json(r.allow_domains);
+  j["dns_guard_port"] = r.dns_guard_port;
+  j["addresses"] = json::array();
+  for (const auto& a : r.addresses)
+    j["addresses"].push_back({{"interface", a.interface}, {"address", a.address.text()}});
+  j["log_rate"] = r.log_rate;
+  j["log_group"] = r.log_group;
+  return j;
+}
+
+}  // namespace detail
+
+json to_json(const NetRules& r) {
+  json j = detail::small_parts_to_json(r);
+  j["allow"] = json::array();
+  for (const auto& a : r.allow) j["allow"].push_back(rule_to_json(a));
+  j["inbound"] = json::array();
+  for (const auto& a : r.inbound) j["inbound"].push_back(inbound_to_json(a));
   j["exceptions"] = json::array();
   for (const auto& e : r.exceptions) {
     json allow = json::array();
@@ -256,13 +280,6 @@ json to_json(const NetRules& r) {
                                {"source", e.source},
                                {"domains", domain_rules_to_json(e.allow_domains)}});
   }
-  j["domains"] = domain_rules_to_json(r.allow_domains);
-  j["dns_guard_port"] = r.dns_guard_port;
-  j["addresses"] = json::array();
-  for (const auto& a : r.addresses)
-    j["addresses"].push_back({{"interface", a.interface}, {"address", a.address.text()}});
-  j["log_rate"] = r.log_rate;
-  j["log_group"] = r.log_group;
   return j;
 }
 

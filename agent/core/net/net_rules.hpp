@@ -94,6 +94,9 @@ NetRules make_net_rules(const Policy& policy, const std::vector<std::vector<std:
                         const std::vector<std::string>& dhcp_servers = {});
 
 nlohmann::json to_json(const NetRules& rules);
+// The same as to_json(rules).dump() up to the order of keys, written without building the JSON
+// tree for network.allow and network.inbound (the fallback file is rewritten on every change).
+std::string to_json_text(const NetRules& rules);
 // Throws std::runtime_error naming the bad field.
 NetRules net_rules_from_json(const nlohmann::json& j);
 

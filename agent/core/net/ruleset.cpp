@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "core/net/address_space.hpp"
 #include "core/net/domain_rules.hpp"
@@ -27,33 +28,37 @@ SetPieceKey piece_key(SetKind kind, int family, const std::string& proto, std::i
   return {static_cast<int>(kind), family, proto, uid};
 }
 
+bool same_box(const Box& x, const Box& y) {
+  return x.addr_first == y.addr_first && x.addr_last == y.addr_last &&
+         x.port_first == y.port_first && x.port_last == y.port_last && x.value == y.value;
+}
+bool box_less(const Box& x, const Box& y) {
+  return std::tie(x.port_first, x.port_last, x.addr_first, x.addr_last, x.value) <
+         std::tie(y.port_first, y.port_last, y.addr_first, y.addr_last, y.value);
+}
 bool same_boxes(const std::vector<Box>& a, const std::vector<Box>& b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](const Box& x, const Box& y) {
-           return x.addr_first == y.addr_first && x.addr_last == y.addr_last &&
-                  x.port_first == y.port_first && x.port_last == y.port_last && x.value == y.value;
-         });
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), same_box);
 }
 
 void add_rule(BoxMap& boxes, SetKind kind, const EgressRule& rule, std::int64_t uid,
               std::int64_t value) {
-  std::vector<std::string> protos;
-  if (rule.proto == "any" && rule.ports.empty())
-    protos = {""};
-  else if (rule.proto == "any")
-    protos = {"tcp", "udp"};
-  else
-    protos = {rule.proto};
-  std::vector<PortRange> ports = rule.ports;
-  if (ports.empty()) ports.push_back({0, 65535});
+  // "any" without ports: the all-protocol sets; "any" with ports: tcp and udp. No temporaries:
+  // this runs for each of 10,000 allow entries whenever network.allow changes.
+  static const std::string kAll, kTcp = "tcp", kUdp = "udp";
+  const bool any = rule.proto == "any";
+  const std::string* protos[2] = {any && rule.ports.empty() ? &kAll
+                                  : any                     ? &kTcp
+                                                            : &rule.proto,
+                                  any && !rule.ports.empty() ? &kUdp : nullptr};
   for (const auto& cidr : rule.to) {
     AddrRange r = cidr_range(cidr);
-    for (const auto& proto : protos) {
-      auto& list = boxes[piece_key(kind, r.family, proto, uid)];
-      if (proto.empty())
+    for (const std::string* proto : protos) {
+      if (!proto) continue;
+      auto& list = boxes[piece_key(kind, r.family, *proto, uid)];
+      if (proto->empty() || rule.ports.empty())
         list.push_back({r.first, r.last, 0, 65535, value});
       else
-        for (const auto& p : ports) list.push_back({r.first, r.last, p.first, p.last, value});
+        for (const auto& p : rule.ports) list.push_back({r.first, r.last, p.first, p.last, value});
     }
   }
 }
@@ -185,8 +190,81 @@ std::string management_set_name(int family) {
   return family == 4 ? "mgmt4" : "mgmt6";
 }
 
-CompiledRuleset compile_ruleset(const NetRules& given, UnixMillis now,
-                                const CompiledRuleset* previous) {
+namespace {
+
+bool same_rule(const EgressRule& a, const EgressRule& b) {
+  return a.to == b.to && a.ports == b.ports && a.proto == b.proto && a.essential == b.essential;
+}
+bool same_inbound(const InboundRule& a, const InboundRule& b) {
+  return a.from == b.from && a.ports == b.ports && a.proto == b.proto;
+}
+bool same_endpoint(const Endpoint& a, const Endpoint& b) {
+  return a.address == b.address && a.port == b.port && a.proto == b.proto;
+}
+template <class T, class Eq>
+bool same_list(const std::vector<T>& a, const std::vector<T>& b, Eq eq) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), eq);
+}
+
+// Everything the base and inbound pieces are made of (the effective closed state included).
+bool same_seat_wide_input(const NetRules& a, bool a_closed, const NetRules& b, bool b_closed) {
+  return a_closed == b_closed && (a.dns_guard_port == 0) == (b.dns_guard_port == 0) &&
+         a.dns == b.dns && a.ntp == b.ntp && same_list(a.collector, b.collector, same_endpoint) &&
+         same_list(a.inbound, b.inbound, same_inbound) && same_list(a.allow, b.allow, same_rule);
+}
+
+std::string element_key(const SetPieceKey& key, const Box& b) {
+  std::string e;
+  if (key.uid >= 0) e = std::to_string(key.uid) + " . ";
+  e += format_range({key.family, b.addr_first, b.addr_last});
+  if (!key.proto.empty()) e += " . " + proto_number(key.proto) + " . " + port_text(b);
+  return e;
+}
+
+// A piece from its input boxes. The text of each merged box that `before` had too is taken from
+// it: an allow entry added to 10,000 formats a handful of elements, not 10,000.
+std::shared_ptr<const SetPiece> make_piece(const SetPieceKey& key, std::vector<Box> input,
+                                           const SetPiece* before) {
+  const auto kind = static_cast<SetKind>(key.kind);
+  auto piece = std::make_shared<SetPiece>();
+  piece->set = set_name(key.family, kind, key.proto.empty());
+  piece->expires = kind == SetKind::Exception;
+  piece->input = input;
+  piece->merged = disjoint_boxes(std::move(input));
+  const auto& merged = piece->merged;
+  piece->keys.resize(merged.size());
+  std::vector<bool> known(merged.size(), false);
+  if (before && !before->merged.empty()) {
+    auto order = [](const std::vector<Box>& v) {
+      std::vector<std::size_t> idx(v.size());
+      for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+      // disjoint_boxes() writes them in this order already; sorted only if that ever changes.
+      if (!std::is_sorted(v.begin(), v.end(), box_less))
+        std::sort(idx.begin(), idx.end(),
+                  [&](std::size_t x, std::size_t y) { return box_less(v[x], v[y]); });
+      return idx;
+    };
+    const auto old_order = order(before->merged), new_order = order(merged);
+    for (std::size_t i = 0, j = 0; i < old_order.size() && j < new_order.size();) {
+      const Box &o = before->merged[old_order[i]], &n = merged[new_order[j]];
+      if (box_less(o, n)) {
+        ++i;
+      } else if (box_less(n, o)) {
+        ++j;
+      } else {
+        piece->keys[new_order[j]] = before->keys[old_order[i]];
+        known[new_order[j]] = true;
+        ++i, ++j;
+      }
+    }
+  }
+  for (std::size_t i = 0; i < merged.size(); ++i)
+    if (!known[i]) piece->keys[i] = element_key(key, merged[i]);
+  return piece;
+}
+
+CompiledRuleset compile(const NetRules& given, UnixMillis now, const NetRules* before_rules,
+                        const CompiledRuleset* previous) {
   CompiledRuleset out;
   out.closed = closed_at(given, now);
   out.closure = closure_in_force(given, now);
@@ -199,28 +277,33 @@ CompiledRuleset compile_ruleset(const NetRules& given, UnixMillis now,
     with_closed->closed = out.closed;
   }
   const NetRules& rules = with_closed ? *with_closed : given;
-  BoxMap boxes;
-  for (const auto& rule : rules.allow) {
-    if (rules.closed && !rule.essential) {
-      ++out.suspended_allow;
-      continue;
-    }
-    add_rule(boxes, SetKind::Base, rule, -1, kForever);
-  }
+  for (const auto& rule : rules.allow)
+    if (rules.closed && !rule.essential) ++out.suspended_allow;
   for (const auto& d : rules.allow_domains)
     if (rules.closed && !d.essential) ++out.suspended_allow;
-  for (const auto& in : rules.inbound)
-    add_rule(boxes, SetKind::Inbound, {in.from, in.ports, in.proto, in.comment}, -1, kForever);
-  // The resolvers and the collector stay in the base sets too (the forward chain's allowlist:
-  // containers kept their DNS); the seat's own traffic to them passes the management rules.
-  // With the DNS guard, only its marked sockets reach the resolvers (domain_rules.hpp).
-  for (const auto& dns : rules.dns) {
-    if (rules.dns_guard_port != 0) break;
-    add_host(boxes, dns, "udp", 53);
-    add_host(boxes, dns, "tcp", 53);
+  BoxMap boxes;
+  // The seat-wide and inbound sets: taken over as they are when none of their input changed.
+  const bool reuse_seat_wide =
+      previous && same_seat_wide_input(rules, out.closed, *before_rules, previous->closed);
+  if (reuse_seat_wide) {
+    for (const auto& [key, piece] : previous->pieces)
+      if (static_cast<SetKind>(key.kind) != SetKind::Exception) out.pieces.emplace(key, piece);
+  } else {
+    for (const auto& rule : rules.allow)
+      if (!rules.closed || rule.essential) add_rule(boxes, SetKind::Base, rule, -1, kForever);
+    for (const auto& in : rules.inbound)
+      add_rule(boxes, SetKind::Inbound, {in.from, in.ports, in.proto, in.comment}, -1, kForever);
+    // The resolvers and the collector stay in the base sets too (the forward chain's allowlist:
+    // containers kept their DNS); the seat's own traffic to them passes the management rules.
+    // With the DNS guard, only its marked sockets reach the resolvers (domain_rules.hpp).
+    for (const auto& dns : rules.dns) {
+      if (rules.dns_guard_port != 0) break;
+      add_host(boxes, dns, "udp", 53);
+      add_host(boxes, dns, "tcp", 53);
+    }
+    for (const auto& ntp : rules.ntp) add_host(boxes, ntp, "udp", 123);
+    for (const auto& c : rules.collector) add_host(boxes, c.address, c.proto, c.port);
   }
-  for (const auto& ntp : rules.ntp) add_host(boxes, ntp, "udp", 123);
-  for (const auto& c : rules.collector) add_host(boxes, c.address, c.proto, c.port);
   for (const auto& e : rules.exceptions) {
     if (e.until <= now) continue;
     if (!out.next_expiry || e.until < *out.next_expiry) out.next_expiry = e.until;
@@ -231,35 +314,32 @@ CompiledRuleset compile_ruleset(const NetRules& given, UnixMillis now,
   }
 
   for (auto& [key, list] : boxes) {
-    const auto kind = static_cast<SetKind>(key.kind);
-    const bool exception = kind == SetKind::Exception, any = key.proto.empty();
-    SetPiece& piece = out.pieces[key];
     const SetPiece* before = nullptr;
     if (previous)
-      if (auto it = previous->pieces.find(key); it != previous->pieces.end()) before = &it->second;
-    if (before && same_boxes(before->input, list)) {
-      piece = *before;  // unchanged input: the merge and the text are the same
-    } else {
-      piece.set = set_name(key.family, kind, any);
-      piece.input = list;
-      for (const Box& b : disjoint_boxes(std::move(list))) {
-        std::string e;
-        if (exception) e = std::to_string(key.uid) + " . ";
-        e += format_range({key.family, b.addr_first, b.addr_last});
-        if (!any) e += " . " + proto_number(key.proto) + " . " + port_text(b);
-        piece.elements.push_back({std::move(e), exception ? b.value : 0});
-      }
-    }
-    (exception                  ? out.exception_elements
+      if (auto it = previous->pieces.find(key); it != previous->pieces.end())
+        before = it->second.get();
+    if (before && same_boxes(before->input, list))
+      out.pieces.emplace(key, previous->pieces.at(key));  // unchanged input: shared
+    else
+      out.pieces.emplace(key, make_piece(key, std::move(list), before));
+  }
+  for (const auto& [key, piece] : out.pieces) {
+    const auto kind = static_cast<SetKind>(key.kind);
+    (kind == SetKind::Exception ? out.exception_elements
      : kind == SetKind::Inbound ? out.inbound_elements
-                                : out.base_elements) += piece.elements.size();
+                                : out.base_elements) += piece->merged.size();
   }
 
-  // `o` is the full text, `skeleton` the same without the allow sets' elements.
-  std::ostringstream o, skeleton;
+  // `sets` is the full text, `skeleton` the same without the allow sets' elements.
+  std::string& o = out.sets;
+  std::string& skeleton = out.skeleton;
+  std::size_t size = 4096;
+  for (const auto& [key, piece] : out.pieces)
+    for (const auto& k : piece->keys) size += k.size() + 32;
+  o.reserve(size);
   auto both = [&](const std::string& text) {
-    o << text;
-    skeleton << text;
+    o += text;
+    skeleton += text;
   };
   for (const char* c : {"denied", "audited", "source_denied", "inbound_denied", "forward_denied"})
     both(std::string("  counter ") + c + " { }\n");
@@ -272,14 +352,15 @@ CompiledRuleset compile_ruleset(const NetRules& given, UnixMillis now,
              "\n    flags interval" + (exc ? ",timeout" : "") + "\n");
         bool first = true;
         for (const auto& [key, piece] : out.pieces) {
-          if (piece.set != name) continue;
-          for (const SetElement& e : piece.elements) {
-            o << (first ? "    elements = {\n      " : ",\n      ") << e.key;
-            if (e.until) o << " timeout " << nft_duration(e.until - now);
+          if (piece->set != name) continue;
+          for (std::size_t i = 0; i < piece->keys.size(); ++i) {
+            o += first ? "    elements = {\n      " : ",\n      ";
+            o += piece->keys[i];
+            if (piece->expires) o += " timeout " + nft_duration(piece->merged[i].value - now);
             first = false;
           }
         }
-        if (!first) o << "\n    }\n";
+        if (!first) o += "\n    }\n";
         both("  }\n");
       }
   std::ostringstream rest;
@@ -288,9 +369,20 @@ CompiledRuleset compile_ruleset(const NetRules& given, UnixMillis now,
   dhcp_sets(rest, rules);
   rest << domain_set_definitions(rules, now);
   both(rest.str());
-  out.sets = o.str();
-  out.skeleton = skeleton.str();
+  out.owned_chains = filter_chains(rules, true, 0);
+  out.fallback_chains = filter_chains(rules, false, 10);
   return out;
+}
+
+}  // namespace
+
+CompiledRuleset compile_ruleset(const NetRules& rules, UnixMillis now) {
+  return compile(rules, now, nullptr, nullptr);
+}
+
+CompiledRuleset compile_ruleset(const NetRules& rules, UnixMillis now, const NetRules& before_rules,
+                                const CompiledRuleset& before) {
+  return compile(rules, now, &before_rules, &before);
 }
 
 }  // namespace seatlock::net

@@ -1,11 +1,12 @@
 #pragma once
-// Compiles NetRules to nftables native syntax: one table with interval sets (so the per-packet
-// cost does not grow with the number of entries) and three chains: output (egress), input
+// Compiles NetRules to nftables native syntax: one table with interval sets (so a packet costs a
+// handful of set lookups whatever the number of entries) and three chains: output (egress), input
 // (network.inbound) and forward (the egress allowlist for containers/VMs). Layout and
 // rationale: docs/network.md. In audit mode no rule drops: what enforce would drop is logged
 // and accepted.
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -37,18 +38,10 @@ struct ActiveException {
   std::string source;
 };
 
-// One element of an allow set as the compiler wrote it: `key` is the element without its
-// timeout ("1001 . 10.0.0.0-10.255.255.255 . 6 . 443"); `until` is 0 for elements that never
-// expire. The in-place update (set_update.hpp) compares elements by both.
-struct SetElement {
-  std::string key;
-  UnixMillis until = 0;
-  bool operator==(const SetElement&) const = default;
-};
-
 // Which piece of an allow set a group of boxes compiles into: (kind, family, protocol, uid);
-// proto "" = the all-protocol sets, uid -1 except for exceptions. A recompile reuses the
-// elements of every piece whose input boxes did not change (compile_ruleset's `previous`).
+// proto "" = the all-protocol sets, uid -1 except for exceptions. A recompile reuses every piece
+// whose input boxes did not change (compile_ruleset's `before`), and an in-place update
+// (set_update.hpp) compares only the pieces that are not shared.
 struct SetPieceKey {
   int kind = 0;  // 0 base, 1 exception, 2 inbound
   int family = 4;
@@ -59,18 +52,25 @@ struct SetPieceKey {
   }
 };
 struct SetPiece {
-  std::string set;         // the set its elements go into ("base4", "exc6", ...)
-  std::vector<Box> input;  // the boxes before merging
-  std::vector<SetElement> elements;
+  std::string set;          // the set its elements go into ("base4", "exc6", ...)
+  std::vector<Box> input;   // the boxes before merging
+  std::vector<Box> merged;  // disjoint: the set's elements (value = `until` for exceptions)
+  // merged[i] as nft writes it, without a timeout ("1001 . 10.0.0.0-10.255.255.255 . 6 . 443")
+  std::vector<std::string> keys;
+  bool expires = false;  // exception pieces: elements carry "timeout until-now"
 };
 
 struct CompiledRuleset {
   std::string sets;  // counter and set definitions (the same in both tables)
-  // The allow sets (base*, any*, exc*, excany*, in*, inany*) piece by piece, and `sets` with
-  // those sets left empty: what set_update_transaction() compares. A new compile reuses the
-  // pieces of the previous one whose input did not change.
-  std::map<SetPieceKey, SetPiece> pieces;
+  // The allow sets (base*, any*, exc*, excany*, in*, inany*) piece by piece, shared with the
+  // compile they were reused from (so keeping the ruleset in force costs no copy of them), and
+  // `sets` with those sets left empty: what set_update_transaction() compares.
+  std::map<SetPieceKey, std::shared_ptr<const SetPiece>> pieces;
   std::string skeleton;
+  // The chains of the owned table (logging) and of the fallback table, written for the state
+  // the sets were compiled for (`closed`).
+  std::string owned_chains;
+  std::string fallback_chains;
   std::size_t base_elements = 0;        // elements in the base allow sets after merging
   std::size_t exception_elements = 0;   // elements in the exception sets after merging
   std::size_t inbound_elements = 0;     // elements in the inbound sets after merging
@@ -90,10 +90,13 @@ std::string management_set_name(int family);
 
 // Throws std::invalid_argument on a malformed address (the loader validates first, so this is
 // a programming error or a hand-edited fallback file).
-// `previous` (the ruleset in force) lets the compiler reuse the merged elements of every set
-// piece whose input did not change, so a policy change at 10,000 CIDRs costs milliseconds.
-CompiledRuleset compile_ruleset(const NetRules& rules, UnixMillis now,
-                                const CompiledRuleset* previous = nullptr);
+CompiledRuleset compile_ruleset(const NetRules& rules, UnixMillis now);
+// The same, reusing what did not change since `before` (compiled from `before_rules`): the
+// seat-wide and inbound sets as a whole when network.allow, inbound, dns, ntp, the collector and
+// the closed state are the same, else every piece whose input boxes are the same, and the element
+// text of every merged box that stays. A policy change at 10,000 CIDRs then costs milliseconds.
+CompiledRuleset compile_ruleset(const NetRules& rules, UnixMillis now, const NetRules& before_rules,
+                                const CompiledRuleset& before);
 
 // The chains. The owned table logs denied packets (with_log); the fallback table does not, so
 // a packet is never logged twice, and it hooks 10 later so the owned table decides first.
@@ -107,7 +110,8 @@ std::string filter_chains(const NetRules& rules, bool with_log, int priority_off
 // "table inet NAME { [flags owner;] sets chain }"
 std::string table_definition(const std::string& table, bool owner, const CompiledRuleset& compiled,
                              const std::string& chain);
-// Both tables, each replaced atomically, in one transaction (what seatlockd applies).
+// Both tables, each replaced atomically, in one transaction (what seatlockd applies). `rules` are
+// those `compiled` came from; the chains were written by compile_ruleset().
 std::string full_transaction(const NetRules& rules, const CompiledRuleset& compiled);
 // Only the fallback table (what `seatlockctl net load-fallback` applies at boot).
 std::string fallback_transaction(const NetRules& rules, const CompiledRuleset& compiled);

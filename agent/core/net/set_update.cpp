@@ -1,7 +1,9 @@
 #include "core/net/set_update.hpp"
 
+#include <algorithm>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "core/net/nft_duration.hpp"
 
@@ -9,15 +11,38 @@ namespace seatlock::net {
 
 namespace {
 
-std::string with_timeout(const SetElement& e, UnixMillis now) {
-  return e.until ? e.key + " timeout " + nft_duration(e.until - now) : e.key;
+bool box_less(const Box& x, const Box& y) {
+  return std::tie(x.port_first, x.port_last, x.addr_first, x.addr_last, x.value) <
+         std::tie(y.port_first, y.port_last, y.addr_first, y.addr_last, y.value);
 }
 
-// Both tables' chains as they would be written for these rules (no elements in them).
-std::string chains_of(const NetRules& given, const CompiledRuleset& compiled) {
-  NetRules rules = given;
-  rules.closed = compiled.closed;
-  return filter_chains(rules, true, 0) + filter_chains(rules, false, 10);
+std::vector<std::size_t> sorted_order(const std::vector<Box>& v) {
+  std::vector<std::size_t> idx(v.size());
+  for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+  // disjoint_boxes() writes them in this order already; sorted only if that ever changes.
+  if (!std::is_sorted(v.begin(), v.end(), box_less))
+    std::sort(idx.begin(), idx.end(),
+              [&](std::size_t x, std::size_t y) { return box_less(v[x], v[y]); });
+  return idx;
+}
+
+// Marks the merged boxes of `a` that `b` does not have (and the other way round), comparing
+// numbers, not element text; both lists keep their own order for the commands.
+void mark_differences(const std::vector<Box>& a, const std::vector<Box>& b,
+                      std::vector<bool>& only_a, std::vector<bool>& only_b) {
+  only_a.assign(a.size(), true);
+  only_b.assign(b.size(), true);
+  const auto oa = sorted_order(a), ob = sorted_order(b);
+  for (std::size_t i = 0, j = 0; i < oa.size() && j < ob.size();) {
+    if (box_less(a[oa[i]], b[ob[j]])) {
+      ++i;
+    } else if (box_less(b[ob[j]], a[oa[i]])) {
+      ++j;
+    } else {
+      only_a[oa[i++]] = false;
+      only_b[ob[j++]] = false;
+    }
+  }
 }
 
 void element_command(std::string& out, const char* verb, const std::string& set,
@@ -33,41 +58,50 @@ void element_command(std::string& out, const char* verb, const std::string& set,
 
 }  // namespace
 
-std::optional<std::string> set_update_transaction(const NetRules& before_rules,
-                                                  const CompiledRuleset& before,
-                                                  const NetRules& after_rules,
+std::optional<std::string> set_update_transaction(const CompiledRuleset& before,
                                                   const CompiledRuleset& after, UnixMillis now) {
-  if (before.skeleton != after.skeleton) return std::nullopt;
-  if (chains_of(before_rules, before) != chains_of(after_rules, after)) return std::nullopt;
-  // Set name -> elements to delete / to add. Pieces are compared first (a recompile reuses
-  // unchanged ones, so this is cheap); elements only within pieces that changed.
+  if (before.skeleton != after.skeleton || before.owned_chains != after.owned_chains ||
+      before.fallback_chains != after.fallback_chains)
+    return std::nullopt;
+  // Set name -> elements to delete / to add, only within pieces that are not shared (a
+  // recompile shares every piece whose input did not change).
   std::map<std::string, std::vector<std::string>> gone, added;
-  static const std::vector<SetElement> kNone;
-  auto elements_of = [](const CompiledRuleset& c, const SetPieceKey& key) -> const auto& {
-    auto it = c.pieces.find(key);
-    return it == c.pieces.end() ? kNone : it->second.elements;
-  };
   std::set<SetPieceKey> keys;
   for (const auto& [key, piece] : before.pieces) keys.insert(key);
   for (const auto& [key, piece] : after.pieces) keys.insert(key);
-  for (const SetPieceKey& key : keys) {
-    const auto& old_elements = elements_of(before, key);
-    const auto& new_elements = elements_of(after, key);
-    if (old_elements == new_elements) continue;
-    const std::string& set = (after.pieces.count(key) ? after.pieces : before.pieces).at(key).set;
-    std::set<std::pair<std::string, UnixMillis>> old_ids, new_ids;
-    for (const auto& e : old_elements) old_ids.insert({e.key, e.until});
-    for (const auto& e : new_elements) new_ids.insert({e.key, e.until});
-    for (const auto& e : old_elements)
-      if (!new_ids.count({e.key, e.until}) && (e.until == 0 || e.until > now))
-        gone[set].push_back(e.key);
-    for (const auto& e : new_elements)
-      if (!old_ids.count({e.key, e.until})) added[set].push_back(with_timeout(e, now));
-  }
+  static const SetPiece kNone;
   std::size_t changes = 0;
-  for (const auto* m : {&gone, &added})
-    for (const auto& [set, elements] : *m) changes += elements.size();
-  if (changes > kMaxInPlaceChanges) return std::nullopt;
+  std::vector<bool> only_old, only_new;
+  for (const SetPieceKey& key : keys) {
+    auto find = [&](const CompiledRuleset& c) -> const SetPiece* {
+      auto it = c.pieces.find(key);
+      return it == c.pieces.end() ? nullptr : it->second.get();
+    };
+    const SetPiece* old_piece = find(before);
+    const SetPiece* new_piece = find(after);
+    if (old_piece == new_piece) continue;
+    const std::string& set = (new_piece ? new_piece : old_piece)->set;
+    if (!old_piece) old_piece = &kNone;
+    if (!new_piece) new_piece = &kNone;
+    mark_differences(old_piece->merged, new_piece->merged, only_old, only_new);
+    for (std::size_t i = 0; i < only_old.size(); ++i) {
+      const Box& b = old_piece->merged[i];
+      // An exception element past its `until` is gone already (the kernel's timeout).
+      if (only_old[i] && (!old_piece->expires || b.value > now)) {
+        gone[set].push_back(old_piece->keys[i]);
+        ++changes;
+      }
+    }
+    for (std::size_t i = 0; i < only_new.size(); ++i) {
+      if (!only_new[i]) continue;
+      const Box& b = new_piece->merged[i];
+      added[set].push_back(new_piece->expires
+                               ? new_piece->keys[i] + " timeout " + nft_duration(b.value - now)
+                               : new_piece->keys[i]);
+      ++changes;
+    }
+    if (changes > kMaxInPlaceChanges) return std::nullopt;
+  }
   std::string deletes, adds;
   for (const auto& [set, elements] : gone) element_command(deletes, "delete", set, elements);
   for (const auto& [set, elements] : added) element_command(adds, "add", set, elements);

@@ -24,9 +24,9 @@ inline constexpr std::size_t kMaxInPlaceChanges = 2000;
 // Elements of `before` whose `until` is not after `now` are left to the kernel's timeout (it
 // removed them already). If the kernel no longer holds an element the transaction deletes, the
 // transaction fails as a whole and the caller replaces the tables instead.
-std::optional<std::string> set_update_transaction(const NetRules& before_rules,
-                                                  const CompiledRuleset& before,
-                                                  const NetRules& after_rules,
+// Pieces `after` shares with `before` (compile_ruleset() reused them) are not looked at; the
+// others are compared box by box, and only the boxes that differ are written out.
+std::optional<std::string> set_update_transaction(const CompiledRuleset& before,
                                                   const CompiledRuleset& after, UnixMillis now);
 
 }  // namespace seatlock::net

@@ -26,6 +26,8 @@ struct UsbDevice {
   std::string manufacturer;
   std::string product;
   std::uint8_t device_class = 0;  // bDeviceClass (09 for hubs)
+  // Device-level sysfs `authorized`; false: held back (usbcore.authorized_default=0).
+  bool authorized = true;
   std::vector<UsbInterface> interfaces;
 
   bool is_root_hub() const { return port.rfind("usb", 0) == 0; }

@@ -56,8 +56,8 @@ class DeliveryService : public Service {
       close(notify_fd_);
       throw;
     }
-    sender_ = std::make_unique<Sender>(*spool_, std::move(key),
-                                       [this](Event e) { post_notice(std::move(e)); });
+    sender_ = std::make_unique<Sender>(
+        *spool_, std::move(key), [this](Event e) { post_notice(std::move(e)); }, ctx.http);
     ctx.control.add("delivery.status", [this](const nlohmann::json&) { return status(); });
     ctx.control.add("delivery.flush", [this](const nlohmann::json&) {
       sender_->kick();

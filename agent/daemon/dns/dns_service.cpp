@@ -12,33 +12,24 @@
 // loop, one window at a time.
 #include "daemon/dns/dns_service.hpp"
 
-#include <pwd.h>
 #include <unistd.h>
 
-#include <cstring>
 #include <set>
 #include <thread>
 
 #include "core/policy/event_mode.hpp"
 #include "daemon/network/network_service.hpp"
+#include "os/base/event_loop.hpp"
 #include "os/base/log.hpp"
 #include "os/dns/guard.hpp"
+#include "os/dns/socket_owner.hpp"
+#include "os/events/user_lookup.hpp"
 
 namespace seatlock {
 
 namespace {
 
 using nlohmann::json;
-
-std::optional<UserRef> user_for_uid(std::int64_t uid) {
-  if (uid < 0) return std::nullopt;
-  std::vector<char> buf(16384);
-  passwd pw{}, *res = nullptr;
-  UserRef u;
-  u.uid = uid;
-  if (getpwuid_r(uid_t(uid), &pw, buf.data(), buf.size(), &res) == 0 && res) u.name = res->pw_name;
-  return u;
-}
 
 bool has_domain_entries(const net::NetRules& rules) {
   if (!rules.allow_domains.empty()) return true;
@@ -53,7 +44,12 @@ class DnsService : public Service {
       : ctx_(ctx),
         network_(network),
         guard_([this](const std::string& commands) { network_.run_nft_locked(commands); },
-               {net::kOwnedTable, net::kFallbackTable}, network.nft_mutex()) {
+               {net::kOwnedTable, net::kFallbackTable}, network.nft_mutex()),
+        window_timer_(ctx.loop, CLOCK_MONOTONIC, 10'000, "dns: denied-name window",
+                      [this](std::uint64_t) {
+                        flush_denied();
+                        arm_window_timer();
+                      }) {
     network_.set_dns_guard_hooks({[this](const net::NetRules& rules) { return wanted(rules); },
                                   [this](const net::NetRules& rules, UnixMillis now) {
                                     return guard_.refill_commands(rules, now);
@@ -65,10 +61,7 @@ class DnsService : public Service {
                                   [this] { stop_guard(); }});
   }
 
-  ~DnsService() override {
-    stop_guard();
-    sd_event_source_disable_unref(window_timer_);
-  }
+  ~DnsService() override { stop_guard(); }
 
   std::string name() const override { return "dns"; }
 
@@ -115,6 +108,13 @@ class DnsService : public Service {
     j["capped_addresses"] = s.capped_addresses;
     if (!guard_.last_capped().empty()) j["last_capped"] = guard_.last_capped();
     j["dropped"] = server_->dropped();
+    j["asker_unknown"] = s.asker_unknown;
+    j["refreshes"] = s.refreshes;  // the collector's name looked up again by the guard itself
+    // How the askers were found (docs/dns.md "The guard" 3): UDP ones the exact lookup could
+    // not tell (a sock_diag dump instead), and any sock_diag could not answer (/proc/net).
+    j["owner_udp_dumps"] = dns::socket_owner_udp_dumps();
+    j["owner_fallbacks"] = dns::socket_owner_fallbacks();
+    if (j["owner_fallbacks"] != 0) j["owner_fallback_reason"] = dns::socket_owner_last_failure();
     j["resolved_at_start"] = resolved_.size();
     j["cached_names"] = guard_.cached_names();
     j["denied_events"] = denied_events_;
@@ -128,7 +128,7 @@ class DnsService : public Service {
     // SIGTERM: names stop resolving (the redirect stays in the tables): fail closed.
     flush_denied();
     stop_guard();
-    sd_event_source_set_enabled(window_timer_, SD_EVENT_OFF);
+    window_timer_.disarm();
   }
 
  private:
@@ -186,25 +186,8 @@ class DnsService : public Service {
     log_info("dns: guard stopped");
   }
 
-  void arm_window_timer() {
-    if (window_timer_) {
-      sd_event_source_set_time_relative(window_timer_, std::uint64_t(window_ms_) * 1000);
-      sd_event_source_set_enabled(window_timer_, SD_EVENT_ON);
-      return;
-    }
-    int r = sd_event_add_time_relative(ctx_.loop, &window_timer_, CLOCK_MONOTONIC,
-                                       std::uint64_t(window_ms_) * 1000, 10'000,
-                                       &DnsService::on_window, this);
-    if (r < 0) log_error(std::string("dns: cannot arm the window timer: ") + std::strerror(-r));
-  }
-
-  static int on_window(sd_event_source* s, std::uint64_t, void* self) {
-    auto* me = static_cast<DnsService*>(self);
-    me->flush_denied();
-    sd_event_source_set_time_relative(s, std::uint64_t(me->window_ms_) * 1000);
-    sd_event_source_set_enabled(s, SD_EVENT_ON);
-    return 0;
-  }
+  // Every window_ms_ from the last apply (a failure is logged by the timer).
+  void arm_window_timer() { (void)window_timer_.arm_in(std::uint64_t(window_ms_) * 1000); }
 
   // One window of refused names -> net.dns_denied events (bounded by the aggregator).
   void flush_denied() {
@@ -240,7 +223,7 @@ class DnsService : public Service {
   dns::Guard guard_;
   std::unique_ptr<dns::GuardServer> server_;
   std::thread thread_;
-  sd_event_source* window_timer_ = nullptr;
+  OneShotTimer window_timer_;  // after guard_: released before what its handler uses
   std::int64_t window_ms_ = 60'000;
   Mode mode_ = Mode::Enforce;
   bool wanted_ = false;

@@ -96,7 +96,9 @@ class AttestService : public Service {
     cfg.tpm.event_log_path = cfg.sysfs_root + "/kernel/security/tpm0/binary_bios_measurements";
     cfg.collector = p.report.collector;
     while (!cfg.collector.empty() && cfg.collector.back() == '/') cfg.collector.pop_back();
-    cfg.tls = {p.report.ca_file, p.report.cert_file, p.report.key_file, ""};
+    cfg.tls.ca_file = p.report.ca_file;
+    cfg.tls.cert_file = p.report.cert_file;
+    cfg.tls.key_file = p.report.key_file;
     if (!p.report.token_file.empty()) cfg.tls.token = read_token(p.report.token_file);
     std::lock_guard lk(mu_);
     if (rounds_done_ == 0) state_ = "attesting";
@@ -173,10 +175,10 @@ class AttestService : public Service {
     const std::vector<std::string> headers = {"Content-Type: application/json"};
     tpm::CollectorTransport http;
     http.post = [&](const std::string& path, const std::string& body) {
-      return reply_of(http_post(cfg.collector + path, body, headers, cfg.tls, &abort_, 30));
+      return reply_of(ctx_.http.post(cfg.collector + path, body, headers, cfg.tls, &abort_, 30));
     };
     http.get = [&](const std::string& path) {
-      return reply_of(http_get(cfg.collector + path, headers, cfg.tls, &abort_, 30));
+      return reply_of(ctx_.http.get(cfg.collector + path, headers, cfg.tls, &abort_, 30));
     };
     try {
       json snapshot = attest::snapshot_json(firmware::read_snapshot(cfg.sysfs_root));

@@ -37,7 +37,11 @@ class FirmwareService : public Service {
   }
 
   void apply(const Policy& policy) override {
+    const bool starting = !policy_;
     policy_ = policy.firmware;
+    // At start-up the first round runs from the loop, so after READY=1: attestation is
+    // evidence, not enforcement, and must not hold back the login (issue 18, boot time).
+    if (starting && timer_.arm_in(0) == 0) return;
     run();
   }
 

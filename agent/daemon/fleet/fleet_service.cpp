@@ -85,14 +85,16 @@ class FleetService : public Service {
       throw;
     }
     restore();
-    client_ = std::make_unique<PolicyPollClient>([this](std::string doc) {
-      {
-        std::lock_guard lk(mu_);
-        received_.push_back(std::move(doc));
-      }
-      std::uint64_t one = 1;
-      if (write(notify_fd_, &one, sizeof one) < 0) log_warning("fleet: eventfd write failed");
-    });
+    client_ = std::make_unique<PolicyPollClient>(
+        [this](std::string doc) {
+          {
+            std::lock_guard lk(mu_);
+            received_.push_back(std::move(doc));
+          }
+          std::uint64_t one = 1;
+          if (write(notify_fd_, &one, sizeof one) < 0) log_warning("fleet: eventfd write failed");
+        },
+        ctx.http);
   }
 
   ~FleetService() override {

@@ -3,7 +3,6 @@
 #include "daemon/network/network_service.hpp"
 
 #include <chrono>
-#include <cstring>
 
 #include "core/net/fallback_file.hpp"
 #include "core/net/set_update.hpp"
@@ -15,7 +14,13 @@ namespace seatlock {
 
 using nlohmann::json;
 
-NetworkService::NetworkService(DaemonContext& ctx) : ctx_(ctx) {
+NetworkService::NetworkService(DaemonContext& ctx)
+    : ctx_(ctx),
+      // CLOCK_REALTIME: `until` is wall-clock time, and the timer must fire at it exactly.
+      expiry_timer_(ctx.loop, CLOCK_REALTIME, 1000, "network: exception expiry",
+                    [this](std::uint64_t) { on_expiry(); }),
+      window_timer_(ctx.loop, CLOCK_MONOTONIC, 10'000, "network: denied-packet window",
+                    [this](std::uint64_t) { flush_denied(); }) {
   closed_ = net::read_closed_flag(ctx.options.state_dir);
   // One libnftables context for the daemon's life: it holds the socket that owns the table.
   nft_ = std::make_unique<net::Nft>();
@@ -28,8 +33,6 @@ NetworkService::NetworkService(DaemonContext& ctx) : ctx_(ctx) {
 NetworkService::~NetworkService() {
   if (dns_hooks_.network_gone) dns_hooks_.network_gone();
   for (auto* s : io_sources_) sd_event_source_disable_unref(s);
-  sd_event_source_disable_unref(expiry_timer_);
-  sd_event_source_disable_unref(window_timer_);
 }
 
 void NetworkService::check(const Policy& policy) {
@@ -52,29 +55,32 @@ void NetworkService::apply(const Policy& policy) {
   check_planned_addresses();
 }
 
-void NetworkService::put_in_force(const net::NetRules& given, const std::string& why,
+void NetworkService::put_in_force(net::NetRules rules, const std::string& why,
                                   const std::string& reason) {
-  net::NetRules rules = given;
   rules.dns_guard_port =
       dns_hooks_.wanted && dns_hooks_.wanted(rules) ? net::kDnsGuardPort : std::uint16_t(0);
   std::lock_guard nft_lock(nft_mutex_);
   const auto t0 = std::chrono::steady_clock::now();
   const UnixMillis now = now_millis();
-  net::CompiledRuleset compiled =
-      net::compile_ruleset(rules, now, rules_ && !replace_tables_ ? &compiled_ : nullptr);
-  if (rules_ && !replace_tables_)
-    if (auto update = net::set_update_transaction(*rules_, compiled_, rules, compiled, now)) {
+  // Unless the tables are replaced anyway, reuse what did not change since the ruleset in force.
+  const bool in_place = rules_ && !replace_tables_;
+  net::CompiledRuleset compiled = in_place ? net::compile_ruleset(rules, now, *rules_, compiled_)
+                                           : net::compile_ruleset(rules, now);
+  if (in_place)
+    if (auto update = net::set_update_transaction(compiled_, compiled, now)) {
       // The guard's sets stay as they are; its refill is what it believes they hold.
       if (rules.dns_guard_port != 0 && dns_hooks_.refill) *update += dns_hooks_.refill(rules, now);
+      bool done = false;
       try {
         if (!update->empty()) nft_->run(*update);
-        in_force(rules, std::move(compiled), now, t0, why, reason, "in place");
-        return;
+        done = true;
       } catch (const net::NftError& e) {
         // E.g. an element the kernel no longer holds: replacing the tables is always right.
         log_info(std::string("network: in-place update refused, replacing the tables: ") +
                  e.what());
       }
+      if (done)
+        return in_force(std::move(rules), std::move(compiled), now, t0, why, reason, "in place");
     }
   std::string text = net::full_transaction(rules, compiled);
   if (rules.dns_guard_port != 0 && dns_hooks_.refill) text += dns_hooks_.refill(rules, now);
@@ -97,19 +103,20 @@ void NetworkService::put_in_force(const net::NetRules& given, const std::string&
     throw std::runtime_error("cannot apply the egress ruleset (" + why + "): " + e.what());
   }
   replace_tables_ = false;
-  in_force(rules, std::move(compiled), now, t0, why, reason, "replaced");
+  in_force(std::move(rules), std::move(compiled), now, t0, why, reason, "replaced");
 }
 
-void NetworkService::in_force(const net::NetRules& rules, net::CompiledRuleset compiled,
-                              UnixMillis now, std::chrono::steady_clock::time_point t0,
-                              const std::string& why, const std::string& reason, const char* how) {
+void NetworkService::in_force(net::NetRules given, net::CompiledRuleset compiled, UnixMillis now,
+                              std::chrono::steady_clock::time_point t0, const std::string& why,
+                              const std::string& reason, const char* how) {
   last_apply_ms_ =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   const bool had_rules = rules_.has_value(), was_closed = had_rules && compiled_.closed;
   const std::size_t was_active = compiled_.active.size();
   const std::optional<NetClosure> was_closure = compiled_.closure;
-  rules_ = rules;
+  rules_ = std::move(given);
   compiled_ = std::move(compiled);
+  const net::NetRules& rules = *rules_;
   applied_at_ = now;
   last_error_.clear();
   if (dns_hooks_.applied) dns_hooks_.applied(rules, now);
@@ -136,29 +143,22 @@ void NetworkService::in_force(const net::NetRules& rules, net::CompiledRuleset c
 }
 
 void NetworkService::arm_expiry_timer() {
-  sd_event_source_disable_unref(expiry_timer_);
-  expiry_timer_ = nullptr;
-  if (!compiled_.next_expiry) return;
-  // CLOCK_REALTIME: `until` is wall-clock time, and the timer must fire at it exactly.
-  std::uint64_t usec = std::uint64_t(*compiled_.next_expiry) * 1000;
-  int r = sd_event_add_time(ctx_.loop, &expiry_timer_, CLOCK_REALTIME, usec, 1000,
-                            &NetworkService::on_expiry, this);
-  if (r < 0) log_error(std::string("network: cannot arm the expiry timer: ") + std::strerror(-r));
+  if (!compiled_.next_expiry) return expiry_timer_.disarm();
+  // A failure is logged by the timer (with its description).
+  (void)expiry_timer_.arm_at(std::uint64_t(*compiled_.next_expiry) * 1000);
 }
 
-int NetworkService::on_expiry(sd_event_source*, std::uint64_t, void* self) {
-  auto* s = static_cast<NetworkService*>(self);
+void NetworkService::on_expiry() {
   const UnixMillis now = now_millis();
   try {
-    s->report_expired(now);
-    const auto& c = s->compiled_.closure;
+    report_expired(now);
+    const auto& c = compiled_.closure;
     const bool closure_ended = c && c->until && *c->until <= now;
-    if (s->rules_)
-      s->put_in_force(*s->rules_, closure_ended ? "closure ended" : "exception expired");
+    if (rules_)
+      put_in_force(net::NetRules(*rules_), closure_ended ? "closure ended" : "exception expired");
   } catch (const std::exception& e) {
     log_error(std::string("network: ") + e.what());
   }
-  return 0;
 }
 
 void NetworkService::report_expired(UnixMillis now) {
@@ -187,7 +187,7 @@ json NetworkService::set_closed(bool closed) {
   net::NetRules rules = *rules_;
   rules.closed = closed;
   try {
-    put_in_force(rules, closed ? "net close" : "net open", "local");
+    put_in_force(std::move(rules), closed ? "net close" : "net open", "local");
   } catch (const std::exception& e) {
     throw ControlError(e.what());
   }
@@ -308,8 +308,8 @@ json NetworkService::status() const {
 void NetworkService::stop() {
   // Stop watching; the tables stay (the owned one goes with the process, the fallback stays).
   for (auto* s : io_sources_) sd_event_source_set_enabled(s, SD_EVENT_OFF);
-  sd_event_source_set_enabled(expiry_timer_, SD_EVENT_OFF);
-  sd_event_source_set_enabled(window_timer_, SD_EVENT_OFF);
+  expiry_timer_.disarm();
+  window_timer_.disarm();
   flush_denied();
 }
 

@@ -19,6 +19,7 @@
 #include "core/net/net_rules.hpp"
 #include "core/net/ruleset.hpp"
 #include "daemon/service.hpp"
+#include "os/base/event_loop.hpp"
 #include "os/net/link_watch.hpp"
 #include "os/net/nflog_receiver.hpp"
 #include "os/net/nft.hpp"
@@ -61,10 +62,10 @@ class NetworkService : public Service {
   // `reason` goes into net.closed / net.opened when the effective closed state changes:
   // "local" (seatlockctl net close|open), "policy" (network.closed added or removed), "expired"
   // (its `until` passed, the seat's own timer).
-  void put_in_force(const net::NetRules& rules, const std::string& why,
+  void put_in_force(net::NetRules rules, const std::string& why,
                     const std::string& reason = "policy");
   // The bookkeeping after a transaction put `compiled` in force ("in place" or "replaced").
-  void in_force(const net::NetRules& rules, net::CompiledRuleset compiled, UnixMillis now,
+  void in_force(net::NetRules rules, net::CompiledRuleset compiled, UnixMillis now,
                 std::chrono::steady_clock::time_point t0, const std::string& why,
                 const std::string& reason, const char* how);
   void report_closure_change(const std::string& reason, std::size_t suspended_exceptions,
@@ -74,7 +75,7 @@ class NetworkService : public Service {
   void report_expired(UnixMillis now);
   nlohmann::json set_closed(bool closed);
   nlohmann::json counters() const;
-  static int on_expiry(sd_event_source*, std::uint64_t, void* self);
+  void on_expiry();
 
   // network_watch.cpp: the three watchers
   void start_watchers();
@@ -90,7 +91,6 @@ class NetworkService : public Service {
   void report(EventKind kind, Severity severity, Outcome outcome, const std::string& rule,
               nlohmann::json details, std::optional<UserRef> user = std::nullopt);
   static int on_io(sd_event_source*, int fd, std::uint32_t, void* self);
-  static int on_window(sd_event_source*, std::uint64_t, void* self);
 
   DaemonContext& ctx_;
   std::unique_ptr<net::Nft> nft_;
@@ -99,8 +99,8 @@ class NetworkService : public Service {
   std::unique_ptr<net::LinkWatch> links_;
   std::map<int, std::string> io_kind_;  // fd -> "nflog" | "tamper" | "links"
   std::vector<sd_event_source*> io_sources_;
-  sd_event_source* expiry_timer_ = nullptr;
-  sd_event_source* window_timer_ = nullptr;
+  OneShotTimer expiry_timer_;  // at the next `until` (an exception's or the closure's)
+  OneShotTimer window_timer_;  // closes the denied-packet windows of the three aggregators
 
   std::optional<net::NetRules> rules_;  // in force
   net::CompiledRuleset compiled_;
@@ -113,7 +113,6 @@ class NetworkService : public Service {
   net::DeniedAggregator denied_;                                   // egress
   net::DeniedAggregator inbound_;                                  // input chain
   net::DeniedAggregator forward_;                                  // forward chain
-  bool window_armed_ = false;
   UnixMillis applied_at_ = 0;
   double last_apply_ms_ = 0;
   std::string last_error_;

@@ -10,6 +10,7 @@
 #include "core/policy/event_mode.hpp"
 #include "daemon/network/network_service.hpp"
 #include "os/base/log.hpp"
+#include "os/events/user_lookup.hpp"
 #include "os/net/dhcp_leases.hpp"
 
 namespace seatlock {
@@ -17,16 +18,6 @@ namespace seatlock {
 using nlohmann::json;
 
 namespace {
-
-std::optional<UserRef> user_for_uid(std::int64_t uid) {
-  if (uid < 0) return std::nullopt;
-  std::vector<char> buf(16384);
-  passwd pw{}, *res = nullptr;
-  UserRef u;
-  u.uid = uid;
-  if (getpwuid_r(uid_t(uid), &pw, buf.data(), buf.size(), &res) == 0 && res) u.name = res->pw_name;
-  return u;
-}
 
 std::string host_part(const std::string& cidr) {
   return cidr.substr(0, cidr.find('/'));
@@ -127,24 +118,13 @@ void NetworkService::on_logged_packet(const net::LoggedPacket& p) {
   net::DeniedAggregator& agg = inbound ? inbound_ : forward ? forward_ : denied_;
   const UnixMillis now = now_millis();
   // One timer closes the windows of all three aggregators.
-  if (agg.add(key, p.packet.saddr, now) && !window_armed_) {
-    sd_event_source_disable_unref(window_timer_);
-    window_timer_ = nullptr;
-    std::uint64_t at = 0;
-    sd_event_now(ctx_.loop, CLOCK_MONOTONIC, &at);
-    window_armed_ = sd_event_add_time(ctx_.loop, &window_timer_, CLOCK_MONOTONIC,
-                                      at + std::uint64_t(window_ms_) * 1000, 10'000,
-                                      &NetworkService::on_window, this) >= 0;
-  }
-}
-
-int NetworkService::on_window(sd_event_source*, std::uint64_t, void* self) {
-  static_cast<NetworkService*>(self)->flush_denied();
-  return 0;
+  // A failure is logged by the timer and left disarmed: the next packet tries again.
+  if (agg.add(key, p.packet.saddr, now))
+    (void)window_timer_.arm_in_unless_armed(std::uint64_t(window_ms_) * 1000);
 }
 
 void NetworkService::flush_denied() {
-  window_armed_ = false;
+  window_timer_.disarm();  // also when stop() flushes
   const bool enforce = !rules_ || rules_->mode == Mode::Enforce;
   const Outcome outcome = enforce ? Outcome::Blocked : Outcome::Reported;
   auto window_details = [&](const net::DeniedWindow& w, const net::DeniedGroup& g) {
@@ -258,7 +238,7 @@ void NetworkService::refresh_dhcp_servers() {
   net::NetRules rules = *rules_;
   rules.dhcp_servers = std::move(servers);
   try {
-    put_in_force(rules, "DHCP lease changed");
+    put_in_force(std::move(rules), "DHCP lease changed");
   } catch (const std::exception& e) {
     log_error(std::string("network: ") + e.what());
   }

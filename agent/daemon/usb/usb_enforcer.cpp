@@ -84,17 +84,25 @@ void UsbEnforcer::apply(const UsbPolicy& policy, UnixMillis now) {
   policy_ = policy;
   applied_ = true;
   write_udev_rules();
+  sweep(now, first);
+  if (!first) report_exception_changes(before, policy_);
+  report_expired(now);
+}
+
+void UsbEnforcer::rescan(UnixMillis now) {
+  if (applied_) sweep(now, false);
+}
+
+void UsbEnforcer::sweep(UnixMillis now, bool plug) {
   for (const auto& hub : sysfs_.root_hubs()) lock_root_hub(hub);
   std::set<std::string> present;
   for (const auto& name : sysfs_.device_names()) {
     present.insert(name);
-    decide_device(name, now, first);
+    decide_device(name, now, plug);
   }
   for (auto it = devices_.begin(); it != devices_.end();)
     it = present.count(it->first) ? std::next(it) : devices_.erase(it);
   for (const auto& name : block_device_names(opt_.sys_root)) handle_block(name, now);
-  if (!first) report_exception_changes(before, policy_);
-  report_expired(now);
 }
 
 void UsbEnforcer::lock_root_hub(const std::string& name) {
@@ -110,12 +118,13 @@ void UsbEnforcer::lock_root_hub(const std::string& name) {
 // devices, so their interfaces never appear to be decided and even a keyboard stays dead.
 // seatlockd decides per interface: let the device configure (its root hub is locked first, so
 // every interface arrives unauthorized), then the interfaces' own uevents are decided as usual.
-void UsbEnforcer::admit_device(const std::string& name) {
-  if (name.rfind("usb", 0) == 0 || name.find(':') != std::string::npos) return;
-  if (!sysfs_.device_held_back(name)) return;
+void UsbEnforcer::admit_device(UsbDevice& dev) {
+  const std::string& name = dev.port;
+  if (dev.authorized || dev.is_root_hub() || name.find(':') != std::string::npos) return;
   lock_root_hub("usb" + name.substr(0, name.find('-')));
   try {
     sysfs_.set_device_authorized(name, true);
+    dev.authorized = true;
   } catch (const std::exception& e) {
     report_error("admit device " + name, e.what());
   }
@@ -128,9 +137,12 @@ void UsbEnforcer::handle(const Uevent& ev, UnixMillis now, Clock::time_point rec
     const bool itf = ev.devtype == "usb_interface" || ev.sysname.find(':') != std::string::npos;
     const std::string dev = itf ? usb_device_of_interface(ev.sysname) : ev.sysname;
     if (ev.action == "remove") {
-      if (itf) return;
       auto it = devices_.find(dev);
       if (it == devices_.end()) return;
+      if (itf) {  // a configuration change may bring a different interface under this name
+        it->second.stale = true;
+        return;
+      }
       if (it->second.report_pending)
         report_device(it->second, received);  // a plug too short to wait for
       devices_.erase(it);
@@ -138,7 +150,10 @@ void UsbEnforcer::handle(const Uevent& ev, UnixMillis now, Clock::time_point rec
     }
     if (ev.action != "add" && ev.action != "change" && ev.action != "bind") return;
     if (!itf && dev.rfind("usb", 0) == 0) lock_root_hub(dev);
-    decide_device(dev, now, add, received);
+    if (itf && add)
+      decide_interface(dev, ev.sysname, now, received);
+    else
+      decide_device(dev, now, add, received);
   } else if (ev.subsystem == "block" && (add || ev.action == "change")) {
     handle_block(ev.sysname, now);
   }
@@ -146,14 +161,43 @@ void UsbEnforcer::handle(const Uevent& ev, UnixMillis now, Clock::time_point rec
 
 void UsbEnforcer::decide_device(const std::string& name, UnixMillis now, bool plug,
                                 std::optional<Clock::time_point> received) {
-  admit_device(name);
   std::optional<UsbDevice> dev = sysfs_.read_device(name);
   if (!dev) {
     devices_.erase(name);
     return;
   }
+  admit_device(*dev);
   DeviceState& st = devices_[name];
   st.device = std::move(*dev);
+  st.stale = false;
+  settle(st, now, plug, received);
+}
+
+// The kernel announces a device before its interfaces; the device's own event usually finds
+// them already there (then this one has nothing left to do), otherwise only the new interface
+// is read: the device's identity was read at its "add" and a "remove" would have dropped it.
+void UsbEnforcer::decide_interface(const std::string& device, const std::string& interface,
+                                   UnixMillis now, Clock::time_point received) {
+  auto it = devices_.find(device);
+  if (it == devices_.end() || it->second.stale) {
+    decide_device(device, now, true, received);
+    return;
+  }
+  DeviceState& st = it->second;
+  auto& itfs = st.device.interfaces;
+  if (std::any_of(itfs.begin(), itfs.end(), [&](const auto& i) { return i.name == interface; }))
+    return;  // decided and enforced when the device was read
+  std::optional<UsbInterface> itf = sysfs_.read_interface(interface);
+  if (!itf) return;
+  auto at =
+      std::find_if(itfs.begin(), itfs.end(), [&](const auto& i) { return i.number > itf->number; });
+  itfs.insert(at, std::move(*itf));
+  settle(st, now, true, received);
+}
+
+// Decides the device as now read, enforces it and schedules its report.
+void UsbEnforcer::settle(DeviceState& st, UnixMillis now, bool plug,
+                         std::optional<Clock::time_point> received) {
   st.decision = decide_usb(st.device, policy_, now);
   enforce(st, received);
 
@@ -187,6 +231,7 @@ void UsbEnforcer::enforce(DeviceState& st, std::optional<Clock::time_point> rece
       if (want) sysfs_.probe(itf.name);  // binding an authorized interface needs a probe
     } catch (const std::exception& e) {
       report_error(std::string(want ? "authorize " : "deauthorize ") + itf.name, e.what());
+      st.stale = true;  // the next event for this device re-reads and retries
     }
   }
 }

@@ -45,6 +45,9 @@ class UsbEnforcer {
   void handle(const Uevent& ev, UnixMillis now, Clock::time_point received = Clock::now());
   // Re-decides everything against `now`: exceptions that ran out lose their devices.
   void expire(UnixMillis now);
+  // Re-reads every present device from sysfs, as after start-up: for when uevents were lost
+  // (the monitor's socket overflowed), so nothing learned from events is trusted.
+  void rescan(UnixMillis now);
   // Emits the events whose gathering delay has passed. Returns the next deadline, if any.
   std::optional<Clock::time_point> flush_reports(Clock::time_point now = Clock::now());
   // Earliest `until` after `now` among the policy's exceptions (for the expiry timer).
@@ -62,6 +65,9 @@ class UsbEnforcer {
     bool report_pending = false;
     bool plug = false;  // pending report belongs to a new plug (vs a policy change)
     Clock::time_point report_at{};
+    // What was read no longer matches sysfs (an interface went away, a write failed): the
+    // next interface event re-reads the whole device instead of only the new interface.
+    bool stale = false;
   };
   struct ReportMemo {
     Clock::time_point last{};
@@ -69,10 +75,14 @@ class UsbEnforcer {
   };
 
   void lock_root_hub(const std::string& name);
-  void admit_device(
-      const std::string& name);  // device-level authorized=1 (interfaces still decided)
+  void admit_device(UsbDevice& dev);  // device-level authorized=1 (interfaces still decided)
   void decide_device(const std::string& name, UnixMillis now, bool plug,
                      std::optional<Clock::time_point> received = std::nullopt);
+  void decide_interface(const std::string& device, const std::string& interface, UnixMillis now,
+                        Clock::time_point received);
+  void settle(DeviceState& st, UnixMillis now, bool plug,
+              std::optional<Clock::time_point> received);
+  void sweep(UnixMillis now, bool plug);
   void enforce(DeviceState& st, std::optional<Clock::time_point> received);
   void handle_block(const std::string& name, UnixMillis now);
   void report_device(DeviceState& st, Clock::time_point now);

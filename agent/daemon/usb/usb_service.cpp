@@ -74,6 +74,13 @@ class UsbService : public Service {
         log_error("usb: " + ev->action + " " + ev->syspath + ": " + e.what());
       }
     }
+    if (s->monitor_->take_overflow()) {  // events were lost: trust sysfs, not what we learned
+      try {
+        s->enforcer_.rescan(now_millis());
+      } catch (const std::exception& e) {
+        log_error(std::string("usb: re-reading devices after lost uevents: ") + e.what());
+      }
+    }
     s->arm_flush();
     return 0;
   }

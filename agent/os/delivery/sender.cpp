@@ -3,9 +3,9 @@
 #include <chrono>
 
 #include "core/event/kinds.hpp"
+#include "core/gzip/gzip.hpp"
 #include "core/util/digest.hpp"
 #include "os/base/clock.hpp"
-#include "os/delivery/gzip.hpp"
 
 namespace seatlock {
 
@@ -24,8 +24,8 @@ bool is_delivery_notice(const std::string& kind) {
 
 }  // namespace
 
-Sender::Sender(Spool& spool, SeatKey key, Notify notify)
-    : spool_(spool), key_(std::move(key)), notify_(std::move(notify)) {}
+Sender::Sender(Spool& spool, SeatKey key, Notify notify, HttpClient& http)
+    : spool_(spool), key_(std::move(key)), notify_(std::move(notify)), http_(http) {}
 
 Sender::~Sender() {
   stop();
@@ -142,7 +142,7 @@ HttpResult Sender::post(const std::vector<SpooledEvent>& rows, const SenderConfi
   };
   set_state("sending");
   HttpResult res =
-      http_post(cfg.collector + "/v1/events", gzip_compress(body), headers, cfg.tls, &stopping_);
+      http_.post(cfg.collector + "/v1/events", gzip_compress(body), headers, cfg.tls, &stopping_);
   if (!stopping_) {
     std::lock_guard lk(mu_);
     ++requests_;

@@ -40,7 +40,8 @@ struct SenderConfig {
 class Sender {
  public:
   using Notify = std::function<void(Event draft)>;
-  Sender(Spool& spool, SeatKey key, Notify notify);
+  // `http` does the transfers (seatlockd: UplinkClient); it outlives the sender.
+  Sender(Spool& spool, SeatKey key, Notify notify, HttpClient& http);
   ~Sender();  // stops the worker
 
   void configure(SenderConfig cfg);
@@ -66,6 +67,7 @@ class Sender {
   Spool& spool_;
   SeatKey key_;
   Notify notify_;
+  HttpClient& http_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

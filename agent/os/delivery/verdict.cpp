@@ -1,14 +1,27 @@
 #include "os/delivery/verdict.hpp"
 
-#include <curl/curl.h>
-
 #include <algorithm>
 #include <cctype>
+#include <ctime>
 #include <nlohmann/json.hpp>
 
 namespace seatlock {
 
 namespace {
+
+// An HTTP-date (RFC 9110 5.6.7: IMF-fixdate, or the obsolete RFC 850 and asctime forms) as
+// seconds since the epoch; -1 when it is none. Parsed here rather than with curl_getdate() so
+// that seatlockd links no HTTP stack (its transfers run in seatlock-uplink).
+std::time_t parse_http_date(const std::string& text) {
+  static constexpr const char* kForms[] = {"%a, %d %b %Y %H:%M:%S GMT", "%A, %d-%b-%y %H:%M:%S GMT",
+                                           "%a %b %e %H:%M:%S %Y"};
+  for (const char* form : kForms) {
+    std::tm tm{};
+    const char* end = strptime(text.c_str(), form, &tm);
+    if (end && *end == '\0') return timegm(&tm);
+  }
+  return -1;
+}
 
 // The 1-based line a 400 answer names ({"error":...,"line":N}); 0 when it names none.
 std::size_t named_line(const nlohmann::json& body) {
@@ -83,7 +96,7 @@ std::optional<long> parse_retry_after(std::string_view value, std::time_t now) {
   if (value.size() > 64 || !std::isalpha(static_cast<unsigned char>(value.front())))
     return std::nullopt;
   std::string text(value);
-  std::time_t at = curl_getdate(text.c_str(), nullptr);
+  std::time_t at = parse_http_date(text);
   if (at == -1) return std::nullopt;
   if (at <= now) return 0;
   return static_cast<long>(std::min<std::time_t>(at - now, kMaxRetryAfterS));

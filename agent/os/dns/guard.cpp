@@ -1,5 +1,6 @@
 #include "os/dns/guard.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "os/dns/dns_wire.hpp"
@@ -18,6 +19,16 @@ void Guard::set_rules(const net::NetRules& rules, UnixMillis now) {
   // The new sets hold what refill_commands put there: the promises still to keep.
   expiry_.clear();
   for (auto& e : cache_.refill(*table_, now)) expiry_.extend(e, now);
+  std::vector<std::string> refreshed;
+  if (!rules.collector_host.empty()) refreshed.push_back(normalize_name(rules.collector_host));
+  refresh_.set_names(refreshed, now);
+}
+
+std::vector<std::string> Guard::due_refreshes(UnixMillis now) {
+  std::lock_guard lock(state_);
+  auto due = refresh_.take_due(now);
+  stats_.refreshes += due.size();
+  return due;
 }
 
 std::string Guard::refill_commands(const net::NetRules& rules, UnixMillis now) {
@@ -45,6 +56,7 @@ std::vector<std::uint8_t> Guard::handle(const std::uint8_t* query, std::size_t l
     lock.unlock();  // the owner lookup reads the kernel's socket tables: not under the lock
     const std::int64_t uid = asker();
     lock.lock();
+    if (uid < 0) ++stats_.asker_unknown;  // the event says uid -1; the count says how often
     const bool enforce = mode_ == Mode::Enforce;
     denied_.add({uid, name, enforce ? "not-allowed" : "audit"}, q->qtype, now);
     if (enforce) {
@@ -97,6 +109,8 @@ std::vector<std::uint8_t> Guard::forward(std::unique_lock<std::mutex>& lock,
   // Only the elements that would otherwise end noticeably sooner than this answer asks: a name
   // looked up again and again costs one kernel round trip per tenth of its timeout, not one
   // per answer.
+  std::int64_t shortest_ms = e.elements.front().timeout_ms;  // as the answer asked, with grace
+  for (const auto& el : e.elements) shortest_ms = std::min(shortest_ms, el.timeout_ms);
   std::vector<SetElement> writes;
   for (auto& el : e.elements) {
     if (expiry_.covers(el, now)) continue;
@@ -120,6 +134,8 @@ std::vector<std::uint8_t> Guard::forward(std::unique_lock<std::mutex>& lock,
   }
   cache_.record(name, e.elements, now);
   stats_.elements += writes.size();
+  // In force now: a name kept fresh is looked up again well before these elements end.
+  if (refresh_.contains(name)) refresh_.answered(name, shortest_ms - timeouts_.grace_ms, now);
   return *reply;
 }
 

@@ -28,6 +28,7 @@
 #include "core/dns/answer_cache.hpp"
 #include "core/dns/dns_denied.hpp"
 #include "core/dns/domain_table.hpp"
+#include "core/dns/refresh_schedule.hpp"
 #include "core/dns/set_commands.hpp"
 #include "core/net/net_rules.hpp"
 #include "os/dns/upstream.hpp"
@@ -47,6 +48,8 @@ struct GuardStats {
   std::uint64_t unchanged = 0;         // answered addresses whose element already lived long enough
   std::uint64_t capped = 0;            // answers with more addresses than max_addresses_per_name
   std::uint64_t capped_addresses = 0;  // addresses those answers left out of the sets
+  std::uint64_t asker_unknown = 0;     // reported names whose asker's socket was already gone
+  std::uint64_t refreshes = 0;         // names looked up again on the guard's own (the collector)
 };
 
 class Guard {
@@ -91,6 +94,10 @@ class Guard {
     return handle(
         query, len, tcp, [uid] { return uid; }, now);
   }
+  // The names to look up again now, before their elements expire (the collector's host name,
+  // core/dns/refresh_schedule): GuardServer::serve resolves them. A name is due again after the
+  // retry interval until an answer puts its addresses in force.
+  std::vector<std::string> due_refreshes(UnixMillis now);
 
  private:
   std::vector<std::uint8_t> forward(std::unique_lock<std::mutex>& lock, const std::uint8_t* query,
@@ -106,6 +113,7 @@ class Guard {
   TimeoutPolicy timeouts_;
   ElementExpiry expiry_;
   AnswerCache cache_;
+  RefreshSchedule refresh_;
   DnsDeniedAggregator denied_;
   GuardStats stats_;
   std::string last_error_;
@@ -124,7 +132,8 @@ class GuardServer {
   ~GuardServer();  // waits for the queries in flight (each up to the resolver timeout)
   GuardServer(const GuardServer&) = delete;
   GuardServer& operator=(const GuardServer&) = delete;
-  // Serves until stop(); `tick` runs about every 200 ms (window flushes).
+  // Serves until stop(); `tick` runs about every 200 ms (window flushes). Also resolves the
+  // guard's due_refreshes (as the euid) when they are due.
   void serve(const std::function<void()>& tick = {});
   void stop();
   // Looks `names` up (A and AAAA) through the guard as if a client of uid `uid` had asked, on
@@ -138,6 +147,7 @@ class GuardServer {
   void tcp_ready(int fd);
   void serve_tcp(int client, const sockaddr_storage& peer);
   Guard& guard_;
+  std::uint16_t port_;
   std::vector<int> udp_, tcp_;
   int stop_pipe_[2] = {-1, -1};
   std::atomic<std::uint64_t> dropped_{0};

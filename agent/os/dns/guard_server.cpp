@@ -27,28 +27,32 @@ UnixMillis now_unix_millis() {
       .count();
 }
 
-int bound_socket(int family, int type, std::uint16_t port) {
-  int fd = ::socket(family, type | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+// 127.0.0.1:port or [::1]:port: where the guard listens (and the redirect sends to).
+sockaddr_storage loopback(int family, std::uint16_t port) {
   sockaddr_storage ss{};
-  socklen_t len;
   if (family == AF_INET) {
     auto* a = reinterpret_cast<sockaddr_in*>(&ss);
     a->sin_family = AF_INET;
     a->sin_port = htons(port);
     a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    len = sizeof *a;
   } else {
-    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
     auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
     a->sin6_family = AF_INET6;
     a->sin6_port = htons(port);
     a->sin6_addr = in6addr_loopback;
-    len = sizeof *a;
   }
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 ||
+  return ss;
+}
+
+int bound_socket(int family, int type, std::uint16_t port) {
+  int fd = ::socket(family, type | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  const sockaddr_storage ss = loopback(family, port);
+  const socklen_t len = family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+  if (::bind(fd, reinterpret_cast<const sockaddr*>(&ss), len) != 0 ||
       (type == SOCK_STREAM && ::listen(fd, 64) != 0)) {
     int err = errno;
     ::close(fd);
@@ -60,7 +64,8 @@ int bound_socket(int family, int type, std::uint16_t port) {
 
 }  // namespace
 
-GuardServer::GuardServer(Guard& guard, std::uint16_t port, std::size_t workers) : guard_(guard) {
+GuardServer::GuardServer(Guard& guard, std::uint16_t port, std::size_t workers)
+    : guard_(guard), port_(port) {
   if (::pipe2(stop_pipe_, O_CLOEXEC | O_NONBLOCK) != 0)
     throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
   try {
@@ -121,8 +126,9 @@ bool GuardServer::udp_ready(int fd) {
   std::vector<std::uint8_t> msg(buf, buf + n);
   const bool queued = pool_->submit([this, fd, from, flen, msg = std::move(msg)] {
     try {
+      const sockaddr_storage guard_address = loopback(from.ss_family, port_);
       auto reply = guard_.handle(
-          msg.data(), msg.size(), false, [&from] { return socket_uid(from, false); },
+          msg.data(), msg.size(), false, [&] { return socket_uid(from, false, &guard_address); },
           now_unix_millis());
       if (!reply.empty())
         ::sendto(fd, reply.data(), reply.size(), 0, reinterpret_cast<const sockaddr*>(&from), flen);
@@ -180,7 +186,15 @@ void GuardServer::serve(const std::function<void()>& tick) {
   fds.push_back({stop_pipe_[0], POLLIN, 0});
   for (int fd : udp_) fds.push_back({fd, POLLIN, 0});
   for (int fd : tcp_) fds.push_back({fd, POLLIN, 0});
+  auto next_refresh = std::chrono::steady_clock::now();
   for (;;) {
+    // Names kept fresh (the collector's), looked up as seatlockd's own queries; checked about
+    // every 200 ms, not on every datagram.
+    if (std::chrono::steady_clock::now() >= next_refresh) {
+      next_refresh = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+      auto due = guard_.due_refreshes(now_unix_millis());
+      if (!due.empty()) resolve(due, std::int64_t(::geteuid()));
+    }
     int n = ::poll(fds.data(), fds.size(), 200);
     if (n < 0 && errno != EINTR) throw std::runtime_error(std::string("poll: ") + strerror(errno));
     if (fds[0].revents) return;

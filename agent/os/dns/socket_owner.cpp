@@ -1,8 +1,10 @@
+// The owner of a client socket: sock_diag (socket_owner_diag.cpp), else /proc/net (here).
 #include "os/dns/socket_owner.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -44,7 +46,7 @@ std::int64_t find(const std::string& file, const std::string& local) {
 
 }  // namespace
 
-std::int64_t socket_uid(const sockaddr_storage& peer, bool tcp, const std::string& proc_net) {
+std::int64_t socket_uid_proc(const sockaddr_storage& peer, bool tcp, const std::string& proc_net) {
   const std::string base = proc_net + (tcp ? "/tcp" : "/udp");
   char port[6];
   if (peer.ss_family == AF_INET) {
@@ -64,6 +66,23 @@ std::int64_t socket_uid(const sockaddr_storage& peer, bool tcp, const std::strin
     return find(base + "6", hex_words(&a->sin6_addr, 4) + ":" + port);
   }
   return -1;
+}
+
+namespace {
+std::atomic<std::uint64_t> g_udp_dumps{0};
+}  // namespace
+
+std::uint64_t socket_owner_udp_dumps() {
+  return g_udp_dumps;
+}
+
+std::int64_t socket_uid(const sockaddr_storage& peer, bool tcp, const sockaddr_storage* guard) {
+  if (!tcp && guard) {
+    if (auto uid = socket_uid_exact(peer, *guard)) return *uid;
+    ++g_udp_dumps;  // counted: a seat without ctnetlink pays the dump on every refusal
+  }
+  if (auto uid = socket_uid_diag(peer, tcp)) return *uid;
+  return socket_uid_proc(peer, tcp);  // counted by socket_uid_diag (socket_owner_fallbacks)
 }
 
 }  // namespace seatlock::dns

@@ -4,7 +4,8 @@
 
 namespace seatlock {
 
-PolicyPollClient::PolicyPollClient(OnBundle on_bundle) : on_bundle_(std::move(on_bundle)) {
+PolicyPollClient::PolicyPollClient(OnBundle on_bundle, HttpClient& http)
+    : on_bundle_(std::move(on_bundle)), http_(http) {
   worker_ = std::thread([this] { run(); });
 }
 
@@ -82,7 +83,7 @@ void PolicyPollClient::run() {
     }
     const std::string url = cfg.collector + "/v1/policy?after=" + std::to_string(cursor) +
                             "&wait=" + std::to_string(cfg.wait_s);
-    HttpResult r = http_get(url, {"Accept: application/json"}, cfg.tls, &abort_, cfg.wait_s + 30);
+    HttpResult r = http_.get(url, {"Accept: application/json"}, cfg.tls, &abort_, cfg.wait_s + 30);
     if (stopping_) return;
     {
       std::lock_guard lk(mu_);

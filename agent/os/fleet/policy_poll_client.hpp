@@ -1,7 +1,7 @@
 #pragma once
 // The seat's end of the fleet long-poll (docs/wire.md "Policy long-poll"): one worker thread
 // that keeps `GET /v1/policy?after=CURSOR&wait=S` open to the collector with the same TLS
-// identity and HTTP client as event delivery (os/delivery/http_post.hpp), and hands every
+// identity and HttpClient as event delivery (os/delivery/http_post.hpp), and hands every
 // bundle answer, unparsed, to `on_bundle`. It never looks inside a bundle: the daemon verifies
 // and decides, then tells the client the next cursor with resume(). Kept behind this narrow
 // interface so the network side can later move into its own unprivileged process (issue 14).
@@ -30,7 +30,8 @@ class PolicyPollClient {
   // Called on the worker thread with the body of a 200 answer. The worker then waits for
   // resume() before polling again, so the same bundle is never fetched twice meanwhile.
   using OnBundle = std::function<void(std::string document)>;
-  explicit PolicyPollClient(OnBundle on_bundle);
+  // `http` does the transfers (seatlockd: UplinkClient); it outlives the client.
+  PolicyPollClient(OnBundle on_bundle, HttpClient& http);
   ~PolicyPollClient();  // stops the worker
 
   // A new collector/identity ends the poll in flight and reconnects at once.
@@ -46,6 +47,7 @@ class PolicyPollClient {
   void wait_ms(std::int64_t ms);  // interruptible by configure()/stop()
 
   OnBundle on_bundle_;
+  HttpClient& http_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   PollConfig cfg_;

@@ -33,23 +33,30 @@ FallbackLoad load_fallback(const std::string& state_dir, const std::string& poli
                            UnixMillis now) {
   FallbackLoad out;
   Nft nft;
+  std::string refused;
   if (auto text = read_fallback_file(state_dir)) {
-    if (auto rules = rules_from_fallback_file(*text)) {
-      rules->closed = rules->closed || read_closed_flag(state_dir);
-      CompiledRuleset c = compile_ruleset(*rules, now);
-      nft.run(fallback_transaction(*rules, c));
-      return {"state file (recompiled)", c.base_elements, c.exception_elements, c.closed,
-              to_string(rules->mode)};
+    try {
+      if (auto rules = rules_from_fallback_file(*text)) {
+        rules->closed = rules->closed || read_closed_flag(state_dir);
+        CompiledRuleset c = compile_ruleset(*rules, now);
+        nft.run(fallback_transaction(*rules, c));
+        return {"state file (recompiled)", c.base_elements, c.exception_elements, c.closed,
+                to_string(rules->mode)};
+      }
+      nft.run(*text);
+      out.source = "state file (as written)";
+      return out;
+    } catch (const std::exception& e) {
+      // A file nft refuses (corrupt, or from a version whose syntax this nft lacks) must not
+      // leave the seat without a table: the policy directory decides, and rewrites the file.
+      refused = std::string(" (state file refused: ") + e.what() + ")";
     }
-    nft.run(*text);
-    out.source = "state file (as written)";
-    return out;
   }
   NetRules rules = rules_from_policy_dir(state_dir, policy_dir, now);
   CompiledRuleset c = compile_ruleset(rules, now);
   nft.run(fallback_transaction(rules, c));
   write_fallback_file(state_dir, render_fallback_file(rules, c, now));
-  return {"policy directory", c.base_elements, c.exception_elements, c.closed,
+  return {"policy directory" + refused, c.base_elements, c.exception_elements, c.closed,
           to_string(rules.mode)};
 }
 

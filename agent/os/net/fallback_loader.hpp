@@ -16,7 +16,8 @@ struct FallbackLoad {
 };
 
 // Loads <state_dir>/netlock.nft when present (recompiled from its embedded rules at `now`, so
-// exceptions end at their real `until`), else compiles the policy directory and writes the file.
+// exceptions end at their real `until`), else (no file, or one nft refuses) compiles the policy
+// directory and writes the file.
 // Throws std::runtime_error when neither works (the caller exits non-zero; the unit fails).
 FallbackLoad load_fallback(const std::string& state_dir, const std::string& policy_dir,
                            UnixMillis now);

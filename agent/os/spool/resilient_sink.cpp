@@ -1,6 +1,7 @@
 #include "os/spool/resilient_sink.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <stdexcept>
 
 #include "core/event/kinds.hpp"
@@ -49,22 +50,38 @@ std::vector<Event> ResilientSink::append_batch(std::vector<Event> drafts) {
 }
 
 std::vector<Event> ResilientSink::store_or_queue(std::vector<Event> drafts) {
-  std::lock_guard lk(mu_);
-  if (backlog_.empty()) {
-    try {
+  std::optional<Spool::Pending> pending;
+  {
+    std::lock_guard lk(mu_);
+    if (backlog_.empty()) {
       try {
-        return spool_.append_batch(drafts);
-      } catch (const EventRejected& ex) {
-        // Not a storage problem: a producer handed bytes that are not UTF-8. Store the event
-        // with those bytes replaced rather than losing it.
-        log_warning(std::string("spool: ") + ex.what() + "; storing it with U+FFFD replacements");
-        for (Event& e : drafts) make_storable(e);
-        return spool_.append_batch(drafts);
+        try {
+          pending.emplace(spool_.submit(drafts));
+        } catch (const EventRejected& ex) {
+          // Not a storage problem: a producer handed bytes that are not UTF-8. Store the event
+          // with those bytes replaced rather than losing it.
+          log_warning(std::string("spool: ") + ex.what() + "; storing it with U+FFFD replacements");
+          for (Event& e : drafts) make_storable(e);
+          pending.emplace(spool_.submit(drafts));
+        }
+      } catch (const std::exception& ex) {
+        enter_degraded(ex.what(), drafts.front());
       }
-    } catch (const std::exception& ex) {
-      enter_degraded(ex.what(), drafts.front());
     }
+    if (!pending) return queue_and_try_locked(std::move(drafts));
   }
+  // Queued in order under mu_; the wait for the disk happens outside it, so producers on other
+  // threads queue meanwhile and share the commit.
+  try {
+    return pending->wait();
+  } catch (const std::exception& ex) {
+    std::lock_guard lk(mu_);
+    enter_degraded(ex.what(), drafts.front());
+    return queue_and_try_locked(std::move(drafts));
+  }
+}
+
+std::vector<Event> ResilientSink::queue_and_try_locked(std::vector<Event> drafts) {
   // Keep the order: once anything waits, everything after it waits behind it.
   for (Event& e : drafts) queue(e, is_notice(e));
   // While degraded, a failing attempt costs a transaction: at most one a second from here.

@@ -10,6 +10,10 @@
 // - retry() (a timer) and append() (at most once a second) try to store the backlog: all of it
 //   in one transaction, in order, followed by a `spool.recovered` event whose details.dropped
 //   lists exactly the skipped seqs (docs/events.md).
+// - Producers on several threads share the spool's commits: an append queues under the sink's
+//   lock (so one thread's events keep their order) and waits for the disk outside it. Events of
+//   a commit that fails go to the backlog; among concurrent appends the order is the one they
+//   reach the backlog in.
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -56,6 +60,7 @@ class ResilientSink : public EventSink {
     bool pinned = false;            // never dropped (spool.* notices)
   };
   std::vector<Event> store_or_queue(std::vector<Event> drafts);
+  std::vector<Event> queue_and_try_locked(std::vector<Event> drafts);
   void queue(Event e, bool pinned);
   void evict_one();
   bool flush_locked();

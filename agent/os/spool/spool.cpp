@@ -1,6 +1,5 @@
 #include "os/spool/spool.hpp"
 
-#include <openssl/rand.h>
 #include <sqlite3.h>
 
 #include <chrono>
@@ -17,12 +16,6 @@ namespace seatlock {
 
 namespace {
 
-std::string fresh_id(UnixMillis now) {
-  unsigned char r[10];
-  if (RAND_bytes(r, sizeof r) != 1) throw std::runtime_error("no randomness for an event id");
-  return make_uuid_v7(now, r);
-}
-
 // A row ready to insert: the event (owned by its request) with seq/prev assigned and its
 // canonical bytes.
 struct Row {
@@ -30,10 +23,6 @@ struct Row {
   std::string body;
   bool keep = false;
 };
-
-bool keep_row(const Event& e) {
-  return is_violation(e) || e.kind.rfind("spool.", 0) == 0;
-}
 
 }  // namespace
 
@@ -46,9 +35,8 @@ Spool::Spool(const std::string& path, std::uint64_t max_bytes)
     : path_(path), max_bytes_(max_bytes) {
   db_ = std::make_unique<sql::Db>(path, sql::Db::Open::ReadWrite);
   spool_detail::create_schema(*db_);
+  committer_ = std::thread([this] { run_committer(); });
 }
-
-Spool::~Spool() = default;
 
 void Spool::check_usable() {
   std::lock_guard lk(db_mu_);
@@ -83,8 +71,7 @@ Event Spool::append(Event draft) {
 
 std::vector<Event> Spool::append_batch(std::vector<Event> drafts) {
   if (drafts.empty()) return {};
-  Request req{std::move(drafts), nullptr, false, {}, std::nullopt};
-  return submit(req);
+  return submit(std::move(drafts)).wait();
 }
 
 std::vector<Event> Spool::append_sequence(std::vector<Event> drafts,
@@ -93,8 +80,11 @@ std::vector<Event> Spool::append_sequence(std::vector<Event> drafts,
   if (drafts.empty()) return {};
   if (gaps_before.size() != drafts.size())
     throw std::logic_error("append_sequence: one gap count per draft expected");
-  Request req{std::move(drafts), nullptr, false, std::move(gaps_before), expect_head};
-  return submit(req);
+  auto req = std::make_unique<Request>();
+  req->drafts = std::move(drafts);
+  req->gaps_before = std::move(gaps_before);
+  req->expect_head = expect_head;
+  return enqueue(std::move(req)).wait();
 }
 
 void Spool::continue_chain(std::uint64_t seq, const std::string& hash) {
@@ -109,77 +99,60 @@ void Spool::continue_chain(std::uint64_t seq, const std::string& hash) {
   tx.commit();
 }
 
-std::vector<Event> Spool::submit(Request& req) {
-  std::unique_lock lk(queue_mu_);
-  queue_.push_back(&req);
-  // Group commit: the first caller to find no commit in progress becomes the leader and writes
-  // everything queued so far in one transaction; the others wait for it.
-  while (!req.done) {
-    if (leader_active_) {
-      queue_cv_.wait(lk);
-      continue;
-    }
-    leader_active_ = true;
-    std::vector<Request*> group;
-    group.swap(queue_);
-    lk.unlock();
-    commit_group(group);
-    lk.lock();
-    for (Request* r : group) r->done = true;
-    leader_active_ = false;
-    queue_cv_.notify_all();
+// The statements every commit runs, prepared once (by the committer, under db_mu_).
+struct Spool::CommitStatements {
+  explicit CommitStatements(sql::Db& db)
+      : head(db, "SELECT seq, hash, bytes FROM head WHERE one = 1"),
+        insert(db,
+               "INSERT INTO events (seq, id, time, seat, kind, severity, keep, state, size, body)"
+               " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9)"),
+        update_head(db, "UPDATE head SET seq = ?1, hash = ?2, bytes = ?3 WHERE one = 1") {}
+  sql::Stmt head, insert, update_head;
+};
+
+// Stops the committer once it has stored what is queued.
+Spool::~Spool() {
+  {
+    std::lock_guard lk(queue_mu_);
+    stop_ = true;
   }
-  if (req.error) std::rethrow_exception(req.error);
-  return std::move(req.drafts);
+  queue_cv_.notify_one();
+  committer_.join();
 }
 
 void Spool::commit_group(std::vector<Request*>& group) {
   try {
     std::lock_guard db_lk(db_mu_);
+    if (!stmts_) stmts_ = std::make_unique<CommitStatements>(*db_);
     sql::Transaction tx(*db_);
-    sql::Stmt head(*db_, "SELECT seq, hash, bytes FROM head WHERE one = 1");
+    sql::Stmt& head = stmts_->head;
+    head.reset();
     if (!head.step()) throw std::runtime_error("spool " + path_ + ": chain head row is missing");
     auto seq = static_cast<std::uint64_t>(head.i64(0));
     std::string hash = head.text(1);
     auto bytes = static_cast<std::uint64_t>(head.i64(2));
     head.reset();
 
-    UnixMillis now = now_millis();
     std::vector<Row> rows;
     Event overflow_record;  // outlives rows
     std::uint64_t incoming = 0;
-    // A draft that cannot be serialised (e.g. invalid UTF-8) fails its own request only.
     for (Request* r : group) {
-      auto seq0 = seq;
-      auto hash0 = hash;
-      auto rows0 = rows.size();
-      auto incoming0 = incoming;
       if (r->expect_head && *r->expect_head != seq) {
         r->error = std::make_exception_ptr(
             std::runtime_error("spool " + path_ + ": chain head moved to " + std::to_string(seq) +
                                " (expected " + std::to_string(*r->expect_head) + ")"));
         continue;
       }
-      try {
-        for (std::size_t i = 0; i < r->drafts.size(); ++i) {
-          Event& e = r->drafts[i];
-          if (e.id.empty()) e.id = fresh_id(now);
-          if (e.time == 0) e.time = now;
-          if (!r->gaps_before.empty()) seq += r->gaps_before[i];
-          e.seq = ++seq;
-          e.prev = hash;
-          Row row{&e, canonical_bytes(e), keep_row(e)};
-          hash = sha256_hex(row.body);
-          incoming += row.body.size();
-          rows.push_back(std::move(row));
-        }
-      } catch (const std::exception& ex) {
-        r->error =
-            std::make_exception_ptr(EventRejected(std::string("event not stored: ") + ex.what()));
-        seq = seq0;
-        hash = hash0;
-        rows.resize(rows0);
-        incoming = incoming0;
+      // Ids, times and the canonical bytes were made by the producer (prepare_event).
+      for (std::size_t i = 0; i < r->drafts.size(); ++i) {
+        Event& e = r->drafts[i];
+        if (!r->gaps_before.empty()) seq += r->gaps_before[i];
+        e.seq = ++seq;
+        e.prev = hash;
+        Row row{&e, r->prepared[i].body(hash, seq), r->prepared[i].keep};
+        hash = sha256_hex(row.body);
+        incoming += row.body.size();
+        rows.push_back(std::move(row));
       }
     }
     if (rows.empty()) return;
@@ -194,12 +167,13 @@ void Spool::commit_group(std::vector<Request*>& group) {
       bytes -= std::min(bytes, freed.bytes);
       if (!freed.lost.empty()) {
         const Event& like = *rows.front().event;
+        UnixMillis now = now_millis();
         Event& ov = overflow_record;
         ov = make_event(
             EventKind::SpoolOverflow,
             freed.lost_violations + freed.carried_violations ? Severity::High : Severity::Medium,
             Outcome::Dropped);
-        ov.id = fresh_id(now);
+        ov.id = spool_detail::fresh_event_id(now);
         ov.time = now;
         ov.seat_id = like.seat_id;
         ov.hostname = like.hostname;
@@ -223,24 +197,23 @@ void Spool::commit_group(std::vector<Request*>& group) {
       }
     }
 
-    sql::Stmt ins(
-        *db_,
-        "INSERT INTO events (seq, id, time, seat, kind, severity, keep, state, size, body)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9)");
+    sql::Stmt& ins = stmts_->insert;
+    ins.reset();
     for (const Row& r : rows) {
       const Event& e = *r.event;
       ins.bind(1, static_cast<std::int64_t>(e.seq))
-          .bind(2, e.id)
+          .bind_static(2, e.id)
           .bind(3, e.time)
-          .bind(4, e.seat_id)
-          .bind(5, e.kind)
-          .bind(6, e.severity)
+          .bind_static(4, e.seat_id)
+          .bind_static(5, e.kind)
+          .bind_static(6, e.severity)
           .bind(7, r.keep ? 1 : 0)
           .bind(8, static_cast<std::int64_t>(r.body.size()))
           .bind_static(9, r.body)
           .run();
     }
-    sql::Stmt upd(*db_, "UPDATE head SET seq = ?1, hash = ?2, bytes = ?3 WHERE one = 1");
+    sql::Stmt& upd = stmts_->update_head;
+    upd.reset();
     upd.bind(1, static_cast<std::int64_t>(seq))
         .bind(2, hash)
         .bind(3, static_cast<std::int64_t>(bytes + incoming))

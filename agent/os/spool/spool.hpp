@@ -3,8 +3,13 @@
 //
 // - seq and prev are assigned inside the same transaction as the insert, from the chain head
 //   stored in the database, so the chain has no gaps and survives crashes.
-// - Group commit: concurrent append()/append_batch() callers are collected by whichever caller
-//   gets to the database first and written in ONE transaction (one fsync for all of them).
+// - Group commit: everything queued since the last commit is written in ONE transaction (one
+//   fsync), then the callers of that commit are woken (spool_queue.cpp). Producers make ids,
+//   times and the canonical JSON on their own thread before they queue (prepared_event.hpp), so
+//   the committer's work per event is filling in seq/prev, the chain hash and the INSERT.
+// - append()/append_batch() return only once their events are durable. submit() queues without
+//   waiting; its Pending::wait() returns once they are durable. Events one thread submits are
+//   stored in the order it submitted them; concurrent callers are stored in queue order.
 // - Bounded by max_bytes (sum of stored canonical bytes). On overflow the spool frees, in this
 //   order: delivered rows, then the oldest queued non-violation rows, and only when nothing
 //   else is left the oldest violations. Every lost row is recorded in a `spool.overflow` event
@@ -23,9 +28,11 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/event/sink.hpp"
+#include "os/spool/prepared_event.hpp"
 
 namespace seatlock {
 
@@ -87,10 +94,39 @@ class EventRejected : public std::runtime_error {
 bool is_loss_record(const std::string& kind);
 
 class Spool : public EventSink {
+  struct Request;
+
  public:
-  // Creates the database when missing. Throws std::runtime_error when it cannot be opened.
+  // Creates the database when missing and starts the committer thread. Throws
+  // std::runtime_error when it cannot be opened.
   explicit Spool(const std::string& path, std::uint64_t max_bytes = kDefaultSpoolMax);
+  // Commits what is still queued, then stops the committer.
   ~Spool() override;
+
+  // Events on their way to disk (see submit()).
+  class Pending {
+   public:
+    Pending(Pending&&) noexcept;
+    Pending& operator=(Pending&&) = delete;
+    // Waits for the events if wait() was not called (they stay queued either way).
+    ~Pending();
+    // Returns the events as stored (seq and prev set) once their commit is durable; throws
+    // what storing them failed with. Once only.
+    std::vector<Event> wait();
+
+   private:
+    friend class Spool;
+    Pending(Spool& spool, std::unique_ptr<Request> req);
+    Spool* spool_;
+    std::unique_ptr<Request> req_;
+  };
+  // Prepares the drafts on the caller's thread (ids, times, canonical JSON) and queues them;
+  // returns without waiting for the disk. The events are durable only when Pending::wait()
+  // returns; they are written by the commit after the one in progress, or by another caller's
+  // wait(), or at the latest by this Pending's own wait() (or its destruction). Events one thread
+  // submits get ascending seqs in submission order. Throws EventRejected, queueing nothing, when a
+  // draft cannot be serialised. Every Pending must go before the Spool does.
+  Pending submit(std::vector<Event> drafts);
 
   Event append(Event draft) override;
   std::vector<Event> append_batch(std::vector<Event> drafts) override;
@@ -134,27 +170,43 @@ class Spool : public EventSink {
  private:
   struct Request {
     std::vector<Event> drafts;
-    std::exception_ptr error;
-    bool done = false;
-    std::vector<std::uint64_t> gaps_before;  // empty, or one per draft
+    std::vector<spool_detail::PreparedEvent> prepared;  // one per draft, made by the producer
+    std::vector<std::uint64_t> gaps_before;             // empty, or one per draft
     std::optional<std::uint64_t> expect_head;
+    std::uint64_t group = 0;  // number of the commit that takes it
+    std::exception_ptr error;
   };
-  std::vector<Event> submit(Request& req);
+  Pending enqueue(std::unique_ptr<Request> req);
+  void wait_done(const Request& req);
+  void run_committer();
+  // Takes the whole queue as one group and commits it; queue_mu_ held on entry and on return.
+  void commit_queue(std::unique_lock<std::mutex>& lk);
   void commit_group(std::vector<Request*>& group);
+  struct CommitStatements;
 
   std::string path_;
   std::unique_ptr<sql::Db> db_;
-  std::mutex db_mu_;  // one statement stream at a time on db_
+  std::unique_ptr<CommitStatements> stmts_;  // prepared once; before db_ in destruction
+  std::mutex db_mu_;                         // one statement stream at a time on db_
   std::uint64_t max_bytes_;
 
-  std::mutex queue_mu_;  // group-commit queue
-  std::condition_variable queue_cv_;
+  std::mutex queue_mu_;               // the committer's queue
+  std::condition_variable queue_cv_;  // wakes the committer
   std::vector<Request*> queue_;
-  bool leader_active_ = false;
+  std::uint64_t taken_ = 0;  // groups the committer took; queued requests belong to taken_ + 1
+  bool committer_idle_ = false;
+  bool busy_ = false;  // a group is being committed (by the committer or a waiting caller)
+  bool stop_ = false;
 
-  std::mutex commit_mu_;
+  std::mutex done_mu_;
+  std::condition_variable done_cv_[2];  // by group parity: a commit wakes only its own callers
+  std::uint64_t done_ = 0;              // groups finished (stored or failed)
+
+  std::mutex commit_mu_;  // wait_for_commit()
   std::condition_variable commit_cv_;
   std::uint64_t commits_ = 0;
+
+  std::thread committer_;  // last: started once everything it uses exists
 };
 
 // Read-only access for seatlockctl: never creates, migrates or writes the database.

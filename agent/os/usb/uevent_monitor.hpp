@@ -1,11 +1,10 @@
 #pragma once
-// Kernel uevents for USB and block devices through libudev's "kernel" netlink source, so the
-// daemon works without udevd (early boot, containers) and under umockdev.
+// Kernel uevents for USB and block devices, read straight from the NETLINK_KOBJECT_UEVENT
+// socket (kernel multicast group), so the daemon works without udevd (early boot, containers)
+// and under umockdev. No libudev: one recvmsg and an in-place parse per event on the plug path.
+#include <cstddef>
 #include <optional>
 #include <string>
-
-struct udev;
-struct udev_monitor;
 
 namespace seatlock {
 
@@ -17,6 +16,11 @@ struct Uevent {
   std::string sysname;    // "1-2", "1-2:1.0", "sdb"
 };
 
+// One uevent datagram: the kernel's "action@devpath\0KEY=VALUE\0..." or libudev's
+// "libudev\0"-headed form (what umockdev sends). nullopt when it is neither or lacks ACTION,
+// DEVPATH or SUBSYSTEM. Does not filter by subsystem.
+std::optional<Uevent> parse_uevent(const char* data, std::size_t len);
+
 class UeventMonitor {
  public:
   UeventMonitor();  // throws std::runtime_error when the netlink socket cannot be set up
@@ -24,13 +28,17 @@ class UeventMonitor {
   UeventMonitor(const UeventMonitor&) = delete;
   UeventMonitor& operator=(const UeventMonitor&) = delete;
 
-  int fd() const;
-  // The next queued event; nullopt when none is queued (non-blocking).
+  int fd() const { return fd_; }
+  // The next queued usb or block event; nullopt when none is queued (non-blocking). Datagrams
+  // not sent by the kernel (sender port id or uid not 0) and other subsystems are skipped.
   std::optional<Uevent> receive();
+  // True once after the socket overflowed (ENOBUFS): uevents were lost and the caller must
+  // re-read the devices instead of trusting what it learned from events.
+  bool take_overflow();
 
  private:
-  udev* udev_ = nullptr;
-  udev_monitor* monitor_ = nullptr;
+  int fd_ = -1;
+  bool overflow_ = false;
 };
 
 }  // namespace seatlock

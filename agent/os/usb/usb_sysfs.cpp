@@ -65,15 +65,81 @@ std::vector<std::string> list_sysfs_dir(const std::string& dir) {
 
 namespace {
 
-std::uint8_t hex_attr(const std::string& dir, const char* name) {
+// An fd closed on scope exit.
+struct Fd {
+  int fd;
+  explicit Fd(int f) : fd(f) {}
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+};
+
+// Attribute `name` of the directory open as `dir`, trimmed like read_sysfs_attr. Relative to
+// the directory fd, so the kernel walks one component instead of the whole sysfs path.
+std::optional<std::string> read_attr_at(int dir, const char* name) {
+  Fd f(::openat(dir, name, O_RDONLY | O_CLOEXEC));
+  if (f.fd < 0) return std::nullopt;
+  char buf[4096];
+  ssize_t n = ::read(f.fd, buf, sizeof buf);
+  if (n < 0) return std::nullopt;
+  while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\0')) --n;
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+std::uint8_t hex_attr_at(int dir, const char* name) {
   std::uint8_t v = 0;
-  if (auto s = read_sysfs_attr(dir + "/" + name)) parse_hex_byte(*s, v);
+  if (auto s = read_attr_at(dir, name)) parse_hex_byte(*s, v);
   return v;
 }
 
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
+}
+
+// Names in the directory open as `dir` that start with `prefix`, in name order (getdents64 on
+// the fd itself: no second open, no DIR allocation).
+std::vector<std::string> entries_with_prefix(int dir, const std::string& prefix) {
+  std::vector<std::string> out;
+  alignas(dirent64) char buf[4096];
+  for (;;) {
+    const ssize_t n = ::getdents64(dir, buf, sizeof buf);
+    if (n <= 0) break;
+    for (ssize_t at = 0; at < n;) {
+      const auto* e = reinterpret_cast<const dirent64*>(buf + at);
+      at += e->d_reclen;
+      if (std::strncmp(e->d_name, prefix.c_str(), prefix.size()) == 0) out.emplace_back(e->d_name);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// One interface directory (`entry` under the device directory open as `dev_dir`); nullopt
+// when it is not a configured interface (no bInterfaceClass).
+std::optional<UsbInterface> read_interface_at(int dev_dir, const std::string& entry) {
+  Fd dir(::openat(dev_dir, entry.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (dir.fd < 0) return std::nullopt;
+  auto cls = read_attr_at(dir.fd, "bInterfaceClass");
+  if (!cls) return std::nullopt;
+  UsbInterface itf;
+  itf.name = entry;
+  parse_hex_byte(*cls, itf.cls);
+  if (auto num = read_attr_at(dir.fd, "bInterfaceNumber")) {
+    std::uint8_t v = 0;
+    parse_hex_byte(*num, v);
+    itf.number = v;
+  } else if (auto dot = entry.rfind('.'); dot != std::string::npos) {  // the name's ".N"
+    itf.number = std::atoi(entry.c_str() + dot + 1);
+  }
+  itf.subclass = hex_attr_at(dir.fd, "bInterfaceSubClass");
+  itf.protocol = hex_attr_at(dir.fd, "bInterfaceProtocol");
+  itf.label = read_attr_at(dir.fd, "interface").value_or("");
+  itf.authorized = read_attr_at(dir.fd, "authorized").value_or("1") == "1";
+  itf.bound = ::faccessat(dir.fd, "driver", F_OK, 0) == 0;
+  return itf;
 }
 
 }  // namespace
@@ -93,40 +159,32 @@ std::vector<std::string> UsbSysfs::root_hubs() const {
 }
 
 std::optional<UsbDevice> UsbSysfs::read_device(const std::string& name) const {
-  const std::string dir = device_dir(name);
-  auto vid = read_sysfs_attr(dir + "/idVendor");
+  Fd dir(::open(device_dir(name).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir.fd < 0) return std::nullopt;
+  auto vid = read_attr_at(dir.fd, "idVendor");
   if (!vid) return std::nullopt;
   UsbDevice dev;
   dev.port = name;
   dev.vid = lower(*vid);
-  dev.pid = lower(read_sysfs_attr(dir + "/idProduct").value_or(""));
-  dev.serial = read_sysfs_attr(dir + "/serial").value_or("");
-  dev.manufacturer = read_sysfs_attr(dir + "/manufacturer").value_or("");
-  dev.product = read_sysfs_attr(dir + "/product").value_or("");
-  dev.device_class = hex_attr(dir, "bDeviceClass");
-  const std::string prefix = name + ":";
-  for (const auto& entry : list_sysfs_dir(dir)) {
-    if (entry.rfind(prefix, 0) != 0) continue;
-    const std::string idir = dir + "/" + entry;
-    if (!path_exists(idir + "/bInterfaceClass")) continue;
-    UsbInterface itf;
-    itf.name = entry;
-    itf.number = hex_attr(idir, "bInterfaceNumber");
-    if (!path_exists(idir + "/bInterfaceNumber")) {  // fall back to the name's ".N"
-      auto dot = entry.rfind('.');
-      if (dot != std::string::npos) itf.number = std::atoi(entry.c_str() + dot + 1);
-    }
-    itf.cls = hex_attr(idir, "bInterfaceClass");
-    itf.subclass = hex_attr(idir, "bInterfaceSubClass");
-    itf.protocol = hex_attr(idir, "bInterfaceProtocol");
-    itf.label = read_sysfs_attr(idir + "/interface").value_or("");
-    itf.authorized = read_sysfs_attr(idir + "/authorized").value_or("1") == "1";
-    itf.bound = path_exists(idir + "/driver");
-    dev.interfaces.push_back(std::move(itf));
-  }
+  dev.pid = lower(read_attr_at(dir.fd, "idProduct").value_or(""));
+  dev.serial = read_attr_at(dir.fd, "serial").value_or("");
+  dev.manufacturer = read_attr_at(dir.fd, "manufacturer").value_or("");
+  dev.product = read_attr_at(dir.fd, "product").value_or("");
+  dev.device_class = hex_attr_at(dir.fd, "bDeviceClass");
+  dev.authorized = read_attr_at(dir.fd, "authorized").value_or("1") != "0";
+  for (const auto& entry : entries_with_prefix(dir.fd, name + ":"))
+    if (auto itf = read_interface_at(dir.fd, entry)) dev.interfaces.push_back(std::move(*itf));
   std::sort(dev.interfaces.begin(), dev.interfaces.end(),
             [](const UsbInterface& a, const UsbInterface& b) { return a.number < b.number; });
   return dev;
+}
+
+std::optional<UsbInterface> UsbSysfs::read_interface(const std::string& interface_name) const {
+  const std::string device = usb_device_of_interface(interface_name);
+  if (device.empty()) return std::nullopt;
+  Fd dir(::open(device_dir(device).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (dir.fd < 0) return std::nullopt;
+  return read_interface_at(dir.fd, interface_name);
 }
 
 void UsbSysfs::set_interface_authorized(const std::string& interface_name, bool authorized) const {

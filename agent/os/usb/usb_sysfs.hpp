@@ -19,6 +19,9 @@ class UsbSysfs {
   std::vector<std::string> root_hubs() const;
   // Device attributes and every interface; nullopt when the device is gone.
   std::optional<UsbDevice> read_device(const std::string& name) const;
+  // One interface ("1-2:1.0") as read_device fills it; nullopt when it is gone or not a
+  // configured interface.
+  std::optional<UsbInterface> read_interface(const std::string& interface_name) const;
 
   // Throw std::runtime_error "<path>: <strerror>" on failure.
   void set_interface_authorized(const std::string& interface_name, bool authorized) const;

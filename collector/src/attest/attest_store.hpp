@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-namespace seatlock::collector {
-class SqliteDb;
+namespace seatlock::sql {
+class Db;
 }
 
 namespace seatlock::collector::attest {
@@ -59,7 +59,7 @@ class AttestStore {
   std::optional<VerdictRecord> last_proven(const std::string& seat);
 
  private:
-  std::unique_ptr<SqliteDb> db_;
+  std::unique_ptr<sql::Db> db_;
 };
 
 }  // namespace seatlock::collector::attest

@@ -9,10 +9,10 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "args.hpp"
 #include "attest/attest_store.hpp"
 #include "attest/attestor.hpp"
 #include "audit/collector_log.hpp"
+#include "core/util/args.hpp"
 #include "store_open.hpp"
 
 namespace seatlock::collector {
@@ -21,7 +21,8 @@ int cmd_attest(const ArgList& argv, std::ostream& out) {
   if (argv.empty() || (argv[0] != "show" && argv[0] != "baseline" && argv[0] != "unpin"))
     throw UsageError("attest: expected `show`, `baseline` or `unpin`");
   ArgList rest(argv.begin() + 1, argv.end());
-  Args a(rest, {"db", "store", "seat", "limit", "ticket", "instance", "collector-key"}, {"json"});
+  ArgParser a(rest, {"db", "store", "seat", "limit", "ticket", "instance", "collector-key"},
+              {"json"});
   std::string spec = a.get("store").value_or(a.get("db").value_or(""));
   if (spec.empty()) throw UsageError("attest: --db FILE is required");
   std::string path = attest::attest_db_path(spec);

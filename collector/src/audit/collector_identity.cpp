@@ -126,7 +126,7 @@ std::string default_instance() {
   return host;
 }
 
-CollectorIdentity identity_from_args(const Args& a, const std::string& store_spec) {
+CollectorIdentity identity_from_args(const ArgParser& a, const std::string& store_spec) {
   return load_or_create_identity(
       a.get("collector-key").value_or(default_collector_key_path(store_spec)),
       a.get("instance").value_or(default_instance()));

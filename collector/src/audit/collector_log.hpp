@@ -15,7 +15,7 @@
 // an exclusive flock on "<collector key>.lock" (and, for SQLite, a write transaction) from
 // reading the chain's head to the commit, so concurrent appenders never fork the chain.
 //
-// Usage (a CLI command; `a` are its Args, which must accept collector_log_option_names() and
+// Usage (a CLI command; `a` is its ArgParser, which must accept collector_log_option_names() and
 // store_option_names()):
 //
 //   auto store = open_store(store_spec(a), /*create=*/true);
@@ -37,7 +37,7 @@
 #include <string>
 #include <vector>
 
-#include "args.hpp"
+#include "core/util/args.hpp"
 #include "store.hpp"
 
 namespace seatlock::collector::audit {
@@ -65,7 +65,7 @@ std::set<std::string> collector_log_option_names();
 // "/var/lib/seatlock-collector/collector.key".
 std::string default_collector_key_path(const std::string& store_spec);
 std::string default_instance();
-CollectorIdentity identity_from_args(const Args& a, const std::string& store_spec);
+CollectorIdentity identity_from_args(const ArgParser& a, const std::string& store_spec);
 
 struct CollectorEventInput {
   std::string kind, severity, outcome;

@@ -5,9 +5,9 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "args.hpp"
 #include "commands.hpp"
 #include "core/fleet/tree.hpp"
+#include "core/util/args.hpp"
 #include "core/util/time.hpp"
 #include "fleet/bundle_dir.hpp"
 #include "fleet/central_action.hpp"
@@ -63,7 +63,8 @@ void add_grants(const std::vector<PolicyFile>& files, const std::string& scope, 
 HttpResponse FleetApi::get(const ApiRequest&) {
   if (cfg_.fleet_config.empty()) return error_response(404, "no fleet configured");
   UnixMillis now = now_ms();
-  Args a({"--config", cfg_.fleet_config, "--store", cfg_.store_spec}, central_option_names(), {});
+  ArgParser a({"--config", cfg_.fleet_config, "--store", cfg_.store_spec}, central_option_names(),
+              {});
   CentralSetup setup = resolve_central_setup(a);
   auto tree = read_fleet_tree(setup.tree);
   auto plan = seatlock::fleet::plan_fleet(tree);
@@ -132,7 +133,8 @@ std::vector<BehindSeat> FleetApi::behind_seats() {
   std::vector<BehindSeat> out;
   if (cfg_.fleet_config.empty()) return out;
   try {
-    Args a({"--config", cfg_.fleet_config, "--store", cfg_.store_spec}, central_option_names(), {});
+    ArgParser a({"--config", cfg_.fleet_config, "--store", cfg_.store_spec}, central_option_names(),
+                {});
     BundleDir dir(resolve_central_setup(a).bundles);
     std::uint64_t version = dir.current_version();
     if (version == 0) return out;
@@ -190,7 +192,8 @@ HttpResponse FleetApi::net(const ApiRequest& req) {
     if (why.rfind("error: ", 0) == 0) why = why.substr(7);
     return error_response(409, why.empty() ? "the action was refused; nothing changed" : why);
   }
-  Args a({"--config", cfg_.fleet_config, "--store", cfg_.store_spec}, central_option_names(), {});
+  ArgParser a({"--config", cfg_.fleet_config, "--store", cfg_.store_spec}, central_option_names(),
+              {});
   std::uint64_t version = BundleDir(resolve_central_setup(a).bundles).current_version();
   HttpResponse r;
   r.body = json{{"version", version}, {"message", out.str()}}.dump();

@@ -47,7 +47,7 @@ std::set<std::string> central_action_option_names() {
   return names;
 }
 
-std::string checked_ticket(const Args& a) {
+std::string checked_ticket(const ArgParser& a) {
   std::string t = a.require("ticket");
   bool ok = !t.empty() && t.size() <= 64;
   for (char c : t)
@@ -81,7 +81,7 @@ std::string format_time(UnixMillis t) {
   return s;
 }
 
-CentralAction::CentralAction(const Args& a, UnixMillis now, std::ostream& out)
+CentralAction::CentralAction(const ArgParser& a, UnixMillis now, std::ostream& out)
     : now_(now), out_(out), setup_(resolve_central_setup(a)), edit_(setup_.tree) {
   auto lifetime = parse_duration_ms(setup_.expires);
   if (!lifetime || *lifetime <= 0)

@@ -17,10 +17,10 @@
 #include <string>
 #include <vector>
 
-#include "../args.hpp"
 #include "../store.hpp"
 #include "audit/collector_log.hpp"
 #include "central_config.hpp"
+#include "core/util/args.hpp"
 #include "fleet_key.hpp"
 #include "tree_edit.hpp"
 
@@ -34,7 +34,7 @@ inline constexpr const char* kClosureFile = "95-net-closed.json";
 std::set<std::string> central_action_option_names();
 
 // A ticket names files: letters, digits, '.', '_', '-' (at most 64). Throws UsageError.
-std::string checked_ticket(const Args& a);
+std::string checked_ticket(const ArgParser& a);
 // --until: RFC 3339, a date (midnight UTC), or a duration from now ("4h"); must be in the
 // future. Throws UsageError.
 UnixMillis until_from(const std::string& text, UnixMillis now);
@@ -55,7 +55,7 @@ std::vector<GrantPrune> expired_grant_prunes(const seatlock::fleet::FleetTree& t
 
 class CentralAction {
  public:
-  CentralAction(const Args& a, UnixMillis now, std::ostream& out);
+  CentralAction(const ArgParser& a, UnixMillis now, std::ostream& out);
   ~CentralAction();
 
   const CentralSetup& setup() const { return setup_; }

@@ -48,7 +48,7 @@ std::set<std::string> central_option_names() {
   return names;
 }
 
-CentralSetup resolve_central_setup(const Args& a) {
+CentralSetup resolve_central_setup(const ArgParser& a) {
   auto config_path = a.get("config");
   nlohmann::json config =
       read_config(config_path.value_or(kDefaultConfig), config_path.has_value());

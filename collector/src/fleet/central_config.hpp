@@ -9,7 +9,7 @@
 #include <set>
 #include <string>
 
-#include "../args.hpp"
+#include "core/util/args.hpp"
 
 namespace seatlock::collector::fleet_cli {
 
@@ -26,6 +26,6 @@ struct CentralSetup {
 
 // The valued flags every central action accepts (the store's included).
 std::set<std::string> central_option_names();
-CentralSetup resolve_central_setup(const Args& a);
+CentralSetup resolve_central_setup(const ArgParser& a);
 
 }  // namespace seatlock::collector::fleet_cli

@@ -2,7 +2,7 @@
 
 namespace seatlock::collector::fleet_cli {
 
-Scope resolve_scope(const Args& a, const CentralAction& act, bool allow_all) {
+Scope resolve_scope(const ArgParser& a, const CentralAction& act, bool allow_all) {
   int given = a.get("seat").has_value() + a.get("group").has_value() + (allow_all && a.has("all"));
   if (given != 1)
     throw UsageError(allow_all ? "give exactly one of --seat ID, --group NAME or --all"

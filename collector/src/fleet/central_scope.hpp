@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "../args.hpp"
 #include "central_action.hpp"
+#include "core/util/args.hpp"
 
 namespace seatlock::collector::fleet_cli {
 
@@ -19,6 +19,6 @@ struct Scope {
 
 // allow_all: --all is accepted. Throws UsageError for a bad combination, std::runtime_error
 // naming what exists for a seat or group the tree does not know.
-Scope resolve_scope(const Args& a, const CentralAction& act, bool allow_all);
+Scope resolve_scope(const ArgParser& a, const CentralAction& act, bool allow_all);
 
 }  // namespace seatlock::collector::fleet_cli

@@ -2,11 +2,11 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
-#include "../args.hpp"
 #include "../commands.hpp"
 #include "bundle_dir.hpp"
 #include "core/fleet/bundle.hpp"
 #include "core/fleet/diff.hpp"
+#include "core/util/args.hpp"
 #include "core/util/digest.hpp"
 #include "fleet_common.hpp"
 #include "fleet_key.hpp"
@@ -26,7 +26,7 @@ UnixMillis now_ms() {
 }
 
 int fleet_check(const ArgList& argv, std::ostream& out) {
-  Args a(argv, {"tree"}, {});
+  ArgParser a(argv, {"tree"}, {});
   auto plan = check_tree(a.require("tree"), now_ms(), out);
   if (!plan.errors.empty()) {
     out << plan.errors.size() << " error(s); the tree cannot be published\n";
@@ -38,7 +38,7 @@ int fleet_check(const ArgList& argv, std::ostream& out) {
 }
 
 int fleet_diff(const ArgList& argv, std::ostream& out) {
-  Args a(argv, {"tree", "against"}, {"json"});
+  ArgParser a(argv, {"tree", "against"}, {"json"});
   UnixMillis now = now_ms();
   auto plan = check_tree(a.require("tree"), now, out);
   if (!plan.errors.empty()) {
@@ -74,7 +74,7 @@ int fleet_diff(const ArgList& argv, std::ostream& out) {
 }
 
 int fleet_keygen(const ArgList& argv, std::ostream& out) {
-  Args a(argv, {"out"}, {});
+  ArgParser a(argv, {"out"}, {});
   std::string path = a.require("out");
   FleetKey k = generate_fleet_key(path);
   out << "fleet key written to " << path << " (keep it secret); public key in " << path

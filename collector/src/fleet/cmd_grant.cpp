@@ -112,7 +112,7 @@ int finish_grant(CentralAction& act, const Scope& scope, const std::string& rel,
 int grant_usb(const ArgList& argv, std::ostream& out) {
   auto opts = central_action_option_names();
   opts.insert({"seat", "group", "vid", "pid", "serial", "until", "ticket"});
-  Args a(argv, opts, {"read-only"});
+  ArgParser a(argv, opts, {"read-only"});
   if (a.get("group")) throw UsageError("grant usb is for one seat: --seat ID");
   std::string ticket = checked_ticket(a);
   std::string vid = a.require("vid"), pid = a.require("pid");
@@ -141,7 +141,7 @@ int grant_net(ArgList argv, std::ostream& out) {
   auto groups = take_repeated(argv, "usergroup");
   auto opts = central_action_option_names();
   opts.insert({"seat", "group", "to", "ports", "until", "ticket"});
-  Args a(argv, opts, {});
+  ArgParser a(argv, opts, {});
   std::string ticket = checked_ticket(a);
   if (users.empty() && groups.empty())
     throw UsageError("give who the exception is for: --user NAME and/or --usergroup GROUP");
@@ -191,7 +191,7 @@ int cmd_grant(const ArgList& args, std::ostream& out) {
 int cmd_revoke(const ArgList& argv, std::ostream& out) {
   auto opts = central_action_option_names();
   opts.insert("ticket");
-  Args a(argv, opts, {});
+  ArgParser a(argv, opts, {});
   std::string ticket = checked_ticket(a);
   UnixMillis now = now_ms();
   CentralAction act(a, now, out);

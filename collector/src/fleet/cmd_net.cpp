@@ -50,7 +50,7 @@ nlohmann::json still_closed(const CentralAction& act, const std::vector<std::str
 int run(const std::string& sub, const ArgList& argv, std::ostream& out) {
   auto opts = central_action_option_names();
   opts.insert({"seat", "group", "until", "ticket"});
-  Args a(argv, opts, {"all"});
+  ArgParser a(argv, opts, {"all"});
   std::string ticket = checked_ticket(a);
   UnixMillis now = now_ms();
   std::optional<UnixMillis> until;

@@ -2,12 +2,12 @@
 
 #include <chrono>
 
-#include "../args.hpp"
 #include "../signing.hpp"
 #include "bundle_dir.hpp"
 #include "central_action.hpp"
 #include "central_config.hpp"
 #include "core/fleet/bundle.hpp"
+#include "core/util/args.hpp"
 #include "fleet_common.hpp"
 #include "fleet_key.hpp"
 #include "tree_reader.hpp"
@@ -17,7 +17,7 @@ namespace seatlock::collector::fleet_cli {
 int fleet_publish(const ArgList& argv, UnixMillis now, std::ostream& out) {
   // The same flags, config file and packaged defaults as the central actions
   // (central_config.hpp); the store is opened only when there are expired grants to record.
-  Args a(argv, central_action_option_names(), {});
+  ArgParser a(argv, central_action_option_names(), {});
   CentralSetup setup = resolve_central_setup(a);
   auto lifetime = parse_duration_ms(setup.expires);
   if (!lifetime || *lifetime <= 0)

@@ -2,10 +2,10 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "../args.hpp"
 #include "../output.hpp"
 #include "../store_open.hpp"
 #include "core/fleet/group_map.hpp"
+#include "core/util/args.hpp"
 #include "fleet_status.hpp"
 #include "tree_reader.hpp"
 
@@ -154,7 +154,7 @@ void print_fleet_status(const FleetStatus& st, std::ostream& out) {
 int fleet_status(const ArgList& argv, UnixMillis now, std::ostream& out) {
   auto names = store_option_names();
   names.insert({"bundles", "tree", "group", "silent-after", "heartbeat"});
-  Args a(argv, names, {"json"});
+  ArgParser a(argv, names, {"json"});
   FleetStatusOptions opt;
   opt.now = now;
   opt.silent_after = a.number("silent-after").value_or(3);

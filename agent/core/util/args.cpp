@@ -1,13 +1,13 @@
-#include "args.hpp"
+#include "core/util/args.hpp"
 
 #include "core/util/time.hpp"
 
-namespace seatlock::collector {
+namespace seatlock {
 
-Args::Args(const std::vector<std::string>& argv, const std::set<std::string>& valued,
-           const std::set<std::string>& switches) {
-  for (size_t i = 0; i < argv.size(); ++i) {
-    std::string a = argv[i];
+ArgParser::ArgParser(const std::vector<std::string>& argv, const std::set<std::string>& valued,
+                     const std::set<std::string>& switches) {
+  for (std::size_t i = 0; i < argv.size(); ++i) {
+    const std::string& a = argv[i];
     if (a.rfind("--", 0) != 0) throw UsageError("unexpected argument \"" + a + "\"");
     std::string name = a.substr(2), value;
     bool inline_value = false;
@@ -31,19 +31,19 @@ Args::Args(const std::vector<std::string>& argv, const std::set<std::string>& va
   }
 }
 
-std::optional<std::string> Args::get(const std::string& name) const {
+std::optional<std::string> ArgParser::get(const std::string& name) const {
   auto it = values_.find(name);
   if (it == values_.end()) return std::nullopt;
   return it->second;
 }
 
-std::string Args::require(const std::string& name) const {
+std::string ArgParser::require(const std::string& name) const {
   auto v = get(name);
   if (!v || v->empty()) throw UsageError("--" + name + " is required");
   return *v;
 }
 
-std::optional<std::int64_t> Args::time(const std::string& name) const {
+std::optional<std::int64_t> ArgParser::time(const std::string& name) const {
   auto v = get(name);
   if (!v) return std::nullopt;
   std::string text = *v;
@@ -54,17 +54,15 @@ std::optional<std::int64_t> Args::time(const std::string& name) const {
   return t;
 }
 
-std::optional<std::uint64_t> Args::number(const std::string& name) const {
+std::optional<std::uint64_t> ArgParser::number(const std::string& name) const {
   auto v = get(name);
   if (!v) return std::nullopt;
-  try {
-    size_t used = 0;
-    unsigned long long n = std::stoull(*v, &used);
-    if (used != v->size()) throw std::invalid_argument(*v);
-    return n;
-  } catch (const std::exception&) {
+  // std::stoull accepts a sign and leading blanks ("-1" wraps round): digits only.
+  bool digits =
+      !v->empty() && v->size() <= 19 && v->find_first_not_of("0123456789") == std::string::npos;
+  if (!digits)
     throw UsageError("--" + name + ": expected a non-negative integer, got \"" + *v + "\"");
-  }
+  return std::stoull(*v);
 }
 
-}  // namespace seatlock::collector
+}  // namespace seatlock

@@ -1,4 +1,5 @@
-#include "os/delivery/http_post.hpp"
+// HttpClient on libcurl (see curl_http_client.hpp).
+#include "uplink/curl_http_client.hpp"
 
 #include <curl/curl.h>
 
@@ -41,14 +42,20 @@ int progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   return abort && abort->load() ? 1 : 0;
 }
 
+// PEM given by content (CURLOPT_*_BLOB; curl copies the bytes).
+void set_blob(CURL* c, CURLoption option, const std::string& pem) {
+  curl_blob blob{const_cast<char*>(pem.data()), pem.size(), CURL_BLOB_COPY};
+  curl_easy_setopt(c, option, &blob);
+}
+
 }  // namespace
 
-namespace {
-
-// One transfer: a POST of `body`, or a GET when body is null.
-HttpResult transfer(const std::string& url, const std::string* body,
-                    const std::vector<std::string>& headers, const TlsSettings& tls,
-                    const std::atomic<bool>* abort, long timeout_s) {
+// One transfer: a POST of the request's body, or a GET when it has none.
+HttpResult CurlHttpClient::perform(const HttpRequest& request, const std::atomic<bool>* abort) {
+  const std::string& url = request.url;
+  const std::string* body = request.body ? &*request.body : nullptr;
+  const TlsSettings& tls = request.tls;
+  const long timeout_s = request.timeout_s;
   static std::once_flag init;
   std::call_once(init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   HttpResult r;
@@ -58,8 +65,7 @@ HttpResult transfer(const std::string& url, const std::string* body,
     return r;
   }
   curl_slist* hs = nullptr;
-  for (const auto& h : headers) hs = curl_slist_append(hs, h.c_str());
-  std::string auth;
+  for (const auto& h : request.headers) hs = curl_slist_append(hs, h.c_str());
   if (!tls.token.empty())
     hs = curl_slist_append(hs, ("Authorization: Bearer " + tls.token).c_str());
   hs = curl_slist_append(hs, "Expect:");  // no 100-continue round trip
@@ -85,9 +91,18 @@ HttpResult transfer(const std::string& url, const std::string* body,
   curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress);
   curl_easy_setopt(c, CURLOPT_XFERINFODATA, abort);
   curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-  if (!tls.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, tls.ca_file.c_str());
-  if (!tls.cert_file.empty()) curl_easy_setopt(c, CURLOPT_SSLCERT, tls.cert_file.c_str());
-  if (!tls.key_file.empty()) curl_easy_setopt(c, CURLOPT_SSLKEY, tls.key_file.c_str());
+  if (!tls.ca_pem.empty())
+    set_blob(c, CURLOPT_CAINFO_BLOB, tls.ca_pem);
+  else if (!tls.ca_file.empty())
+    curl_easy_setopt(c, CURLOPT_CAINFO, tls.ca_file.c_str());
+  if (!tls.cert_pem.empty())
+    set_blob(c, CURLOPT_SSLCERT_BLOB, tls.cert_pem);
+  else if (!tls.cert_file.empty())
+    curl_easy_setopt(c, CURLOPT_SSLCERT, tls.cert_file.c_str());
+  if (!tls.key_pem.empty())
+    set_blob(c, CURLOPT_SSLKEY_BLOB, tls.key_pem);
+  else if (!tls.key_file.empty())
+    curl_easy_setopt(c, CURLOPT_SSLKEY, tls.key_file.c_str());
   CURLcode rc = curl_easy_perform(c);
   if (rc == CURLE_OK) {
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
@@ -98,19 +113,6 @@ HttpResult transfer(const std::string& url, const std::string* body,
   curl_slist_free_all(hs);
   curl_easy_cleanup(c);
   return r;
-}
-
-}  // namespace
-
-HttpResult http_post(const std::string& url, const std::string& body,
-                     const std::vector<std::string>& headers, const TlsSettings& tls,
-                     const std::atomic<bool>* abort, long timeout_s) {
-  return transfer(url, &body, headers, tls, abort, timeout_s);
-}
-
-HttpResult http_get(const std::string& url, const std::vector<std::string>& headers,
-                    const TlsSettings& tls, const std::atomic<bool>* abort, long timeout_s) {
-  return transfer(url, nullptr, headers, tls, abort, timeout_s);
 }
 
 }  // namespace seatlock

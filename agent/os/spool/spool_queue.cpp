@@ -1,0 +1,101 @@
+// Spool members for the way into the spool: producers prepare and queue (submit); each group of
+// queued requests is written in one transaction, and each caller waits only for the commit that
+// took its request. A caller that finds nothing being committed commits the queue itself (no
+// hand-off to another thread: a lone producer, like the daemon's loop, pays one commit and no
+// scheduling delay); while a commit is in progress, what queues meanwhile is taken by the
+// committer thread as soon as it ends, so a busy spool commits back to back.
+#include <nlohmann/json.hpp>
+
+#include "os/base/clock.hpp"
+#include "os/spool/spool.hpp"
+
+namespace seatlock {
+
+Spool::Pending::Pending(Spool& spool, std::unique_ptr<Request> req)
+    : spool_(&spool), req_(std::move(req)) {}
+
+Spool::Pending::Pending(Pending&& other) noexcept
+    : spool_(other.spool_), req_(std::move(other.req_)) {}
+
+Spool::Pending::~Pending() {
+  // The committer holds a pointer to the request until its group is done.
+  if (req_) spool_->wait_done(*req_);
+}
+
+std::vector<Event> Spool::Pending::wait() {
+  if (!req_) throw std::logic_error("Spool::Pending::wait() called twice");
+  spool_->wait_done(*req_);
+  auto req = std::move(req_);
+  if (req->error) std::rethrow_exception(req->error);
+  return std::move(req->drafts);
+}
+
+Spool::Pending Spool::submit(std::vector<Event> drafts) {
+  auto req = std::make_unique<Request>();
+  req->drafts = std::move(drafts);
+  return enqueue(std::move(req));
+}
+
+Spool::Pending Spool::enqueue(std::unique_ptr<Request> req) {
+  // Everything per event that does not depend on the chain head happens here, on the caller's
+  // thread, in parallel with other producers and with the commit in progress.
+  UnixMillis now = now_millis();
+  req->prepared.reserve(req->drafts.size());
+  try {
+    for (Event& e : req->drafts) req->prepared.push_back(spool_detail::prepare_event(e, now));
+  } catch (const nlohmann::json::exception& ex) {
+    throw EventRejected(std::string("event not stored: ") + ex.what());
+  }
+  std::lock_guard lk(queue_mu_);
+  if (stop_) throw std::logic_error("spool " + path_ + ": append after shutdown");
+  queue_.push_back(req.get());
+  req->group = taken_ + 1;
+  // Nobody is woken here: the caller's wait() commits an idle spool itself, and a commit in
+  // progress hands what queued meanwhile to the committer thread when it ends.
+  return Pending(*this, std::move(req));
+}
+
+void Spool::commit_queue(std::unique_lock<std::mutex>& lk) {
+  busy_ = true;
+  std::vector<Request*> group;
+  group.swap(queue_);
+  std::uint64_t number = ++taken_;
+  lk.unlock();
+  // Whatever queues from here on belongs to the next group.
+  commit_group(group);
+  {
+    std::lock_guard done_lk(done_mu_);
+    done_ = number;
+  }
+  done_cv_[number % 2].notify_all();
+  lk.lock();
+  busy_ = false;
+}
+
+void Spool::wait_done(const Request& req) {
+  {
+    std::unique_lock lk(queue_mu_);
+    if (!busy_ && req.group == taken_ + 1) {  // still queued, and no commit in progress
+      commit_queue(lk);
+      bool more = !queue_.empty() && committer_idle_;
+      lk.unlock();
+      if (more) queue_cv_.notify_one();
+      return;
+    }
+  }
+  std::unique_lock lk(done_mu_);
+  done_cv_[req.group % 2].wait(lk, [&] { return done_ >= req.group; });
+}
+
+void Spool::run_committer() {
+  std::unique_lock lk(queue_mu_);
+  for (;;) {
+    committer_idle_ = true;
+    queue_cv_.wait(lk, [&] { return !busy_ && (stop_ || !queue_.empty()); });
+    committer_idle_ = false;
+    if (queue_.empty()) return;  // stopping, and nothing is left to store
+    commit_queue(lk);
+  }
+}
+
+}  // namespace seatlock
