@@ -3,7 +3,7 @@
 // enroll once (enroll -> ActivateCredential -> activate, remembered in the state dir), then
 // challenge -> quote bound to the firmware snapshot -> the collector's verdict. Blocking (TPM
 // and network): seatlockd runs it on a worker thread. HTTP is given as a transport so this
-// stays free of the TLS/curl details (the daemon passes os/delivery's http_post/http_get).
+// stays free of the TLS/curl details (the daemon passes its HttpClient, os/delivery/http_post.hpp).
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
