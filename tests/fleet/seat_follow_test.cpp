@@ -199,7 +199,10 @@ TEST_CASE(
   restart(rig.seat);
   CHECK(fleet_version_in_force(rig.seat) == 1);  // the last good bundle, offline
   CHECK(usb_mode(rig.seat) == "audit");
-  CHECK(seat_status(rig.seat)["components"]["fleet"]["state"] == "backoff");
+  // The poll starts once the daemon runs: "idle" until it has its config, "polling" while the
+  // first request to the stopped collector fails; then it must settle in "backoff".
+  CHECK(t::wait_until(
+      [&] { return seat_status(rig.seat)["components"]["fleet"]["state"] == "backoff"; }, 10'000));
 
   rig.start_collector(port);
   REQUIRE(t::wait_until([&] { return fleet_version_in_force(rig.seat) == 2; }, 60'000));
