@@ -183,6 +183,16 @@ TEST_CASE(
   CHECK(json::parse(t::read_file(seat.state_dir + "/tpm-enrollment.json"))["enrollment"] !=
         enrollment);
   CHECK(seat.spooled("firmware.unattested") == 0);
+
+  // The AK stays in the TPM but the enrollment record is gone (an enrollment that failed after
+  // the AK was made unlinks it first): the seat enrolls again instead of failing every round.
+  seat.stop();
+  std::filesystem::remove(seat.state_dir + "/tpm-enrollment.json");
+  seat.start();
+  auto after_loss = seat.ctl({"--json", "firmware", "attest"});
+  INFO(after_loss.out);
+  CHECK(json::parse(after_loss.out)["tpm"]["result"] == "verified");
+  CHECK(std::filesystem::exists(seat.state_dir + "/tpm-enrollment.json"));
 }
 
 TEST_CASE("a seat whose TPM cannot be reached reports firmware.unattested, once per reason",

@@ -28,9 +28,11 @@ std::string enrollment_path(const TpmConfig& c) {
 
 json read_enrollment(const TpmConfig& c) {
   std::ifstream in(enrollment_path(c));
-  if (!in) return json();
+  // No record (never enrolled, or an enrollment that failed after the AK was made) is an empty
+  // object, so the caller enrolls again instead of throwing on value().
+  if (!in) return json::object();
   json j = json::parse(std::string(std::istreambuf_iterator<char>(in), {}), nullptr, false);
-  return j.is_object() ? j : json();
+  return j.is_object() ? j : json::object();
 }
 
 void write_enrollment(const TpmConfig& c, const json& record) {
