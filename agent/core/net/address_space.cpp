@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 #include <stdexcept>
+#include <tuple>
 
 namespace seatlock::net {
 
@@ -183,6 +184,21 @@ std::vector<Box> disjoint_boxes(std::vector<Box> in) {
   }
   flush();
   return out;
+}
+
+bool box_less(const Box& x, const Box& y) {
+  return std::tie(x.port_first, x.port_last, x.addr_first, x.addr_last, x.value) <
+         std::tie(y.port_first, y.port_last, y.addr_first, y.addr_last, y.value);
+}
+
+std::vector<std::size_t> box_order(const std::vector<Box>& v) {
+  std::vector<std::size_t> idx(v.size());
+  for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+  // disjoint_boxes() writes them in this order already; sorted only if that ever changes.
+  if (!std::is_sorted(v.begin(), v.end(), box_less))
+    std::sort(idx.begin(), idx.end(),
+              [&](std::size_t x, std::size_t y) { return box_less(v[x], v[y]); });
+  return idx;
 }
 
 }  // namespace seatlock::net

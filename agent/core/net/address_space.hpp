@@ -42,4 +42,9 @@ struct Box {
 // value of the inputs covering them. Adjacent pieces with equal values are merged.
 std::vector<Box> disjoint_boxes(std::vector<Box> in);
 
+// The order disjoint_boxes() writes boxes in (ports, then addresses, then value).
+bool box_less(const Box& x, const Box& y);
+// Indices of `v` in box_less order: identity when `v` is already in it (the usual case).
+std::vector<std::size_t> box_order(const std::vector<Box>& v);
+
 }  // namespace seatlock::net

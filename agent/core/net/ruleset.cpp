@@ -32,10 +32,6 @@ bool same_box(const Box& x, const Box& y) {
   return x.addr_first == y.addr_first && x.addr_last == y.addr_last &&
          x.port_first == y.port_first && x.port_last == y.port_last && x.value == y.value;
 }
-bool box_less(const Box& x, const Box& y) {
-  return std::tie(x.port_first, x.port_last, x.addr_first, x.addr_last, x.value) <
-         std::tie(y.port_first, y.port_last, y.addr_first, y.addr_last, y.value);
-}
 bool same_boxes(const std::vector<Box>& a, const std::vector<Box>& b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), same_box);
 }
@@ -235,16 +231,7 @@ std::shared_ptr<const SetPiece> make_piece(const SetPieceKey& key, std::vector<B
   piece->keys.resize(merged.size());
   std::vector<bool> known(merged.size(), false);
   if (before && !before->merged.empty()) {
-    auto order = [](const std::vector<Box>& v) {
-      std::vector<std::size_t> idx(v.size());
-      for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = i;
-      // disjoint_boxes() writes them in this order already; sorted only if that ever changes.
-      if (!std::is_sorted(v.begin(), v.end(), box_less))
-        std::sort(idx.begin(), idx.end(),
-                  [&](std::size_t x, std::size_t y) { return box_less(v[x], v[y]); });
-      return idx;
-    };
-    const auto old_order = order(before->merged), new_order = order(merged);
+    const auto old_order = box_order(before->merged), new_order = box_order(merged);
     for (std::size_t i = 0, j = 0; i < old_order.size() && j < new_order.size();) {
       const Box &o = before->merged[old_order[i]], &n = merged[new_order[j]];
       if (box_less(o, n)) {

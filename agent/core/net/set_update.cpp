@@ -11,28 +11,13 @@ namespace seatlock::net {
 
 namespace {
 
-bool box_less(const Box& x, const Box& y) {
-  return std::tie(x.port_first, x.port_last, x.addr_first, x.addr_last, x.value) <
-         std::tie(y.port_first, y.port_last, y.addr_first, y.addr_last, y.value);
-}
-
-std::vector<std::size_t> sorted_order(const std::vector<Box>& v) {
-  std::vector<std::size_t> idx(v.size());
-  for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = i;
-  // disjoint_boxes() writes them in this order already; sorted only if that ever changes.
-  if (!std::is_sorted(v.begin(), v.end(), box_less))
-    std::sort(idx.begin(), idx.end(),
-              [&](std::size_t x, std::size_t y) { return box_less(v[x], v[y]); });
-  return idx;
-}
-
 // Marks the merged boxes of `a` that `b` does not have (and the other way round), comparing
 // numbers, not element text; both lists keep their own order for the commands.
 void mark_differences(const std::vector<Box>& a, const std::vector<Box>& b,
                       std::vector<bool>& only_a, std::vector<bool>& only_b) {
   only_a.assign(a.size(), true);
   only_b.assign(b.size(), true);
-  const auto oa = sorted_order(a), ob = sorted_order(b);
+  const auto oa = box_order(a), ob = box_order(b);
   for (std::size_t i = 0, j = 0; i < oa.size() && j < ob.size();) {
     if (box_less(a[oa[i]], b[ob[j]])) {
       ++i;
