@@ -20,6 +20,7 @@ fi
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSEATLOCK_VM_TESTS="${SEATLOCK_VM_TESTS:-ON}" \
   -DSEATLOCK_WERROR=ON "${launcher[@]}"
 cmake --build "$build" -j"$(nproc)"
+bash scripts/check_tidy.sh "$build"  # clang-tidy (.clang-tidy) over agent/ and collector/
 ctest --test-dir "$build" --output-on-failure --timeout 600 -j"${SEATLOCK_TEST_JOBS:-1}"
 
 # The same unit and component tests once more under AddressSanitizer + UndefinedBehaviorSanitizer

@@ -59,10 +59,13 @@ std::optional<std::uint64_t> parse_seq(const std::string& text) {
   return v;
 }
 
-int requeue(const CliContext& ctx, Args args) {
-  bool all = take_flag(args, "--all");
-  std::string range = take_option(args, "--seq");
-  if (!args.empty()) return usage_error("events requeue: unexpected argument '" + args[0] + "'");
+int requeue(const CliContext& base, const Args& argv) {
+  ArgSpec spec;
+  spec.valued = {"seq"};
+  spec.switches = {"all"};
+  auto [ctx, args] = parse_command(base, argv, "events requeue", spec);
+  const bool all = args.has("all");
+  const std::string range = args.get("seq").value_or("");
   if (all == !range.empty())
     return usage_error("events requeue: give either --seq A-B (or --seq N) or --all");
   nlohmann::json req = {{"all", true}};
@@ -90,20 +93,30 @@ int requeue(const CliContext& ctx, Args args) {
 
 }  // namespace
 
-int cmd_events(const CliContext& ctx, const Args& in) {
-  Args args = in;
-  if (!args.empty() && (args[0] == "help" || args[0] == "--help")) {
+int cmd_events(const CliContext& base, const Args& argv) {
+  // The listing's flags, then possibly the one subcommand: "events [FLAGS]", "events requeue ...".
+  ArgSpec spec;
+  spec.valued = {"since", "kind"};
+  spec.switches = {"follow", "help"};
+  spec.stop_at_positional = true;
+  auto [ctx, args] = parse_command(base, argv, "events", spec);
+  const Args& rest = args.positional();
+  const bool listing_flags = args.get("since") || args.get("kind") || args.has("follow");
+  if (args.has("help") || (!rest.empty() && rest[0] == "help")) {
     std::fputs(kHelp, stdout);
     return 0;
   }
-  if (!args.empty() && args[0] == "requeue")
-    return requeue(ctx, Args(args.begin() + 1, args.end()));
-  bool json = ctx.json || take_flag(args, "--json");
-  bool follow = take_flag(args, "--follow");
-  std::string since_text = take_option(args, "--since");
+  if (!rest.empty() && rest[0] == "requeue") {
+    if (listing_flags)
+      return usage_error("events requeue: --since, --kind and --follow are for the listing");
+    return requeue(ctx, Args(rest.begin() + 1, rest.end()));
+  }
+  if (!rest.empty()) return usage_error("events: unexpected argument '" + rest[0] + "'");
+  const bool json = ctx.json;
+  const bool follow = args.has("follow");
+  const std::string since_text = args.get("since").value_or("");
   SpoolQuery q;
-  q.kind = take_option(args, "--kind");
-  if (!args.empty()) return usage_error("events: unexpected argument '" + args[0] + "'");
+  q.kind = args.get("kind").value_or("");
   if (!since_text.empty()) {
     if (auto t = parse_rfc3339(since_text))
       q.since = *t;

@@ -46,12 +46,6 @@ const char* kHelp = R"(usage: seatlockctl firmware <command>
 checks: admin_password, usb_boot_disabled, boot_order_locked, usb_storage_disabled, secure_boot
 )";
 
-std::vector<std::string> take_all(Args& args, const std::string& name) {
-  std::vector<std::string> out;
-  for (std::string v; !(v = take_option(args, name)).empty();) out.push_back(v);
-  return out;
-}
-
 std::vector<std::string> split_commas(const std::string& s) {
   std::vector<std::string> out;
   size_t start = 0;
@@ -111,12 +105,23 @@ std::string tpm_line(const json& t) {
   return line;
 }
 
-int status(const CliContext& ctx, Args args) {
-  bool local = take_flag(args, "--local");
-  std::string baseline = take_option(args, "--baseline");
-  std::vector<std::string> keys = take_all(args, "--trusted-key");
-  std::string require = take_option(args, "--require");
-  if (!args.empty()) return usage_error("firmware status: unexpected argument '" + args[0] + "'");
+// Every non-empty value of a repeatable flag.
+std::vector<std::string> all_values(const ArgParser& args, const std::string& name) {
+  std::vector<std::string> out;
+  for (const auto& v : args.all(name))
+    if (!v.empty()) out.push_back(v);
+  return out;
+}
+
+int status(const CliContext& base, const Args& argv) {
+  ArgSpec spec;
+  spec.valued = {"baseline", "trusted-key", "require"};
+  spec.switches = {"local"};
+  auto [ctx, args] = parse_command(base, argv, "firmware status", spec);
+  const bool local = args.has("local");
+  const std::string baseline = args.get("baseline").value_or("");
+  const std::vector<std::string> keys = all_values(args, "trusted-key");
+  const std::string require = args.get("require").value_or("");
   if (!local && (!baseline.empty() || !keys.empty() || !require.empty()))
     return usage_error("firmware status: --baseline, --trusted-key and --require need --local");
 
@@ -149,9 +154,11 @@ int status(const CliContext& ctx, Args args) {
   return attestation.value("overall", "") == "violation" ? 1 : 0;
 }
 
-int attest(const CliContext& ctx, Args args) {
-  bool no_wait = take_flag(args, "--no-wait");
-  if (!args.empty()) return usage_error("firmware attest: unexpected argument '" + args[0] + "'");
+int attest(const CliContext& base, const Args& argv) {
+  ArgSpec spec;
+  spec.switches = {"no-wait"};
+  auto [ctx, args] = parse_command(base, argv, "firmware attest", spec);
+  const bool no_wait = args.has("no-wait");
   json local = control_call(ctx.socket_path, "firmware.attest").value("attestation", json());
   bool violation = local.value("overall", "") == "violation";
   json tpm = tpm_status(ctx);
@@ -186,19 +193,21 @@ int attest(const CliContext& ctx, Args args) {
   return violation || tpm.value("result", "") != "verified" ? 1 : 0;
 }
 
-int baseline(const CliContext& ctx, Args args) {
-  std::string out = take_option(args, "--out");
-  std::string key_path = take_option(args, "--sign-key");
-  std::string note = take_option(args, "--note");
+int baseline(const CliContext& base, const Args& argv) {
+  ArgSpec spec;
+  spec.valued = {"out", "sign-key", "note", "attest"};
+  auto [ctx, args] = parse_command(base, argv, "firmware baseline", spec);
+  const std::string out = args.get("out").value_or("");
+  const std::string key_path = args.get("sign-key").value_or("");
+  const std::string note = args.get("note").value_or("");
   fw::Attestations attested;
-  for (const auto& a : take_all(args, "--attest")) {
+  for (const auto& a : all_values(args, "attest")) {
     try {
       attested.insert(fw::parse_attestation(a));
     } catch (const std::invalid_argument& e) {
       return usage_error(std::string("firmware baseline: ") + e.what());
     }
   }
-  if (!args.empty()) return usage_error("firmware baseline: unexpected argument '" + args[0] + "'");
   if (out.empty() || key_path.empty())
     return usage_error("firmware baseline needs --out FILE and --sign-key KEY.pem");
 
@@ -222,27 +231,35 @@ int baseline(const CliContext& ctx, Args args) {
   return 0;
 }
 
-int verify(const CliContext& ctx, Args args) {
-  std::vector<std::string> keys = take_all(args, "--trusted-key");
-  if (args.size() != 1) return usage_error("firmware verify needs exactly one FILE");
-  fw::BaselineCheck r = fw::verify_baseline(fw::read_file(args[0]), keys);
+int verify(const CliContext& base, const Args& argv) {
+  ArgSpec spec;
+  spec.valued = {"trusted-key"};
+  spec.max_positional = 1;  // FILE
+  auto [ctx, args] = parse_command(base, argv, "firmware verify", spec);
+  const std::vector<std::string> keys = all_values(args, "trusted-key");
+  if (args.positional().size() != 1) return usage_error("firmware verify needs exactly one FILE");
+  const std::string& file = args.positional()[0];
+  fw::BaselineCheck r = fw::verify_baseline(fw::read_file(file), keys);
   // Without keys, a correct signature is all that can be shown.
   bool ok = r.status == "ok" || (keys.empty() && r.status == "untrusted");
   if (ctx.json) {
     std::cout << json{{"status", r.status}, {"detail", r.detail}, {"key", r.key}}.dump(2) << "\n";
   } else if (keys.empty() && r.status == "untrusted") {
-    std::cout << args[0] << ": signature valid, key " << r.key
+    std::cout << file << ": signature valid, key " << r.key
               << " (give --trusted-key to check trust)\n";
   } else {
-    std::cout << args[0] << ": " << r.status << " - " << r.detail << "\n";
+    std::cout << file << ": " << r.status << " - " << r.detail << "\n";
   }
   return ok ? 0 : 1;
 }
 
-int keygen(const CliContext&, Args args) {
-  std::string out = take_option(args, "--out");
-  bool force = take_flag(args, "--force");
-  if (!args.empty()) return usage_error("firmware keygen: unexpected argument '" + args[0] + "'");
+int keygen(const CliContext& base, const Args& argv) {
+  ArgSpec spec;
+  spec.valued = {"out"};
+  spec.switches = {"force"};
+  const ArgParser args = parse_command(base, argv, "firmware keygen", spec).args;
+  const std::string out = args.get("out").value_or("");
+  const bool force = args.has("force");
   if (out.empty()) return usage_error("firmware keygen needs --out KEY.pem");
   struct stat st;
   if (!force && ::stat(out.c_str(), &st) == 0)
@@ -260,17 +277,18 @@ int keygen(const CliContext&, Args args) {
 }  // namespace
 
 int cmd_firmware(const CliContext& ctx, const Args& args) {
-  if (args.empty() || args[0] == "help" || args[0] == "--help") {
-    std::fputs(kHelp, args.empty() ? stderr : stdout);
-    return args.empty() ? 2 : 0;
+  Subcommand sub = split_subcommand(ctx, args, "firmware");
+  if (sub.name.empty() || sub.name == "help" || sub.flags.has("help")) {
+    const bool asked = !sub.name.empty() || sub.flags.has("help");
+    std::fputs(kHelp, asked ? stdout : stderr);
+    return asked ? 0 : 2;
   }
-  Args rest(args.begin() + 1, args.end());
-  if (args[0] == "status") return status(ctx, rest);
-  if (args[0] == "baseline") return baseline(ctx, rest);
-  if (args[0] == "verify") return verify(ctx, rest);
-  if (args[0] == "keygen") return keygen(ctx, rest);
-  if (args[0] == "attest") return attest(ctx, rest);
-  return usage_error("firmware: unknown command '" + args[0] + "'");
+  if (sub.name == "status") return status(sub.ctx, sub.rest);
+  if (sub.name == "baseline") return baseline(sub.ctx, sub.rest);
+  if (sub.name == "verify") return verify(sub.ctx, sub.rest);
+  if (sub.name == "keygen") return keygen(sub.ctx, sub.rest);
+  if (sub.name == "attest") return attest(sub.ctx, sub.rest);
+  return usage_error("firmware: unknown command '" + sub.name + "'");
 }
 
 }  // namespace seatlock::cli

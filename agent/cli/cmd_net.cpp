@@ -44,10 +44,10 @@ std::vector<std::string> split_list(const std::string& s) {
   return out;
 }
 
-// Every occurrence of a repeatable option, comma lists expanded.
-std::vector<std::string> take_all(Args& args, const std::string& name) {
+// Every value of a repeatable flag, comma lists expanded ("--user a,b --user c").
+std::vector<std::string> all_items(const ArgParser& args, const std::string& name) {
   std::vector<std::string> out;
-  for (std::string v; !(v = take_option(args, name)).empty();)
+  for (const auto& v : args.all(name))
     for (auto& item : split_list(v)) out.push_back(item);
   return out;
 }
@@ -109,17 +109,20 @@ void print_status(const json& s) {
                 s["events"].value("egress_denied", 0ULL));
 }
 
-int cmd_allow(const CliContext& ctx, Args args) {
-  auto users = take_all(args, "--user");
-  auto groups = take_all(args, "--group");
-  auto to = take_all(args, "--to");
-  std::string proto = take_option(args, "--proto");
-  std::string for_text = take_option(args, "--for");
-  std::string until_text = take_option(args, "--until");
-  std::string ticket = take_option(args, "--ticket");
-  std::string comment = take_option(args, "--comment");
-  bool no_reload = take_flag(args, "--no-reload");
-  if (!args.empty()) return usage_error("net allow: unexpected '" + args[0] + "'");
+int cmd_allow(const CliContext& base, const Args& argv) {
+  ArgSpec spec;
+  spec.valued = {"user", "group", "to", "proto", "for", "until", "ticket", "comment"};
+  spec.switches = {"no-reload"};
+  auto [ctx, args] = parse_command(base, argv, "net allow", spec);
+  const auto users = all_items(args, "user");
+  const auto groups = all_items(args, "group");
+  const auto to = all_items(args, "to");
+  const std::string proto = args.get("proto").value_or("");
+  const std::string for_text = args.get("for").value_or("");
+  const std::string until_text = args.get("until").value_or("");
+  const std::string ticket = args.get("ticket").value_or("");
+  const std::string comment = args.get("comment").value_or("");
+  const bool no_reload = args.has("no-reload");
   if (users.empty() && groups.empty())
     return usage_error("net allow: --user or --group is required");
   if (to.empty()) return usage_error("net allow: --to CIDR[:PORT] is required");
@@ -216,16 +219,16 @@ int cmd_allow(const CliContext& ctx, Args args) {
 
 }  // namespace
 
-int cmd_net(const CliContext& ctx, const Args& in) {
-  Args args = in;
-  if (args.empty() || args[0] == "help" || args[0] == "--help") {
-    std::fputs(kNetUsage, args.empty() ? stderr : stdout);
-    return args.empty() ? 2 : 0;
+int cmd_net(const CliContext& base, const Args& in) {
+  Subcommand cmd = split_subcommand(base, in, "net");
+  if (cmd.name.empty() || cmd.name == "help" || cmd.flags.has("help")) {
+    const bool asked = !cmd.name.empty() || cmd.flags.has("help");
+    std::fputs(kNetUsage, asked ? stdout : stderr);
+    return asked ? 0 : 2;
   }
-  const std::string sub = args[0];
-  args.erase(args.begin());
+  const std::string& sub = cmd.name;
   if (sub == "status" || sub == "close" || sub == "open") {
-    if (!args.empty()) return usage_error("net " + sub + ": unexpected '" + args[0] + "'");
+    const CliContext ctx = parse_command(cmd.ctx, cmd.rest, "net " + sub).ctx;
     json s = control_call(ctx.socket_path, "net." + sub);
     if (ctx.json)
       std::cout << s.dump(2) << "\n";
@@ -233,8 +236,9 @@ int cmd_net(const CliContext& ctx, const Args& in) {
       print_status(s);
     return 0;
   }
-  if (sub == "allow") return cmd_allow(ctx, args);
+  if (sub == "allow") return cmd_allow(cmd.ctx, cmd.rest);
   if (sub == "load-fallback") {
+    const CliContext ctx = parse_command(cmd.ctx, cmd.rest, "net load-fallback").ctx;
     auto r = net::load_fallback(ctx.state_dir, ctx.policy_dir, now_millis());
     if (ctx.json) {
       std::cout << json{{"source", r.source},
@@ -252,10 +256,12 @@ int cmd_net(const CliContext& ctx, const Args& in) {
     return 0;
   }
   if (sub == "compile") {
-    bool fallback_only = take_flag(args, "--fallback");
-    if (!args.empty()) return usage_error("net compile: unexpected '" + args[0] + "'");
+    ArgSpec spec;
+    spec.switches = {"fallback"};
+    auto [ctx, args] = parse_command(cmd.ctx, cmd.rest, "net compile", spec);
     std::fputs(
-        net::compile_policy_dir(ctx.state_dir, ctx.policy_dir, now_millis(), fallback_only).c_str(),
+        net::compile_policy_dir(ctx.state_dir, ctx.policy_dir, now_millis(), args.has("fallback"))
+            .c_str(),
         stdout);
     return 0;
   }

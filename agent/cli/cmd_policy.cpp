@@ -52,30 +52,26 @@ std::optional<Policy> load(const CliContext& ctx, const Args& paths,
   return r.policy;
 }
 
-bool split_flags(Args& args, std::string& error) {
-  for (const auto& a : args)
-    if (a.size() > 1 && a[0] == '-') {
-      error = "policy: unknown option '" + a + "'";
-      return false;
-    }
-  return true;
+ArgSpec paths_and(std::set<std::string> valued) {
+  ArgSpec spec;
+  spec.valued = std::move(valued);
+  spec.max_positional = ArgSpec::kAny;  // PATH...
+  return spec;
 }
 
-int check(const CliContext& ctx, Args args) {
+int check(const CliContext& base, const Args& argv) {
+  auto [ctx, args] = parse_command(base, argv, "policy check", paths_and({"at"}));
   PolicyLoadOptions options;
   options.now = now_millis();
   options.expired_is_error = true;
-  std::string at = take_option(args, "--at");
-  if (!at.empty()) {
-    auto t = parse_rfc3339(at);
+  if (auto at = args.get("at")) {
+    auto t = parse_rfc3339(*at);
     if (!t)
-      return usage_error("policy check: --at expects an RFC 3339 time with offset, got \"" + at +
+      return usage_error("policy check: --at expects an RFC 3339 time with offset, got \"" + *at +
                          "\"");
     options.now = *t;
   }
-  std::string error;
-  if (!split_flags(args, error)) return usage_error(error);
-  auto policy = load(ctx, args, options);
+  auto policy = load(ctx, args.positional(), options);
   if (!policy) return 1;
   std::size_t exceptions = policy->usb.exceptions.size() + policy->network.exceptions.size();
   UnixMillis next = std::numeric_limits<UnixMillis>::max();
@@ -92,35 +88,33 @@ int check(const CliContext& ctx, Args args) {
   return 0;
 }
 
-int show(const CliContext& ctx, Args args) {
-  bool json_only = ctx.json || take_flag(args, "--json");
-  std::string error;
-  if (!split_flags(args, error)) return usage_error(error);
+int show(const CliContext& base, const Args& argv) {
+  auto [ctx, args] = parse_command(base, argv, "policy show", paths_and({}));
   PolicyLoadOptions options;
   options.now = now_millis();
   options.expired_is_error = false;
-  auto policy = load(ctx, args, options);
+  auto policy = load(ctx, args.positional(), options);
   if (!policy) return 1;
   std::cout << policy->effective.dump(2) << "\n";
-  if (!json_only) std::cout << "sha256: " << policy->sha256 << "\n";
+  if (!ctx.json) std::cout << "sha256: " << policy->sha256 << "\n";
   return 0;
 }
 
 }  // namespace
 
 int cmd_policy(const CliContext& ctx, const Args& args) {
-  if (args.empty()) {
-    std::fputs(kPolicyUsage, stderr);
-    return 2;
-  }
-  Args rest(args.begin() + 1, args.end());
-  if (args[0] == "check") return check(ctx, rest);
-  if (args[0] == "show") return show(ctx, rest);
-  if (args[0] == "help" || args[0] == "--help") {
+  Subcommand sub = split_subcommand(ctx, args, "policy");
+  if (sub.flags.has("help") || sub.name == "help") {
     std::fputs(kPolicyUsage, stdout);
     return 0;
   }
-  return usage_error("policy: unknown subcommand '" + args[0] + "'");
+  if (sub.name.empty()) {
+    std::fputs(kPolicyUsage, stderr);
+    return 2;
+  }
+  if (sub.name == "check") return check(sub.ctx, sub.rest);
+  if (sub.name == "show") return show(sub.ctx, sub.rest);
+  return usage_error("policy: unknown subcommand '" + sub.name + "'");
 }
 
 }  // namespace seatlock::cli

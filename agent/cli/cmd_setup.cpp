@@ -187,11 +187,14 @@ void warn_about_overrides(const fs::path& root) {
   }
 }
 
-int setup_boot(Args args) {
-  bool apply = take_flag(args, "--apply");
-  fs::path root = take_option(args, "--root", "/");
-  std::string update_grub = take_option(args, "--update-grub", "update-grub");
-  if (!args.empty()) return usage_error("setup boot: unexpected argument '" + args[0] + "'");
+int setup_boot(const CliContext& base, const Args& argv) {
+  ArgSpec spec;
+  spec.valued = {"root", "update-grub"};
+  spec.switches = {"apply"};
+  const ArgParser args = parse_command(base, argv, "setup boot", spec).args;
+  const bool apply = args.has("apply");
+  const fs::path root = args.get("root").value_or("/");
+  const std::string update_grub = args.get("update-grub").value_or("update-grub");
 
   std::error_code ec;
   std::string running =
@@ -264,17 +267,18 @@ int setup_boot(Args args) {
 
 }  // namespace
 
-int cmd_setup(const CliContext&, const Args& args) {
-  if (args.empty() || args[0] == "help") {
+int cmd_setup(const CliContext& ctx, const Args& args) {
+  Subcommand sub = split_subcommand(ctx, args, "setup");
+  if (sub.name.empty() || sub.name == "help" || sub.flags.has("help")) {
     std::printf(
         "usage: seatlockctl setup boot [--apply]\n"
         "  shows whether the kernel command line closes the early-boot USB window\n"
         "  (usbcore.authorized_default=0); with --apply adds it to GRUB_CMDLINE_LINUX in\n"
         "  /etc/default/grub and runs update-grub. Exit status: 0 set, 1 not set or failed.\n");
-    return args.empty() ? 2 : 0;
+    return sub.name.empty() && !sub.flags.has("help") ? 2 : 0;
   }
-  if (args[0] == "boot") return setup_boot(Args(args.begin() + 1, args.end()));
-  return usage_error("setup: unknown command '" + args[0] + "'");
+  if (sub.name == "boot") return setup_boot(sub.ctx, sub.rest);
+  return usage_error("setup: unknown command '" + sub.name + "'");
 }
 
 }  // namespace seatlock::cli

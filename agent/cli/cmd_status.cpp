@@ -58,8 +58,8 @@ void print_fleet(const nlohmann::json& st) {
 
 }  // namespace
 
-int cmd_status(const CliContext& ctx, const Args& args) {
-  if (!args.empty()) return usage_error("status takes no arguments");
+int cmd_status(const CliContext& base, const Args& args) {
+  const CliContext ctx = parse_command(base, args, "status").ctx;
   nlohmann::json st = control_call(ctx.socket_path, "status");
   if (ctx.json) {
     std::cout << st.dump(2) << "\n";
@@ -83,8 +83,8 @@ int cmd_status(const CliContext& ctx, const Args& args) {
   return 0;
 }
 
-int cmd_reload(const CliContext& ctx, const Args& args) {
-  if (!args.empty()) return usage_error("reload takes no arguments");
+int cmd_reload(const CliContext& base, const Args& args) {
+  const CliContext ctx = parse_command(base, args, "reload").ctx;
   try {
     nlohmann::json r = control_call(ctx.socket_path, "reload");
     std::cout << "policy " << r.value("sha256", "") << " in force\n";

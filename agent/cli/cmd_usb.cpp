@@ -69,8 +69,8 @@ void print_device(const json& d) {
   }
 }
 
-int usb_list(const CliContext& ctx, Args args) {
-  if (!args.empty()) return usage_error("usb list takes no arguments");
+int usb_list(const CliContext& base, const Args& argv) {
+  const CliContext ctx = parse_command(base, argv, "usb list").ctx;
   json r = control_call(ctx.socket_path, "usb.list");
   if (ctx.json) {
     std::cout << r.dump(2) << "\n";
@@ -120,14 +120,17 @@ int reload_daemon(const CliContext& ctx) {
   }
 }
 
-int usb_allow(const CliContext& ctx, Args args) {
-  const std::string vid = lower(take_option(args, "--vid")),
-                    pid = lower(take_option(args, "--pid"));
-  const std::string serial = take_option(args, "--serial"), port = take_option(args, "--port");
-  const std::string duration = take_option(args, "--for"), ticket = take_option(args, "--ticket");
-  const std::string comment = take_option(args, "--comment");
-  const bool read_only = take_flag(args, "--read-only");
-  if (!args.empty()) return usage_error("usb allow: unexpected argument '" + args[0] + "'");
+int usb_allow(const CliContext& base, const Args& argv) {
+  ArgSpec spec;
+  spec.valued = {"vid", "pid", "serial", "port", "for", "ticket", "comment"};
+  spec.switches = {"read-only"};
+  auto [ctx, args] = parse_command(base, argv, "usb allow", spec);
+  auto value = [&args = args](const char* name) { return args.get(name).value_or(""); };
+  const std::string vid = lower(value("vid")), pid = lower(value("pid"));
+  const std::string serial = value("serial"), port = value("port");
+  const std::string duration = value("for"), ticket = value("ticket");
+  const std::string comment = value("comment");
+  const bool read_only = args.has("read-only");
   if (!is_hex4(vid))
     return usage_error("usb allow: --vid needs 4 hex digits (e.g. 0951), got '" + vid + "'");
   if (!is_hex4(pid))
@@ -180,10 +183,12 @@ int usb_allow(const CliContext& ctx, Args args) {
   return reload_daemon(ctx);
 }
 
-int usb_revoke(const CliContext& ctx, Args args) {
-  const std::string ticket = take_option(args, "--ticket");
-  if (ticket.empty() || !args.empty())
-    return usage_error("usage: seatlockctl usb revoke --ticket T");
+int usb_revoke(const CliContext& base, const Args& argv) {
+  ArgSpec spec;
+  spec.valued = {"ticket"};
+  auto [ctx, args] = parse_command(base, argv, "usb revoke", spec);
+  const std::string ticket = args.get("ticket").value_or("");
+  if (ticket.empty()) return usage_error("usage: seatlockctl usb revoke --ticket T");
   const std::string path = ctx.policy_dir + "/" + exception_file_name(ticket);
   if (!std::filesystem::exists(path)) {
     std::cerr << "seatlockctl: no exception file " << path
@@ -197,8 +202,8 @@ int usb_revoke(const CliContext& ctx, Args args) {
 
 // A policy that allows the (non-storage-like) classes of everything present now, in audit
 // mode, listing what enforce mode would still block.
-int usb_snapshot(const CliContext& ctx, Args args) {
-  if (!args.empty()) return usage_error("usb snapshot takes no arguments");
+int usb_snapshot(const CliContext& base, const Args& argv) {
+  const CliContext ctx = parse_command(base, argv, "usb snapshot").ctx;
   UsbSysfs sysfs(ctx.sysfs_root);
   std::set<std::string> classes = {"hub", "hid", "audio"};
   std::vector<UsbDevice> devices;
@@ -233,8 +238,8 @@ int usb_snapshot(const CliContext& ctx, Args args) {
   return 0;
 }
 
-int usb_rules(const CliContext& ctx, Args args) {
-  if (!args.empty()) return usage_error("usb rules takes no arguments");
+int usb_rules(const CliContext& base, const Args& argv) {
+  const CliContext ctx = parse_command(base, argv, "usb rules").ctx;
   PolicyLoadOptions lo;
   lo.now = now_millis();
   lo.expired_is_error = false;
@@ -250,17 +255,18 @@ int usb_rules(const CliContext& ctx, Args args) {
 }  // namespace
 
 int cmd_usb(const CliContext& ctx, const Args& args) {
-  if (args.empty() || args[0] == "help" || args[0] == "--help") {
-    std::fputs(kUsbUsage, args.empty() ? stderr : stdout);
-    return args.empty() ? 2 : 0;
+  Subcommand sub = split_subcommand(ctx, args, "usb");
+  if (sub.name.empty() || sub.name == "help" || sub.flags.has("help")) {
+    const bool asked = !sub.name.empty() || sub.flags.has("help");
+    std::fputs(kUsbUsage, asked ? stdout : stderr);
+    return asked ? 0 : 2;
   }
-  Args rest(args.begin() + 1, args.end());
-  if (args[0] == "list") return usb_list(ctx, rest);
-  if (args[0] == "allow") return usb_allow(ctx, rest);
-  if (args[0] == "revoke") return usb_revoke(ctx, rest);
-  if (args[0] == "snapshot") return usb_snapshot(ctx, rest);
-  if (args[0] == "rules") return usb_rules(ctx, rest);
-  return usage_error("unknown usb command '" + args[0] + "'");
+  if (sub.name == "list") return usb_list(sub.ctx, sub.rest);
+  if (sub.name == "allow") return usb_allow(sub.ctx, sub.rest);
+  if (sub.name == "revoke") return usb_revoke(sub.ctx, sub.rest);
+  if (sub.name == "snapshot") return usb_snapshot(sub.ctx, sub.rest);
+  if (sub.name == "rules") return usb_rules(sub.ctx, sub.rest);
+  return usage_error("unknown usb command '" + sub.name + "'");
 }
 
 }  // namespace seatlock::cli

@@ -31,31 +31,32 @@ commands:
 }  // namespace
 
 int main(int argc, char** argv) {
-  Args args(argv + 1, argv + argc);
-  CliContext ctx;
-  if (const char* s = std::getenv("SEATLOCK_CONTROL_SOCKET")) ctx.socket_path = s;
-  ctx.socket_path = take_option(args, "--socket", ctx.socket_path);
-  ctx.policy_dir = take_option(args, "--policy-dir", ctx.policy_dir);
-  ctx.state_dir = take_option(args, "--state-dir", ctx.state_dir);
-  ctx.sysfs_root = take_option(args, "--sysfs", ctx.sysfs_root);
-  ctx.json = take_flag(args, "--json");
-  if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
-    std::fputs(kUsage, args.empty() ? stderr : stdout);
-    return args.empty() ? 2 : 0;
-  }
-  if (args[0] == "version" || args[0] == "--version") {
-    std::printf("seatlockctl %s\n", seatlock::kVersion);
-    return 0;
-  }
+  CliContext env;
+  if (const char* s = std::getenv("SEATLOCK_CONTROL_SOCKET")) env.socket_path = s;
   static const std::map<std::string, int (*)(const CliContext&, const Args&)> kGroups = {
       {"status", cmd_status}, {"reload", cmd_reload}, {"policy", cmd_policy},
       {"usb", cmd_usb},       {"net", cmd_net},       {"firmware", cmd_firmware},
       {"events", cmd_events}, {"setup", cmd_setup}};
-  auto it = kGroups.find(args[0]);
-  if (it == kGroups.end()) return usage_error("unknown command '" + args[0] + "'");
-  Args rest(args.begin() + 1, args.end());
   try {
-    return it->second(ctx, rest);
+    // The global flags before the command; each command takes them after its name too.
+    Subcommand cmd = split_subcommand(env, Args(argv + 1, argv + argc), "", {"help", "version"});
+    if (cmd.flags.has("version") || cmd.name == "version") {
+      std::printf("seatlockctl %s\n", seatlock::kVersion);
+      return 0;
+    }
+    if (cmd.flags.has("help") || cmd.name == "help" || cmd.name == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (cmd.name.empty()) {
+      std::fputs(kUsage, stderr);
+      return 2;
+    }
+    auto it = kGroups.find(cmd.name);
+    if (it == kGroups.end()) return usage_error("unknown command '" + cmd.name + "'");
+    return it->second(cmd.ctx, cmd.rest);
+  } catch (const seatlock::UsageError& e) {
+    return usage_error(e.what());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "seatlockctl: %s\n", e.what());
     return 1;

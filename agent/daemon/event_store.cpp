@@ -29,10 +29,16 @@ EventStore::EventStore(const DaemonOptions& options, sd_event* loop)
 
 EventStore::~EventStore() {
   retry_.disarm();
-  if (sink_->degraded()) sink_->retry();  // a last try; what still waits is reported lost below
-  if (auto st = sink_->status(); st["backlog_events"].get<std::uint64_t>() > 0)
-    log_error("spool: " + st["backlog_events"].dump() + " events could not be stored (" +
-              st.value("error", std::string()) + ")");
+  // A destructor must not throw (that would be std::terminate at shutdown): the last try and its
+  // report are best effort.
+  try {
+    if (sink_->degraded()) sink_->retry();  // a last try; what still waits is reported lost below
+    if (auto st = sink_->status(); st["backlog_events"].get<std::uint64_t>() > 0)
+      log_error("spool: " + st["backlog_events"].dump() + " events could not be stored (" +
+                st.value("error", std::string()) + ")");
+  } catch (const std::exception& e) {
+    log_error(std::string("spool: the last store at shutdown failed: ") + e.what());
+  }
 }
 
 Event EventStore::append(Event draft) {

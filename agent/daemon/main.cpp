@@ -44,6 +44,15 @@ std::vector<std::unique_ptr<Service>> make_services(DaemonContext& ctx) {
   return services;
 }
 
+// The child's state, and why it is not running when the policy gives it nothing to do.
+nlohmann::json uplink_status(const UplinkClient& uplink, const PolicyManager& policy) {
+  nlohmann::json j = uplink.status();
+  if (j.value("state", "") == "not started" && policy.current() &&
+      policy.current()->report.collector.empty())
+    j["reason"] = "no collector in the policy (report.collector): nothing to send";
+  return j;
+}
+
 void report_lifecycle(Reporter& reporter, EventKind kind, nlohmann::json details) {
   Event e = make_event(kind, Outcome::Reported);
   e.details = std::move(details);
@@ -68,9 +77,9 @@ int run(const DaemonOptions& opts) {
   // The seat id is known before the first event (agent.started) is recorded.
   Reporter reporter(*sink, resolve_seat_identity(opts));
   ControlServer control(loop, opts.control_socket, opts.control_uid);
-  // HTTP runs in the unprivileged seatlock-uplink child (os/uplink); made before the services
-  // (their workers use it), so released after them.
-  UplinkClient uplink(uplink::default_uplink_path(), opts.enabled("delivery"));
+  // HTTP runs in the unprivileged seatlock-uplink child (os/uplink), started by the first
+  // request; made before the services (their workers use it), so released after them.
+  UplinkClient uplink(uplink::default_uplink_path());
   DaemonContext ctx{loop, opts, reporter, control, *sink, uplink};
 #ifdef SEATLOCK_TEST_BUILD
   register_test_injection(ctx);  // seatlockd-test only: events.inject
@@ -94,7 +103,7 @@ int run(const DaemonOptions& opts) {
         {"seat", {{"id", reporter.seat().seat_id}, {"hostname", reporter.seat().hostname}}},
         {"policy", policy.status()},
         {"events", sink->status()},
-        {"uplink", uplink.status()},
+        {"uplink", uplink_status(uplink, policy)},
         {"components", components}};
   });
   control.add("reload", [&](const nlohmann::json&) {
@@ -116,7 +125,12 @@ int run(const DaemonOptions& opts) {
     log_info("network section runs in AUDIT mode: egress rules only log, they never drop");
 
   SignalHandlers signals(
-      loop, [&] { sd_event_exit(loop, 0); }, [&] { policy.reload("SIGHUP"); });
+      loop,
+      [&] {
+        uplink.stop();  // a child dying from the same SIGTERM (the unit's cgroup) stays dead
+        sd_event_exit(loop, 0);
+      },
+      [&] { policy.reload("SIGHUP"); });
   PolicyDirectoryWatch policy_watch(loop, opts.policy_dir,
                                     [&] { policy.reload("policy directory changed"); });
 

@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   signal(SIGPIPE, SIG_IGN);  // a gone seatlockd is a write error, handled
-  // Before the first request (seatlockd's ping waits for this): TLS set up once, up front.
+  // Before the first request is read: TLS set up once, up front.
   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
     std::cerr << "seatlock-uplink: curl_global_init failed\n";
     return 1;

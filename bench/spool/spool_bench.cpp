@@ -1,13 +1,22 @@
 // Durable spool appends per second (WAL, synchronous=FULL): one transaction per event vs group
 // commit (append_batch) vs concurrent producers sharing commits (1, 8, 64, 256 threads calling
 // append(), on the Spool itself and through the ResilientSink seatlockd records into, with the
-// append()->durable latency p50/p99). Prints figures; not a test.
-//   bench_spool [DIR] [GROUP_EVENTS] [PRODUCER_SCALE]
+// append()->durable latency p50/p99), and producers that queue with submit() and wait on their
+// Pending later. Prints figures; not a test.
+//   bench_spool [DIR] [GROUP_EVENTS] [PRODUCER_SCALE] [PART...]
+// PART: serial (one-by-one and group commit), append, sink, submit; all of them when none given.
+//
+// A producer that waits for durability has at most one event in flight, so N such producers
+// store at most N / (commit latency) events a second, and a commit cannot be faster than one
+// fdatasync of DIR's disk: the first line measures that and prints the ceiling for 8 and 64.
+#include <fcntl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
 #include <string>
 #include <thread>
@@ -64,16 +73,94 @@ std::string fresh(const std::string& dir, const std::string& name) {
   return p;
 }
 
+double pct(std::vector<double>& v, int p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, v.size() * p / 100)];
+}
+
+// Latency of overwriting 4 KiB of a file and fdatasync()ing it (as a commit does once the WAL
+// no longer grows): about the least a durable commit costs on this disk.
+void print_fsync_floor(const std::string& dir) {
+  std::string p = dir + "/bench-fsync.tmp";
+  int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return;
+  std::string page(4096, 'x');
+  std::vector<double> us;
+  bool ok = ::pwrite(fd, page.data(), page.size(), 0) == static_cast<ssize_t>(page.size()) &&
+            ::fsync(fd) == 0;
+  for (int i = 0; ok && i < 200; ++i) {
+    auto a = Clock::now();
+    if (::pwrite(fd, page.data(), page.size(), 0) != static_cast<ssize_t>(page.size()) ||
+        ::fdatasync(fd) != 0)
+      break;
+    us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - a).count());
+  }
+  ::close(fd);
+  std::filesystem::remove(p);
+  double p50 = pct(us, 50);
+  std::printf(
+      "fdatasync of 4 KiB: p50 %6.0f us  p99 %6.0f us -> ceiling for producers waiting on each "
+      "event: 8: %6.0f/s  64: %7.0f/s\n",
+      p50, pct(us, 99), p50 > 0 ? 8e6 / p50 : 0, p50 > 0 ? 64e6 / p50 : 0);
+}
+
+// Producers that submit() one event per call and keep up to `window` Pendings each, waiting on
+// the oldest when the window is full. Latency = submit() call to its wait() returning.
+void bench_submit(const std::string& path, int threads, std::size_t each, std::size_t window) {
+  Spool spool(path, 4ULL << 30);
+  std::vector<std::vector<double>> lat(threads);
+  auto t0 = Clock::now();
+  double c0 = cpu_now();
+  std::vector<std::thread> ts;
+  for (int t = 0; t < threads; ++t)
+    ts.emplace_back([&, t] {
+      lat[t].reserve(each);
+      std::deque<std::pair<Clock::time_point, Spool::Pending>> inflight;
+      auto finish_oldest = [&] {
+        inflight.front().second.wait();
+        lat[t].push_back(
+            std::chrono::duration<double, std::micro>(Clock::now() - inflight.front().first)
+                .count());
+        inflight.pop_front();
+      };
+      for (std::size_t i = 0; i < each; ++i) {
+        std::vector<Event> one;
+        one.push_back(sample(static_cast<int>(i)));
+        auto a = Clock::now();
+        inflight.emplace_back(a, spool.submit(std::move(one)));
+        if (inflight.size() >= window) finish_oldest();
+      }
+      while (!inflight.empty()) finish_oldest();
+    });
+  for (auto& t : ts) t.join();
+  const auto wall = Clock::now() - t0;
+  const double cpu = cpu_now() - c0;
+  std::vector<double> all;
+  for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
+  std::printf(
+      "spool  %3d producers, submit() window %3zu: %6zu events %8.0f events/s wall %8.0f "
+      "events/CPU-s  submit->durable p50 %7.0f us  p99 %7.0f us\n",
+      threads, window, all.size(), rate(all.size(), wall), all.size() / cpu, pct(all, 50),
+      pct(all, 99));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string dir = argc > 1 ? argv[1] : std::filesystem::temp_directory_path().string();
   std::size_t group_events = argc > 2 ? std::stoul(argv[2]) : 200'000;
-  // Percent of the default events per producer run (100 = 2,000 / 8,000 / 12,800 / 51,200).
+  // Percent of the default events per producer run (100 = 2,000 / 8,000 / 12,800 / 51,200
+  // through append(); 40,000 through submit()).
   std::size_t scale = argc > 3 ? std::stoul(argv[3]) : 100;
+  std::vector<std::string> parts(argv + std::min(argc, 4), argv + argc);
+  auto run = [&](const char* part) {
+    return parts.empty() || std::find(parts.begin(), parts.end(), part) != parts.end();
+  };
   const std::uint64_t kMax = 4ULL << 30;  // no overflow during the run
+  print_fsync_floor(dir);
 
-  {
+  if (run("serial")) {
     Spool spool(fresh(dir, "bench-one.db"), kMax);
     const std::size_t n = 2000;
     auto t0 = Clock::now();
@@ -82,6 +169,7 @@ int main(int argc, char** argv) {
                 n, rate(n, Clock::now() - t0));
   }
   for (std::size_t batch : {100, 1000, 5000}) {
+    if (!run("serial")) break;
     Spool spool(fresh(dir, "bench-group.db"), kMax);
     std::vector<Event> drafts;
     for (std::size_t i = 0; i < batch; ++i) drafts.push_back(sample(static_cast<int>(i)));
@@ -99,6 +187,7 @@ int main(int argc, char** argv) {
   // to return, i.e. to the fsync that made the event durable.
   for (bool through_sink : {false, true})
     for (int threads : {1, 8, 64, 256}) {
+      if (!run(through_sink ? "sink" : "append")) break;
       Spool spool(fresh(dir, "bench-threads.db"), kMax);
       ResilientSink sink(spool);
       EventSink& target = through_sink ? static_cast<EventSink&>(sink) : spool;
@@ -133,6 +222,10 @@ int main(int argc, char** argv) {
           through_sink ? "sink" : "spool", threads, all.size(), rate(all.size(), wall),
           all.size() / cpu, all[all.size() / 2], all[all.size() * 99 / 100]);
     }
+  for (int threads : {1, 8, 64})
+    if (run("submit"))
+      bench_submit(fresh(dir, "bench-threads.db"), threads,
+                   std::max<std::size_t>(1, scale * 40'000 / 100 / threads), 64);
   for (const char* n : {"bench-one.db", "bench-group.db", "bench-threads.db"}) fresh(dir, n);
   return 0;
 }

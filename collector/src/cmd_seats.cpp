@@ -50,7 +50,7 @@ int cmd_seats(const ArgList& argv, std::ostream& out) {
   std::vector<SeatRecord> seats = store->seats();
   for (const auto& [id, r] : refused)
     if (std::none_of(seats.begin(), seats.end(),
-                     [&](const SeatRecord& s) { return s.seat_id == id; })) {
+                     [&id = id](const SeatRecord& s) { return s.seat_id == id; })) {
       SeatRecord only_refused;
       only_refused.seat_id = id;
       seats.push_back(only_refused);

@@ -15,7 +15,7 @@ namespace seatlock::collector {
 int cmd_token(const ArgList& argv, std::ostream& out) {
   if (argv.empty() || (argv[0] != "list" && argv[0] != "revoke"))
     throw UsageError("expected \"token list\" or \"token revoke\"");
-  std::string sub = argv[0];
+  const std::string& sub = argv[0];
   ArgList rest(argv.begin() + 1, argv.end());
   if (sub == "list") {
     ArgParser a(rest, store_option_names(), {});

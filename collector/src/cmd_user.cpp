@@ -114,7 +114,7 @@ int cmd_user(const ArgList& argv, std::ostream& out) {
   static const char* kSubs[] = {"add", "passwd", "disable", "enable", "list"};
   if (argv.empty() || std::find(std::begin(kSubs), std::end(kSubs), argv[0]) == std::end(kSubs))
     throw UsageError("expected \"user add|passwd|disable|enable|list\"");
-  std::string sub = argv[0];
+  const std::string& sub = argv[0];
   ArgList rest(argv.begin() + 1, argv.end());
   if (sub == "list") return user_list(rest, out);
 

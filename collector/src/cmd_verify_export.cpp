@@ -28,7 +28,7 @@ int cmd_verify_export(const ArgList& argv, std::ostream& out) {
     throw UsageError(
         "usage: verify-export FILE --manifest MANIFEST [--collector-pubkey KEY.pub] "
         "[--db PATH | --store SPEC]");
-  const std::string file = argv[0];
+  const std::string& file = argv[0];
   auto opts = store_option_names();
   opts.insert({"manifest", "collector-pubkey"});
   ArgParser a(ArgList(argv.begin() + 1, argv.end()), opts, {});

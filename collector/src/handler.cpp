@@ -62,7 +62,7 @@ void IngestEndpoints::add_routes(Router& router) {
   health.method = "GET";
   health.path = "/healthz";
   health.access = Access::open;
-  health.handle = [](HttpRequest&, const std::string&, const std::string&, Respond respond) {
+  health.handle = [](HttpRequest&, const std::string&, const std::string&, const Respond& respond) {
     respond(HttpResponse{200, R"({"status":"ok"})", {}});
   };
   router.add(std::move(health));
@@ -129,7 +129,7 @@ void IngestEndpoints::post_events(HttpRequest& req, const std::string& seat,
   req.body = std::string();  // the batch holds what is needed; free the raw body now
   writer_.submit_async(
       std::move(std::get<Batch>(parsed)),
-      [this, finish = std::move(finish)](WriteOutcome o) { finish(answer(o, writer_)); });
+      [this, finish = std::move(finish)](const WriteOutcome& o) { finish(answer(o, writer_)); });
 }
 
 }  // namespace seatlock::collector

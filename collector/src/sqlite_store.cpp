@@ -1,3 +1,5 @@
+// The default EventStore over SQLite: opening, WAL checkpoints, reads and queries, the admin
+// tables. Writing (the ingest transaction) is sqlite_txn.cpp.
 #include "sqlite_store.hpp"
 
 #include <sqlite3.h>
@@ -14,45 +16,17 @@
 #include "sqlite_admin.hpp"
 #include "sqlite_console.hpp"
 #include "sqlite_schema.hpp"
+#include "sqlite_txn.hpp"
 
 namespace seatlock::collector {
 namespace {
 
 using namespace sqlite_schema;
 
-class SqliteStore;
-
-class SqliteTxn : public StoreTxn {
- public:
-  explicit SqliteTxn(SqliteStore& s);
-  ~SqliteTxn() override;
-  bool insert_event(const StoredEvent& e) override;
-  std::optional<std::string> line_by_id(const std::string& id) override;
-  std::vector<StoredEvent> events_at(const std::string& seat, std::uint64_t seq) override;
-  std::uint64_t count_in_range(const std::string& seat, std::uint64_t from,
-                               std::uint64_t to) override;
-  std::optional<SeatRecord> seat(const std::string& seat) override;
-  void put_seat(const SeatRecord& s) override;
-  void add_finding(const Finding& f) override;
-  std::vector<Finding> open_gaps(const std::string& seat) override;
-  void resolve_finding(std::int64_t id) override;
-  void add_chain_head(const ChainHead& h) override;
-  void note_refusal(const SeatRefusal& r) override;
-  void savepoint() override;
-  void release() override;
-  void rollback_to() override;
-  void commit() override;
-
- private:
-  SqliteStore& s_;
-  std::unique_lock<std::recursive_mutex> lock_;
-  bool done_ = false;
-};
-
 class SqliteStore : public EventStore {
  public:
   SqliteStore(const std::string& path, bool create, bool background_checkpoint)
-      : path_(path), db_(path) {
+      : path_(path), db_(path), writer_(db_, mu_) {
     db_.exec("PRAGMA journal_mode=WAL");
     db_.exec("PRAGMA synchronous=FULL");
     db_.exec("PRAGMA cache_size=-65536");  // 64 MiB page cache
@@ -71,6 +45,7 @@ class SqliteStore : public EventStore {
       sql::Stmt check(db_, "SELECT count(*) FROM sqlite_master WHERE name='rollup_kind'");
       has_rollups_ = check.step() && check.i64(0) > 0;
     }
+    writer_.has_rollups = has_rollups_;
     if (background_checkpoint) {
       sqlite3_wal_autocheckpoint(db_.raw(), 0);
       checkpointer_ = std::thread([this] { checkpoint_loop(); });
@@ -103,7 +78,7 @@ class SqliteStore : public EventStore {
     }
   }
 
-  std::unique_ptr<StoreTxn> begin() override { return std::make_unique<SqliteTxn>(*this); }
+  std::unique_ptr<StoreTxn> begin() override { return sqlite_txn::begin(writer_); }
 
   void query(const EventFilter& f, const std::function<bool(const StoredEvent&)>& fn) override {
     std::string sql = std::string("SELECT ") + kEventCols + " FROM events WHERE 1=1";
@@ -290,184 +265,9 @@ class SqliteStore : public EventStore {
   bool ckpt_stop_ = false;
   std::recursive_mutex
       mu_;  // one connection, one thread at a time (re-entered from scan callbacks)
-  // Prepared once, used by transactions (declared after db_: finalized before it closes).
-  std::unique_ptr<sqlite_console::RollupWriter> rollups_;
-  std::unique_ptr<sql::Stmt> ins_event_, line_by_id_, events_at_, count_range_, get_seat_,
-      put_seat_, add_finding_, open_gaps_, resolve_, add_head_, note_refusal_, begin_, savepoint_,
-      release_, rollback_to_, commit_;
-
-  sql::Stmt& stmt(std::unique_ptr<sql::Stmt>& slot, const char* sql) {
-    if (!slot) slot = std::make_unique<sql::Stmt>(db_, sql);
-    return *slot;
-  }
+  // The transactions' statements, prepared once (declared after db_: finalized before it closes).
+  sqlite_txn::Writer writer_;
 };
-
-SqliteTxn::SqliteTxn(SqliteStore& s) : s_(s), lock_(s.mu_) {
-  s_.stmt(s_.begin_, "BEGIN IMMEDIATE").run();
-}
-
-SqliteTxn::~SqliteTxn() {
-  if (!done_) {
-    try {
-      s_.db_.exec("ROLLBACK");
-    } catch (...) {
-    }
-  }
-}
-
-bool SqliteTxn::insert_event(const StoredEvent& e) {
-  auto& st = s_.stmt(s_.ins_event_,
-                     "INSERT OR IGNORE INTO events(id, seat_id, seq, time_ms, kind, severity, "
-                     "user_name, chain_hash, "
-                     "prev, line, received_ms) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)");
-  // The event outlives run(): no copies of its strings (the line alone is ~600 bytes).
-  st.bind_static(1, e.id)
-      .bind_static(2, e.seat_id)
-      .bind(3, as_i64(e.seq))
-      .bind(4, e.time_ms)
-      .bind_static(5, e.kind)
-      .bind_static(6, e.severity);
-  st.bind_static(7, e.user_name)
-      .bind_static(8, e.chain_hash)
-      .bind_static(9, e.prev)
-      .bind_static(10, e.line)
-      .bind(11, e.received_ms);
-  if (st.run() != 1) return false;
-  if (s_.has_rollups_) {
-    if (!s_.rollups_) s_.rollups_ = std::make_unique<sqlite_console::RollupWriter>(s_.db_.raw());
-    s_.rollups_->add(e);
-  }
-  return true;
-}
-
-std::optional<std::string> SqliteTxn::line_by_id(const std::string& id) {
-  auto& st = s_.stmt(s_.line_by_id_, "SELECT line FROM events WHERE id = ?1");
-  st.bind(1, id);
-  std::optional<std::string> out;
-  if (st.step()) out = st.text(0);
-  st.reset();
-  return out;
-}
-
-std::vector<StoredEvent> SqliteTxn::events_at(const std::string& seat, std::uint64_t seq) {
-  auto& st =
-      s_.stmt(s_.events_at_,
-              "SELECT id, seat_id, seq, time_ms, kind, severity, user_name, chain_hash, prev, "
-              "line, received_ms FROM events WHERE seat_id=?1 AND seq=?2 ORDER BY rowid");
-  st.bind(1, seat).bind(2, as_i64(seq));
-  std::vector<StoredEvent> out;
-  while (st.step()) out.push_back(read_event(st));
-  st.reset();
-  return out;
-}
-
-std::uint64_t SqliteTxn::count_in_range(const std::string& seat, std::uint64_t from,
-                                        std::uint64_t to) {
-  auto& st =
-      s_.stmt(s_.count_range_,
-              "SELECT count(DISTINCT seq) FROM events WHERE seat_id=?1 AND seq BETWEEN ?2 AND ?3");
-  st.bind(1, seat).bind(2, as_i64(from)).bind(3, as_i64(to));
-  st.step();
-  auto n = static_cast<std::uint64_t>(st.i64(0));
-  st.reset();
-  return n;
-}
-
-std::optional<SeatRecord> SqliteTxn::seat(const std::string& seat) {
-  auto& st =
-      s_.stmt(s_.get_seat_,
-              "SELECT seat_id, pubkey, first_seen_ms, last_received_ms, last_seq, last_hash, "
-              "last_event_ms, last_event_kind, last_heartbeat_ms, prev_heartbeat_ms FROM seats "
-              "WHERE seat_id = ?1");
-  st.bind(1, seat);
-  std::optional<SeatRecord> out;
-  if (st.step()) out = read_seat(st);
-  st.reset();
-  return out;
-}
-
-void SqliteTxn::put_seat(const SeatRecord& r) {
-  auto& st =
-      s_.stmt(s_.put_seat_,
-              "INSERT OR REPLACE INTO seats(seat_id, pubkey, first_seen_ms, last_received_ms, "
-              "last_seq, last_hash, last_event_ms, last_event_kind, last_heartbeat_ms, "
-              "prev_heartbeat_ms) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)");
-  st.bind(1, r.seat_id).bind(2, r.pubkey_b64).bind(3, r.first_seen_ms).bind(4, r.last_received_ms);
-  st.bind(5, as_i64(r.last_seq))
-      .bind(6, r.last_hash)
-      .bind(7, r.last_event_ms)
-      .bind(8, r.last_event_kind);
-  st.bind(9, r.last_heartbeat_ms).bind(10, r.prev_heartbeat_ms);
-  st.run();
-}
-
-void SqliteTxn::add_finding(const Finding& f) {
-  auto& st = s_.stmt(s_.add_finding_,
-                     "INSERT INTO findings(seat_id, seq_from, seq_to, kind, detail, found_ms, "
-                     "resolved) VALUES(?1,?2,?3,?4,?5,?6,?7)");
-  st.bind(1, f.seat_id)
-      .bind(2, as_i64(f.seq_from))
-      .bind(3, as_i64(f.seq_to))
-      .bind(4, f.kind)
-      .bind(5, f.detail);
-  st.bind(6, f.found_ms).bind(7, std::int64_t{f.resolved ? 1 : 0});
-  st.run();
-}
-
-std::vector<Finding> SqliteTxn::open_gaps(const std::string& seat) {
-  auto& st = s_.stmt(s_.open_gaps_,
-                     "SELECT id, seat_id, seq_from, seq_to, kind, detail, found_ms, resolved FROM "
-                     "findings WHERE seat_id=?1 AND kind='gap' AND resolved=0");
-  st.bind(1, seat);
-  std::vector<Finding> out;
-  while (st.step()) out.push_back(read_finding(st));
-  st.reset();
-  return out;
-}
-
-void SqliteTxn::resolve_finding(std::int64_t id) {
-  s_.stmt(s_.resolve_, "UPDATE findings SET resolved = 1 WHERE id = ?1").bind(1, id).run();
-}
-
-void SqliteTxn::add_chain_head(const ChainHead& h) {
-  auto& st = s_.stmt(s_.add_head_,
-                     "INSERT OR IGNORE INTO chain_heads(seat_id, seq, hash, pubkey, signature, "
-                     "received_ms) VALUES(?1,?2,?3,?4,?5,?6)");
-  st.bind(1, h.seat_id)
-      .bind(2, as_i64(h.seq))
-      .bind(3, h.hash)
-      .bind(4, h.pubkey_b64)
-      .bind(5, h.signature_b64);
-  st.bind(6, h.received_ms);
-  st.run();
-}
-
-void SqliteTxn::note_refusal(const SeatRefusal& r) {
-  auto& st = s_.stmt(s_.note_refusal_,
-                     "INSERT INTO seat_refusals(seat_id, last_ms, status, reason, count) "
-                     "VALUES(?1,?2,?3,?4,?5) ON CONFLICT(seat_id) DO UPDATE SET "
-                     "last_ms = excluded.last_ms, status = excluded.status, "
-                     "reason = excluded.reason, count = count + excluded.count");
-  st.bind(1, r.seat_id).bind(2, r.last_ms).bind(3, std::int64_t{r.status}).bind(4, r.reason);
-  st.bind(5, as_i64(r.count));
-  st.run();
-}
-
-// Prepared once: sqlite3_exec would parse the SQL again for every batch of a group commit.
-void SqliteTxn::savepoint() {
-  s_.stmt(s_.savepoint_, "SAVEPOINT batch").run();
-}
-void SqliteTxn::release() {
-  s_.stmt(s_.release_, "RELEASE batch").run();
-}
-void SqliteTxn::rollback_to() {
-  s_.stmt(s_.rollback_to_, "ROLLBACK TO batch").run();
-  s_.stmt(s_.release_, "RELEASE batch").run();
-}
-void SqliteTxn::commit() {
-  s_.stmt(s_.commit_, "COMMIT").run();
-  done_ = true;
-}
 
 }  // namespace
 

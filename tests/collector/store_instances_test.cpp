@@ -11,6 +11,7 @@
 #include <sstream>
 #include <thread>
 
+#include "clickhouse_only.hpp"
 #include "core/event/event.hpp"
 #include "harness.hpp"
 #include "store_fixture.hpp"
@@ -23,10 +24,7 @@ TEST_CASE(
     "two instances on one ClickHouse: one killed mid-batch, retries land on the other, "
     "every event stored once and verify clean",
     "[collector][store][clickhouse]") {
-  if (!shared_clickhouse()) {
-    WARN("clickhouse-server is not installed (scripts/deps.d/collector.txt lists it)");
-    return;
-  }
+  if (!clickhouse_available()) return;
   TempDir dir;
   Pki pki(dir);
   TestStore store("clickhouse", dir);
@@ -137,10 +135,7 @@ TEST_CASE(
 
 TEST_CASE("while ClickHouse is down batches are answered 503 and nothing is lost when it is back",
           "[collector][store][clickhouse]") {
-  if (!shared_clickhouse()) {
-    WARN("clickhouse-server is not installed (scripts/deps.d/collector.txt lists it)");
-    return;
-  }
+  if (!clickhouse_available()) return;
   ClickHouseServer own;  // a server of its own: this test stops it
   TempDir dir;
   Pki pki(dir);

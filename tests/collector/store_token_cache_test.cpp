@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 
+#include "clickhouse_only.hpp"
 #include "harness.hpp"
 #include "store_fixture.hpp"
 #include "support/process.hpp"
@@ -27,10 +28,7 @@ std::string enroll(const std::string& spec, const std::string& seat) {
 
 TEST_CASE("a token revoked on ClickHouse is refused by every instance within 2 seconds",
           "[collector][store][clickhouse][auth]") {
-  if (!shared_clickhouse()) {
-    WARN("clickhouse-server is not installed (scripts/deps.d/collector.txt lists it)");
-    return;
-  }
+  if (!clickhouse_available()) return;
   TempDir dir;
   Pki pki(dir);
   TestStore store("clickhouse", dir);

@@ -90,14 +90,12 @@ t::RunResult SeatDaemon::seatlockctl(const std::vector<std::string>& args) {
   return t::run_command(argv);
 }
 
-FakeCollector::FakeCollector(const seatlock::testing::Pki& pki, const std::string& log_path,
-                             const std::vector<std::string>& steps)
-    : log(log_path) {
+ScriptServer::ScriptServer(const std::string& script, const seatlock::testing::Pki& pki,
+                           const std::string& path, const std::vector<std::string>& extra) {
   int fds[2];
   if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
-  std::string script = std::string(SEATLOCK_SOURCE_DIR) + "/tests/evidence/fake_collector.py";
-  std::vector<std::string> argv = {"python3", script, pki.server_cert, pki.server_key, log};
-  argv.insert(argv.end(), steps.begin(), steps.end());
+  std::vector<std::string> argv = {"python3", script, pki.server_cert, pki.server_key, path};
+  argv.insert(argv.end(), extra.begin(), extra.end());
   pid = fork();
   if (pid == 0) {
     dup2(fds[1], 1);
@@ -113,27 +111,34 @@ FakeCollector::FakeCollector(const seatlock::testing::Pki& pki, const std::strin
   FILE* f = fdopen(fds[0], "r");
   bool ok = fgets(line, sizeof line, f) != nullptr;
   fclose(f);
-  if (!ok) throw std::runtime_error("fake_collector.py did not start");
+  if (!ok)
+    throw std::runtime_error(std::filesystem::path(script).filename().string() + " did not start");
   port = std::string(line).substr(std::string(line).rfind(':') + 1);
   port.erase(port.find_last_not_of("\r\n") + 1);
 }
 
-FakeCollector::~FakeCollector() {
+ScriptServer::~ScriptServer() {
   if (pid > 0) {
     kill(pid, SIGTERM);
     waitpid(pid, nullptr, 0);
   }
 }
 
-std::vector<json> FakeCollector::requests() const {
+std::vector<json> read_json_lines(const std::string& path) {
   std::vector<json> out;
-  std::ifstream in(log);
+  std::ifstream in(path);
   for (std::string l; std::getline(in, l);) {
     json j = json::parse(l, nullptr, false);  // a line being written is skipped
     if (!j.is_discarded()) out.push_back(std::move(j));
   }
   return out;
 }
+
+FakeCollector::FakeCollector(const seatlock::testing::Pki& pki, const std::string& log_path,
+                             const std::vector<std::string>& steps)
+    : log(log_path),
+      server(std::string(SEATLOCK_SOURCE_DIR) + "/tests/evidence/fake_collector.py", pki, log,
+             steps) {}
 
 json report_section(const std::string& url, const seatlock::testing::Pki& pki,
                     const seatlock::testing::Pki::Pair& seat) {

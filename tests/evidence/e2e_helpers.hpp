@@ -38,17 +38,32 @@ struct SeatDaemon {
   seatlock::test::RunResult seatlockctl(const std::vector<std::string>& args);
 };
 
+// A python3 test collector on loopback (fake_collector.py here, tests/fleet's
+// replaying_collector.py): `script CERT KEY path extra...` with the test PKI's server certificate;
+// it prints its address (...:PORT) once it listens. SIGTERMed and waited for with the object.
+struct ScriptServer {
+  ScriptServer(const std::string& script, const seatlock::testing::Pki& pki,
+               const std::string& path, const std::vector<std::string>& extra = {});
+  ~ScriptServer();
+  ScriptServer(const ScriptServer&) = delete;
+  ScriptServer& operator=(const ScriptServer&) = delete;
+  std::string url() const { return "https://127.0.0.1:" + port + "/v1/events"; }
+  std::string port;
+  pid_t pid = -1;
+};
+
+// The JSON lines of a log a test server appends to; a line being written is skipped.
+std::vector<nlohmann::json> read_json_lines(const std::string& path);
+
 // tests/evidence/fake_collector.py on loopback with the test PKI's server certificate.
 struct FakeCollector {
   std::string log;
-  std::string port;
-  pid_t pid = -1;
+  ScriptServer server;
 
   FakeCollector(const seatlock::testing::Pki& pki, const std::string& log_path,
                 const std::vector<std::string>& steps);
-  ~FakeCollector();
-  std::string url() const { return "https://127.0.0.1:" + port + "/v1/events"; }
-  std::vector<nlohmann::json> requests() const;  // one per POST answered
+  std::string url() const { return server.url(); }
+  std::vector<nlohmann::json> requests() const { return read_json_lines(log); }  // one per POST
 };
 
 nlohmann::json report_section(const std::string& collector_url, const seatlock::testing::Pki& pki,

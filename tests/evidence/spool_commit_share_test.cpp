@@ -126,3 +126,44 @@ TEST_CASE("bytes prepared before the commit are exactly the canonical bytes of t
   }
   CHECK(chain_problem(rows) == "");
 }
+
+TEST_CASE("events whose commit fails are stored later, in order and under the ids they were given",
+          "[spool]") {
+  TempDir dir("failed-commit");
+  Spool spool(dir.file("spool.db"));
+  ResilientSink sink(spool);
+  REQUIRE(sink.append(draft("agent.started")).seq == 1);
+
+  // Another connection makes every insert fail, as a full disk would: the commit of the next
+  // append fails after the spool has numbered its events.
+  sqlite3* other = nullptr;
+  REQUIRE(sqlite3_open(dir.file("spool.db").c_str(), &other) == SQLITE_OK);
+  auto exec = [&](const char* sql) {
+    REQUIRE(sqlite3_exec(other, sql, nullptr, nullptr, nullptr) == SQLITE_OK);
+  };
+  exec("CREATE TRIGGER refuse BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'no room'); END");
+  Event first = sink.append(draft("usb.blocked", "high", 1));
+  Event second = sink.append(draft("usb.blocked", "high", 2));
+  CHECK(sink.degraded());
+  // Not stored yet: handed back without a seq, but with the id the stored row will carry.
+  CHECK(first.seq == 0);
+  CHECK(first.prev.empty());
+  CHECK(is_uuid(first.id));
+  CHECK(is_uuid(second.id));
+
+  exec("DROP TRIGGER refuse");
+  sqlite3_close(other);
+  REQUIRE(sink.retry());
+  CHECK(!sink.degraded());
+  auto rows = spool.query({});
+  std::vector<std::string> kinds;
+  for (const auto& r : rows) kinds.push_back(r.kind);
+  CHECK(kinds == std::vector<std::string>{"agent.started", "spool.degraded", "usb.blocked",
+                                          "usb.blocked", "spool.recovered"});
+  REQUIRE(rows.size() == 5);
+  CHECK(rows[2].id == first.id);
+  CHECK(rows[3].id == second.id);
+  CHECK(nlohmann::json::parse(rows[2].body)["details"]["n"] == 1);
+  CHECK(nlohmann::json::parse(rows[3].body)["details"]["n"] == 2);
+  CHECK(chain_problem(rows) == "");
+}

@@ -39,3 +39,30 @@ TEST_CASE("submit() queues without waiting, and wait() returns the events durabl
   CHECK(rows.back().kind == "agent.stopping");
   CHECK(chain_problem(rows) == "");
 }
+
+TEST_CASE(
+    "drafts prepared outside a lock are stored when submitted, and rejected ones stay "
+    "with the caller",
+    "[spool]") {
+  TempDir dir("prepare");
+  Spool spool(dir.file("spool.db"));
+  std::vector<Event> bad{draft("usb.blocked", "high", 1)};
+  bad.front().details = {{"product", std::string("\xff bad utf8")}};
+  CHECK_THROWS_AS(spool.prepare(bad), EventRejected);
+  REQUIRE(bad.size() == 1);  // not lost: the caller can repair it and try again
+  bad.front().details = {{"product", "fixed"}};
+
+  std::vector<Event> later{draft("net.tamper", "high", 2)};
+  auto first = spool.prepare(bad);
+  CHECK(bad.empty());
+  auto second = spool.prepare(later);
+  // Queue order decides the seqs, not the order they were prepared in.
+  auto p2 = spool.submit(std::move(second));
+  auto p1 = spool.submit(std::move(first));
+  auto stored2 = p2.wait();
+  auto stored1 = p1.wait();
+  CHECK(stored2.front().seq == 1);
+  CHECK(stored1.front().seq == 2);
+  CHECK(stored1.front().details["product"] == "fixed");
+  CHECK(chain_problem(spool.query({})) == "");
+}

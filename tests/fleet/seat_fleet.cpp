@@ -1,12 +1,7 @@
 #include "seat_fleet.hpp"
 
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <map>
 #include <stdexcept>
 
 #include "fleet/bundle_dir.hpp"
@@ -67,38 +62,19 @@ json seat_report(const std::string& url, const tg::Pki& pki, const tg::Pki::Pair
   return r;
 }
 
-ReplayingCollector::ReplayingCollector(const tg::Pki& pki, const std::string& d) : dir(d) {
+namespace {
+
+// The directory, created (replaying_collector.py expects it).
+std::string created(const std::string& dir) {
   fs::create_directories(dir);
-  int fds[2];
-  if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
-  std::string script = std::string(SEATLOCK_SOURCE_DIR) + "/tests/fleet/replaying_collector.py";
-  std::vector<std::string> argv = {"python3", script, pki.server_cert, pki.server_key, dir};
-  pid = fork();
-  if (pid == 0) {
-    dup2(fds[1], 1);
-    close(fds[0]);
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    execv("/usr/bin/python3", args.data());
-    _exit(127);
-  }
-  close(fds[1]);
-  char line[128] = {};
-  FILE* f = fdopen(fds[0], "r");
-  bool ok = fgets(line, sizeof line, f) != nullptr;
-  fclose(f);
-  if (!ok) throw std::runtime_error("replaying_collector.py did not start");
-  port = std::string(line).substr(std::string(line).rfind(':') + 1);
-  port.erase(port.find_last_not_of("\r\n") + 1);
+  return dir;
 }
 
-ReplayingCollector::~ReplayingCollector() {
-  if (pid > 0) {
-    kill(pid, SIGTERM);
-    waitpid(pid, nullptr, 0);
-  }
-}
+}  // namespace
+
+ReplayingCollector::ReplayingCollector(const tg::Pki& pki, const std::string& d)
+    : dir(created(d)),
+      server(std::string(SEATLOCK_SOURCE_DIR) + "/tests/fleet/replaying_collector.py", pki, dir) {}
 
 void ReplayingCollector::serve_next(const std::string& document) {
   const std::string n = std::to_string(++served_);
@@ -107,13 +83,7 @@ void ReplayingCollector::serve_next(const std::string& document) {
 }
 
 std::vector<json> ReplayingCollector::events() const {
-  std::vector<json> out;
-  std::ifstream in(dir + "/events.ndjson");
-  for (std::string l; std::getline(in, l);) {
-    json j = json::parse(l, nullptr, false);  // a line being written is skipped
-    if (!j.is_discarded()) out.push_back(std::move(j));
-  }
-  return out;
+  return evidence::read_json_lines(dir + "/events.ndjson");
 }
 
 json seat_status(evidence::SeatDaemon& seat) {

@@ -35,12 +35,11 @@ nlohmann::json seat_report(const std::string& collector_url, const seatlock::tes
 // tests/fleet/replaying_collector.py: serves the documents the test drops in, logs events.
 struct ReplayingCollector {
   ReplayingCollector(const seatlock::testing::Pki& pki, const std::string& dir);
-  ~ReplayingCollector();
   void serve_next(const std::string& document);
   std::vector<nlohmann::json> events() const;
-  std::string url() const { return "https://127.0.0.1:" + port + "/v1/events"; }
-  std::string dir, port;
-  pid_t pid = -1;
+  std::string url() const { return server.url(); }
+  std::string dir;
+  seatlock::evidence::ScriptServer server;
 
  private:
   int served_ = 0;

@@ -24,17 +24,6 @@ std::int64_t uid_of(const char* user) {
   return getpwnam(user)->pw_uid;
 }
 
-json lab_policy(json extra_network = json::object()) {
-  json network = {
-      {"mode", "enforce"},
-      {"allow", json::array({{{"to", "10.99.0.2/32"}, {"ports", {8080}}, {"proto", "tcp"}}})},
-      {"dns", {"10.99.0.53"}},
-      {"addresses", {{"sl0", "10.99.0.1/24"}}},
-      {"denied_log", {{"window", "1s"}, {"rate", 50}}}};
-  network.update(extra_network);
-  return {{"network", network}};
-}
-
 json exception_to_80(const json& who, UnixMillis until, const std::string& ticket) {
   json e = {{"allow", json::array({{{"to", "10.99.0.80/32"}, {"ports", {443}}, {"proto", "tcp"}}})},
             {"until", format_rfc3339_ms(until)},
@@ -235,10 +224,8 @@ TEST_CASE("load-fallback closes a seat that has no /etc/protocols", "[net][netns
   NetLab lab;
   lab.write_policy("50-lab.json", lab_policy());
   CHECK(lab.tcp_ok(kUserB, "10.99.0.80", 443));
-  CmdResult r =
-      lab.in_seat("unshare -m sh -c 'mount --bind /dev/null /etc/protocols && " +
-                  std::string(SEATLOCK_BINARY_DIR) + "/agent/cli/seatlockctl" + " --policy-dir " +
-                  lab.policy_dir() + " --state-dir " + lab.state_dir() + " net load-fallback'");
+  CmdResult r = lab.in_seat("unshare -m sh -c 'mount --bind /dev/null /etc/protocols && " +
+                            lab.with_dirs("agent/cli/seatlockctl") + " net load-fallback'");
   INFO(r.out);
   REQUIRE(r.status == 0);
   CHECK(r.out.find("policy directory") != std::string::npos);

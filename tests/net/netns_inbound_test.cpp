@@ -16,16 +16,12 @@ using nlohmann::json;
 
 namespace {
 
-json lab_policy(json extra_network = json::object()) {
+// The lab's policy with one inbound entry: tcp 7070 from 10.99.0.2.
+json inbound_policy(const json& extra_network = json::object()) {
   json network = {
-      {"mode", "enforce"},
-      {"allow", json::array({{{"to", "10.99.0.2/32"}, {"ports", {8080}}, {"proto", "tcp"}}})},
-      {"inbound", json::array({{{"from", "10.99.0.2/32"}, {"ports", {7070}}, {"proto", "tcp"}}})},
-      {"dns", {"10.99.0.53"}},
-      {"addresses", {{"sl0", "10.99.0.1/24"}}},
-      {"denied_log", {{"window", "1s"}, {"rate", 50}}}};
+      {"inbound", json::array({{{"from", "10.99.0.2/32"}, {"ports", {7070}}, {"proto", "tcp"}}})}};
   network.update(extra_network);
-  return {{"network", network}};
+  return lab_policy(network);
 }
 
 bool ctr_tcp_ok(const NetLab& lab, const std::string& host, int port) {
@@ -38,7 +34,7 @@ bool ctr_tcp_ok(const NetLab& lab, const std::string& host, int port) {
 TEST_CASE("a container routed through the seat reaches allowed destinations only", "[net][netns]") {
   NetLab lab;
   lab.add_container();
-  lab.write_policy("50-lab.json", lab_policy());
+  lab.write_policy("50-lab.json", inbound_policy());
   REQUIRE(ctr_tcp_ok(lab, "10.99.0.80", 443));  // the lab forwards before seatlockd runs
   lab.start_daemon();
 
@@ -64,7 +60,7 @@ TEST_CASE("a listener on the seat answers only the sources network.inbound allow
           "[net][netns]") {
   NetLab lab;
   lab.serve_in_seat({7070, 7071});
-  lab.write_policy("50-lab.json", lab_policy());
+  lab.write_policy("50-lab.json", inbound_policy());
   // A connection a non-allowed address opened before the lockdown...
   auto held = std::async(std::launch::async, [&] {
     return lab.in_remote(lab.probe() + " --src 10.99.0.80 hold 10.99.0.1 7070 100 150");
@@ -115,7 +111,7 @@ TEST_CASE("udp 68->67 reaches the broadcast address and the lease's server, no o
   std::ofstream(leases + "/var/lib/dhcp/dhclient.sl0.leases")
       << "lease {\n  interface \"sl0\";\n  fixed-address 10.99.0.1;\n"
          "  option dhcp-server-identifier 10.99.0.53;\n}\n";
-  lab.write_policy("50-lab.json", lab_policy());
+  lab.write_policy("50-lab.json", inbound_policy());
   const std::string dhcp = lab.probe() + " --src 10.99.0.1 --sport 68 udp ";
   REQUIRE(lab.in_seat(dhcp + "10.99.0.2 67 700").status == 0);  // open before seatlockd
   lab.start_daemon({"--lease-root", leases});
@@ -132,7 +128,7 @@ TEST_CASE("audit mode drops no inbound, forwarded or port-67 traffic but reports
   lab.add_container();
   lab.serve_in_seat({7070});
   lab.serve_in_remote({67});
-  lab.write_policy("50-lab.json", lab_policy({{"mode", "audit"}}));
+  lab.write_policy("50-lab.json", inbound_policy({{"mode", "audit"}}));
   lab.start_daemon();
   CHECK(ctr_tcp_ok(lab, "10.99.0.80", 443));
   CHECK(lab.remote_tcp_ok("10.99.0.80", 7070));

@@ -140,8 +140,23 @@ NetLab::~NetLab() {
   if (!getenv("SEATLOCK_KEEP_LAB")) fs::remove_all(dir_);
 }
 
+json lab_policy(const json& extra_network) {
+  json network = {
+      {"mode", "enforce"},
+      {"allow", json::array({{{"to", "10.99.0.2/32"}, {"ports", {8080}}, {"proto", "tcp"}}})},
+      {"dns", {"10.99.0.53"}},
+      {"addresses", {{"sl0", "10.99.0.1/24"}}},
+      {"denied_log", {{"window", "1s"}, {"rate", 50}}}};
+  network.update(extra_network);
+  return {{"network", network}};
+}
+
 std::string NetLab::probe() const {
   return bin("tests/net/sl_net_probe");
+}
+
+std::string NetLab::with_dirs(const std::string& binary) const {
+  return bin(binary) + " --policy-dir " + policy_dir() + " --state-dir " + state_dir();
 }
 
 void NetLab::write_policy(const std::string& name, const json& doc) {

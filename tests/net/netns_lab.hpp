@@ -33,6 +33,11 @@ inline constexpr const char* kUserC = "sl-net-c";
 inline constexpr const char* kGroup = "sl-net-g";
 void ensure_test_users();
 
+// The lab's usual policy: enforce, tcp 8080 to 10.99.0.2 allowed, the resolver 10.99.0.53, sl0's
+// planned address, denied packets reported per second. `extra_network` adds or replaces keys of
+// the network section.
+nlohmann::json lab_policy(const nlohmann::json& extra_network = nlohmann::json::object());
+
 class NetLab {
  public:
   NetLab();
@@ -47,6 +52,9 @@ class NetLab {
   std::string state_dir() const { return dir_ + "/state"; }
   std::string socket() const { return dir_ + "/control.sock"; }
   std::string probe() const;
+  // A binary of this build (path relative to the build dir) with this lab's --policy-dir and
+  // --state-dir and no control socket, as the boot units run it.
+  std::string with_dirs(const std::string& binary) const;
 
   // Writes policy.d/<name> (the network section given; everything else default).
   void write_policy(const std::string& name, const nlohmann::json& doc);

@@ -14,11 +14,11 @@ using nlohmann::json;
 
 namespace {
 
-json lab_policy() {
-  return {{"network",
-           {{"mode", "enforce"},
-            {"allow", json::array({{{"to", "10.99.0.2/32"}, {"ports", {8080}}, {"proto", "tcp"}}})},
-            {"addresses", {{"sl0", "10.99.0.1/24"}}}}}};
+// The lab's policy without a resolver: its one base element is the allow entry on 8080.
+json netlock_policy() {
+  json policy = lab_policy();
+  policy["network"].erase("dns");
+  return policy;
 }
 
 // ExecStart= of the packaged unit, its binaries mapped to this build's, plus the lab's dirs.
@@ -37,8 +37,7 @@ std::string unit_exec_start(const NetLab& lab) {
 }
 
 std::string netlock(const NetLab& lab) {
-  return std::string(SEATLOCK_BINARY_DIR) + "/agent/netlock/seatlock-netlock --policy-dir " +
-         lab.policy_dir() + " --state-dir " + lab.state_dir();
+  return lab.with_dirs("agent/netlock/seatlock-netlock");
 }
 
 void write_text(const std::string& path, const std::string& text) {
@@ -74,7 +73,7 @@ TEST_CASE("the boot unit leaves the seat closed when netlock.nft is corrupt and 
 
 TEST_CASE("seatlock-netlock loads the cached fallback file without seatlockctl", "[net][netns]") {
   NetLab lab;
-  lab.write_policy("50-lab.json", lab_policy());
+  lab.write_policy("50-lab.json", netlock_policy());
   require_open(lab);
   // The file as seatlockd and seatlockctl write it.
   REQUIRE(lab.ctl("net load-fallback").status == 0);
@@ -93,7 +92,7 @@ TEST_CASE("seatlock-netlock loads the cached fallback file without seatlockctl",
 TEST_CASE("seatlock-netlock compiles the policy directory when netlock.nft is corrupt",
           "[net][netns]") {
   NetLab lab;
-  lab.write_policy("50-lab.json", lab_policy());
+  lab.write_policy("50-lab.json", netlock_policy());
   require_open(lab);
   write_text(lab.state_dir() + "/netlock.nft", "table inet seatlock_fallback { garbage }\n");
   CmdResult r = lab.in_seat(netlock(lab) + " --seatlockctl " + SEATLOCK_BINARY_DIR +
@@ -114,7 +113,7 @@ TEST_CASE("seatlock-netlock compiles the policy directory when netlock.nft is co
 TEST_CASE("seatlock-netlock with no file and no seatlockctl loads the lockdown table",
           "[net][netns]") {
   NetLab lab;
-  lab.write_policy("50-lab.json", lab_policy());
+  lab.write_policy("50-lab.json", netlock_policy());
   require_open(lab);
   CmdResult r = lab.in_seat(netlock(lab) + " --seatlockctl /nonexistent/seatlockctl");
   INFO(r.out);

@@ -12,15 +12,6 @@ using nlohmann::json;
 
 namespace {
 
-json lab_policy() {
-  return {{"network",
-           {{"mode", "enforce"},
-            {"allow", json::array({{{"to", "10.99.0.2/32"}, {"ports", {8080}}, {"proto", "tcp"}}})},
-            {"dns", {"10.99.0.53"}},
-            {"addresses", {{"sl0", "10.99.0.1/24"}}},
-            {"denied_log", {{"window", "1s"}, {"rate", 50}}}}}};
-}
-
 using Clock = std::chrono::steady_clock;
 
 long ms_since(Clock::time_point t) {

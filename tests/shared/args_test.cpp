@@ -50,3 +50,53 @@ TEST_CASE("times are RFC 3339 or a bare date at midnight UTC", "[args]") {
   CHECK_THROWS_WITH(parse({"--since", "yesterday"}).time("since"),
                     "--since: expected an RFC 3339 time or YYYY-MM-DD, got \"yesterday\"");
 }
+
+TEST_CASE("a repeated flag keeps every value in order for commands that take lists", "[args]") {
+  const auto a = parse({"--db", "a.db", "--db=b.db", "--db", "c.db"});
+  CHECK(a.all("db") == std::vector<std::string>{"a.db", "b.db", "c.db"});
+  CHECK(a.get("db") == "c.db");
+  CHECK(a.all("limit").empty());
+}
+
+TEST_CASE("positional arguments may sit among the flags, up to the number a command takes",
+          "[args]") {
+  ArgSpec spec;
+  spec.valued = {"trusted-key"};
+  spec.switches = {"json"};
+  spec.max_positional = 2;
+  const ArgParser a({"a.json", "--trusted-key", "K1", "b.json", "--json"}, spec);
+  CHECK(a.positional() == std::vector<std::string>{"a.json", "b.json"});
+  CHECK(a.get("trusted-key") == "K1");
+  CHECK(a.has("json"));
+  CHECK_THROWS_WITH(ArgParser({"a", "b", "c"}, spec), "unexpected argument \"c\"");
+  // A single-dash word is a mistyped flag, not a file name.
+  CHECK_THROWS_WITH(ArgParser({"-json"}, spec), "unknown option -json");
+  CHECK_THROWS_WITH(ArgParser({"--trusted-kye", "K1", "a"}, spec), "unknown option --trusted-kye");
+  CHECK(ArgParser({"-"}, spec).positional() == std::vector<std::string>{"-"});
+}
+
+TEST_CASE("a double dash ends the flags so a file may be named like one", "[args]") {
+  ArgSpec spec;
+  spec.switches = {"json"};
+  spec.max_positional = ArgSpec::kAny;
+  const ArgParser a({"--json", "--", "--json", "-x"}, spec);
+  CHECK(a.has("json"));
+  CHECK(a.positional() == std::vector<std::string>{"--json", "-x"});
+  // Commands without positional arguments keep refusing it.
+  CHECK_THROWS_WITH(parse({"--"}), "unknown option --");
+}
+
+TEST_CASE("a command group reads its flags up to the subcommand and leaves the rest to it",
+          "[args]") {
+  ArgSpec spec;
+  spec.valued = {"socket"};
+  spec.switches = {"help"};
+  spec.stop_at_positional = true;
+  const ArgParser a({"--socket", "s", "allow", "--vid", "0951", "--help"}, spec);
+  CHECK(a.get("socket") == "s");
+  CHECK_FALSE(a.has("help"));
+  CHECK(a.positional() == std::vector<std::string>{"allow", "--vid", "0951", "--help"});
+  CHECK(ArgParser({"--help"}, spec).positional().empty());
+  CHECK(ArgParser({"-h"}, spec).positional() == std::vector<std::string>{"-h"});
+  CHECK_THROWS_WITH(ArgParser({"--sokcet", "s", "status"}, spec), "unknown option --sokcet");
+}

@@ -8,11 +8,10 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <set>
 #include <sstream>
 
-#include "e2e_helpers.hpp"
+#include "uplink_test_helpers.hpp"
 
 using namespace seatlock;
 using namespace seatlock::evidence;
@@ -22,40 +21,7 @@ namespace tg = seatlock::testing;
 
 namespace {
 
-// The seatlock-uplink process whose parent is `parent`, or 0.
-pid_t uplink_of(pid_t parent) {
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    const std::string name = entry.path().filename();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream stat(entry.path() / "stat");
-    std::string line;
-    if (!std::getline(stat, line)) continue;
-    // pid (comm) state ppid ...: comm may hold spaces, so read after the last ')'.
-    auto close = line.rfind(')');
-    auto open = line.find('(');
-    if (close == std::string::npos || open == std::string::npos) continue;
-    std::istringstream rest(line.substr(close + 2));
-    std::string state;
-    pid_t ppid = 0;
-    rest >> state >> ppid;
-    if (ppid == parent && line.substr(open + 1, close - open - 1) == "seatlock-uplink")
-      return static_cast<pid_t>(std::stoi(name));
-  }
-  return 0;
-}
-
-std::map<std::string, std::string> proc_status(pid_t pid) {
-  std::map<std::string, std::string> out;
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(in, line);) {
-    auto colon = line.find(':');
-    if (colon == std::string::npos) continue;
-    std::string value = line.substr(colon + 1);
-    value.erase(0, value.find_first_not_of(" \t"));
-    out[line.substr(0, colon)] = value;
-  }
-  return out;
-}
+using namespace seatlock::uplink_test;
 
 bool maps_mention(pid_t pid, const std::string& needle) {
   return t::read_file("/proc/" + std::to_string(pid) + "/maps").find(needle) != std::string::npos;
@@ -66,17 +32,6 @@ std::set<int> open_fds(pid_t pid) {
   for (const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd"))
     fds.insert(std::stoi(e.path().filename().string()));
   return fds;
-}
-
-// Every row of the seat's own id is delivered and the collector holds exactly those rows.
-bool own_rows_delivered(SeatDaemon& seat, const std::string& db, std::size_t at_least) {
-  std::size_t own = 0;
-  for (auto& e : seat.spool_events()) {
-    if (e["seat"]["id"] != seat.seat_id) continue;
-    if (e["status"] != "delivered") return false;
-    ++own;
-  }
-  return own >= at_least && collector_rows(db, seat.seat_id).size() == own;
 }
 
 }  // namespace

@@ -145,7 +145,7 @@ std::vector<Segment> sweep(std::vector<Segment> items) {
 
 }  // namespace
 
-std::vector<Box> disjoint_boxes(std::vector<Box> in) {
+std::vector<Box> disjoint_boxes(const std::vector<Box>& in) {
   // Elementary port intervals: every start and every end+1 of the inputs is a cut.
   std::set<std::uint32_t> cuts;
   for (const auto& b : in) {

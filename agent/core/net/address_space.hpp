@@ -40,7 +40,7 @@ struct Box {
 
 // Returns boxes that cover exactly the union of `in`, never overlap, and carry the maximum
 // value of the inputs covering them. Adjacent pieces with equal values are merged.
-std::vector<Box> disjoint_boxes(std::vector<Box> in);
+std::vector<Box> disjoint_boxes(const std::vector<Box>& in);
 
 // The order disjoint_boxes() writes boxes in (ports, then addresses, then value).
 bool box_less(const Box& x, const Box& y);

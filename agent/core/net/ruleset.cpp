@@ -100,8 +100,8 @@ std::vector<std::string> management_elements(const NetRules& rules, int family) 
       add(dns, "tcp", 53);
     }
   std::vector<std::string> out;
-  for (auto& [proto, list] : by_proto)
-    for (const Box& b : disjoint_boxes(std::move(list)))
+  for (const auto& [proto, list] : by_proto)
+    for (const Box& b : disjoint_boxes(list))
       out.push_back(format_range({family, b.addr_first, b.addr_last}) + " . " +
                     proto_number(proto) + " . " + port_text(b));
   return out;
@@ -225,8 +225,8 @@ std::shared_ptr<const SetPiece> make_piece(const SetPieceKey& key, std::vector<B
   auto piece = std::make_shared<SetPiece>();
   piece->set = set_name(key.family, kind, key.proto.empty());
   piece->expires = kind == SetKind::Exception;
-  piece->input = input;
-  piece->merged = disjoint_boxes(std::move(input));
+  piece->input = std::move(input);
+  piece->merged = disjoint_boxes(piece->input);
   const auto& merged = piece->merged;
   piece->keys.resize(merged.size());
   std::vector<bool> known(merged.size(), false);

@@ -180,15 +180,27 @@ class AttestService : public Service {
     http.get = [&](const std::string& path) {
       return reply_of(ctx_.http.get(cfg.collector + path, headers, cfg.tls, &abort_, 30));
     };
+    json snapshot;
     try {
-      json snapshot = attest::snapshot_json(firmware::read_snapshot(cfg.sysfs_root));
+      snapshot = attest::snapshot_json(firmware::read_snapshot(cfg.sysfs_root));
+    } catch (const std::exception& e) {
+      return failed_round("snapshot", "reading the firmware snapshot", e);
+    }
+    // attest_round reports its known failures (TPM, collector) in the outcome; anything it
+    // throws is an unexpected failure of the round itself, not of the snapshot.
+    try {
       return tpm::attest_round(cfg.tpm, cfg.collector, http, snapshot);
     } catch (const std::exception& e) {
-      tpm::RoundOutcome out;
-      out.code = "snapshot";
-      out.reason = std::string("reading the firmware snapshot: ") + e.what();
-      return out;
+      return failed_round("round", "the attestation round with " + cfg.collector, e);
     }
+  }
+
+  static tpm::RoundOutcome failed_round(const std::string& code, const std::string& what,
+                                        const std::exception& e) {
+    tpm::RoundOutcome out;
+    out.code = code;
+    out.reason = what + ": " + e.what();
+    return out;
   }
 
   // Loop thread: record what the rounds found.

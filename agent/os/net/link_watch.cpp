@@ -20,7 +20,7 @@ std::string addr_text(nl_addr* a) {
 }
 
 // nl_addr2str prints "10.0.0.1/32" for a host address; we want the prefix of the object.
-std::string without_prefix(std::string s) {
+std::string without_prefix(const std::string& s) {
   return s.substr(0, s.find('/'));
 }
 

@@ -2,6 +2,7 @@
 
 #include <openssl/rand.h>
 
+#include <charconv>
 #include <stdexcept>
 
 namespace seatlock::spool_detail {
@@ -15,6 +16,8 @@ constexpr std::string_view kPrevField = ",\"prev\":\"\",\"schema\":";
 constexpr std::string_view kSeqField = ",\"seq\":0,\"severity\":";
 constexpr std::size_t kPrevValue = sizeof(",\"prev\":\"") - 1;
 constexpr std::size_t kSeqValue = sizeof(",\"seq\":") - 1;
+// A chain hash (64 hex digits) and the digits of a uint64 seq.
+constexpr std::size_t kMaxFill = 64 + 20;
 
 bool keep_row(const Event& e) {
   return is_violation(e) || e.kind.rfind("spool.", 0) == 0;
@@ -42,19 +45,18 @@ PreparedEvent prepare_event(Event& e, UnixMillis now) {
     throw std::logic_error("canonical event bytes without the prev/seq fields where expected");
   p.prev_at = prev + kPrevValue;
   p.seq_at = seq + kSeqValue;
+  p.text.reserve(p.text.size() + kMaxFill);
   return p;
 }
 
-std::string PreparedEvent::body(std::string_view prev, std::uint64_t seq) const {
-  std::string digits = std::to_string(seq);
-  std::string out;
-  out.reserve(text.size() + prev.size() + digits.size());
-  out.append(text, 0, prev_at);
-  out += prev;
-  out.append(text, prev_at, seq_at - prev_at);
-  out += digits;
-  out.append(text, seq_at + 1, std::string::npos);
-  return out;
+const std::string& PreparedEvent::fill(std::string_view prev, std::uint64_t seq) {
+  char digits[20];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, seq);
+  (void)ec;  // 20 digits hold any uint64
+  // The seq first: it comes after prev, so inserting prev does not move seq_at.
+  text.replace(seq_at, 1, digits, static_cast<std::size_t>(end - digits));
+  text.insert(prev_at, prev);
+  return text;
 }
 
 }  // namespace seatlock::spool_detail

@@ -18,8 +18,10 @@ struct PreparedEvent {
   std::size_t seq_at = 0;   // the '0' after `"seq":`, replaced by the seq's digits
   bool keep = false;        // violation or spool notice: dropped only as a last resort
 
-  // Exactly canonical_bytes(e) once e.prev = prev and e.seq = seq.
-  std::string body(std::string_view prev, std::uint64_t seq) const;
+  // Exactly canonical_bytes(e) once e.prev = prev and e.seq = seq, written into `text` itself
+  // (no copy, no allocation: prepare_event reserved the room). Once only: afterwards `text` is
+  // the body.
+  const std::string& fill(std::string_view prev, std::uint64_t seq);
 };
 
 // Fills e.id (UUIDv7) and e.time when they are empty, clears seq and prev, and writes the

@@ -49,36 +49,59 @@ std::vector<Event> ResilientSink::append_batch(std::vector<Event> drafts) {
   return store_or_queue(std::move(drafts));
 }
 
+Spool::Prepared ResilientSink::prepare(std::vector<Event>& drafts) {
+  try {
+    return spool_.prepare(drafts);
+  } catch (const EventRejected& ex) {
+    // Not a storage problem: a producer handed bytes that are not UTF-8. Store the event with
+    // those bytes replaced rather than losing it.
+    log_warning(std::string("spool: ") + ex.what() + "; storing it with U+FFFD replacements");
+    for (Event& e : drafts) make_storable(e);
+    return spool_.prepare(drafts);
+  }
+}
+
 std::vector<Event> ResilientSink::store_or_queue(std::vector<Event> drafts) {
+  // Ids, times and canonical bytes are made before the lock, on this thread, in parallel with
+  // the other producers; under the lock an append only decides between queue and backlog.
+  std::optional<Spool::Prepared> prepared;
+  std::string error;
+  try {
+    prepared.emplace(prepare(drafts));
+  } catch (const std::exception& ex) {
+    error = ex.what();  // drafts are still ours
+  }
   std::optional<Spool::Pending> pending;
   {
     std::lock_guard lk(mu_);
-    if (backlog_.empty()) {
+    if (prepared && backlog_.empty()) {
       try {
-        try {
-          pending.emplace(spool_.submit(drafts));
-        } catch (const EventRejected& ex) {
-          // Not a storage problem: a producer handed bytes that are not UTF-8. Store the event
-          // with those bytes replaced rather than losing it.
-          log_warning(std::string("spool: ") + ex.what() + "; storing it with U+FFFD replacements");
-          for (Event& e : drafts) make_storable(e);
-          pending.emplace(spool_.submit(drafts));
-        }
+        pending.emplace(spool_.submit(std::move(*prepared)));
       } catch (const std::exception& ex) {
-        enter_degraded(ex.what(), drafts.front());
+        error = ex.what();
       }
     }
-    if (!pending) return queue_and_try_locked(std::move(drafts));
+    if (!pending) {
+      // Keep the order: once anything waits in the backlog, everything after it waits too.
+      if (prepared) drafts = std::move(*prepared).take_drafts();
+      if (!error.empty()) enter_degraded(error, drafts.front());
+      return queue_and_try_locked(std::move(drafts));
+    }
   }
   // Queued in order under mu_; the wait for the disk happens outside it, so producers on other
   // threads queue meanwhile and share the commit.
+  std::exception_ptr failed;
+  drafts = pending->wait(failed);
+  if (!failed) return drafts;
+  std::lock_guard lk(mu_);
   try {
-    return pending->wait();
+    std::rethrow_exception(failed);
   } catch (const std::exception& ex) {
-    std::lock_guard lk(mu_);
     enter_degraded(ex.what(), drafts.front());
-    return queue_and_try_locked(std::move(drafts));
+  } catch (...) {
+    enter_degraded("unknown error", drafts.front());
   }
+  return queue_and_try_locked(std::move(drafts));
 }
 
 std::vector<Event> ResilientSink::queue_and_try_locked(std::vector<Event> drafts) {

@@ -10,10 +10,11 @@
 // - retry() (a timer) and append() (at most once a second) try to store the backlog: all of it
 //   in one transaction, in order, followed by a `spool.recovered` event whose details.dropped
 //   lists exactly the skipped seqs (docs/events.md).
-// - Producers on several threads share the spool's commits: an append queues under the sink's
-//   lock (so one thread's events keep their order) and waits for the disk outside it. Events of
-//   a commit that fails go to the backlog; among concurrent appends the order is the one they
-//   reach the backlog in.
+// - Producers on several threads share the spool's commits: an append prepares its events (ids,
+//   times, canonical JSON) on its own thread, queues them under the sink's lock (so one thread's
+//   events keep their order, and none overtakes the backlog) and waits for the disk outside it.
+//   Events of a commit that fails go to the backlog; among concurrent appends the order is the
+//   one they reach the backlog in.
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -23,10 +24,9 @@
 #include <vector>
 
 #include "core/event/sink.hpp"
+#include "os/spool/spool.hpp"
 
 namespace seatlock {
-
-class Spool;
 
 struct BacklogLimits {
   std::size_t max_events = 10'000;
@@ -59,6 +59,8 @@ class ResilientSink : public EventSink {
     std::uint64_t lost_before = 0;  // dropped events that were queued just before this one
     bool pinned = false;            // never dropped (spool.* notices)
   };
+  // Spool::prepare, retried with U+FFFD replacements when the drafts are not UTF-8.
+  Spool::Prepared prepare(std::vector<Event>& drafts);
   std::vector<Event> store_or_queue(std::vector<Event> drafts);
   std::vector<Event> queue_and_try_locked(std::vector<Event> drafts);
   void queue(Event e, bool pinned);

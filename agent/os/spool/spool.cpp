@@ -1,12 +1,12 @@
 #include "os/spool/spool.hpp"
 
+#include <openssl/sha.h>
 #include <sqlite3.h>
 
 #include <chrono>
 #include <stdexcept>
 
 #include "core/event/kinds.hpp"
-#include "core/util/digest.hpp"
 #include "os/base/clock.hpp"
 #include "os/spool/overflow.hpp"
 #include "os/spool/spool_rows.hpp"
@@ -17,12 +17,24 @@ namespace seatlock {
 namespace {
 
 // A row ready to insert: the event (owned by its request) with seq/prev assigned and its
-// canonical bytes.
+// canonical bytes (owned by the request's prepared event, or by the commit for its own record).
 struct Row {
   const Event* event;
-  std::string body;
+  const std::string* body;
   bool keep = false;
 };
+
+// hash = sha256_hex(bytes), reusing hash's buffer (the committer chains every event).
+void chain_hash(std::string_view bytes, std::string& hash) {
+  static const char kHex[] = "0123456789abcdef";
+  unsigned char md[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), md);
+  hash.resize(2 * sizeof md);
+  for (std::size_t i = 0; i < sizeof md; ++i) {
+    hash[2 * i] = kHex[md[i] >> 4];
+    hash[2 * i + 1] = kHex[md[i] & 15];
+  }
+}
 
 }  // namespace
 
@@ -84,7 +96,8 @@ std::vector<Event> Spool::append_sequence(std::vector<Event> drafts,
   req->drafts = std::move(drafts);
   req->gaps_before = std::move(gaps_before);
   req->expect_head = expect_head;
-  return enqueue(std::move(req)).wait();
+  prepare_request(*req);
+  return enqueue(req).wait();
 }
 
 void Spool::continue_chain(std::uint64_t seq, const std::string& hash) {
@@ -134,7 +147,11 @@ void Spool::commit_group(std::vector<Request*>& group) {
     head.reset();
 
     std::vector<Row> rows;
-    Event overflow_record;  // outlives rows
+    std::size_t drafts = 0;
+    for (const Request* r : group) drafts += r->drafts.size();
+    rows.reserve(drafts + 1);
+    Event overflow_record;  // outlive rows
+    std::string overflow_body;
     std::uint64_t incoming = 0;
     for (Request* r : group) {
       if (r->expect_head && *r->expect_head != seq) {
@@ -149,10 +166,10 @@ void Spool::commit_group(std::vector<Request*>& group) {
         if (!r->gaps_before.empty()) seq += r->gaps_before[i];
         e.seq = ++seq;
         e.prev = hash;
-        Row row{&e, r->prepared[i].body(hash, seq), r->prepared[i].keep};
-        hash = sha256_hex(row.body);
-        incoming += row.body.size();
-        rows.push_back(std::move(row));
+        const std::string& body = r->prepared[i].fill(hash, seq);
+        chain_hash(body, hash);
+        incoming += body.size();
+        rows.push_back(Row{&e, &body, r->prepared[i].keep});
       }
     }
     if (rows.empty()) return;
@@ -188,10 +205,10 @@ void Spool::commit_group(std::vector<Request*>& group) {
                       {"spool_max", max_bytes_}};
         ov.seq = ++seq;
         ov.prev = hash;
-        Row row{&ov, canonical_bytes(ov), true};
-        hash = sha256_hex(row.body);
-        incoming += row.body.size();
-        rows.push_back(std::move(row));
+        overflow_body = canonical_bytes(ov);
+        chain_hash(overflow_body, hash);
+        incoming += overflow_body.size();
+        rows.push_back(Row{&ov, &overflow_body, true});
         sql::Stmt drop(*db_, "UPDATE head SET dropped = dropped + ?1 WHERE one = 1");
         drop.bind(1, static_cast<std::int64_t>(freed.lost.size())).run();
       }
@@ -208,8 +225,8 @@ void Spool::commit_group(std::vector<Request*>& group) {
           .bind_static(5, e.kind)
           .bind_static(6, e.severity)
           .bind(7, r.keep ? 1 : 0)
-          .bind(8, static_cast<std::int64_t>(r.body.size()))
-          .bind_static(9, r.body)
+          .bind(8, static_cast<std::int64_t>(r.body->size()))
+          .bind_static(9, *r.body)
           .run();
     }
     sql::Stmt& upd = stmts_->update_head;

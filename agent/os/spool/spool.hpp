@@ -113,6 +113,9 @@ class Spool : public EventSink {
     // Returns the events as stored (seq and prev set) once their commit is durable; throws
     // what storing them failed with. Once only.
     std::vector<Event> wait();
+    // Like wait(), but a failed commit does not throw: `error` is set and the events come back
+    // as drafts (id and time filled, seq 0, prev empty: not stored), so the caller can keep them.
+    std::vector<Event> wait(std::exception_ptr& error);
 
    private:
     friend class Spool;
@@ -120,6 +123,28 @@ class Spool : public EventSink {
     Spool* spool_;
     std::unique_ptr<Request> req_;
   };
+  // Drafts made ready for the spool (ids, times, canonical JSON), not queued yet: made by
+  // prepare() outside any lock of the caller, queued by submit() under it.
+  class Prepared {
+   public:
+    Prepared(Prepared&&) noexcept;
+    Prepared& operator=(Prepared&&) = delete;
+    ~Prepared();
+    // The drafts back (id and time filled), e.g. to keep them elsewhere instead of submitting.
+    std::vector<Event> take_drafts() &&;
+
+   private:
+    friend class Spool;
+    explicit Prepared(std::unique_ptr<Request> req);
+    std::unique_ptr<Request> req_;
+  };
+  // Fills ids and times and writes the canonical bytes on the caller's thread, taking the drafts
+  // (`drafts` is left empty). Throws EventRejected when a draft cannot be serialised; `drafts`
+  // then still holds them all, for the caller to repair or keep.
+  Prepared prepare(std::vector<Event>& drafts);
+  // Queues prepared drafts (cheap: the work per event was done by prepare()); `prepared` is
+  // moved from only when queued (not when this throws because the spool is shutting down).
+  Pending submit(Prepared&& prepared);
   // Prepares the drafts on the caller's thread (ids, times, canonical JSON) and queues them;
   // returns without waiting for the disk. The events are durable only when Pending::wait()
   // returns; they are written by the commit after the one in progress, or by another caller's
@@ -176,7 +201,8 @@ class Spool : public EventSink {
     std::uint64_t group = 0;  // number of the commit that takes it
     std::exception_ptr error;
   };
-  Pending enqueue(std::unique_ptr<Request> req);
+  static void prepare_request(Request& req);
+  Pending enqueue(std::unique_ptr<Request>& req);
   void wait_done(const Request& req);
   void run_committer();
   // Takes the whole queue as one group and commits it; queue_mu_ held on entry and on return.

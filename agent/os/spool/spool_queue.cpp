@@ -23,29 +23,70 @@ Spool::Pending::~Pending() {
 }
 
 std::vector<Event> Spool::Pending::wait() {
+  std::exception_ptr error;
+  auto events = wait(error);
+  if (error) std::rethrow_exception(error);
+  return events;
+}
+
+std::vector<Event> Spool::Pending::wait(std::exception_ptr& error) {
   if (!req_) throw std::logic_error("Spool::Pending::wait() called twice");
   spool_->wait_done(*req_);
   auto req = std::move(req_);
-  if (req->error) std::rethrow_exception(req->error);
+  error = req->error;
+  if (error)
+    for (Event& e : req->drafts) {  // the failed commit had numbered them already
+      e.seq = 0;
+      e.prev.clear();
+    }
   return std::move(req->drafts);
 }
 
-Spool::Pending Spool::submit(std::vector<Event> drafts) {
-  auto req = std::make_unique<Request>();
-  req->drafts = std::move(drafts);
-  return enqueue(std::move(req));
+Spool::Prepared::Prepared(std::unique_ptr<Request> req) : req_(std::move(req)) {}
+Spool::Prepared::Prepared(Prepared&& other) noexcept = default;
+Spool::Prepared::~Prepared() = default;
+
+std::vector<Event> Spool::Prepared::take_drafts() && {
+  if (!req_) return {};
+  auto req = std::move(req_);
+  return std::move(req->drafts);
 }
 
-Spool::Pending Spool::enqueue(std::unique_ptr<Request> req) {
+Spool::Prepared Spool::prepare(std::vector<Event>& drafts) {
+  auto req = std::make_unique<Request>();
+  req->drafts.swap(drafts);
+  try {
+    prepare_request(*req);
+  } catch (...) {
+    drafts.swap(req->drafts);  // rejected: the caller keeps its drafts
+    throw;
+  }
+  return Prepared(std::move(req));
+}
+
+Spool::Pending Spool::submit(Prepared&& prepared) {
+  if (!prepared.req_) throw std::logic_error("Spool::submit: drafts already taken");
+  return enqueue(prepared.req_);
+}
+
+Spool::Pending Spool::submit(std::vector<Event> drafts) {
+  return submit(prepare(drafts));
+}
+
+void Spool::prepare_request(Request& req) {
   // Everything per event that does not depend on the chain head happens here, on the caller's
   // thread, in parallel with other producers and with the commit in progress.
   UnixMillis now = now_millis();
-  req->prepared.reserve(req->drafts.size());
+  req.prepared.clear();
+  req.prepared.reserve(req.drafts.size());
   try {
-    for (Event& e : req->drafts) req->prepared.push_back(spool_detail::prepare_event(e, now));
+    for (Event& e : req.drafts) req.prepared.push_back(spool_detail::prepare_event(e, now));
   } catch (const nlohmann::json::exception& ex) {
     throw EventRejected(std::string("event not stored: ") + ex.what());
   }
+}
+
+Spool::Pending Spool::enqueue(std::unique_ptr<Request>& req) {
   std::lock_guard lk(queue_mu_);
   if (stop_) throw std::logic_error("spool " + path_ + ": append after shutdown");
   queue_.push_back(req.get());

@@ -53,6 +53,16 @@ void load_tls(TlsSettings& tls) {
   tls.key_file.clear();
 }
 
+// seatlockd blocks its stop signals in every thread and reads them on its loop (daemon/
+// loop_hooks), so one that is pending means the stop is under way even before the loop has run
+// stop(): what happens when systemd signals the cgroup and the child dies first.
+bool stop_signal_pending() {
+  sigset_t pending;
+  sigemptyset(&pending);
+  return sigpending(&pending) == 0 &&
+         (sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1);
+}
+
 std::string describe_exit(int status) {
   if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
   if (WIFSIGNALED(status)) return std::string("signal ") + strsignal(WTERMSIG(status));
@@ -61,25 +71,8 @@ std::string describe_exit(int status) {
 
 }  // namespace
 
-UplinkClient::UplinkClient(std::string exe, bool start_now) : exe_(std::move(exe)) {
-  wanted_ = start_now;
+UplinkClient::UplinkClient(std::string exe) : exe_(std::move(exe)) {
   supervisor_ = std::thread([this] { supervise(); });
-  if (!start_now) return;
-  // Bounded waits, never for the network: the child started, then one round trip so it has
-  // loaded its libraries and initialised TLS before the first real request, which then costs
-  // about what an in-process transfer did.
-  std::unique_lock lk(mu_);
-  cv_.wait_for(lk, 2s, [&] { return channel_ != nullptr || !last_error_.empty(); });
-  if (!channel_) return;
-  std::shared_ptr<Channel> ch = channel_;
-  const std::uint64_t id = next_id_++;
-  Pending ping;
-  pending_[id] = &ping;
-  lk.unlock();
-  const bool sent = ch->send(uplink::ping_frame(id));
-  lk.lock();
-  if (sent) cv_.wait_for(lk, 2s, [&] { return ping.done; });
-  pending_.erase(id);
 }
 
 UplinkClient::~UplinkClient() {
@@ -90,6 +83,20 @@ UplinkClient::~UplinkClient() {
     cv_.notify_all();
   }
   supervisor_.join();
+}
+
+void UplinkClient::stop() {
+  std::lock_guard lk(mu_);
+  stopping_ = true;
+  cv_.notify_all();
+}
+
+bool UplinkClient::stopping_locked() {
+  if (!stopping_ && stop_signal_pending()) {
+    stopping_ = true;
+    cv_.notify_all();
+  }
+  return stopping_;
 }
 
 HttpResult UplinkClient::perform(const HttpRequest& request, const std::atomic<bool>* abort) {
@@ -155,11 +162,24 @@ pid_t UplinkClient::child_pid() const {
 
 nlohmann::json UplinkClient::status() const {
   std::lock_guard lk(mu_);
-  nlohmann::json j = {{"exe", exe_},
-                      {"pid", pid_},
-                      {"starts", starts_},
-                      {"requests", requests_},
-                      {"in_flight", pending_.size()}};
+  std::string state, reason;
+  if (stopping_) {
+    state = "stopping";
+    reason = "seatlockd is stopping";
+  } else if (channel_) {
+    state = "running";
+  } else if (!wanted_) {
+    state = "not started";
+    reason =
+        "no HTTP request yet: it starts with the first one (event delivery, fleet policy "
+        "poll or attestation)";
+  } else {
+    state = starts_ == 0 ? "starting" : "restarting";
+    reason = last_error_;
+  }
+  nlohmann::json j = {{"state", state},    {"exe", exe_},           {"pid", pid_},
+                      {"starts", starts_}, {"requests", requests_}, {"in_flight", pending_.size()}};
+  if (!reason.empty()) j["reason"] = reason;
   if (!last_error_.empty()) j["last_error"] = last_error_;
   return j;
 }
@@ -175,7 +195,7 @@ void UplinkClient::supervise() {
     {
       std::unique_lock lk(mu_);
       cv_.wait(lk, [&] { return wanted_ || stopping_; });
-      if (stopping_) return;
+      if (stopping_locked()) return;
     }
     int sv[2];
     pid_t pid = 0;
@@ -214,11 +234,7 @@ void UplinkClient::supervise() {
     }
     log_info("uplink: " + exe_ + " running (pid " + std::to_string(pid) + ")");
     std::string why = serve(ch);
-    child_ended(pid, why);
-    {
-      std::lock_guard lk(mu_);
-      if (stopping_) return;
-    }
+    if (child_ended(pid, why)) return;
     backoff_ms =
         Clock::now() - started > 10s ? 200 : std::min<std::int64_t>(backoff_ms * 2, 10'000);
     wait_backoff(backoff_ms);
@@ -246,7 +262,7 @@ std::string UplinkClient::serve(const std::shared_ptr<Channel>& ch) {
   }
 }
 
-void UplinkClient::child_ended(pid_t pid, const std::string& why) {
+bool UplinkClient::child_ended(pid_t pid, const std::string& why) {
   // The stream is over: a child still running (a broken frame, seatlockd stopping) ends now.
   kill(pid, SIGKILL);
   int status = 0;
@@ -264,12 +280,15 @@ void UplinkClient::child_ended(pid_t pid, const std::string& why) {
   pending_.clear();
   channel_.reset();
   pid_ = 0;
-  if (!stopping_) {
-    last_error_ = how;
-    log_warning("uplink: " + how + "; " + std::to_string(failed) +
-                " request(s) in flight failed; starting a new one");
-  }
   cv_.notify_all();
+  if (stopping_locked()) {
+    log_info("uplink: " + how + "; seatlockd is stopping: not replaced");
+    return true;
+  }
+  last_error_ = how;
+  log_warning("uplink: " + how + "; " + std::to_string(failed) +
+              " request(s) in flight failed; starting a new one");
+  return false;
 }
 
 }  // namespace seatlock

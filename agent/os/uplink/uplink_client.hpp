@@ -5,10 +5,12 @@
 // thread waits for its answer. The root process thus links no HTTP/TLS stack and parses no
 // server bytes beyond a small JSON head (issue 14, issue 18).
 //
-// The child starts with the first request, or at once with `start_now` (seatlockd with event
-// delivery: the first poll and batch then find it running, as they found libcurl). When it ends,
-// the requests in flight fail as a network error (status 0; their callers retry), the end is
-// logged, and a new child starts after a backoff. Destroying the client ends the child.
+// The child starts with the first request, not with seatlockd: a seat whose policy has no
+// collector sends nothing and keeps no idle HTTP/TLS process (~12 MB). When it ends, the
+// requests in flight fail as a network error (status 0; their callers retry), the end is
+// logged, and a new child starts after a backoff. Once stop() is called (seatlockd got SIGTERM)
+// a child that ends is not replaced and none starts: under systemd the whole cgroup gets the
+// signal, so the child usually dies first. Destroying the client ends the child.
 #include <sys/types.h>
 
 #include <condition_variable>
@@ -27,7 +29,7 @@ namespace seatlock {
 
 class UplinkClient : public HttpClient {
  public:
-  explicit UplinkClient(std::string exe = uplink::default_uplink_path(), bool start_now = false);
+  explicit UplinkClient(std::string exe = uplink::default_uplink_path());
   ~UplinkClient() override;
   UplinkClient(const UplinkClient&) = delete;
   UplinkClient& operator=(const UplinkClient&) = delete;
@@ -35,7 +37,12 @@ class UplinkClient : public HttpClient {
   // Reads the TLS files here, as root, and sends their content (the child cannot read them).
   HttpResult perform(const HttpRequest& request, const std::atomic<bool>* abort) override;
 
+  // seatlockd is stopping: no new child from now on; one still running serves until the end.
+  void stop();
+
   pid_t child_pid() const;  // 0 while no child runs
+  // {"state": "not started"|"starting"|"running"|"restarting"|"stopping", "reason" while no
+  // child runs, "pid", "starts", "requests", "in_flight", "last_error"}.
   nlohmann::json status() const;
 
  private:
@@ -47,7 +54,8 @@ class UplinkClient : public HttpClient {
 
   void supervise();
   std::string serve(const std::shared_ptr<Channel>& ch);  // answers until the stream ends: why
-  void child_ended(pid_t pid, const std::string& why);
+  bool child_ended(pid_t pid, const std::string& why);    // true: seatlockd is stopping
+  bool stopping_locked();  // stopping_, or a stop signal pending (then sets it); holds mu_
   void wait_backoff(std::int64_t ms);
 
   const std::string exe_;
@@ -55,8 +63,8 @@ class UplinkClient : public HttpClient {
   std::condition_variable cv_;
   std::shared_ptr<Channel> channel_;  // null while no child runs
   pid_t pid_ = 0;
-  bool wanted_ = false;  // a request came: the child runs from then on
-  bool stopping_ = false;
+  bool wanted_ = false;     // a request came: the child runs from then on
+  bool stopping_ = false;   // stop() or the destructor: no new child
   std::string last_error_;  // why the child is not running / last ended
   std::uint64_t next_id_ = 1;
   std::map<std::uint64_t, Pending*> pending_;

@@ -9,7 +9,7 @@
 namespace seatlock {
 
 std::string install_usb_udev_rules(const std::string& dir, std::string_view rules) {
-  const std::string path = dir + "/" + kUsbUdevRulesFile;
+  std::string path = dir + "/" + kUsbUdevRulesFile;
   std::filesystem::create_directories(dir);  // filesystem_error names the directory
   atomic_write(path, rules, 0644);
   return path;

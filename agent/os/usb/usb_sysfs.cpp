@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <stdexcept>
 
@@ -132,7 +133,8 @@ std::optional<UsbInterface> read_interface_at(int dev_dir, const std::string& en
     parse_hex_byte(*num, v);
     itf.number = v;
   } else if (auto dot = entry.rfind('.'); dot != std::string::npos) {  // the name's ".N"
-    itf.number = std::atoi(entry.c_str() + dot + 1);
+    // from_chars: no overflow UB (atoi); a malformed suffix leaves 0, as for a missing one.
+    std::from_chars(entry.data() + dot + 1, entry.data() + entry.size(), itf.number);
   }
   itf.subclass = hex_attr_at(dir.fd, "bInterfaceSubClass");
   itf.protocol = hex_attr_at(dir.fd, "bInterfaceProtocol");

@@ -21,7 +21,7 @@ Route make_route(const char* method, const char* path, std::size_t max_body, Han
   r.access = Access::seat;
   r.max_body = max_body;
   r.handle = [h = std::move(h), path](HttpRequest& req, const std::string& seat,
-                                      const std::string& peer, Respond respond) {
+                                      const std::string& peer, const Respond& respond) {
     HttpResponse out;
     try {
       auto body = req.body.empty() ? nlohmann::json::object()

@@ -57,7 +57,7 @@ std::string cookie_value(const HttpRequest& req, const std::string& name) {
   return "";
 }
 
-ConsoleAuth::ConsoleAuth(EventStore& store, audit::CollectorLog* log, Clock clock)
+ConsoleAuth::ConsoleAuth(EventStore& store, audit::CollectorLog* log, const Clock& clock)
     : store_(store),
       log_(log),
       clock_(clock),

@@ -38,7 +38,7 @@ class ConsoleAuth {
  public:
   using Clock = std::function<std::int64_t()>;
   // log: the collector's chain; null = nothing could be recorded, so every login is refused.
-  ConsoleAuth(EventStore& store, audit::CollectorLog* log, Clock clock);
+  ConsoleAuth(EventStore& store, audit::CollectorLog* log, const Clock& clock);
 
   // The live session of the request's cookie, or nullopt (no cookie, unknown, expired).
   std::optional<Caller> caller(const HttpRequest& req);

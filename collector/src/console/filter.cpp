@@ -48,7 +48,7 @@ std::optional<std::string> parse_filter(const std::map<std::string, std::string>
   out = ConsoleFilter{};
   for (const auto& [name, value] : query) {
     if (kPagingParams.count(name)) continue;
-    auto text_param = [&](std::optional<std::string>& slot) {
+    auto text_param = [&value = value](std::optional<std::string>& slot) {
       if (!value.empty()) slot = value;
     };
     if (name == "from" || name == "to") {

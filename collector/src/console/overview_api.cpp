@@ -32,7 +32,7 @@ std::string civil_date(std::int64_t day_number) {  // days since 1970-01-01 -> "
   std::int64_t d = doy - (153 * mp + 2) / 5 + 1;
   std::int64_t m = mp < 10 ? mp + 3 : mp - 9;
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%04lld-%02lld-%02lld", static_cast<long long>(y + (m <= 2)),
+  std::snprintf(buf, sizeof buf, "%04lld-%02lld-%02lld", static_cast<long long>(y) + (m <= 2),
                 static_cast<long long>(m), static_cast<long long>(d));
   return buf;
 }

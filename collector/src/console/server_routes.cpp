@@ -27,13 +27,14 @@ Respond with_headers(Respond respond, bool api) {
 // A synchronous API function as a Handler.
 template <typename Fn>
 auto sync(Fn fn) {
-  return [fn](const ApiRequest& req, const Caller& c, Respond respond) { respond(fn(req, c)); };
+  return
+      [fn](const ApiRequest& req, const Caller& c, const Respond& respond) { respond(fn(req, c)); };
 }
 
 }  // namespace
 
 ConsoleRoutes::ConsoleRoutes(EventStore& store, EventStore& export_store, audit::CollectorLog* log,
-                             ConsoleConfig cfg)
+                             const ConsoleConfig& cfg)
     : store_(store),
       auth_(store, log, wall_ms),
       fleet_(store, cfg.fleet),
@@ -72,7 +73,7 @@ void ConsoleRoutes::add_endpoints() {
                                    return api_overview(store_, r, fleet_.behind_seats());
                                  })};
   endpoints_["/api/export"] = {"GET", false,
-                               [this](const ApiRequest& r, const Caller&, Respond respond) {
+                               [this](const ApiRequest& r, const Caller&, const Respond& respond) {
                                  export_.api_export(r, respond);
                                },
                                /*download=*/true};
@@ -112,7 +113,7 @@ void ConsoleRoutes::add_routes(Router& router) {
   }
 }
 
-void ConsoleRoutes::page(const HttpRequest& req, Respond respond) {
+void ConsoleRoutes::page(const HttpRequest& req, const Respond& respond) {
   std::string path = req.target.substr(0, req.target.find('?'));
   if (path == "/") {
     HttpResponse r;

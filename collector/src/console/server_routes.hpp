@@ -34,7 +34,7 @@ class ConsoleRoutes {
   // writer); export_store: another one for downloads (a long export scan must not hold up the
   // pages); log: the collector's chain (null: logins are refused, nothing could be recorded).
   ConsoleRoutes(EventStore& store, EventStore& export_store, audit::CollectorLog* log,
-                ConsoleConfig cfg);
+                const ConsoleConfig& cfg);
   ~ConsoleRoutes();
   void add_routes(Router& router);
 
@@ -48,7 +48,7 @@ class ConsoleRoutes {
     bool download = false;  // runs on the export pool
   };
   void add_endpoints();
-  void page(const HttpRequest& req, Respond respond);
+  void page(const HttpRequest& req, const Respond& respond);
   void api(HttpRequest& req, const std::string& peer, Respond respond);
 
   EventStore& store_;
