@@ -51,14 +51,10 @@ std::vector<json> collector_seats(const std::string& db) {
 
 // IT's configuration: seat id only in 90-seat.json, no --seat-id flag, hostname differs.
 TEST_CASE("seat id from the policy file: every event arrives under the seat id", "[e2e][seat-id]") {
-  tg::TempDir tmp;
-  tg::Pki pki(tmp);
-  auto cert = pki.seat("cc-bj-03-117");
-  std::string db = tmp / "collector.db";
-  tg::CollectorProcess collector(db, pki);
-  SeatDaemon seat(tmp.path, "cc-bj-03-117");
+  DeliveringSeat rig("cc-bj-03-117");
+  SeatDaemon& seat = rig.seat;
+  const std::string& db = rig.db;
   REQUIRE(seat.hostname != seat.seat_id);
-  seat.write_report(report_section(collector.url(), pki, cert));
   seat.start();
 
   REQUIRE(t::wait_until([&] { return own_rows_delivered(seat, db); }, 60'000));

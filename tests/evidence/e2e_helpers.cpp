@@ -147,6 +147,15 @@ json report_section(const std::string& url, const seatlock::testing::Pki& pki,
               {"key", seat.key},   {"heartbeat", "1h"}, {"batch_max_events", 500}};
 }
 
+DeliveringSeat::DeliveringSeat(const std::string& seat_id)
+    : pki(tmp),
+      cert(pki.seat(seat_id)),
+      db(tmp / "collector.db"),
+      collector(db, pki),
+      seat(tmp.path, seat_id) {
+  seat.write_report(report_section(collector.url(), pki, cert));
+}
+
 std::vector<json> collector_rows(const std::string& db, const std::string& seat) {
   auto r = seatlock::testing::run_cli(
       {"query", "--db", db, "--seat", seat, "--json", "--limit", "1000000"});

@@ -69,6 +69,19 @@ struct FakeCollector {
 nlohmann::json report_section(const std::string& collector_url, const seatlock::testing::Pki& pki,
                               const seatlock::testing::Pki::Pair& seat);
 
+// How most seat -> collector tests begin: a test PKI with the seat's certificate, a real
+// seatlock-collector on loopback storing into <tmp>/collector.db, and a seatlockd (not started
+// yet) whose report section names that collector.
+struct DeliveringSeat {
+  explicit DeliveringSeat(const std::string& seat_id);
+  seatlock::testing::TempDir tmp;  // members in construction order
+  seatlock::testing::Pki pki;
+  seatlock::testing::Pki::Pair cert;
+  std::string db;
+  seatlock::testing::CollectorProcess collector;
+  SeatDaemon seat;
+};
+
 // Rows the collector holds for `seat`, ascending seq (seatlock-collector query --json).
 std::vector<nlohmann::json> collector_rows(const std::string& db, const std::string& seat);
 

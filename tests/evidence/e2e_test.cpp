@@ -96,13 +96,9 @@ TEST_CASE(
     "seatlockd SIGKILLed during a burst of 10,000 events: the collector holds every stored event "
     "once",
     "[e2e][crash]") {
-  tg::TempDir tmp;
-  tg::Pki pki(tmp);
-  auto cert = pki.seat("seat-e2e-2");
-  std::string db = tmp / "collector.db";
-  tg::CollectorProcess collector(db, pki);
-  SeatDaemon seat(tmp.path, "seat-e2e-2");
-  seat.write_report(report_section(collector.url(), pki, cert));
+  DeliveringSeat rig("seat-e2e-2");
+  SeatDaemon& seat = rig.seat;
+  const std::string& db = rig.db;
   seat.start();
 
   std::atomic<bool> burst_finished{false};

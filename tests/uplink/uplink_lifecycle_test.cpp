@@ -72,13 +72,9 @@ TEST_CASE("a seat without a collector runs no uplink child until a collector is 
 
 TEST_CASE("stopping seatlockd and its uplink child together exits cleanly without a new child",
           "[uplink]") {
-  tg::TempDir tmp;
-  tg::Pki pki(tmp);
-  auto cert = pki.seat("cc-up-04");
-  std::string db = tmp / "collector.db";
-  tg::CollectorProcess collector(db, pki);
-  SeatDaemon seat(tmp.path, "cc-up-04");
-  seat.write_report(report_section(collector.url(), pki, cert));
+  DeliveringSeat rig("cc-up-04");
+  SeatDaemon& seat = rig.seat;
+  const std::string& db = rig.db;
   seat.start();
   REQUIRE(t::wait_until([&] { return own_rows_delivered(seat, db, 1); }, 60'000));
   const pid_t daemon = seat.child->pid();

@@ -38,13 +38,9 @@ std::set<int> open_fds(pid_t pid) {
 
 TEST_CASE("seatlockd's HTTP runs in an unprivileged child, and seatlockd maps no libcurl",
           "[uplink]") {
-  tg::TempDir tmp;
-  tg::Pki pki(tmp);
-  auto cert = pki.seat("cc-up-01");
-  std::string db = tmp / "collector.db";
-  tg::CollectorProcess collector(db, pki);
-  SeatDaemon seat(tmp.path, "cc-up-01");
-  seat.write_report(report_section(collector.url(), pki, cert));
+  DeliveringSeat rig("cc-up-01");
+  SeatDaemon& seat = rig.seat;
+  const std::string& db = rig.db;
   seat.start();
   REQUIRE(t::wait_until([&] { return own_rows_delivered(seat, db, 1); }, 60'000));
 
@@ -72,13 +68,9 @@ TEST_CASE("seatlockd's HTTP runs in an unprivileged child, and seatlockd maps no
 }
 
 TEST_CASE("a killed uplink child is replaced and delivery resumes with nothing lost", "[uplink]") {
-  tg::TempDir tmp;
-  tg::Pki pki(tmp);
-  auto cert = pki.seat("cc-up-02");
-  std::string db = tmp / "collector.db";
-  tg::CollectorProcess collector(db, pki);
-  SeatDaemon seat(tmp.path, "cc-up-02");
-  seat.write_report(report_section(collector.url(), pki, cert));
+  DeliveringSeat rig("cc-up-02");
+  SeatDaemon& seat = rig.seat;
+  const std::string& db = rig.db;
   seat.start();
   REQUIRE(t::wait_until([&] { return own_rows_delivered(seat, db, 1); }, 60'000));
   const pid_t daemon = seat.child->pid();
