@@ -18,7 +18,7 @@ build=$1
 seconds=$2
 shift 2
 all_targets=(fuzz_http_head fuzz_http_chunked fuzz_gzip fuzz_event fuzz_ingest_batch fuzz_policy
-  fuzz_control_request fuzz_usb_sysfs fuzz_firmware fuzz_dns)
+  fuzz_control_request fuzz_usb_sysfs fuzz_uevent fuzz_firmware fuzz_dns)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all_targets[@]}")
 nice_level=${SEATLOCK_FUZZ_NICE:-10}

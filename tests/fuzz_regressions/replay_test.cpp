@@ -17,7 +17,8 @@ namespace fs = std::filesystem;
   X(fuzz_gzip)                   \
   X(fuzz_event)                  \
   X(fuzz_ingest_batch)           \
-  X(fuzz_policy) X(fuzz_control_request) X(fuzz_usb_sysfs) X(fuzz_firmware) X(fuzz_eventlog)
+  X(fuzz_policy)                 \
+  X(fuzz_control_request) X(fuzz_usb_sysfs) X(fuzz_uevent) X(fuzz_firmware) X(fuzz_eventlog)
 
 #define DECLARE(name) extern "C" int name##_one_input(const std::uint8_t*, std::size_t);
 SEATLOCK_FUZZ_TARGETS(DECLARE)
