@@ -9,9 +9,10 @@
 namespace seatlock {
 namespace {
 
-// Interface class codes (usb.org "Defined Class Codes").
-constexpr std::uint8_t kAudio = 0x01, kComm = 0x02, kHid = 0x03, kImage = 0x06, kStorage = 0x08,
-                       kHub = 0x09, kCdcData = 0x0a, kWireless = 0xe0, kMisc = 0xef, kVendor = 0xff;
+// Interface class codes (usb.org "Defined Class Codes") this file decides on by number; the
+// names of all classes come from usb_class_table.
+constexpr std::uint8_t kComm = 0x02, kImage = 0x06, kStorage = 0x08, kHub = 0x09, kCdcData = 0x0a,
+                       kWireless = 0xe0, kMisc = 0xef, kVendor = 0xff;
 
 struct QuirkId {
   const char* vid;

@@ -12,8 +12,7 @@
 
 namespace seatlock::net {
 
-NflogReceiver::NflogReceiver(std::uint16_t group, Handler handler)
-    : group_(group), handler_(std::move(handler)) {
+NflogReceiver::NflogReceiver(std::uint16_t group, Handler handler) : handler_(std::move(handler)) {
   sock_ = nl_socket_alloc();
   if (!sock_) throw std::runtime_error("nflog: cannot allocate a netlink socket");
   nl_socket_disable_seq_check(sock_);

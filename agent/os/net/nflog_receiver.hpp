@@ -34,7 +34,6 @@ class NflogReceiver {
  private:
   static int on_message(::nl_msg* msg, void* self);
   nl_sock* sock_ = nullptr;
-  std::uint16_t group_;
   Handler handler_;
   std::uint64_t lost_ = 0;
 };
