@@ -1,6 +1,6 @@
 #include "core/policy/merge.hpp"
 
-#include <algorithm>
+#include <unordered_set>
 
 #include "core/policy/cidr.hpp"
 
@@ -76,13 +76,15 @@ class Merger {
       json& list = dst[key];
       if (!list.is_array()) list = json::array();
       record(merged_ptr, file_ptr);
+      // What the list holds, by meaning (Set) or by text: comparing each item with every one
+      // before it took seconds at 10,000 allow entries (and a daemon start loads twice).
+      auto key_of = [&](const json& v) { return rule == Rule::Set ? set_key(v) : v.dump(); };
+      std::unordered_set<std::string> held;
+      for (const auto& have : list) held.insert(key_of(have));
       for (std::size_t i = 0; i < src.size(); ++i) {
         std::string item_ptr = file_ptr + "/" + std::to_string(i);
         if (files_[file_].dropped.count(item_ptr)) continue;
-        bool duplicate = std::any_of(list.begin(), list.end(), [&](const json& have) {
-          return rule == Rule::Set ? set_key(have) == set_key(src[i]) : have == src[i];
-        });
-        if (duplicate) continue;
+        if (!held.insert(key_of(src[i])).second) continue;  // a duplicate
         list.push_back(src[i]);
         record(merged_ptr + "/" + std::to_string(list.size() - 1), item_ptr);
       }
