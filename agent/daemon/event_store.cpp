@@ -32,6 +32,7 @@ EventStore::~EventStore() {
   // A destructor must not throw (that would be std::terminate at shutdown): the last try and its
   // report are best effort.
   try {
+    sink_->flush();  // what producers submitted (agent.stopping last) is durable before exit
     if (sink_->degraded()) sink_->retry();  // a last try; what still waits is reported lost below
     if (auto st = sink_->status(); st["backlog_events"].get<std::uint64_t>() > 0)
       log_error("spool: " + st["backlog_events"].dump() + " events could not be stored (" +
@@ -45,6 +46,13 @@ Event EventStore::append(Event draft) {
   Event out = sink_->append(std::move(draft));
   if (sink_->degraded()) arm_retry();
   return out;
+}
+
+void EventStore::post(Event draft) {
+  sink_->post(std::move(draft));
+  // A failed commit may only be known later (the sink's drainer retries meanwhile); the timer
+  // is armed by the next event that finds the sink degraded.
+  if (sink_->degraded()) arm_retry();
 }
 
 std::vector<Event> EventStore::append_batch(std::vector<Event> drafts) {

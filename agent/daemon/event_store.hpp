@@ -25,6 +25,10 @@ class EventStore : public EventSink {
 
   Event append(Event draft) override;
   std::vector<Event> append_batch(std::vector<Event> drafts) override;
+  void post(Event draft) override;
+  // Waits until everything submitted is stored (or waits in memory): before the daemon answers
+  // a control request, so that what a command recorded is in the spool when the reply arrives.
+  void flush() override { sink_->flush(); }
 
   // The spool itself, for the delivery side (reading batches, marking rows delivered).
   Spool& spool() { return *spool_; }

@@ -77,6 +77,8 @@ int run(const DaemonOptions& opts) {
   // The seat id is known before the first event (agent.started) is recorded.
   Reporter reporter(*sink, resolve_seat_identity(opts));
   ControlServer control(loop, opts.control_socket, opts.control_uid);
+  // report() does not wait for the disk: what a command recorded is stored before its reply.
+  control.before_reply([&] { sink->flush(); });
   // HTTP runs in the unprivileged seatlock-uplink child (os/uplink), started by the first
   // request; made before the services (their workers use it), so released after them.
   UplinkClient uplink(uplink::default_uplink_path());

@@ -2,14 +2,17 @@
 // commit (append_batch) vs concurrent producers sharing commits (1, 8, 64, 256 threads calling
 // append(), on the Spool itself and through the ResilientSink seatlockd records into, with the
 // append()->durable latency p50/p99), and producers that queue with submit() and wait on their
-// Pending later. Prints figures; not a test.
+// Pending later, and producers reporting the way seatlockd's do (Reporter::report -> ResilientSink
+// ::post, not waiting for the disk). Prints figures; not a test.
 //   bench_spool [DIR] [GROUP_EVENTS] [PRODUCER_SCALE] [PART...]
-// PART: serial (one-by-one and group commit), append, sink, submit; all of them when none given.
+// PART: serial (one-by-one and group commit), append, sink, submit, reporter; all of them when
+// none given.
 //
 // A producer that waits for durability has at most one event in flight, so N such producers
 // store at most N / (commit latency) events a second, and a commit cannot be faster than one
 // fdatasync of DIR's disk: the first line measures that and prints the ceiling for 8 and 64.
 #include <fcntl.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,10 +21,12 @@
 #include <cstdio>
 #include <deque>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "os/events/reporter.hpp"
 #include "os/spool/resilient_sink.hpp"
 #include "os/spool/spool.hpp"
 
@@ -145,6 +150,59 @@ void bench_submit(const std::string& path, int threads, std::size_t each, std::s
       pct(all, 99));
 }
 
+// Producers calling Reporter::report() over the ResilientSink over the Spool, as seatlockd's do:
+// report() returns without waiting, the sink's drainer settles the commits. Rate = events until
+// the last is durable (flush()); latency = report() call to the drainer seeing its commit done.
+void bench_reporter(const std::string& path, int threads, std::size_t each) {
+  Spool spool(path, 4ULL << 30);
+  ResilientSink sink(spool);
+  std::vector<double> lat;
+  lat.reserve(threads * each);
+  sink.on_durable([&](std::size_t events, ResilientSink::Clock::time_point submitted) {
+    double us = std::chrono::duration<double, std::micro>(Clock::now() - submitted).count();
+    lat.insert(lat.end(), events, us);  // the drainer's thread, under the sink's lock
+  });
+  Reporter reporter(sink, SeatIdentity{"cc-bj-03-117", "seat117"}, [] {
+    return std::optional<UserRef>(UserRef{"zhang.wei", 1001});
+  });
+  auto t0 = Clock::now();
+  double c0 = cpu_now();
+  std::vector<std::thread> ts;
+  for (int t = 0; t < threads; ++t)
+    ts.emplace_back([&] {
+      for (std::size_t i = 0; i < each; ++i) reporter.report(sample(static_cast<int>(i)));
+    });
+  for (auto& t : ts) t.join();
+  sink.flush();
+  const auto wall = Clock::now() - t0;
+  const double cpu = cpu_now() - c0;
+  std::printf(
+      "reporter/sink %3d producers, report() -> post(): %6zu events %8.0f events/s wall %8.0f "
+      "events/CPU-s  submit->durable p50 %7.0f us  p99 %7.0f us  (%s)\n",
+      threads, lat.size(), rate(lat.size(), wall), lat.size() / cpu, pct(lat, 50), pct(lat, 99),
+      sink.status()["state"].get<std::string>().c_str());
+}
+
+// The file system DIR is on: tmpfs never waits for a disk.
+const char* fs_name(const std::string& dir) {
+  struct statfs st {};
+  if (statfs(dir.c_str(), &st) != 0) return "unknown";
+  switch (static_cast<unsigned long>(st.f_type)) {
+    case 0xEF53:
+      return "ext2/3/4";
+    case 0x58465342:
+      return "xfs";
+    case 0x9123683E:
+      return "btrfs";
+    case 0x01021994:
+      return "tmpfs";
+    case 0x794C7630:
+      return "overlayfs";
+    default:
+      return "other";
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -158,6 +216,7 @@ int main(int argc, char** argv) {
     return parts.empty() || std::find(parts.begin(), parts.end(), part) != parts.end();
   };
   const std::uint64_t kMax = 4ULL << 30;  // no overflow during the run
+  std::printf("dir %s (%s)\n", dir.c_str(), fs_name(dir));
   print_fsync_floor(dir);
 
   if (run("serial")) {
@@ -226,6 +285,10 @@ int main(int argc, char** argv) {
     if (run("submit"))
       bench_submit(fresh(dir, "bench-threads.db"), threads,
                    std::max<std::size_t>(1, scale * 40'000 / 100 / threads), 64);
+  for (int threads : {1, 8, 64})
+    if (run("reporter"))
+      bench_reporter(fresh(dir, "bench-threads.db"), threads,
+                     std::max<std::size_t>(1, scale * 40'000 / 100 / threads));
   for (const char* n : {"bench-one.db", "bench-group.db", "bench-threads.db"}) fresh(dir, n);
   return 0;
 }

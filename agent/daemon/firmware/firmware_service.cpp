@@ -87,7 +87,7 @@ class FirmwareService : public Service {
     e.rule = "firmware.require";
     e.details = last_;
     e.time = attested_at_;
-    Event stored = ctx_.reporter.report(std::move(e));
+    Event stored = ctx_.reporter.report_stored(std::move(e));
     last_fingerprint_ = fingerprint;
     last_sent_ = attested_at_;
     last_event_ = {

@@ -160,6 +160,13 @@ void ControlServer::serve_one(int fd) {
   } catch (const std::exception& e) {
     reply = {{"ok", false}, {"error", e.what()}};
   }
+  if (before_reply_) {
+    try {
+      before_reply_();
+    } catch (const std::exception& e) {
+      log_warning(std::string("control: before the reply: ") + e.what());
+    }
+  }
   write_all(fd, reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
 

@@ -31,6 +31,9 @@ class ControlServer {
   ControlServer& operator=(const ControlServer&) = delete;
 
   void add(const std::string& cmd, ControlHandler handler);
+  // Runs after every handler, before its reply is written (seatlockd: waits until the events a
+  // command recorded are stored, so a client reading the spool after the reply sees them).
+  void before_reply(std::function<void()> hook) { before_reply_ = std::move(hook); }
   const std::string& path() const { return path_; }
 
  private:
@@ -42,6 +45,7 @@ class ControlServer {
   int listen_fd_ = -1;
   EventSource source_;
   std::map<std::string, ControlHandler> handlers_;
+  std::function<void()> before_reply_;
 };
 
 // Client side (seatlockctl). Returns "result"; throws ControlError with the server's error, or

@@ -64,7 +64,11 @@ Event Reporter::prepare(Event e) {
   return e;
 }
 
-Event Reporter::report(Event draft) {
+void Reporter::report(Event draft) {
+  sink_->post(prepare(std::move(draft)));
+}
+
+Event Reporter::report_stored(Event draft) {
   return sink_->append(prepare(std::move(draft)));
 }
 

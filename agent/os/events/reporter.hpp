@@ -33,8 +33,12 @@ class Reporter {
 
   // `draft` needs kind, severity, outcome, details; mode and rule where they apply. id and
   // time are filled when empty/zero (set them yourself when the finding happened earlier);
-  // user is looked up when not set. Returns the stored event (seq, prev assigned).
-  Event report(Event draft);
+  // user is looked up when not set. Does not wait for the disk (EventSink::post): the event
+  // is stored behind everything reported before, durable at the latest at the sink's flush().
+  void report(Event draft);
+  // Like report(), but returns once the event is stored, with its seq and prev (seq 0 while
+  // it waits in the sink's backlog). For the callers that use the stored seq.
+  Event report_stored(Event draft);
   // Fills the shared fields without storing (for producers that batch).
   Event prepare(Event draft);
 

@@ -36,18 +36,8 @@ void make_storable(Event& e) {
   if (e.user) e.user->name = valid_utf8(e.user->name);
 }
 
-ResilientSink::ResilientSink(Spool& spool, BacklogLimits limits) : spool_(spool), limits_(limits) {}
-
-Event ResilientSink::append(Event draft) {
-  std::vector<Event> one;
-  one.push_back(std::move(draft));
-  return std::move(store_or_queue(std::move(one)).front());
-}
-
-std::vector<Event> ResilientSink::append_batch(std::vector<Event> drafts) {
-  if (drafts.empty()) return {};
-  return store_or_queue(std::move(drafts));
-}
+ResilientSink::ResilientSink(Spool& spool, BacklogLimits limits)
+    : spool_(spool), limits_(limits), drainer_([this] { run_drainer(); }) {}
 
 Spool::Prepared ResilientSink::prepare(std::vector<Event>& drafts) {
   try {
@@ -61,55 +51,13 @@ Spool::Prepared ResilientSink::prepare(std::vector<Event>& drafts) {
   }
 }
 
-std::vector<Event> ResilientSink::store_or_queue(std::vector<Event> drafts) {
-  // Ids, times and canonical bytes are made before the lock, on this thread, in parallel with
-  // the other producers; under the lock an append only decides between queue and backlog.
-  std::optional<Spool::Prepared> prepared;
-  std::string error;
-  try {
-    prepared.emplace(prepare(drafts));
-  } catch (const std::exception& ex) {
-    error = ex.what();  // drafts are still ours
-  }
-  std::optional<Spool::Pending> pending;
-  {
-    std::lock_guard lk(mu_);
-    if (prepared && backlog_.empty()) {
-      try {
-        pending.emplace(spool_.submit(std::move(*prepared)));
-      } catch (const std::exception& ex) {
-        error = ex.what();
-      }
-    }
-    if (!pending) {
-      // Keep the order: once anything waits in the backlog, everything after it waits too.
-      if (prepared) drafts = std::move(*prepared).take_drafts();
-      if (!error.empty()) enter_degraded(error, drafts.front());
-      return queue_and_try_locked(std::move(drafts));
-    }
-  }
-  // Queued in order under mu_; the wait for the disk happens outside it, so producers on other
-  // threads queue meanwhile and share the commit.
-  std::exception_ptr failed;
-  drafts = pending->wait(failed);
-  if (!failed) return drafts;
-  std::lock_guard lk(mu_);
-  try {
-    std::rethrow_exception(failed);
-  } catch (const std::exception& ex) {
-    enter_degraded(ex.what(), drafts.front());
-  } catch (...) {
-    enter_degraded("unknown error", drafts.front());
-  }
-  return queue_and_try_locked(std::move(drafts));
-}
-
-std::vector<Event> ResilientSink::queue_and_try_locked(std::vector<Event> drafts) {
+std::vector<Event> ResilientSink::queue_and_try_locked(std::vector<Event> drafts,
+                                                       std::unique_lock<std::mutex>& lk) {
   // Keep the order: once anything waits, everything after it waits behind it.
   for (Event& e : drafts) queue(e, is_notice(e));
   // While degraded, a failing attempt costs a transaction: at most one a second from here.
   auto now = std::chrono::steady_clock::now();
-  if (!degraded_ || now - last_try_ >= std::chrono::seconds(1)) flush_locked();
+  if (!degraded_ || now - last_try_ >= std::chrono::seconds(1)) flush_locked(lk);
   return drafts;
 }
 
@@ -134,6 +82,7 @@ void ResilientSink::enter_degraded(const std::string& error, const Event& like) 
                {"backlog_max_events", limits_.max_events},
                {"backlog_max_bytes", limits_.max_bytes}};
   queue(std::move(d), true);
+  drainer_cv_.notify_one();  // it retries while degraded, also when nobody records
 }
 
 void ResilientSink::queue(Event e, bool pinned) {
@@ -172,11 +121,15 @@ void ResilientSink::evict_one() {
 }
 
 bool ResilientSink::retry() {
-  std::lock_guard lk(mu_);
-  return flush_locked();
+  std::unique_lock lk(mu_);
+  return flush_locked(lk);
 }
 
-bool ResilientSink::flush_locked() {
+bool ResilientSink::flush_locked(std::unique_lock<std::mutex>& lk) {
+  // The backlog goes after everything in flight: wait until the drainer has settled it (stored,
+  // or moved into the backlog in front of what waits there). The drainer calls this only when
+  // nothing is in flight.
+  progress_cv_.wait(lk, [&] { return in_flight_.empty(); });
   last_try_ = std::chrono::steady_clock::now();
   if (backlog_.empty() && lost_tail_ == 0) return true;
   // Notices recorded before any event borrow the seat of the first real event.

@@ -160,6 +160,11 @@ void Spool::commit_group(std::vector<Request*>& group) {
                                " (expected " + std::to_string(*r->expect_head) + ")"));
         continue;
       }
+      if (r->fence && *r->fence != failed_commits_.load()) {
+        r->error = std::make_exception_ptr(std::runtime_error(
+            "spool " + path_ + ": not stored, because an earlier commit failed"));
+        continue;
+      }
       // Ids, times and the canonical bytes were made by the producer (prepare_event).
       for (std::size_t i = 0; i < r->drafts.size(); ++i) {
         Event& e = r->drafts[i];
@@ -238,6 +243,7 @@ void Spool::commit_group(std::vector<Request*>& group) {
     tx.commit();
     // Each request's drafts now carry their seq and prev: they are handed back as stored.
   } catch (...) {
+    failed_commits_.fetch_add(1);
     for (Request* r : group)
       if (!r->error) r->error = std::current_exception();
     return;

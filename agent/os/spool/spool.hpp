@@ -18,6 +18,7 @@
 //   quarantined (rejected by the collector; kept, never silently dropped), or set aside (recorded
 //   under a seat id the collector will never accept from this seat; kept, see set_aside_seat()).
 //   Quarantined and set-aside rows go back to the queue with requeue().
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -145,6 +146,12 @@ class Spool : public EventSink {
   // Queues prepared drafts (cheap: the work per event was done by prepare()); `prepared` is
   // moved from only when queued (not when this throws because the spool is shutting down).
   Pending submit(Prepared&& prepared);
+  // Like submit(), but the events are not stored (their wait() reports an error) when a commit
+  // failed after failed_commits() was `fence`: a caller that keeps its own order across failed
+  // commits (ResilientSink) must not have later events stored before the failed ones.
+  Pending submit(Prepared&& prepared, std::uint64_t fence);
+  // Commits that failed (nothing of them stored) since the spool was opened.
+  std::uint64_t failed_commits() const { return failed_commits_.load(); }
   // Prepares the drafts on the caller's thread (ids, times, canonical JSON) and queues them;
   // returns without waiting for the disk. The events are durable only when Pending::wait()
   // returns; they are written by the commit after the one in progress, or by another caller's
@@ -187,6 +194,9 @@ class Spool : public EventSink {
   std::uint64_t wait_for_commit(std::uint64_t seen, std::chrono::milliseconds timeout);
   // Wakes every wait_for_commit() caller (used to stop a sender thread).
   void wake_waiters();
+  // Groups of queued requests taken for a commit so far, finished or not (tests: wait until a
+  // commit is under way, so that what is submitted next goes into a later one).
+  std::uint64_t commits_started();
 
   SpoolStats stats();
   std::vector<SpooledEvent> query(const SpoolQuery& q);
@@ -198,7 +208,8 @@ class Spool : public EventSink {
     std::vector<spool_detail::PreparedEvent> prepared;  // one per draft, made by the producer
     std::vector<std::uint64_t> gaps_before;             // empty, or one per draft
     std::optional<std::uint64_t> expect_head;
-    std::uint64_t group = 0;  // number of the commit that takes it
+    std::optional<std::uint64_t> fence;  // see submit(Prepared&&, fence)
+    std::uint64_t group = 0;             // number of the commit that takes it
     std::exception_ptr error;
   };
   static void prepare_request(Request& req);
@@ -231,6 +242,7 @@ class Spool : public EventSink {
   std::mutex commit_mu_;  // wait_for_commit()
   std::condition_variable commit_cv_;
   std::uint64_t commits_ = 0;
+  std::atomic<std::uint64_t> failed_commits_{0};  // written by the committing thread only
 
   std::thread committer_;  // last: started once everything it uses exists
 };

@@ -69,6 +69,12 @@ Spool::Pending Spool::submit(Prepared&& prepared) {
   return enqueue(prepared.req_);
 }
 
+Spool::Pending Spool::submit(Prepared&& prepared, std::uint64_t fence) {
+  if (!prepared.req_) throw std::logic_error("Spool::submit: drafts already taken");
+  prepared.req_->fence = fence;
+  return enqueue(prepared.req_);
+}
+
 Spool::Pending Spool::submit(std::vector<Event> drafts) {
   return submit(prepare(drafts));
 }
@@ -126,6 +132,11 @@ void Spool::wait_done(const Request& req) {
   }
   std::unique_lock lk(done_mu_);
   done_cv_[req.group % 2].wait(lk, [&] { return done_ >= req.group; });
+}
+
+std::uint64_t Spool::commits_started() {
+  std::lock_guard lk(queue_mu_);
+  return taken_;
 }
 
 void Spool::run_committer() {
