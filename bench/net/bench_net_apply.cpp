@@ -1,9 +1,12 @@
 // Compile + apply time of the egress ruleset for 10, 1,000 and 10,000 allowed CIDRs with
 // 1,000 user exceptions, in a network namespace of its own (given as argv[1], made by run.sh).
 // Prints the median of several runs; the apply is the full two-table transaction seatlockd runs.
-// Then, at 10,000 CIDRs: the first apply against the raw `nft -f` anchor (alternated runs, the
-// ratio per pair), and policy changes applied in place (set_update.hpp): a new exception, an
-// expiry, close and open, each compile + diff + transaction, with the tables' counters kept.
+// Then, at 10,000 CIDRs: the first apply against the raw `nft -f` anchor and against `nft -f` of
+// the same transaction text (alternated runs, the ratios per run), and policy changes applied in
+// place (set_update.hpp): a new exception, an expiry, close and open, each compile + diff +
+// transaction, with the tables' counters kept.
+// usage: bench_net_apply NETNS [RUNS [10k|first|dump FILE]]: 10k skips the 10 and 1,000 rows,
+// first prints only the first-apply figures, dump writes the 10,000-CIDR transaction to FILE.
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,6 +16,7 @@
 #include <fstream>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bench_rules.hpp"
@@ -52,42 +56,89 @@ std::string write_anchor(std::mt19937& rng) {
   return path;
 }
 
+// The same transaction text for the nft binary, with the tables renamed (this process's context
+// owns "seatlock"): what `nft -f` makes of exactly the ruleset seatlockd applies.
+std::string write_same_text(const std::string& text) {
+  std::string renamed;
+  renamed.reserve(text.size());
+  const std::string from = "inet seatlock", to = "inet sl_text";
+  std::size_t at = 0;
+  for (std::size_t hit; (hit = text.find(from, at)) != std::string::npos; at = hit + from.size())
+    renamed.append(text, at, hit - at).append(to);
+  renamed.append(text, at, std::string::npos);
+  std::string path = "/tmp/sl-bench-same-text-" + std::to_string(getpid()) + ".nft";
+  std::ofstream(path) << renamed;
+  return path;
+}
+
+// One `nft -f FILE` (process start included): wall and CPU (the children's) in ms.
+std::pair<double, double> nft_file(const std::string& path) {
+  const double k0 = children_cpu_ms();
+  const auto t0 = Clock::now();
+  if (std::system(("nft -f " + path).c_str()) != 0) std::fprintf(stderr, "nft -f failed\n");
+  return {ms(t0, Clock::now()), children_cpu_ms() - k0};
+}
+
+struct Spread {
+  std::vector<double> v;
+  void add(double x) { v.push_back(x); }
+  std::string text() const {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.2fx (%.2f-%.2f)", median(v),
+                  *std::min_element(v.begin(), v.end()), *std::max_element(v.begin(), v.end()));
+    return buf;
+  }
+};
+
+// Alternated triples: seatlockd's first apply (in process, as the daemon runs it), `nft -f` of
+// the same transaction text, and the anchor. The first ratio is issue 18's figure; the other two
+// split it into what seatlockd adds to nft and what the ruleset itself costs over the anchor.
 void first_apply_vs_anchor(Nft& nft, const NetRules& rules, std::mt19937& rng, int runs) {
+  const UnixMillis t = 1'800'000'000'000;
   const std::string anchor = write_anchor(rng);
-  std::vector<double> ours, raw, ratio, ours_cpu, raw_cpu, ratio_cpu;
+  const std::string same_text = write_same_text(full_transaction(rules, compile_ruleset(rules, t)));
+  std::vector<double> ours, ours_cpu, compile_cpu, same, same_cpu, raw, raw_cpu;
+  Spread ratio, ratio_cpu, ours_same_cpu, same_raw_cpu;
   for (int i = 0; i < runs; ++i) {
     auto t0 = Clock::now();
     double c0 = cpu_ms();
-    CompiledRuleset c = compile_ruleset(rules, 1'800'000'000'000);
-    nft.run(full_transaction(rules, c));
-    double c1 = cpu_ms(), k1 = children_cpu_ms();
-    auto t1 = Clock::now();
-    if (std::system(("nft -f " + anchor).c_str()) != 0) std::fprintf(stderr, "nft -f failed\n");
-    auto t2 = Clock::now();
-    ours.push_back(ms(t0, t1));
-    raw.push_back(ms(t1, t2));
-    ratio.push_back(ours.back() / raw.back());
-    ours_cpu.push_back(c1 - c0);
-    raw_cpu.push_back(children_cpu_ms() - k1);
-    ratio_cpu.push_back(ours_cpu.back() / raw_cpu.back());
+    CompiledRuleset c = compile_ruleset(rules, t);
+    std::string text = full_transaction(rules, c);
+    double c1 = cpu_ms();
+    nft.run(text);
+    double c2 = cpu_ms();
+    ours.push_back(ms(t0, Clock::now()));
+    ours_cpu.push_back(c2 - c0);
+    compile_cpu.push_back(c1 - c0);
+    auto [same_wall, same_c] = nft_file(same_text);
+    same.push_back(same_wall);
+    same_cpu.push_back(same_c);
+    auto [raw_wall, raw_c] = nft_file(anchor);
+    raw.push_back(raw_wall);
+    raw_cpu.push_back(raw_c);
+    ratio.add(ours.back() / raw.back());
+    ratio_cpu.add(ours_cpu.back() / raw_cpu.back());
+    ours_same_cpu.add(ours_cpu.back() / same_cpu.back());
+    same_raw_cpu.add(same_cpu.back() / raw_cpu.back());
   }
   std::remove(anchor.c_str());
+  std::remove(same_text.c_str());
   // Gone before the in-place figures: nft reads the elements of every auto-merge set (this
-  // one's 10,000) before any element change.
-  nft.run("delete table inet raw");
-  auto mm = [](const std::vector<double>& v) {
-    return std::make_pair(*std::min_element(v.begin(), v.end()),
-                          *std::max_element(v.begin(), v.end()));
-  };
+  // one's 10,000) before any element change. (The renamed owned table went with its nft.)
+  nft.run(
+      "delete table inet raw\nadd table inet sl_text_fallback\ndelete table inet sl_text_fallback");
   std::printf(
       "first apply, 10,000 CIDRs + 1,000 exceptions (compile + both tables): median %.1f ms wall, "
-      "%.1f ms CPU\n"
+      "%.1f ms CPU, of which compile + text %.1f ms\n"
+      "nft -f of the same transaction text (process start incl.): median %.1f ms wall, %.1f ms "
+      "CPU\n"
       "raw nft -f, one table, plain 10,000-CIDR set (process start incl.): median %.1f ms wall, "
       "%.1f ms CPU\n"
-      "ratio per alternated pair: wall median %.2fx (%.2f-%.2f), CPU median %.2fx (%.2f-%.2f), "
-      "%d pairs\n",
-      median(ours), median(ours_cpu), median(raw), median(raw_cpu), median(ratio), mm(ratio).first,
-      mm(ratio).second, median(ratio_cpu), mm(ratio_cpu).first, mm(ratio_cpu).second, runs);
+      "ratio per alternated run: wall median %s, CPU median %s, %d runs\n"
+      "  CPU: first apply / nft -f of its text %s, nft -f of its text / raw %s\n",
+      median(ours), median(ours_cpu), median(compile_cpu), median(same), median(same_cpu),
+      median(raw), median(raw_cpu), ratio.text().c_str(), ratio_cpu.text().c_str(), runs,
+      ours_same_cpu.text().c_str(), same_raw_cpu.text().c_str());
 }
 
 // The named counters of the owned table, summed (packets): they must survive in-place changes.
@@ -208,14 +259,15 @@ void in_place_changes(Nft& nft, NetRules rules, int runs) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: bench_net_apply NETNS [RUNS [10k]]\n");
+    std::fprintf(stderr, "usage: bench_net_apply NETNS [RUNS [10k|first|dump FILE]]\n");
     return 2;
   }
   enter_network_namespace(argv[1]);
   const int runs = argc > 2 ? std::atoi(argv[2]) : 7;
   Nft nft;
   std::mt19937 rng(7);
-  const bool only_10k = argc > 3 && std::string(argv[3]) == "10k";
+  const std::string mode = argc > 3 ? argv[3] : "";
+  const bool only_10k = mode == "10k" || mode == "first" || mode == "dump";
   if (!only_10k)
     std::printf("%-8s %-10s %10s %10s %10s %10s %12s\n", "cidrs", "exceptions", "elements",
                 "compile", "apply", "total", "text KiB");
@@ -240,13 +292,19 @@ int main(int argc, char** argv) {
     std::printf("%-8d %-10d %10zu %8.1fms %8.1fms %8.1fms %12zu\n", cidrs, 1000, elements,
                 median(compile_ms), median(apply_ms), median(total_ms), bytes / 1024);
   }
-  std::printf(
-      "(median of %d runs each; compile = NetRules -> nft text, apply = libnftables transaction of "
-      "both tables)\n\n",
-      runs);
+  if (!only_10k)
+    std::printf(
+        "(median of %d runs each; compile = NetRules -> nft text, apply = libnftables transaction "
+        "of both tables)\n\n",
+        runs);
   std::mt19937 rng10k(10000);
   NetRules big = make_rules(10000, 1000, rng10k);
+  if (mode == "dump" && argc > 4) {  // the transaction text, to profile nft on it by hand
+    std::ofstream(argv[4]) << full_transaction(big, compile_ruleset(big, 1'800'000'000'000));
+    return 0;
+  }
   first_apply_vs_anchor(nft, big, rng10k, runs);
+  if (mode == "first") return 0;
   in_place_changes(nft, big, runs);
   return 0;
 }
