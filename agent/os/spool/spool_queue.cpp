@@ -70,9 +70,8 @@ Spool::Pending Spool::submit(Prepared&& prepared) {
 }
 
 Spool::Pending Spool::submit(Prepared&& prepared, std::uint64_t fence) {
-  if (!prepared.req_) throw std::logic_error("Spool::submit: drafts already taken");
-  prepared.req_->fence = fence;
-  return enqueue(prepared.req_);
+  if (prepared.req_) prepared.req_->fence = fence;
+  return submit(std::move(prepared));
 }
 
 Spool::Pending Spool::submit(std::vector<Event> drafts) {
