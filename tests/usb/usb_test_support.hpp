@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "core/event/sink.hpp"
-#include "daemon/usb/usb_enforcer.hpp"
+#include "usbd/usb_enforcer.hpp"
 #include "os/usb/uevent_monitor.hpp"
 #include "usb/usb_testbed.hpp"
 

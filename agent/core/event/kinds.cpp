@@ -12,13 +12,14 @@ constexpr KindClass V = KindClass::Violation;
 constexpr KindClass H = KindClass::Housekeeping;
 
 // In EventKind order (checked at compile time below). docs/events.md lists the same rows.
-constexpr std::array<EventKindInfo, 33> kKinds = {{
+constexpr std::array<EventKindInfo, 34> kKinds = {{
     {K::UsbBlocked, "usb.blocked", S::High, V},
     {K::UsbStorageDetected, "usb.storage_detected", S::High, V},
     {K::UsbExceptionUsed, "usb.exception_used", S::Medium, V},
     {K::UsbExceptionExpired, "usb.exception_expired", S::Medium, V},
     {K::UsbExceptionAdded, "usb.exception_added", S::Medium, V},
     {K::UsbExceptionRemoved, "usb.exception_removed", S::Info, V},
+    {K::UsbEventsDropped, "usb.events_dropped", S::Medium, V},
     {K::NetEgressDenied, "net.egress_denied", S::Medium, V},
     {K::NetInboundDenied, "net.inbound_denied", S::Medium, V},
     {K::NetForwardDenied, "net.forward_denied", S::Medium, V},

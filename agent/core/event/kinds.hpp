@@ -19,6 +19,7 @@ enum class EventKind {
   UsbExceptionExpired,
   UsbExceptionAdded,
   UsbExceptionRemoved,
+  UsbEventsDropped,
   NetEgressDenied,
   NetInboundDenied,
   NetForwardDenied,

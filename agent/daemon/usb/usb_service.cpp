@@ -5,7 +5,7 @@
 
 #include "core/usb/usb_classes.hpp"
 #include "daemon/service.hpp"
-#include "daemon/usb/usb_enforcer.hpp"
+#include "usbd/usb_enforcer.hpp"
 #include "os/base/event_loop.hpp"
 #include "os/base/log.hpp"
 

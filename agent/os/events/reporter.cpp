@@ -1,11 +1,8 @@
 #include "os/events/reporter.hpp"
 
-#include <pwd.h>
 #include <sys/random.h>
-#include <systemd/sd-login.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <stdexcept>
 
 namespace seatlock {
@@ -15,30 +12,6 @@ std::string new_event_id(UnixMillis now) {
   if (getrandom(r, sizeof r, 0) != static_cast<ssize_t>(sizeof r))
     throw std::runtime_error("getrandom failed");
   return make_uuid_v7(now, r);
-}
-
-std::optional<UserRef> active_session_user() {
-  // The active session on seat0 is the person at the keyboard; fall back to any active session
-  // (a console login on a machine without seats).
-  char* session = nullptr;
-  if (sd_seat_get_active("seat0", &session, nullptr) < 0 || !session) {
-    char** sessions = nullptr;
-    int n = sd_get_sessions(&sessions);
-    for (int i = 0; i < n; ++i) {
-      if (!session && sd_session_is_active(sessions[i]) > 0) session = strdup(sessions[i]);
-      free(sessions[i]);
-    }
-    free(sessions);
-    if (!session) return std::nullopt;
-  }
-  uid_t uid;
-  int rc = sd_session_get_uid(session, &uid);
-  free(session);
-  if (rc < 0) return std::nullopt;
-  UserRef u;
-  u.uid = uid;
-  if (passwd* pw = getpwuid(uid)) u.name = pw->pw_name;
-  return u;
 }
 
 SeatIdentity local_seat_identity(const std::string& configured_id) {

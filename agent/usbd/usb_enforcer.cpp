@@ -1,4 +1,4 @@
-#include "daemon/usb/usb_enforcer.hpp"
+#include "usbd/usb_enforcer.hpp"
 
 #include <algorithm>
 
