@@ -23,6 +23,7 @@ durable evidence. Runs in the foreground (systemd Type=notify).
   --dev DIR              where device nodes are                  [/dev]
   --lease-root DIR       root of the DHCP lease directories      [/]
   --udev-rules-dir DIR   where generated udev rules are written  [/run/udev/rules.d]
+  --usbd-socket PATH     seatlock-usbd's channel      [usbd.sock next to --control-socket]
   --netns NAME|PATH      enter this network namespace first (tests)
   --network-mode MODE    audit|enforce: override network.mode from the policy
   --components LIST      comma list of usb,network,firmware,delivery, or none [all]
@@ -43,11 +44,11 @@ DaemonOptions parse_daemon_options(int argc, char** argv) {
   for (auto& w : words)
     if (w == "-h") w = "--help";
   try {
-    const ArgParser args(
-        words,
-        {"policy-dir", "state-dir", "control-socket", "sysfs", "dev", "lease-root",
-         "udev-rules-dir", "netns", "network-mode", "components", "seat-id", "control-uid"},
-        {"help", "version"});
+    const ArgParser args(words,
+                         {"policy-dir", "state-dir", "control-socket", "sysfs", "dev", "lease-root",
+                          "udev-rules-dir", "usbd-socket", "netns", "network-mode", "components",
+                          "seat-id", "control-uid"},
+                         {"help", "version"});
     if (args.has("help")) {
       std::fputs(kUsage, stdout);
       std::exit(0);
@@ -67,6 +68,7 @@ DaemonOptions parse_daemon_options(int argc, char** argv) {
     take("dev", o.dev_root);
     take("lease-root", o.lease_root);
     take("udev-rules-dir", o.udev_rules_dir);
+    take("usbd-socket", o.usbd_socket);
     take("netns", o.netns);
     take("seat-id", o.seat_id);
     if (auto m = args.get("network-mode")) {

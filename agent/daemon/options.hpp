@@ -18,8 +18,9 @@ struct DaemonOptions {
   std::string dev_root = "/dev";
   std::string lease_root = "/";  // where var/lib/dhcp etc. live (DHCP servers; fake trees in tests)
   std::string udev_rules_dir = "/run/udev/rules.d";  // where generated udev rules go
-  std::string netns;                                 // name in /run/netns or a path; "" = current
-  std::optional<Mode> network_mode_override;         // --network-mode audit|enforce
+  std::string usbd_socket;  // seatlock-usbd's channel; "" = usbd.sock next to control_socket
+  std::string netns;        // name in /run/netns or a path; "" = current
+  std::optional<Mode> network_mode_override;  // --network-mode audit|enforce
   std::set<std::string> components = {"usb", "network", "firmware", "delivery"};
   std::string seat_id;    // overrides report.seat_id
   uid_t control_uid = 0;  // who may use the control socket (tests: their own uid)

@@ -8,30 +8,16 @@
 #include "core/usb/usb_classes.hpp"
 #include "os/base/clock.hpp"
 #include "os/base/log.hpp"
+#include "usbd/channel_wire.hpp"
 #include "usbd/policy_source.hpp"
 
 namespace seatlock {
-namespace {
-
 using nlohmann::json;
-
-// The event as it crosses the channel: what usbd knows. seatlockd's Reporter adds the user and
-// its sink the seq and prev.
-json wire_event(const Event& e) {
-  json j = {{"id", e.id},           {"time", e.time},
-            {"kind", e.kind},       {"severity", e.severity},
-            {"outcome", e.outcome}, {"details", e.details}};
-  if (!e.mode.empty()) j["mode"] = e.mode;
-  if (!e.rule.empty()) j["rule"] = e.rule;
-  if (!e.policy_sha256.empty()) j["policy_sha256"] = e.policy_sha256;
-  return j;
-}
-
-}  // namespace
 
 Usbd::Usbd(EpollLoop& loop, UsbdOptions options)
     : loop_(loop),
       opt_(std::move(options)),
+      queue_(opt_.event_queue_max),
       // No session lookup here (it needs sd-login): seatlockd names the user when it records.
       reporter_(queue_, local_seat_identity(opt_.seat_id), nullptr),
       enforcer_({opt_.sysfs_root, opt_.dev_root, opt_.udev_rules_dir}, reporter_),
@@ -135,11 +121,11 @@ void Usbd::deliver_events() {
                                            violations ? Severity::High : Severity::Medium,
                                            Outcome::Dropped));
     e.details = {{"events", dropped}, {"violations", violations}};
-    if (!channel_->send({{"event", wire_event(e)}})) return;
+    if (!channel_->send({{"event", event_to_wire(e)}})) return;
     queue_.reset_dropped();
   }
   while (const Event* e = queue_.front()) {
-    if (!channel_->send({{"event", wire_event(*e)}})) return;  // kept for the next connection
+    if (!channel_->send({{"event", event_to_wire(*e)}})) return;  // kept for the next connection
     queue_.pop();
   }
 }
@@ -158,6 +144,11 @@ json Usbd::on_request(const json& request) {
     if (!p) throw std::runtime_error("policy refused: " + error);
     apply(*p, true);
     return {{"sha256", p->sha256}};
+  }
+  if (op == "flush") {  // seatlockd stops: emit what is being gathered now
+    enforcer_.flush_reports(UsbEnforcer::Clock::time_point::max());
+    deliver_events();
+    return json::object();
   }
   if (op == "usb.list") return enforcer_.list();
   if (op == "usb.stats") return enforcer_.latency().summary();

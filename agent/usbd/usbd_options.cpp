@@ -25,6 +25,7 @@ Runs in the foreground (systemd Type=notify).
   --dev DIR              where device nodes are                  [/dev]
   --udev-rules-dir DIR   where generated udev rules are written  [/run/udev/rules.d]
   --seat-id ID           seat id (overrides report.seat_id; default hostname)
+  --event-queue-max N    events kept while seatlockd is away      [1024]
   --components usb       accepted for seatlockd's command line; only "usb" is valid
   --version, --help
 )";
@@ -43,7 +44,7 @@ UsbdOptions parse_usbd_options(int argc, char** argv) {
   try {
     const ArgParser args(words,
                          {"policy-dir", "state-dir", "socket", "control-socket", "sysfs", "dev",
-                          "udev-rules-dir", "seat-id", "components"},
+                          "udev-rules-dir", "seat-id", "components", "event-queue-max"},
                          {"help", "version"});
     if (args.has("help")) {
       std::fputs(kUsage, stdout);
@@ -65,6 +66,10 @@ UsbdOptions parse_usbd_options(int argc, char** argv) {
     take("dev", o.dev_root);
     take("udev-rules-dir", o.udev_rules_dir);
     take("seat-id", o.seat_id);
+    if (auto n = args.number("event-queue-max")) {
+      if (*n == 0 || *n > 1'000'000) bad("--event-queue-max takes 1 to 1000000");
+      o.event_queue_max = static_cast<std::size_t>(*n);
+    }
     if (auto list_text = args.get("components")) {
       std::stringstream list(*list_text);
       for (std::string c; std::getline(list, c, ',');)

@@ -1,6 +1,7 @@
 #pragma once
 // seatlock-usbd's configuration. It takes seatlockd's path flags (the same names and meanings), so
 // seatlockd can start it with its own and the side-by-side bench can run it in seatlockd's place.
+#include <cstddef>
 #include <string>
 
 namespace seatlock {
@@ -13,6 +14,8 @@ struct UsbdOptions {
   std::string dev_root = "/dev";
   std::string udev_rules_dir = "/run/udev/rules.d";
   std::string seat_id;  // overrides report.seat_id
+  std::size_t event_queue_max =
+      1024;  // events kept while seatlockd is away (then dropped, counted)
 };
 
 // Parses argv; on --help prints usage and exits 0; on bad arguments prints why and exits 2.

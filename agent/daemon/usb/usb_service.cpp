@@ -1,39 +1,50 @@
-// seatlockd's USB lockdown: a kernel uevent monitor, the exception-expiry timer and the
-// report-gathering timer on the daemon loop, all decisions and writes in UsbEnforcer.
+// seatlockd's USB lockdown, as the client of seatlock-usbd (docs/usbd-plan.md): usbd enforces;
+// seatlockd hands it every accepted policy, records its events (adding the user, seq and prev)
+// and answers usb.list / usb.stats / status through it. When no usbd answers on the socket,
+// seatlockd starts one as its child.
 #include <cstring>
-#include <ctime>
 
 #include "core/usb/usb_classes.hpp"
 #include "daemon/service.hpp"
-#include "usbd/usb_enforcer.hpp"
+#include "daemon/usb/usbd_link.hpp"
 #include "os/base/event_loop.hpp"
 #include "os/base/log.hpp"
+#include "usbd/channel_wire.hpp"
 
 namespace seatlock {
 namespace {
 
 using nlohmann::json;
 
+std::string usbd_socket_path(const DaemonOptions& o) {
+  if (!o.usbd_socket.empty()) return o.usbd_socket;
+  const auto slash = o.control_socket.rfind('/');
+  return (slash == std::string::npos ? std::string(".") : o.control_socket.substr(0, slash)) +
+         "/usbd.sock";
+}
+
+UsbdLaunch launch_for(const DaemonOptions& o) {
+  UsbdLaunch l;
+  l.socket = usbd_socket_path(o);
+  l.exe = default_usbd_path();
+  l.args = {"--policy-dir", o.policy_dir, "--state-dir",      o.state_dir,
+            "--socket",     l.socket,     "--sysfs",          o.sysfs_root,
+            "--dev",        o.dev_root,   "--udev-rules-dir", o.udev_rules_dir};
+  if (!o.seat_id.empty()) l.args.insert(l.args.end(), {"--seat-id", o.seat_id});
+  return l;
+}
+
 class UsbService : public Service {
  public:
   explicit UsbService(DaemonContext& ctx)
       : ctx_(ctx),
-        enforcer_({ctx.options.sysfs_root, ctx.options.dev_root, ctx.options.udev_rules_dir},
-                  ctx.reporter),
-        // Exception expiry is a realtime timer at the next `until` (not polling).
-        expiry_(ctx.loop, CLOCK_REALTIME, 1000, "usb: exception expiry",
-                [this](std::uint64_t due) { on_expiry(due); }),
-        flush_(ctx.loop, CLOCK_MONOTONIC, 1000, "usb: report gathering",
-               [this](std::uint64_t) { arm_flush(); }) {
-    // Listen before the start-up sweep so nothing plugged in between is missed.
-    monitor_ = std::make_unique<UeventMonitor>();
-    io_ = add_io_source(ctx_.loop, monitor_->fd(), EPOLLIN, &UsbService::on_uevent, this,
-                        "usb: kernel uevents");
-    if (int r = sd_event_source_set_priority(io_.get(), SD_EVENT_PRIORITY_IMPORTANT); r < 0)
-      throw std::runtime_error("usb: cannot raise the uevent priority: " +
-                               std::string(strerror(-r)));
-    ctx_.control.add("usb.list", [this](const json&) { return enforcer_.list(); });
-    ctx_.control.add("usb.stats", [this](const json&) { return enforcer_.latency().summary(); });
+        link_(launch_for(ctx.options)),
+        retry_(ctx.loop, CLOCK_MONOTONIC, 100'000, "usb: reconnect to seatlock-usbd",
+               [this](std::uint64_t) { reconnect(); }) {
+    link_.connect();
+    watch();
+    ctx_.control.add("usb.list", [this](const json&) { return link_.request("usb.list"); });
+    ctx_.control.add("usb.stats", [this](const json&) { return link_.request("usb.stats"); });
   }
   std::string name() const override { return "usb"; }
 
@@ -47,75 +58,91 @@ class UsbService : public Service {
   }
 
   void apply(const Policy& policy) override {
-    enforcer_.apply(policy.usb, now_millis());
-    arm_expiry();
-    arm_flush();
+    effective_ = policy.effective;
+    link_.request("policy", {{"policy", effective_}});
+    record_events();
   }
 
-  json status() const override { return enforcer_.status(); }
+  json status() const override {
+    try {
+      json s = link_.request("status");
+      record_events();
+      return s;
+    } catch (const std::exception& e) {
+      return {{"state", "usbd not answering"}, {"error", e.what()}};
+    }
+  }
 
-  // The seat stays locked: stop listening, never restore interface_authorized_default.
+  // The seat stays locked: usbd never restores interface_authorized_default. What it is still
+  // gathering is recorded before a usbd this seatlockd started is stopped.
   void stop() override {
-    sd_event_source_set_enabled(io_.get(), SD_EVENT_OFF);
-    expiry_.disarm();
-    enforcer_.flush_reports(UsbEnforcer::Clock::time_point::max());
+    io_.reset();
+    retry_.disarm();
+    try {
+      link_.request("flush", json::object(), 2000);
+    } catch (const std::exception& e) {
+      log_warning(std::string("usb: ") + e.what());
+    }
+    record_events();
+    link_.stop_child();
   }
 
  private:
-  static int on_uevent(sd_event_source*, int, uint32_t, void* self) {
+  void watch() {
+    io_ = add_io_source(ctx_.loop, link_.fd(), EPOLLIN, &UsbService::on_readable, this,
+                        "usb: seatlock-usbd events");
+    if (int r = sd_event_source_set_priority(io_.get(), SD_EVENT_PRIORITY_IMPORTANT); r < 0)
+      log_warning(std::string("usb: cannot raise the usbd priority: ") + strerror(-r));
+  }
+
+  static int on_readable(sd_event_source*, int, uint32_t, void* self) {
     auto* s = static_cast<UsbService*>(self);
-    for (;;) {
-      const auto received = UsbEnforcer::Clock::now();  // the uevent has reached seatlockd
-      auto ev = s->monitor_->receive();
-      if (!ev) break;
-      try {
-        s->enforcer_.handle(*ev, now_millis(), received);
-      } catch (const std::exception& e) {
-        log_error("usb: " + ev->action + " " + ev->syspath + ": " + e.what());
-      }
+    const bool open = s->link_.drain();
+    s->record_events();
+    if (!open) {
+      log_warning("usb: seatlock-usbd went away; reconnecting");
+      s->io_.reset();
+      s->reconnect();
     }
-    if (s->monitor_->take_overflow()) {  // events were lost: trust sysfs, not what we learned
-      try {
-        s->enforcer_.rescan(now_millis());
-      } catch (const std::exception& e) {
-        log_error(std::string("usb: re-reading devices after lost uevents: ") + e.what());
-      }
-    }
-    s->arm_flush();
     return 0;
   }
 
-  void on_expiry(std::uint64_t due_usec) {
-    // Never decide before the deadline even if the clock read lags the timer.
-    enforcer_.expire(std::max<UnixMillis>(now_millis(), static_cast<UnixMillis>(due_usec / 1000)));
-    arm_expiry();
-    arm_flush();
-  }
-
-  void arm_expiry() {
-    auto next = enforcer_.next_expiry(now_millis());
-    if (!next) {
-      expiry_.disarm();
-      return;
+  // Connects again (starting usbd when none answers) and hands it the policy in force; on
+  // failure retries in a second.
+  void reconnect() {
+    try {
+      link_.connect();
+      watch();
+      if (!effective_.is_null()) link_.request("policy", {{"policy", effective_}});
+      record_events();
+    } catch (const std::exception& e) {
+      log_error(std::string("usb: ") + e.what());
+      (void)retry_.arm_in(1'000'000);
     }
-    (void)expiry_.arm_at(static_cast<std::uint64_t>(*next) * 1000);  // a failure is logged
   }
 
-  // Emits due reports and re-arms for the next one.
-  void arm_flush() {
-    auto next = enforcer_.flush_reports();
-    if (!next) return;
-    const auto delta =
-        std::chrono::duration_cast<std::chrono::microseconds>(*next - UsbEnforcer::Clock::now());
-    (void)flush_.arm_in(static_cast<std::uint64_t>(std::max<std::int64_t>(delta.count(), 0)));
+  void record_events() const {
+    for (const json& w : link_.take_events()) {
+      std::string error;
+      std::optional<Event> e = event_from_wire(w, error);
+      if (!e) {
+        log_error("usb: an event from seatlock-usbd that does not read (" + error +
+                  "): " + w.dump());
+        continue;
+      }
+      try {
+        ctx_.reporter.report(std::move(*e));
+      } catch (const std::exception& ex) {
+        log_error(std::string("usb: cannot record event: ") + ex.what());
+      }
+    }
   }
 
   DaemonContext& ctx_;
-  UsbEnforcer enforcer_;
-  OneShotTimer expiry_;
-  OneShotTimer flush_;
-  std::unique_ptr<UeventMonitor> monitor_;
-  EventSource io_;  // last: released first, before the monitor whose fd it watches
+  mutable UsbdLink link_;  // status() asks usbd
+  OneShotTimer retry_;
+  json effective_;  // the policy in force, handed again after a reconnection
+  EventSource io_;  // last: released first
 };
 
 }  // namespace
