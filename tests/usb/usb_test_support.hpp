@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "core/event/sink.hpp"
-#include "usbd/usb_enforcer.hpp"
 #include "os/usb/uevent_monitor.hpp"
 #include "usb/usb_testbed.hpp"
+#include "usbd/usb_enforcer.hpp"
 
 namespace seatlock::test {
 
