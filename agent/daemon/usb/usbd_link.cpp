@@ -31,7 +31,7 @@ std::string default_usbd_path() {
   if (n > 0) {
     std::string dir(self, static_cast<std::size_t>(n));
     dir.erase(dir.rfind('/') == std::string::npos ? 0 : dir.rfind('/'));
-    const std::string sibling = dir + "/seatlock-usbd";
+    std::string sibling = dir + "/seatlock-usbd";
     if (::access(sibling.c_str(), X_OK) == 0) return sibling;
   }
   return SEATLOCK_LIBEXEC_DIR "/seatlock-usbd";
