@@ -1,6 +1,6 @@
 #pragma once
 // seatlock-usbd's end of the channel to seatlockd: a unix SOCK_SEQPACKET socket, one JSON object
-// per message (docs/usbd-plan.md "Channel"). One client at a time (seatlockd); a new connection
+// per message (docs/usbd.md "Channel"). One client at a time (seatlockd); a new connection
 // replaces the old one. Only root or usbd's own uid may connect (SO_PEERCRED).
 #include <functional>
 #include <nlohmann/json.hpp>

@@ -35,12 +35,25 @@ Usbd::Usbd(EpollLoop& loop, UsbdOptions options)
       [this] { on_connect(); });
 }
 
-void Usbd::apply(const Policy& policy, bool handed) {
+void Usbd::check(const Policy& policy) {
   if (auto problems = check_allow_classes(policy.usb.allow_classes); !problems.empty()) {
     std::string all;
     for (const auto& p : problems) all += (all.empty() ? "" : "; ") + p;
     throw std::runtime_error(all);
   }
+}
+
+Policy Usbd::accept(const json& request) {
+  std::string error;
+  const json& doc = request.contains("policy") ? request["policy"] : json();
+  std::optional<Policy> p = policy_from_document(doc.dump(), error);
+  if (!p) throw std::runtime_error("policy refused: " + error);
+  check(*p);
+  return std::move(*p);
+}
+
+void Usbd::apply(const Policy& policy, bool handed) {
+  check(policy);
   if (handed) {
     save_handed_policy(opt_.state_dir, policy);  // before it is in force: a restart agrees
     policy_source_ = "handed";
@@ -138,13 +151,11 @@ void Usbd::on_connect() {
 json Usbd::on_request(const json& request) {
   const std::string op = request.value("op", "");
   if (op == "policy") {
-    std::string error;
-    const json& doc = request.contains("policy") ? request["policy"] : json();
-    std::optional<Policy> p = policy_from_document(doc.dump(), error);
-    if (!p) throw std::runtime_error("policy refused: " + error);
-    apply(*p, true);
-    return {{"sha256", p->sha256}};
+    const Policy p = accept(request);
+    apply(p, true);
+    return {{"sha256", p.sha256}};
   }
+  if (op == "check") return {{"sha256", accept(request).sha256}};  // loaded, not applied
   if (op == "flush") {  // seatlockd stops: emit what is being gathered now
     enforcer_.flush_reports(UsbEnforcer::Clock::time_point::max());
     deliver_events();

@@ -19,7 +19,10 @@ class Usbd {
   // Throws std::runtime_error when the seat cannot be locked.
   Usbd(EpollLoop& loop, UsbdOptions options);
 
-  // Puts `policy` in force; when it came from seatlockd it is kept for the next start.
+  // Throws std::runtime_error when usbd would refuse to enforce `policy`.
+  static void check(const Policy& policy);
+  // Puts `policy` in force (after check()); when it came from seatlockd it is kept for the
+  // next start.
   void apply(const Policy& policy, bool handed);
   // Re-reads the start-up sources (SIGHUP): for use without seatlockd.
   void reload();
@@ -36,6 +39,8 @@ class Usbd {
   void deliver_events();
   void on_connect();
   nlohmann::json on_request(const nlohmann::json& request);
+  // The request's "policy" document loaded and checked (the "policy" and "check" ops).
+  static Policy accept(const nlohmann::json& request);
 
   EpollLoop& loop_;
   UsbdOptions opt_;

@@ -128,7 +128,7 @@ apt_in_root() {
 
 # --- units -----------------------------------------------------------------------------------
 step "systemd-analyze verify (units as shipped, against the root's systemd)"
-units=(seatlockd.service seatlock-netlock.service seatlock-collector.service)
+units=(seatlockd.service seatlock-netlock.service seatlock-usbd.service seatlock-collector.service)
 if apt_in_root install "/tmp/debs/$(basename "$deb1")" "/tmp/debs/$(basename "$cdeb1")" >"$work/install.log" 2>&1; then
   pass "apt install ./seatlock_${v1}_*.deb ./seatlock-collector_${v1}_*.deb in a root without systemd/udev running"
 else
@@ -152,7 +152,7 @@ check_status() { in_root dpkg-query -W -f='${Status} ${Version}' "$1" 2>/dev/nul
 expect_eq "seatlock status" "install ok installed $v1" "$(check_status seatlock)"
 expect_eq "seatlock-collector status" "install ok installed $v1" "$(check_status seatlock-collector)"
 for f in /usr/sbin/seatlockd /usr/sbin/seatlockctl /usr/libexec/seatlock/seatlock-netlock \
-  /usr/libexec/seatlock/seatlock-uplink /usr/bin/seatlock-collector; do
+  /usr/libexec/seatlock/seatlock-uplink /usr/libexec/seatlock/seatlock-usbd /usr/bin/seatlock-collector; do
   expect_mode "$f" "755 root:root" "$root$f"
 done
 expect_mode "/var/lib/seatlock" "700 root:root" "$root/var/lib/seatlock"
@@ -160,6 +160,7 @@ expect_mode "/etc/seatlock-collector/tls" "700 root:root" "$root/etc/seatlock-co
 expect_mode "/etc/seatlock/policy.d/00-default.json" "644 root:root" "$root/etc/seatlock/policy.d/00-default.json"
 expect_file "$root/lib/systemd/system/seatlockd.service"
 expect_file "$root/lib/systemd/system/seatlock-netlock.service"
+expect_file "$root/lib/systemd/system/seatlock-usbd.service"
 expect_file "$root/lib/systemd/system/seatlock-collector.service"
 expect_file "$root/etc/seatlock-collector/collector.env"
 expect_file "$root/usr/lib/sysctl.d/60-seatlock-collector.conf"
@@ -182,6 +183,26 @@ expect_eq "the loader links only libnftables and the C/C++ runtime" \
   "$(readelf -d "$root/usr/libexec/seatlock/seatlock-netlock" 2>&1 | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | sort | xargs)"
 expect_contains "installed loader runs in the root" "usage: seatlock-netlock" \
   "$(in_root /usr/libexec/seatlock/seatlock-netlock --help 2>&1 || true)"
+# The USB lockdown is its own unit (issue 18): up before seatlockd and the login, restarted
+# on its own, linked against the C/C++ runtime only; seatlockd only connects to it.
+usbd_unit=$(cat "$root/lib/systemd/system/seatlock-usbd.service" 2>/dev/null)
+expect_contains "usbd unit runs seatlock-usbd" "ExecStart=/usr/libexec/seatlock/seatlock-usbd" "$usbd_unit"
+expect_match "usbd unit is Type=notify" "^Type=notify$" "$usbd_unit"
+expect_match "usbd unit always restarts" "^Restart=always$" "$usbd_unit"
+expect_match "usbd starts before seatlockd and the login" \
+  "^Before=.*seatlockd.service.*systemd-user-sessions.service" "$usbd_unit"
+seatlockd_unit=$(cat "$root/lib/systemd/system/seatlockd.service" 2>/dev/null)
+expect_match "seatlockd wants usbd" "^Wants=.*seatlock-usbd.service" "$seatlockd_unit"
+expect_match "seatlockd starts after usbd" "^After=.*seatlock-usbd.service" "$seatlockd_unit"
+expect_match "seatlockd under systemd connects to the unit's usbd, never starts its own" \
+  "^Environment=SEATLOCK_USBD=connect$" "$seatlockd_unit"
+usbd_needed=$(readelf -d "$root/usr/libexec/seatlock/seatlock-usbd" 2>&1 |
+  sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | sort | xargs)
+expect_match "seatlock-usbd links libstdc++ and libc ($usbd_needed)" "libc\.so.*libstdc\+\+\.so" "$usbd_needed"
+expect_eq "seatlock-usbd links only the C/C++ runtime ($usbd_needed)" "" \
+  "$(tr ' ' '\n' <<<"$usbd_needed" | grep -vxE 'lib(c|gcc_s|m|stdc\+\+)\.so\.[0-9]+' | xargs)"
+expect_contains "installed seatlock-usbd runs in the root" "usage: seatlock-usbd" \
+  "$(in_root /usr/libexec/seatlock/seatlock-usbd --help 2>&1 || true)"
 modules_conf=$(grep -v '^#' "$root/usr/lib/modules-load.d/seatlock.conf" 2>/dev/null | xargs)
 expect_eq "modules-load.d lists the nft modules the tables use" \
   "nf_tables nft_ct nft_limit nft_log nfnetlink_log" "$modules_conf"
@@ -200,6 +221,7 @@ conffiles=$(in_root dpkg-query -W -f='${Conffiles}' seatlock)
 expect_match "00-default.json is a conffile" "/etc/seatlock/policy.d/00-default.json" "$conffiles"
 expect_link "seatlockd enabled" "$root/etc/systemd/system/multi-user.target.wants/seatlockd.service"
 expect_link "netlock enabled" "$root/etc/systemd/system/sysinit.target.wants/seatlock-netlock.service"
+expect_link "usbd enabled" "$root/etc/systemd/system/multi-user.target.wants/seatlock-usbd.service"
 expect_link "collector enabled" "$root/etc/systemd/system/multi-user.target.wants/seatlock-collector.service"
 expect_contains "installed seatlockctl runs in the root" "seatlockctl $v1" \
   "$(in_root seatlockctl version 2>&1 || true)"
@@ -229,6 +251,7 @@ expect_file "$root/etc/seatlock/policy.d/90-seat.json"
 expect_eq "state kept over upgrade" "spool" "$(cat "$root/var/lib/seatlock/spool.db" 2>/dev/null)"
 expect_mode "/var/lib/seatlock after upgrade" "700 root:root" "$root/var/lib/seatlock"
 expect_link "seatlockd still enabled" "$root/etc/systemd/system/multi-user.target.wants/seatlockd.service"
+expect_link "usbd still enabled" "$root/etc/systemd/system/multi-user.target.wants/seatlock-usbd.service"
 
 # --- remove, purge ---------------------------------------------------------------------------
 step "remove keeps lock state and policy; purge removes state"
@@ -240,6 +263,7 @@ else
 fi
 expect_absent "$root/usr/sbin/seatlockd"
 expect_absent "$root/usr/libexec/seatlock/seatlock-netlock"
+expect_absent "$root/usr/libexec/seatlock/seatlock-usbd"
 expect_absent "$root/usr/lib/modules-load.d/seatlock.conf"
 expect_eq "state kept after remove" "spool" "$(cat "$root/var/lib/seatlock/spool.db" 2>/dev/null)"
 expect_file "$root/etc/seatlock/policy.d/00-default.json"
@@ -255,6 +279,7 @@ expect_absent "$root/etc/seatlock/policy.d/00-default.json"
 expect_absent "$root/etc/seatlock-collector/collector.env"
 expect_absent "$root/etc/systemd/system/multi-user.target.wants/seatlockd.service"
 expect_absent "$root/etc/systemd/system/sysinit.target.wants/seatlock-netlock.service"
+expect_absent "$root/etc/systemd/system/multi-user.target.wants/seatlock-usbd.service"
 expect_file "$root/etc/seatlock/policy.d/90-seat.json"  # the admin's own file is theirs
 
 finish

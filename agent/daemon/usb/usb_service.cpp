@@ -1,7 +1,9 @@
-// seatlockd's USB lockdown, as the client of seatlock-usbd (docs/usbd-plan.md): usbd enforces;
+// seatlockd's USB lockdown, as the client of seatlock-usbd (docs/usbd.md): usbd enforces;
 // seatlockd hands it every accepted policy, records its events (adding the user, seq and prev)
 // and answers usb.list / usb.stats / status through it. When no usbd answers on the socket,
-// seatlockd starts one as its child.
+// seatlockd starts one as its child, unless SEATLOCK_USBD=connect (seatlockd.service: the usbd
+// is seatlock-usbd.service's), then it waits for the unit's.
+#include <cstdlib>
 #include <cstring>
 
 #include "core/usb/usb_classes.hpp"
@@ -31,6 +33,10 @@ UsbdLaunch launch_for(const DaemonOptions& o) {
             "--socket",     l.socket,     "--sysfs",          o.sysfs_root,
             "--dev",        o.dev_root,   "--udev-rules-dir", o.udev_rules_dir};
   if (!o.seat_id.empty()) l.args.insert(l.args.end(), {"--seat-id", o.seat_id});
+  // seatlockd.service sets it: usbd is seatlock-usbd.service's, which may be restarting.
+  // (An environment variable, not a flag: the unit is the only one that needs it.)
+  const char* mode = std::getenv("SEATLOCK_USBD");
+  l.spawn = mode == nullptr || std::strcmp(mode, "connect") != 0;
   return l;
 }
 
@@ -55,6 +61,16 @@ class UsbService : public Service {
       for (const auto& p : problems) all += (all.empty() ? "" : "; ") + p;
       throw std::runtime_error(all);
     }
+    // usbd loads the document itself (it may be another build, e.g. during an upgrade): what
+    // it would refuse is refused here, before any service applies anything. A usbd that is not
+    // there yet gets the policy when it comes back (reconnect()), checked then.
+    if (!link_.connected()) return;
+    try {
+      link_.request("check", {{"policy", policy.effective}});
+    } catch (const std::runtime_error& e) {
+      // A usbd older than the check op (mid-upgrade) says so; its apply still validates.
+      if (std::strstr(e.what(), "unknown op") == nullptr) throw;
+    }
   }
 
   void apply(const Policy& policy) override {
@@ -65,6 +81,8 @@ class UsbService : public Service {
 
   json status() const override {
     try {
+      // Not connected: say so at once rather than wait for (or start) a usbd from here.
+      if (!link_.connected()) return {{"state", "usbd not answering"}};
       json s = link_.request("status");
       record_events();
       return s;
@@ -79,7 +97,7 @@ class UsbService : public Service {
     io_.reset();
     retry_.disarm();
     try {
-      link_.request("flush", json::object(), 2000);
+      if (link_.connected()) link_.request("flush", json::object(), 2000);  // no waiting for one
     } catch (const std::exception& e) {
       log_warning(std::string("usb: ") + e.what());
     }
@@ -108,10 +126,11 @@ class UsbService : public Service {
   }
 
   // Connects again (starting usbd when none answers) and hands it the policy in force; on
-  // failure retries in a second.
+  // failure retries in a second. A unit's usbd that is restarting gets half a second per try,
+  // so seatlockd's loop (control socket, watchdog) is never held longer.
   void reconnect() {
     try {
-      link_.connect();
+      link_.connect(500);
       watch();
       if (!effective_.is_null()) link_.request("policy", {{"policy", effective_}});
       record_events();

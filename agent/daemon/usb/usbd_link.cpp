@@ -58,8 +58,19 @@ bool UsbdLink::try_connect() {
   return true;
 }
 
-void UsbdLink::connect() {
+void UsbdLink::connect(int wait_ms) {
   if (fd_ >= 0 || try_connect()) return;
+  if (!launch_.spawn) {
+    const std::int64_t until =
+        monotonic_millis() + (wait_ms < 0 ? launch_.connect_wait_ms : wait_ms);
+    while (!try_connect()) {
+      if (monotonic_millis() > until)
+        throw std::runtime_error("usbd: nothing listens on " + launch_.socket +
+                                 " (seatlock-usbd.service down?)");
+      ::usleep(20'000);
+    }
+    return;
+  }
   if (child_ > 0) stop_child();  // ours, but not answering: start afresh
   spawn();
   const std::int64_t deadline = monotonic_millis() + 10'000;
@@ -82,6 +93,14 @@ void UsbdLink::spawn() {
   std::vector<char*> argv;
   for (auto& w : words) argv.push_back(w.data());
   argv.push_back(nullptr);
+  // usbd started here is seatlockd's child, not a unit: without this it would tell systemd
+  // READY=1/STOPPING=1 on seatlockd's notify socket (and, with NotifyAccess=all, be taken
+  // for seatlockd). Built before fork(): the child only execs.
+  std::vector<char*> envp;
+  for (char** e = environ; *e != nullptr; ++e)
+    if (std::strncmp(*e, "NOTIFY_SOCKET=", 14) != 0 && std::strncmp(*e, "WATCHDOG_", 9) != 0)
+      envp.push_back(*e);
+  envp.push_back(nullptr);
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error(std::string("usbd: fork: ") + std::strerror(errno));
@@ -89,7 +108,7 @@ void UsbdLink::spawn() {
     // The child must not outlive a seatlockd that started it (a test's killed daemon); usbd
     // stops on SIGTERM with the seat locked.
     if (::prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) != 0 || ::getppid() != parent) ::_exit(127);
-    ::execv(argv[0], argv.data());
+    ::execve(argv[0], argv.data(), envp.data());
     ::_exit(127);
   }
   child_ = pid;

@@ -1,5 +1,5 @@
 #pragma once
-// seatlockd's end of the channel to seatlock-usbd (docs/usbd-plan.md "Channel"): connects to
+// seatlockd's end of the channel to seatlock-usbd (docs/usbd.md "Channel"): connects to
 // usbd's socket, and when nothing answers starts usbd as a child and waits for it. Requests are
 // synchronous (usbd answers from its loop in microseconds); events that arrive meanwhile are kept
 // for the caller.
@@ -15,6 +15,10 @@ struct UsbdLaunch {
   std::string socket;             // usbd's channel
   std::string exe;                // the seatlock-usbd binary
   std::vector<std::string> args;  // its flags (without argv[0])
+  // False when a unit runs usbd (seatlock-usbd.service): only connect, waiting up to
+  // connect_wait_ms for it (it may be restarting), and never start a second one.
+  bool spawn = true;
+  int connect_wait_ms = 10'000;
 };
 
 class UsbdLink {
@@ -24,8 +28,9 @@ class UsbdLink {
   UsbdLink(const UsbdLink&) = delete;
   UsbdLink& operator=(const UsbdLink&) = delete;
 
-  // Connects, starting usbd first when nothing answers. Throws std::runtime_error.
-  void connect();
+  // Connects, starting usbd first when nothing answers (or waiting for it, when !spawn).
+  // wait_ms < 0: launch.connect_wait_ms. Throws std::runtime_error.
+  void connect(int wait_ms = -1);
   bool connected() const { return fd_ >= 0; }
   int fd() const { return fd_; }
   // Sends {"op", ...fields} and returns the result; throws std::runtime_error with usbd's error,
