@@ -150,34 +150,50 @@ void UsbEnforcer::handle(const Uevent& ev, UnixMillis now, Clock::time_point rec
     }
     if (ev.action != "add" && ev.action != "change" && ev.action != "bind") return;
     if (!itf && dev.rfind("usb", 0) == 0) lock_root_hub(dev);
+    const UsbUeventIds ids = usb_uevent_ids(ev);
     if (itf && add)
-      decide_interface(dev, ev.sysname, now, received);
+      decide_interface(dev, ev.sysname, now, received, ids);
     else
-      decide_device(dev, now, add, received);
+      decide_device(dev, now, add, received, itf ? nullptr : &ids);
   } else if (ev.subsystem == "block" && (add || ev.action == "change")) {
     handle_block(ev.sysname, now);
   }
 }
 
 void UsbEnforcer::decide_device(const std::string& name, UnixMillis now, bool plug,
-                                std::optional<Clock::time_point> received) {
-  std::optional<UsbDevice> dev = sysfs_.read_device(name);
+                                std::optional<Clock::time_point> received,
+                                const UsbUeventIds* ids) {
+  std::optional<UsbDevice> dev =
+      ids ? sysfs_.read_device_for_decision(name, *ids) : sysfs_.read_device(name);
   if (!dev) {
     devices_.erase(name);
     return;
   }
+  bool strings_read = !ids;
+  if (!strings_read && decision_needs_serial(*dev, policy_)) {  // an exception may name it
+    sysfs_.read_device_strings(*dev);
+    strings_read = true;
+  }
   admit_device(*dev);
   DeviceState& st = devices_[name];
   st.device = std::move(*dev);
+  st.strings_read = strings_read;
   st.stale = false;
   settle(st, now, plug, received);
+}
+
+void UsbEnforcer::read_strings(DeviceState& st) const {
+  if (st.strings_read) return;
+  sysfs_.read_device_strings(st.device);
+  st.strings_read = true;
 }
 
 // The kernel announces a device before its interfaces; the device's own event usually finds
 // them already there (then this one has nothing left to do), otherwise only the new interface
 // is read: the device's identity was read at its "add" and a "remove" would have dropped it.
 void UsbEnforcer::decide_interface(const std::string& device, const std::string& interface,
-                                   UnixMillis now, Clock::time_point received) {
+                                   UnixMillis now, Clock::time_point received,
+                                   const UsbUeventIds& ids) {
   auto it = devices_.find(device);
   if (it == devices_.end() || it->second.stale) {
     decide_device(device, now, true, received);
@@ -187,7 +203,7 @@ void UsbEnforcer::decide_interface(const std::string& device, const std::string&
   auto& itfs = st.device.interfaces;
   if (std::any_of(itfs.begin(), itfs.end(), [&](const auto& i) { return i.name == interface; }))
     return;  // decided and enforced when the device was read
-  std::optional<UsbInterface> itf = sysfs_.read_interface(interface);
+  std::optional<UsbInterface> itf = sysfs_.read_interface(interface, &ids);
   if (!itf) return;
   auto at =
       std::find_if(itfs.begin(), itfs.end(), [&](const auto& i) { return i.number > itf->number; });
@@ -206,6 +222,8 @@ void UsbEnforcer::settle(DeviceState& st, UnixMillis now, bool plug,
   const bool changed = sig != st.signature;
   st.signature = sig;
   const bool noteworthy = st.decision.any_blocked() || st.decision.exception.has_value();
+  // Read now, after the writes, while the device is surely there: its report may come late.
+  if (noteworthy) read_strings(st);
   if (noteworthy && (changed || (plug && !st.report_pending))) {
     if (!st.report_pending) st.plug = plug;
     st.report_pending = true;
@@ -246,6 +264,7 @@ void UsbEnforcer::handle_block(const std::string& name, UnixMillis now) {
     if (!devices_.count(port)) decide_device(port, now, false);
     auto it = devices_.find(port);
     if (it != devices_.end()) {
+      read_strings(it->second);
       owner = &it->second.device;
       exc = it->second.decision.exception;
     }
@@ -313,6 +332,7 @@ std::optional<UsbEnforcer::Clock::time_point> UsbEnforcer::flush_reports(Clock::
 
 void UsbEnforcer::report_device(DeviceState& st, Clock::time_point now) {
   st.report_pending = false;
+  read_strings(st);  // settle read them already unless the device was allowed then
   const DeviceDecision& d = st.decision;
   nlohmann::json details = usb_event_details(st.device, d, enforcing());
   details["trigger"] = st.plug ? "plug" : "policy";
@@ -357,8 +377,9 @@ void UsbEnforcer::report_expired(UnixMillis now) {
   for (const auto& x : policy_.exceptions) {
     if (x.until > now || !expired_reported_.insert(exception_id(x)).second) continue;
     nlohmann::json devices = nlohmann::json::array();
-    for (const auto& [name, st] : devices_) {
+    for (auto& [name, st] : devices_) {
       if (st.device.vid != x.vid || st.device.pid != x.pid) continue;
+      read_strings(st);
       if ((x.serial && *x.serial != st.device.serial) || (x.port && *x.port != st.device.port))
         continue;
       devices.push_back(usb_event_details(st.device, st.decision, enforcing()));
@@ -414,9 +435,10 @@ void UsbEnforcer::write_udev_rules() {
   }
 }
 
-nlohmann::json UsbEnforcer::list() const {
+nlohmann::json UsbEnforcer::list() {
   nlohmann::json devices = nlohmann::json::array();
-  for (const auto& [name, st] : devices_) {
+  for (auto& [name, st] : devices_) {
+    read_strings(st);
     nlohmann::json d = usb_event_details(st.device, st.decision, enforcing());
     for (std::size_t i = 0; i < st.device.interfaces.size() && i < d["interfaces"].size(); ++i)
       d["interfaces"][i]["authorized"] = st.device.interfaces[i].authorized;  // what sysfs says now

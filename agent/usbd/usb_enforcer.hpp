@@ -13,6 +13,7 @@
 #include "os/usb/block_devices.hpp"
 #include "os/usb/uevent_monitor.hpp"
 #include "os/usb/usb_sysfs.hpp"
+#include "os/usb/usb_uevent_ids.hpp"
 
 namespace seatlock {
 
@@ -53,7 +54,7 @@ class UsbEnforcer {
   // Earliest `until` after `now` among the policy's exceptions (for the expiry timer).
   std::optional<UnixMillis> next_expiry(UnixMillis now) const;
 
-  nlohmann::json list() const;  // usb.list
+  nlohmann::json list();  // usb.list (reads the strings the plug path left for later)
   nlohmann::json status() const;
   const UsbLatencyStats& latency() const { return latency_; }
 
@@ -68,6 +69,9 @@ class UsbEnforcer {
     // What was read no longer matches sysfs (an interface went away, a write failed): the
     // next interface event re-reads the whole device instead of only the new interface.
     bool stale = false;
+    // serial, manufacturer, product and interface labels are in `device`: the plug path reads
+    // them after the `authorized` writes, and only when an event or a listing needs them.
+    bool strings_read = true;
   };
   struct ReportMemo {
     Clock::time_point last{};
@@ -76,10 +80,14 @@ class UsbEnforcer {
 
   void lock_root_hub(const std::string& name);
   void admit_device(UsbDevice& dev);  // device-level authorized=1 (interfaces still decided)
+  // `ids` (from the device's uevent) selects the plug path's read: only what the decision
+  // needs before the writes; without them the whole device is read from sysfs.
   void decide_device(const std::string& name, UnixMillis now, bool plug,
-                     std::optional<Clock::time_point> received = std::nullopt);
+                     std::optional<Clock::time_point> received = std::nullopt,
+                     const UsbUeventIds* ids = nullptr);
   void decide_interface(const std::string& device, const std::string& interface, UnixMillis now,
-                        Clock::time_point received);
+                        Clock::time_point received, const UsbUeventIds& ids);
+  void read_strings(DeviceState& st) const;
   void settle(DeviceState& st, UnixMillis now, bool plug,
               std::optional<Clock::time_point> received);
   void sweep(UnixMillis now, bool plug);

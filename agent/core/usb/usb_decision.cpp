@@ -45,6 +45,11 @@ std::string exception_mismatch(const UsbDevice& dev, const UsbException& e, Unix
 
 }  // namespace
 
+bool decision_needs_serial(const UsbDevice& dev, const UsbPolicy& policy) {
+  return std::any_of(policy.exceptions.begin(), policy.exceptions.end(),
+                     [&](const UsbException& e) { return same_model(dev, e); });
+}
+
 std::optional<UsbException> find_exception(const UsbDevice& dev, const UsbPolicy& policy) {
   for (const auto& e : policy.exceptions) {
     if (!same_model(dev, e)) continue;

@@ -39,6 +39,11 @@ struct DeviceDecision {
 // exception names them, serial and port; one whose `until` is at or before `now` does not apply.
 DeviceDecision decide_usb(const UsbDevice& dev, const UsbPolicy& policy, UnixMillis now);
 
+// Whether decide_usb(dev, policy, ...) may depend on dev's serial: some exception names dev's
+// VID:PID (it may name a serial, and a miss quotes the device's). Otherwise only VID, PID, port
+// and the interfaces' classes (and vendor-class labels) decide, so the strings can wait.
+bool decision_needs_serial(const UsbDevice& dev, const UsbPolicy& policy);
+
 // The first exception matching dev (ignoring time), for expiry handling.
 std::optional<UsbException> find_exception(const UsbDevice& dev, const UsbPolicy& policy);
 

@@ -65,6 +65,12 @@ std::optional<Uevent> parse_uevent(const char* data, std::size_t len) {
       ev.subsystem = value;
     else if (key == "DEVTYPE")
       ev.devtype = value;
+    else if (key == "PRODUCT")
+      ev.product = value;
+    else if (key == "TYPE")
+      ev.type = value;
+    else if (key == "INTERFACE")
+      ev.interface = value;
   }
   if (ev.action.empty() || devpath.empty() || devpath[0] != '/' || ev.subsystem.empty())
     return std::nullopt;

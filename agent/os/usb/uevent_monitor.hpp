@@ -14,6 +14,11 @@ struct Uevent {
   std::string devtype;    // usb_device, usb_interface, disk, partition
   std::string syspath;    // "/sys/devices/..."
   std::string sysname;    // "1-2", "1-2:1.0", "sdb"
+  // What the kernel says about a USB device or interface in the event itself, so the plug
+  // path need not read it from sysfs (see usb_uevent_ids.hpp); empty when not sent.
+  std::string product;    // PRODUCT=  idVendor/idProduct/bcdDevice in hex ("46d/c31c/110")
+  std::string type;       // TYPE=     bDeviceClass/SubClass/Protocol in decimal ("0/0/0")
+  std::string interface;  // INTERFACE= bInterfaceClass/SubClass/Protocol in decimal ("3/1/1")
 };
 
 // One uevent datagram: the kernel's "action@devpath\0KEY=VALUE\0..." or libudev's

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -66,6 +67,8 @@ std::vector<std::string> list_sysfs_dir(const std::string& dir) {
 
 namespace {
 
+constexpr std::uint8_t kVendorClass = 0xff;  // MTP is told by its interface string
+
 // An fd closed on scope exit.
 struct Fd {
   int fd;
@@ -118,30 +121,58 @@ std::vector<std::string> entries_with_prefix(int dir, const std::string& prefix)
   return out;
 }
 
+// What to read of an interface besides its `authorized`.
+struct InterfaceRead {
+  const std::array<std::uint8_t, 3>* triple = nullptr;  // known from the uevent: not read
+  bool all = true;  // false: the label only for vendor-class interfaces, no number, no `bound`
+};
+
 // One interface directory (`entry` under the device directory open as `dev_dir`); nullopt
-// when it is not a configured interface (no bInterfaceClass).
-std::optional<UsbInterface> read_interface_at(int dev_dir, const std::string& entry) {
+// when it is gone or not a configured interface (no class: neither in `what`, nor `modalias`,
+// nor bInterfaceClass).
+std::optional<UsbInterface> read_interface_at(int dev_dir, const std::string& entry,
+                                              InterfaceRead what = {}) {
   Fd dir(::openat(dev_dir, entry.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (dir.fd < 0) return std::nullopt;
-  auto cls = read_attr_at(dir.fd, "bInterfaceClass");
-  if (!cls) return std::nullopt;
   UsbInterface itf;
   itf.name = entry;
-  parse_hex_byte(*cls, itf.cls);
-  if (auto num = read_attr_at(dir.fd, "bInterfaceNumber")) {
+  std::optional<std::array<std::uint8_t, 3>> triple;
+  if (what.triple)
+    triple = *what.triple;
+  else if (!what.all)  // the plug path: one file instead of three where the kernel has it
+    if (auto m = read_attr_at(dir.fd, "modalias")) triple = interface_class_of_modalias(*m);
+  if (triple) {
+    itf.cls = (*triple)[0];
+    itf.subclass = (*triple)[1];
+    itf.protocol = (*triple)[2];
+  } else {
+    auto cls = read_attr_at(dir.fd, "bInterfaceClass");
+    if (!cls) return std::nullopt;
+    parse_hex_byte(*cls, itf.cls);
+    itf.subclass = hex_attr_at(dir.fd, "bInterfaceSubClass");
+    itf.protocol = hex_attr_at(dir.fd, "bInterfaceProtocol");
+  }
+  std::optional<std::string> num;
+  if (what.all) num = read_attr_at(dir.fd, "bInterfaceNumber");
+  if (num) {
     std::uint8_t v = 0;
     parse_hex_byte(*num, v);
     itf.number = v;
-  } else if (auto dot = entry.rfind('.'); dot != std::string::npos) {  // the name's ".N"
+  } else if (auto dot = entry.rfind('.'); dot != std::string::npos) {
+    // The kernel names interfaces "<device>:<config>.<bInterfaceNumber>" (decimal).
     // from_chars: no overflow UB (atoi); a malformed suffix leaves 0, as for a missing one.
     std::from_chars(entry.data() + dot + 1, entry.data() + entry.size(), itf.number);
   }
-  itf.subclass = hex_attr_at(dir.fd, "bInterfaceSubClass");
-  itf.protocol = hex_attr_at(dir.fd, "bInterfaceProtocol");
-  itf.label = read_attr_at(dir.fd, "interface").value_or("");
+  if (what.all || itf.cls == kVendorClass)
+    itf.label = read_attr_at(dir.fd, "interface").value_or("");
   itf.authorized = read_attr_at(dir.fd, "authorized").value_or("1") == "1";
-  itf.bound = ::faccessat(dir.fd, "driver", F_OK, 0) == 0;
+  if (what.all) itf.bound = ::faccessat(dir.fd, "driver", F_OK, 0) == 0;
   return itf;
+}
+
+void sort_interfaces(UsbDevice& dev) {
+  std::sort(dev.interfaces.begin(), dev.interfaces.end(),
+            [](const UsbInterface& a, const UsbInterface& b) { return a.number < b.number; });
 }
 
 }  // namespace
@@ -176,17 +207,56 @@ std::optional<UsbDevice> UsbSysfs::read_device(const std::string& name) const {
   dev.authorized = read_attr_at(dir.fd, "authorized").value_or("1") != "0";
   for (const auto& entry : entries_with_prefix(dir.fd, name + ":"))
     if (auto itf = read_interface_at(dir.fd, entry)) dev.interfaces.push_back(std::move(*itf));
-  std::sort(dev.interfaces.begin(), dev.interfaces.end(),
-            [](const UsbInterface& a, const UsbInterface& b) { return a.number < b.number; });
+  sort_interfaces(dev);
   return dev;
 }
 
-std::optional<UsbInterface> UsbSysfs::read_interface(const std::string& interface_name) const {
+std::optional<UsbDevice> UsbSysfs::read_device_for_decision(const std::string& name,
+                                                            const UsbUeventIds& ids) const {
+  Fd dir(::open(device_dir(name).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir.fd < 0) return std::nullopt;
+  UsbDevice dev;
+  dev.port = name;
+  if (!ids.vid.empty()) {
+    dev.vid = ids.vid;
+    dev.pid = ids.pid;
+  } else {
+    auto vid = read_attr_at(dir.fd, "idVendor");
+    if (!vid) return std::nullopt;
+    dev.vid = lower(*vid);
+    dev.pid = lower(read_attr_at(dir.fd, "idProduct").value_or(""));
+  }
+  dev.device_class = ids.device_class.value_or(0);  // not needed to decide: not read
+  dev.authorized = read_attr_at(dir.fd, "authorized").value_or("1") != "0";
+  for (const auto& entry : entries_with_prefix(dir.fd, name + ":"))
+    if (auto itf = read_interface_at(dir.fd, entry, InterfaceRead{nullptr, false}))
+      dev.interfaces.push_back(std::move(*itf));
+  sort_interfaces(dev);
+  return dev;
+}
+
+void UsbSysfs::read_device_strings(UsbDevice& dev) const {
+  Fd dir(::open(device_dir(dev.port).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (dir.fd < 0) return;
+  dev.serial = read_attr_at(dir.fd, "serial").value_or("");
+  dev.manufacturer = read_attr_at(dir.fd, "manufacturer").value_or("");
+  dev.product = read_attr_at(dir.fd, "product").value_or("");
+  for (auto& itf : dev.interfaces) {
+    if (itf.cls == kVendorClass) continue;  // read with the decision
+    Fd idir(::openat(dir.fd, itf.name.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (idir.fd >= 0) itf.label = read_attr_at(idir.fd, "interface").value_or("");
+  }
+}
+
+std::optional<UsbInterface> UsbSysfs::read_interface(const std::string& interface_name,
+                                                     const UsbUeventIds* ids) const {
   const std::string device = usb_device_of_interface(interface_name);
   if (device.empty()) return std::nullopt;
   Fd dir(::open(device_dir(device).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (dir.fd < 0) return std::nullopt;
-  return read_interface_at(dir.fd, interface_name);
+  InterfaceRead what;
+  if (ids && ids->interface_class) what.triple = &*ids->interface_class;
+  return read_interface_at(dir.fd, interface_name, what);
 }
 
 void UsbSysfs::set_interface_authorized(const std::string& interface_name, bool authorized) const {

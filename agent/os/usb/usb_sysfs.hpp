@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/usb/usb_device.hpp"
+#include "os/usb/usb_uevent_ids.hpp"
 
 namespace seatlock {
 
@@ -19,9 +20,21 @@ class UsbSysfs {
   std::vector<std::string> root_hubs() const;
   // Device attributes and every interface; nullopt when the device is gone.
   std::optional<UsbDevice> read_device(const std::string& name) const;
+  // The plug path's read: only what decide_usb needs before the `authorized` writes. The
+  // identity comes from `ids` (the uevent) where given; then `authorized` and, per interface,
+  // class triple and `authorized`. Strings stay empty (but the label of vendor-class
+  // interfaces: it tells MTP), numbers come from the interface names, `bound` stays false.
+  // nullopt when the device is gone.
+  std::optional<UsbDevice> read_device_for_decision(const std::string& name,
+                                                    const UsbUeventIds& ids) const;
+  // Adds what read_device_for_decision left out for the event details: serial, manufacturer,
+  // product and the interface labels. Leaves them empty when the device is gone.
+  void read_device_strings(UsbDevice& dev) const;
   // One interface ("1-2:1.0") as read_device fills it; nullopt when it is gone or not a
-  // configured interface.
-  std::optional<UsbInterface> read_interface(const std::string& interface_name) const;
+  // configured interface. With the class triple in `ids` (its uevent's INTERFACE=), that
+  // triple is used instead of being read.
+  std::optional<UsbInterface> read_interface(const std::string& interface_name,
+                                             const UsbUeventIds* ids = nullptr) const;
 
   // Throw std::runtime_error "<path>: <strerror>" on failure.
   void set_interface_authorized(const std::string& interface_name, bool authorized) const;
