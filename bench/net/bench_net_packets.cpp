@@ -1,7 +1,10 @@
 // Per-packet cost of the egress ruleset: CPU time of a sender for a fixed number of UDP
 // datagrams through a veth pair into a second namespace, without any ruleset and with
 // seatlock's two tables at 10,000 CIDRs + 1,000 exceptions, and with conntrack alone (what the
-// tables switch on), in alternated runs.
+// tables switch on), in alternated runs. The tables are measured twice: as compiled (a packet of
+// a connection accepted under the current generation passes the early rule, docs/network.md
+// "Established connections") and with every packet checked against the allowlists (the early
+// rule left out and the stamp replaced by a plain accept: the chains before issue 18).
 //   bench_net_packets [PACKETS [ROUNDS [CIDRS]]]   (root; makes and removes its own namespaces)
 // The sender's CPU (user + system) covers its syscalls, the output hooks of both tables and
 // the softirq that delivers its packets; the receiver drains them in the other namespace.
@@ -56,6 +59,23 @@ pid_t start_sink(const std::string& remote_ns) {
   for (;;) (void)recv(fd, buf, sizeof buf, 0);
 }
 
+// The same transaction with every packet re-checked: no early generation rule, no stamp.
+std::string per_packet_variant(const std::string& text) {
+  std::string out;
+  std::size_t at = 0;
+  while (at < text.size()) {
+    std::size_t end = text.find('\n', at);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(at, end - at);
+    at = end + 1;
+    if (line.find("@gen counter") != std::string::npos) continue;
+    if (auto pos = line.find("goto accepted"); pos != std::string::npos)
+      line.replace(pos, std::string("goto accepted").size(), "accept");
+    out += line + "\n";
+  }
+  return out;
+}
+
 // CPU ms of this process for `packets` datagrams of 64 bytes on one connected socket.
 double send_packets(int packets) {
   int fd = socket(AF_INET, SOCK_DGRAM, 0);
@@ -106,6 +126,7 @@ int main(int argc, char** argv) {
   rules.allow.push_back(to_sink);
   const UnixMillis now = 1'800'000'000'000;
   const std::string load = net::full_transaction(rules, net::compile_ruleset(rules, now));
+  const std::string per_packet = per_packet_variant(load);
   net::Nft nft;
   (void)send_packets(packets / 10);  // warm-up: neighbour entry, conntrack, caches
 
@@ -114,20 +135,23 @@ int main(int argc, char** argv) {
   const std::string ct_only =
       "table inet sl_ct {\n  chain output {\n    type filter hook output priority filter; "
       "policy accept;\n    ct state established,related accept\n  }\n}\n";
-  std::vector<double> none, ct, with, ratio_none, ratio_ct;
-  const std::vector<int> orders[3] = {{0, 1, 2}, {2, 1, 0}, {1, 2, 0}};
+  std::vector<double> none, ct, with, every, ratio_none, ratio_ct, ratio_every_ct, ratio_gain;
+  const std::vector<int> orders[4] = {{0, 1, 2, 3}, {3, 2, 1, 0}, {1, 3, 0, 2}, {2, 0, 3, 1}};
   for (int i = 0; i < pairs; ++i) {
     // The order rotates, so a drift in machine load does not favour one side.
-    for (int side : orders[i % 3]) {
+    for (int side : orders[i % 4]) {
       if (side == 1) nft.run(ct_only);
       if (side == 2) nft.run(load);
+      if (side == 3) nft.run(per_packet);
       const double ns = send_packets(packets) * 1e6 / packets;
-      (side == 0 ? none : side == 1 ? ct : with).push_back(ns);
+      (side == 0 ? none : side == 1 ? ct : side == 2 ? with : every).push_back(ns);
       if (side == 1) nft.run("delete table inet sl_ct");
-      if (side == 2) nft.run("delete table inet seatlock\ndelete table inet seatlock_fallback");
+      if (side >= 2) nft.run("delete table inet seatlock\ndelete table inet seatlock_fallback");
     }
     ratio_none.push_back(with.back() / none.back());
     ratio_ct.push_back(with.back() / ct.back());
+    ratio_every_ct.push_back(every.back() / ct.back());
+    ratio_gain.push_back(with.back() / every.back());
   }
   kill(sink, SIGKILL);
   waitpid(sink, nullptr, 0);
@@ -142,10 +166,15 @@ int main(int argc, char** argv) {
       "  no ruleset:                                    %6.0f ns\n"
       "  conntrack only (one ct rule):                  %6.0f ns\n"
       "  both tables, %5d CIDRs + 1,000 exceptions:    %6.0f ns\n"
+      "  the same, every packet re-checked (before):    %6.0f ns\n"
       "  tables / none per round:      median %.3f (%.3f-%.3f)\n"
-      "  tables / conntrack per round: median %.3f (%.3f-%.3f)\n",
-      packets, pairs, median(none), median(ct), cidrs, median(with), median(ratio_none),
-      range(ratio_none).first, range(ratio_none).second, median(ratio_ct), range(ratio_ct).first,
-      range(ratio_ct).second);
+      "  tables / conntrack per round: median %.3f (%.3f-%.3f)\n"
+      "  re-checked / conntrack:       median %.3f (%.3f-%.3f)\n"
+      "  tables / re-checked:          median %.3f (%.3f-%.3f)\n",
+      packets, pairs, median(none), median(ct), cidrs, median(with), median(every),
+      median(ratio_none), range(ratio_none).first, range(ratio_none).second, median(ratio_ct),
+      range(ratio_ct).first, range(ratio_ct).second, median(ratio_every_ct),
+      range(ratio_every_ct).first, range(ratio_every_ct).second, median(ratio_gain),
+      range(ratio_gain).first, range(ratio_gain).second);
   return 0;
 }

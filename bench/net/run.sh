@@ -2,7 +2,8 @@
 # Network benchmarks, as root, in namespaces of their own (never the host's):
 #   1. compile + apply time for 10 / 1,000 / 10,000 CIDRs with 1,000 user exceptions
 #   2. per-packet cost: sender CPU per UDP datagram with no ruleset, conntrack alone and both
-#      tables at 10,000 CIDRs + 1,000 exceptions (bench_net_packets, alternated rounds)
+#      tables at 10 and at 10,000 CIDRs + 1,000 exceptions, decided once per connection and
+#      with every packet re-checked (bench_net_packets, alternated rounds)
 #   3. seatlockd CPU time while 100,000 denied packets are sent
 # usage: bash bench/net/run.sh [BUILD_DIR]   (default build/test; needs bench_net_apply,
 #        bench_net_packets, seatlockd, seatlockctl and sl_net_probe built)
@@ -31,7 +32,8 @@ ip netns add "$id-apply"
 echo "== 2. per-packet cost (sender CPU per UDP datagram, alternated rounds) =="
 # A connection-rate loop could not see a few percent (runs without a ruleset varied from 25k
 # to 35k connections/s); CPU per packet for a fixed count can.
-"$build/bench/net/bench_net_packets" 200000 7
+"$build/bench/net/bench_net_packets" 200000 7 10000
+"$build/bench/net/bench_net_packets" 200000 7 10
 
 ip netns add "$seat"; ip netns add "$remote"
 ip -n "$seat" link add sl0 type veth peer name sl1 netns "$remote"

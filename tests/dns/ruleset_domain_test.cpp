@@ -90,7 +90,8 @@ TEST_CASE("with the guard, only its marked sockets reach the resolvers and DNS g
       "meta mark 0x534c0053 meta l4proto { 6, 17 } th dport 53 ip daddr "
       "@dnsres4 accept\n");
   const auto dot = out.find("    meta l4proto { 6, 17 } th dport 853 counter name denied drop\n");
-  const auto base = out.find("@base4 accept");
+  const auto base = out.find("@base4 goto accepted");
+  REQUIRE(base != std::string::npos);
   REQUIRE(marked != std::string::npos);
   REQUIRE(dot != std::string::npos);
   CHECK(marked < base);

@@ -113,7 +113,7 @@ TEST_CASE("the management path is accepted first in every output chain, closed o
         REQUIRE(mgmt != std::string::npos);
         CHECK(t.find("ip6 daddr . meta l4proto . th dport @mgmt6 accept") != std::string::npos);
         CHECK(mgmt < t.find("@planned4"));
-        CHECK(mgmt < t.find("@base4 accept"));
+        CHECK(mgmt < t.find("@base4 goto accepted"));
         CHECK(has(set_block(t, "mgmt4"), "10.99.0.2 . 6 . 8443"));
       }
     }

@@ -57,10 +57,10 @@ TEST_CASE("the input chain admits only network.inbound sources after the essenti
       "udp sport 547 udp dport 546 accept",
       "icmpv6 type { nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert, "
       "mld-listener-query } accept",
-      "ip saddr . meta l4proto . th dport @in4 accept",
-      "ip6 saddr . meta l4proto . th dport @in6 accept",
-      "ip saddr @inany4 accept",
-      "ip6 saddr @inany6 accept",
+      "ip saddr . meta l4proto . th dport @in4 goto accepted",
+      "ip6 saddr . meta l4proto . th dport @in6 goto accepted",
+      "ip saddr @inany4 goto accepted",
+      "ip6 saddr @inany6 goto accepted",
       "meta pkttype { broadcast, multicast } counter name inbound_denied drop",
       "limit rate 50/second log group 4711 prefix \"sl-in-deny \"",
       "counter name inbound_denied drop"};
@@ -105,8 +105,8 @@ TEST_CASE("forwarded traffic gets the seat-wide allowlist, never a user's except
   NetRules r;
   const std::string fwd = forward_chain(r, true, 0);
   CHECK(has(fwd, "type filter hook forward priority filter; policy drop;"));
-  CHECK(has(fwd, "ip daddr . meta l4proto . th dport @base4 accept"));
-  CHECK(has(fwd, "ip6 daddr @any6 accept"));
+  CHECK(has(fwd, "ip daddr . meta l4proto . th dport @base4 goto accepted"));
+  CHECK(has(fwd, "ip6 daddr @any6 goto accepted"));
   CHECK(has(fwd, "udp sport 68 udp dport 67 ip daddr @dhcp4 accept"));
   CHECK(has(fwd, "log group 4711 prefix \"sl-fwd-deny \""));
   CHECK(has(fwd, "counter name forward_denied drop"));

@@ -217,3 +217,39 @@ TEST_CASE("destinations and collector URLs parse", "[net][unit]") {
   CHECK(parse_collector_url("https://[fd00::5]")->port == 443);
   CHECK_FALSE(parse_collector_url(""));
 }
+
+TEST_CASE("each chain accepts a connection of the current generation first and stamps new ones",
+          "[net][unit]") {
+  NetRules r;
+  r.allow = {rule("10.0.0.0/8")};
+  const EgressRule ssh = rule("192.168.0.0/16", {{22, 22}}, "tcp");
+  r.inbound = {{ssh.to, ssh.ports, ssh.proto, ""}};
+  auto c = compile_ruleset(r, kNow);
+  const std::string t = full_transaction(r, c);
+  const std::string fast = "ct mark and 0xdfffffff @gen counter name connection_decided accept";
+  for (const std::string& chain :
+       {output_chain(r, true, 0), input_chain(r, true, 0), forward_chain(r, true, 0)}) {
+    INFO(chain);
+    const auto at = chain.find(fast);
+    REQUIRE(at != std::string::npos);
+    // Nothing but loopback is accepted before it.
+    std::string before = chain.substr(0, at);
+    for (const std::string lo : {"oifname \"lo\" accept", "iifname \"lo\" accept"})
+      if (auto p = before.find(lo); p != std::string::npos) before.erase(p, lo.size());
+    CHECK(before.find("accept") == std::string::npos);
+    CHECK(chain.find("goto accepted") > at);
+  }
+  CHECK(output_chain(r, true, 0).find("ip daddr @any4 goto accepted") != std::string::npos);
+  CHECK(input_chain(r, true, 0).find("@in4 goto accepted") != std::string::npos);
+  // The stamp keeps the domain bit and leaves flows with someone else's mark bits alone.
+  CHECK(t.find("ct mark and 0xd000ffff == 0 ct mark set ct mark and 0x20000000 map @stamp\n"
+               "    accept\n") != std::string::npos);
+  CHECK(t.find("elements = { 0x00000000 : 0x") != std::string::npos);
+  // A denied flow loses its generation, so a wrapped counter cannot let it pass again.
+  CHECK(t.find("ct mark set ct mark and 0xf000ffff counter name denied drop") != std::string::npos);
+  // Audit mode still never drops, generation rules included.
+  r.mode = Mode::Audit;
+  const std::string audit = full_transaction(r, compile_ruleset(r, kNow));
+  CHECK(audit.find("drop") == std::string::npos);
+  CHECK(audit.find("@gen counter name connection_decided accept") != std::string::npos);
+}

@@ -5,6 +5,8 @@
 #include <catch2/catch.hpp>
 #include <random>
 
+#include "core/net/generation.hpp"
+
 using namespace seatlock;
 using namespace seatlock::net;
 
@@ -52,9 +54,14 @@ TEST_CASE("a new exception is two element adds, one per table, and nothing else"
   CompiledRuleset new_c = compile_ruleset(after, kNow, before, old_c);
   auto t = set_update_transaction(old_c, new_c, kNow);
   REQUIRE(t);
+  // Only adds: the generation stays, so live flows keep their fast path.
+  CHECK(new_c.generation == old_c.generation);
   CHECK(*t ==
         "add element inet seatlock exc4 { 1002 . 198.51.100.7 . 6 . 443 timeout 1h }\n"
-        "add element inet seatlock_fallback exc4 { 1002 . 198.51.100.7 . 6 . 443 timeout 1h }\n");
+        "add element inet seatlock_fallback exc4 { 1002 . 198.51.100.7 . 6 . 443 timeout 1h }\n" +
+            generation_update(new_c, kNow));
+  CHECK(has(*t, "flush set inet seatlock_fallback gen\nadd element inet seatlock_fallback gen { "));
+  CHECK(has(*t, " timeout 59s }\n"));  // the gen element ends before the first exception
   // Reusing the previous pieces writes the same tables as a fresh compile.
   CHECK(new_c.sets == compile_ruleset(after, kNow).sets);
   // Nothing changed: nothing to run.
@@ -71,14 +78,22 @@ TEST_CASE("a revoked exception is deleted and one past its until is left to the 
   CompiledRuleset new_c = compile_ruleset(after, kNow, before, old_c);
   auto revoked = set_update_transaction(old_c, new_c, kNow);
   REQUIRE(revoked);
+  // Something was taken away: a new generation, so every live flow is checked again.
+  CHECK(new_c.generation == next_generation(old_c.generation));
   CHECK(*revoked ==
-        "delete element inet seatlock exc4 { 1001 . 198.51.100.7 . 6 . 443 }\n"
-        "delete element inet seatlock_fallback exc4 { 1001 . 198.51.100.7 . 6 . 443 }\n");
+        "delete element inet seatlock exc4 { 1001 . 198.51.100.7-198.51.100.7 . 6 . 443-443 }\n"
+        "delete element inet seatlock_fallback exc4 { 1001 . 198.51.100.7-198.51.100.7 . 6 . "
+        "443-443 }\n" +
+            generation_update(new_c, kNow));
   // At its expiry the recompile drops it too, but the kernel removed it already.
   const UnixMillis later = kNow + 60'000;
   CompiledRuleset expired = compile_ruleset(before, later, before, old_c);
   CHECK(expired.exception_elements == 0);
-  CHECK(set_update_transaction(old_c, expired, later) == std::string());
+  // The kernel timed the gen element out with it: only a new generation, now without timeout.
+  auto t = set_update_transaction(old_c, expired, later);
+  CHECK(t == generation_update(expired, later));
+  CHECK(expired.generation == next_generation(old_c.generation));
+  CHECK_FALSE(has(generation_update(expired, later), "timeout"));
 }
 
 TEST_CASE("an allow entry replaces only the merged elements it touches", "[net][set_update]") {
@@ -102,17 +117,21 @@ TEST_CASE("close and open are in place but a change of mode or chains or other s
   CompiledRuleset old_c = compile_ruleset(before, kNow);
   NetRules closed = before;
   closed.closed = true;
-  auto t = set_update_transaction(old_c, compile_ruleset(closed, kNow), kNow);
+  CompiledRuleset closed_c = compile_ruleset(closed, kNow);
+  auto t = set_update_transaction(old_c, closed_c, kNow);
   REQUIRE(t);
+  CHECK(closed_c.generation == next_generation(old_c.generation));
   CHECK(has(*t, "delete element inet seatlock base4 { 10.0.0.0-10.255.255.255 . 6 . 443"));
   CHECK(has(*t, "delete element inet seatlock_fallback exc4 { 1001 . "));
 
   NetRules audit = before;
   audit.mode = Mode::Audit;
-  CHECK_FALSE(set_update_transaction(old_c, compile_ruleset(audit, kNow), kNow));
+  CompiledRuleset audit_c = compile_ruleset(audit, kNow);
+  CHECK_FALSE(set_update_transaction(old_c, audit_c, kNow));
   NetRules resolvers = before;
   resolvers.dns = {"10.0.0.54"};  // the management sets change
-  CHECK_FALSE(set_update_transaction(old_c, compile_ruleset(resolvers, kNow), kNow));
+  CompiledRuleset resolvers_c = compile_ruleset(resolvers, kNow);
+  CHECK_FALSE(set_update_transaction(old_c, resolvers_c, kNow));
 }
 
 TEST_CASE("more changed elements than kMaxInPlaceChanges replace the tables", "[net][set_update]") {
@@ -123,7 +142,8 @@ TEST_CASE("more changed elements than kMaxInPlaceChanges replace the tables", "[
     after.allow.push_back(
         tcp_to("100." + std::to_string(64 + i / 256) + "." + std::to_string(i % 256) + ".0", 24,
                22 + 2 * (i % 2)));
-  CHECK_FALSE(set_update_transaction(old_c, compile_ruleset(after, kNow), kNow));
+  CompiledRuleset after_c = compile_ruleset(after, kNow);
+  CHECK_FALSE(set_update_transaction(old_c, after_c, kNow));
 }
 
 TEST_CASE("a recompile from the ruleset in force equals a fresh compile over a run of changes",
@@ -171,7 +191,7 @@ TEST_CASE("a recompile from the ruleset in force equals a fresh compile over a r
         break;
     }
     CompiledRuleset c = compile_ruleset(next, at, rules, in_force);
-    const CompiledRuleset fresh = compile_ruleset(next, at);
+    CompiledRuleset fresh = compile_ruleset(next, at);
     REQUIRE(c.sets == fresh.sets);
     REQUIRE(c.skeleton == fresh.skeleton);
     REQUIRE(c.owned_chains == fresh.owned_chains);

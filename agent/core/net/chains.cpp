@@ -4,6 +4,7 @@
 
 #include "core/net/address_space.hpp"
 #include "core/net/domain_rules.hpp"
+#include "core/net/generation.hpp"
 #include "core/net/ruleset.hpp"
 
 namespace seatlock::net {
@@ -41,17 +42,21 @@ std::string deny_tail(const NetRules& rules, bool with_log, const char* enforce_
     out += "    limit rate " + std::to_string(rules.log_rate) + "/second log group " +
            std::to_string(rules.log_group) + " prefix \"" +
            (enforce ? enforce_prefix : audit_prefix) + " \"\n";
-  out += enforce ? std::string("    counter name ") + counter + " drop\n"
+  out += enforce ? "    " + generation_clear() + "counter name " + counter + " drop\n"
                  : "    counter name audited accept\n";
   return out;
 }
 
 // The seat-wide egress allowlist (destination . protocol . port, or destination alone).
-const char* const kBaseAllow =
-    "    ip daddr . meta l4proto . th dport @base4 accept\n"
-    "    ip6 daddr . meta l4proto . th dport @base6 accept\n"
-    "    ip daddr @any4 accept\n"
-    "    ip6 daddr @any6 accept\n";
+// Accepting a new connection stamps the generation into its ct mark (generation.hpp).
+std::string base_allow() {
+  std::string out;
+  for (const char* match :
+       {"ip daddr . meta l4proto . th dport @base4", "ip6 daddr . meta l4proto . th dport @base6",
+        "ip daddr @any4", "ip6 daddr @any6"})
+    out += std::string("    ") + match + " " + kAcceptAndStamp + "\n";
+  return out;
+}
 
 }  // namespace
 
@@ -60,10 +65,12 @@ std::string output_chain(const NetRules& rules, bool with_log, int priority_offs
   const bool enforce = rules.mode == Mode::Enforce;
   o << chain_head("output", rules, priority_offset)
     << "    oifname \"lo\" accept\n"
+    // A connection accepted under the current generation: decided already.
+    << generation_fast_path()
     // Replies of connections the remote side opened pass only where the input chain admits
     // that peer and local port (the same sets): a listener cannot answer anyone else, even on
     // a connection conntrack knew before these rules. Connections the seat opened are
-    // re-checked on every packet below, so close/expiry also cut them.
+    // re-checked below whenever the generation changed, so close/expiry also cut them.
     << "    ct direction reply ip daddr . meta l4proto . th sport @in4 accept\n"
     << "    ct direction reply ip6 daddr . meta l4proto . th sport @in6 accept\n"
     << "    ct direction reply ip daddr @inany4 accept\n"
@@ -95,11 +102,14 @@ std::string output_chain(const NetRules& rules, bool with_log, int priority_offs
     if (with_log) o << m << limit;
     o << m << source_verdict << "\n";
   }
-  o << dns_guard_rules(rules, with_log) << kBaseAllow
-    << "    meta skuid . ip daddr . meta l4proto . th dport @exc4 accept\n"
-    << "    meta skuid . ip6 daddr . meta l4proto . th dport @exc6 accept\n"
-    << "    meta skuid . ip daddr @excany4 accept\n"
-    << "    meta skuid . ip6 daddr @excany6 accept\n"
+  o << dns_guard_rules(rules, with_log)
+    << base_allow()
+    // The `gen` element times out at the earliest exception's `until`: its flows are checked
+    // again the moment the kernel drops its element.
+    << "    meta skuid . ip daddr . meta l4proto . th dport @exc4 " << kAcceptAndStamp << "\n"
+    << "    meta skuid . ip6 daddr . meta l4proto . th dport @exc6 " << kAcceptAndStamp << "\n"
+    << "    meta skuid . ip daddr @excany4 " << kAcceptAndStamp << "\n"
+    << "    meta skuid . ip6 daddr @excany6 " << kAcceptAndStamp << "\n"
     << domain_allow_rules(rules, true)
     << deny_tail(rules, with_log, kPrefixDenied, kPrefixAudit, "denied") << "  }\n";
   return o.str();
@@ -107,9 +117,9 @@ std::string output_chain(const NetRules& rules, bool with_log, int priority_offs
 
 std::string input_chain(const NetRules& rules, bool with_log, int priority_offset) {
   std::ostringstream o;
-  o << chain_head("input", rules, priority_offset)
-    << "    iifname \"lo\" accept\n"
-    // Replies of connections the seat opened: the output chain checks each of their packets.
+  o << chain_head("input", rules, priority_offset) << "    iifname \"lo\" accept\n"
+    << generation_fast_path()
+    // Replies of connections the seat opened: the output chain checks those connections.
     << "    ct direction reply accept\n"
     << "    ct state related meta l4proto { 1, 58 } accept\n"
     << "    udp sport 67 udp dport 68 accept\n"    // DHCPv4 offers/acks (often broadcast)
@@ -117,12 +127,14 @@ std::string input_chain(const NetRules& rules, bool with_log, int priority_offse
     << "    icmpv6 type { nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert, "
        "mld-listener-query } accept\n"
     << kIcmpErrors
-    // New and ongoing connections from outside: only what network.inbound admits, checked on
-    // every packet (like egress), so removing an entry also cuts its open connections.
-    << "    ip saddr . meta l4proto . th dport @in4 accept\n"
-    << "    ip6 saddr . meta l4proto . th dport @in6 accept\n"
-    << "    ip saddr @inany4 accept\n"
-    << "    ip6 saddr @inany6 accept\n"
+    // New and ongoing connections from outside: only what network.inbound admits, checked
+    // again at their first packet after every change that takes something away (like
+    // egress), so removing an entry also cuts its open connections.
+    << "    ip saddr . meta l4proto . th dport @in4 " << kAcceptAndStamp << "\n"
+    << "    ip6 saddr . meta l4proto . th dport @in6 " << kAcceptAndStamp << "\n"
+    << "    ip saddr @inany4 " << kAcceptAndStamp << "\n"
+    << "    ip6 saddr @inany6 " << kAcceptAndStamp
+    << "\n"
     // LAN chatter (mDNS, SSDP, NetBIOS, ...) is not aimed at this seat: counted, never logged,
     // so it cannot crowd real attempts out of the rate-limited log.
     << "    meta pkttype { broadcast, multicast } "
@@ -137,7 +149,9 @@ std::string forward_chain(const NetRules& rules, bool with_log, int priority_off
   // Forwarded packets (containers, VMs, bridges with br_netfilter) have no local socket, so
   // `meta skuid` is empty: only the seat-wide allowlist applies, never a user's exception.
   o << chain_head("forward", rules, priority_offset)
-    // Replies of forwarded flows whose every original-direction packet passed the checks below.
+    << generation_fast_path()
+    // Replies of forwarded flows whose original direction passed the checks below (again after
+    // every change that takes something away).
     << "    ct direction reply accept\n"
     << "    ct state related meta l4proto { 1, 58 } accept\n"
     << "    udp sport 68 udp dport 67 ip daddr @dhcp4 accept\n"
@@ -147,7 +161,7 @@ std::string forward_chain(const NetRules& rules, bool with_log, int priority_off
     << "    icmpv6 type { nd-router-solicit, nd-router-advert, nd-neighbor-solicit, "
        "nd-neighbor-advert, mld-listener-query, mld-listener-report, mld2-listener-report } "
        "accept\n"
-    << kIcmpErrors << dns_guard_forward_rules(rules, with_log) << kBaseAllow
+    << kIcmpErrors << dns_guard_forward_rules(rules, with_log) << base_allow()
     << domain_allow_rules(rules, false)
     << deny_tail(rules, with_log, kPrefixForward, kPrefixForwardAudit, "forward_denied") << "  }\n";
   return o.str();
@@ -163,7 +177,7 @@ std::string filter_chains(const NetRules& rules, bool with_log, int priority_off
 std::string table_definition(const std::string& table, bool owner, const CompiledRuleset& compiled,
                              const std::string& chain) {
   return "table inet " + table + " {\n" + (owner ? "  flags owner;\n" : "") + compiled.sets +
-         chain + "}\n";
+         generation_definitions(compiled) + chain + "}\n";
 }
 
 // The chains were written by compile_ruleset() for the state the sets were compiled for (closed

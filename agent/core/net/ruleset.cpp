@@ -9,6 +9,7 @@
 
 #include "core/net/address_space.hpp"
 #include "core/net/domain_rules.hpp"
+#include "core/net/generation.hpp"
 #include "core/net/nft_duration.hpp"
 
 namespace seatlock::net {
@@ -253,6 +254,8 @@ std::shared_ptr<const SetPiece> make_piece(const SetPieceKey& key, std::vector<B
 CompiledRuleset compile(const NetRules& given, UnixMillis now, const NetRules* before_rules,
                         const CompiledRuleset* previous) {
   CompiledRuleset out;
+  out.generation = previous ? previous->generation : seed_generation(now);
+  out.compiled_at = now;
   out.closed = closed_at(given, now);
   out.closure = closure_in_force(given, now);
   if (out.closure && out.closure->until) out.next_expiry = *out.closure->until;

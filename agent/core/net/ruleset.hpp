@@ -82,6 +82,11 @@ struct CompiledRuleset {
   std::optional<NetClosure> closure;    // the policy closure in force (nullopt: none/ended)
   std::size_t suspended_allow = 0;      // network.allow entries left out while closed
   std::size_t management_elements = 0;  // collector endpoints + resolvers in mgmt4/mgmt6
+  // The generation stamped into accepted connections' ct marks (generation.hpp): a fresh compile
+  // seeds it from the clock, a compile with `before` keeps before's, set_update_transaction()
+  // bumps it when the change takes something away, and seatlockd bumps it on every replace.
+  std::uint32_t generation = 1;
+  UnixMillis compiled_at = 0;  // `now` of the compile (the gen element's timeout is relative)
 };
 
 // The management path sets (docs/network.md "Management path"): "addr . proto . port",

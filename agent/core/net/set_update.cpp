@@ -5,6 +5,7 @@
 #include <set>
 #include <tuple>
 
+#include "core/net/generation.hpp"
 #include "core/net/nft_duration.hpp"
 
 namespace seatlock::net {
@@ -30,6 +31,24 @@ void mark_differences(const std::vector<Box>& a, const std::vector<Box>& b,
   }
 }
 
+// nft 1.0.6 cannot delete a single-value element of a uid-keyed concatenated interval set
+// ("1002 . 10.0.0.7 . 6 . 443": No such file or directory, so every revoked exception and
+// every close replaced the tables); the explicit range form "1002 . 10.0.0.7-10.0.0.7 . 6 .
+// 443-443" deletes it. Fields: uid . address [. protocol . port].
+std::string exception_delete_key(const std::string& key) {
+  std::string out;
+  std::size_t at = 0;
+  for (int field = 0; at <= key.size(); ++field) {
+    std::size_t end = key.find(" . ", at);
+    if (end == std::string::npos) end = key.size();
+    std::string part = key.substr(at, end - at);
+    if ((field == 1 || field == 3) && part.find('-') == std::string::npos) part += "-" + part;
+    out += (field ? " . " : "") + part;
+    at = end + 3;
+  }
+  return out;
+}
+
 void element_command(std::string& out, const char* verb, const std::string& set,
                      const std::vector<std::string>& elements) {
   if (elements.empty()) return;
@@ -44,7 +63,7 @@ void element_command(std::string& out, const char* verb, const std::string& set,
 }  // namespace
 
 std::optional<std::string> set_update_transaction(const CompiledRuleset& before,
-                                                  const CompiledRuleset& after, UnixMillis now) {
+                                                  CompiledRuleset& after, UnixMillis now) {
   if (before.skeleton != after.skeleton || before.owned_chains != after.owned_chains ||
       before.fallback_chains != after.fallback_chains)
     return std::nullopt;
@@ -73,7 +92,8 @@ std::optional<std::string> set_update_transaction(const CompiledRuleset& before,
       const Box& b = old_piece->merged[i];
       // An exception element past its `until` is gone already (the kernel's timeout).
       if (only_old[i] && (!old_piece->expires || b.value > now)) {
-        gone[set].push_back(old_piece->keys[i]);
+        gone[set].push_back(key.uid >= 0 ? exception_delete_key(old_piece->keys[i])
+                                         : old_piece->keys[i]);
         ++changes;
       }
     }
@@ -90,7 +110,13 @@ std::optional<std::string> set_update_transaction(const CompiledRuleset& before,
   std::string deletes, adds;
   for (const auto& [set, elements] : gone) element_command(deletes, "delete", set, elements);
   for (const auto& [set, elements] : added) element_command(adds, "add", set, elements);
-  return deletes + adds;
+  // The kernel dropped the old `gen` element at before.next_expiry: flows are being checked
+  // packet by packet, and what ended there may have allowed some of them.
+  const bool gen_gone = before.next_expiry && *before.next_expiry <= now;
+  after.generation =
+      gone.empty() && !gen_gone ? before.generation : next_generation(before.generation);
+  if (changes == 0 && !gen_gone && before.next_expiry == after.next_expiry) return std::string();
+  return deletes + adds + generation_update(after, now);
 }
 
 }  // namespace seatlock::net

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "core/net/fallback_file.hpp"
+#include "core/net/generation.hpp"
 #include "core/net/set_update.hpp"
 #include "os/base/log.hpp"
 #include "os/net/net_state.hpp"
@@ -44,14 +45,20 @@ void NetworkService::check(const Policy& policy) {
   } catch (const std::invalid_argument& e) {
     throw std::runtime_error(e.what());
   }
+  checked_.emplace(policy.sha256, std::move(rules));
 }
 
 void NetworkService::apply(const Policy& policy) {
   window_ms_ = policy.network.denied_window_ms > 0 ? policy.network.denied_window_ms : 60'000;
-  net::SystemUserDirectory users;
-  put_in_force(net::rules_for_policy(policy, users, ctx_.options.network_mode_override, closed_,
-                                     ctx_.options.lease_root),
-               "policy");
+  std::optional<std::pair<std::string, net::NetRules>> checked = std::move(checked_);
+  checked_.reset();
+  if (!checked || checked->first != policy.sha256) {
+    net::SystemUserDirectory users;
+    checked.emplace(policy.sha256,
+                    net::rules_for_policy(policy, users, ctx_.options.network_mode_override,
+                                          closed_, ctx_.options.lease_root));
+  }
+  put_in_force(std::move(checked->second), "policy");
   check_planned_addresses();
 }
 
@@ -82,6 +89,8 @@ void NetworkService::put_in_force(net::NetRules rules, const std::string& why,
       if (done)
         return in_force(std::move(rules), std::move(compiled), now, t0, why, reason, "in place");
     }
+  // A replace may take anything away: live flows are checked again (docs/network.md).
+  if (rules_) compiled.generation = net::next_generation(compiled_.generation);
   std::string text = net::full_transaction(rules, compiled);
   if (rules.dns_guard_port != 0 && dns_hooks_.refill) text += dns_hooks_.refill(rules, now);
   try {

@@ -103,6 +103,9 @@ class NetworkService : public Service {
   OneShotTimer window_timer_;  // closes the denied-packet windows of the three aggregators
 
   std::optional<net::NetRules> rules_;  // in force
+  // What check() built (user and collector lookups) for the policy with this sha256; apply()
+  // of the same policy takes it instead of building it again.
+  std::optional<std::pair<std::string, net::NetRules>> checked_;
   net::CompiledRuleset compiled_;
   // The next apply replaces both tables instead of updating set elements in place: at start
   // and after someone else touched them (tampering, lost notifications).
