@@ -74,8 +74,10 @@ int run(const DaemonOptions& opts) {
     log_warning(std::string("cannot enable the systemd watchdog: ") + strerror(-r));
 
   std::unique_ptr<EventStore> sink = make_event_store(opts, loop);
-  // The seat id is known before the first event (agent.started) is recorded.
-  Reporter reporter(*sink, resolve_seat_identity(opts));
+  // Loaded once: the seat id is known before the first event (agent.started) is recorded, and
+  // load_initial() below puts this same load in force (docs/boot.md).
+  StartupLoad start = load_policy_directory(opts);
+  Reporter reporter(*sink, resolve_seat_identity(opts, start));
   ControlServer control(loop, opts.control_socket, opts.control_uid);
   // report() does not wait for the disk: what a command recorded is stored before its reply.
   control.before_reply([&] { sink->flush(); });
@@ -88,7 +90,7 @@ int run(const DaemonOptions& opts) {
 #endif
 
   std::vector<std::unique_ptr<Service>> services = make_services(ctx);
-  PolicyManager policy(ctx, services);
+  PolicyManager policy(ctx, services, std::move(start));
   // Fleet bundles come from the collector of event delivery, with its identity (daemon/fleet);
   // made before the first load, which merges the stored bundle.
   if (opts.enabled("delivery")) services.push_back(make_fleet_service(ctx, policy));

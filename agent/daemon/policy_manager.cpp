@@ -45,6 +45,12 @@ std::optional<Policy> load_directory(const std::string& dir, std::vector<std::st
   return std::move(r.policy);
 }
 
+// The whole file; empty when it cannot be read.
+std::string read_small_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
 std::string cache_file(const DaemonOptions& opts) {
   return opts.state_dir + "/last-good-policy.json";
 }
@@ -52,9 +58,8 @@ std::string cache_file(const DaemonOptions& opts) {
 // The cached last good policy (the merged document accept() writes); nullopt when absent or
 // no longer valid.
 std::optional<Policy> load_cached(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string text = read_small_file(path);
+  if (text.empty()) return std::nullopt;
   return std::move(load_policy({{"last-good-policy.json", text}}, load_options()).policy);
 }
 
@@ -65,16 +70,22 @@ SeatIdentity seat_identity_for(const DaemonOptions& opts, const Policy* policy) 
   return local_seat_identity(policy ? policy->report.seat_id : std::string());
 }
 
-SeatIdentity resolve_seat_identity(const DaemonOptions& opts) {
-  if (!opts.seat_id.empty()) return local_seat_identity(opts.seat_id);
-  std::vector<std::string> errors, warnings;
-  std::optional<Policy> p = load_directory(opts.policy_dir, errors, warnings);
-  if (!p) p = load_cached(cache_file(opts));
-  return seat_identity_for(opts, p ? &*p : nullptr);
+StartupLoad load_policy_directory(const DaemonOptions& opts) {
+  StartupLoad out;
+  out.policy = load_directory(opts.policy_dir, out.errors, out.warnings);
+  return out;
 }
 
-PolicyManager::PolicyManager(DaemonContext& ctx, std::vector<std::unique_ptr<Service>>& services)
-    : ctx_(ctx), services_(services) {}
+SeatIdentity resolve_seat_identity(const DaemonOptions& opts, const StartupLoad& start) {
+  if (!opts.seat_id.empty() || start.policy)
+    return seat_identity_for(opts, start.policy ? &*start.policy : nullptr);
+  std::optional<Policy> cached = load_cached(cache_file(opts));
+  return seat_identity_for(opts, cached ? &*cached : nullptr);
+}
+
+PolicyManager::PolicyManager(DaemonContext& ctx, std::vector<std::unique_ptr<Service>>& services,
+                             StartupLoad start)
+    : ctx_(ctx), services_(services), start_(std::move(start)) {}
 
 std::string PolicyManager::cache_path() const {
   return cache_file(ctx_.options);
@@ -102,7 +113,15 @@ bool PolicyManager::apply_fleet(FleetInForce fleet, Policy policy,
 }
 
 bool PolicyManager::load_initial() {
-  if (reload("start")) return true;
+  StartupLoad start = std::move(start_);
+  start_ = {};
+  if (!fleet_.files.empty()) {  // a restored fleet bundle joins the merge: load again with it
+    if (reload("start")) return true;
+  } else if (start.policy) {
+    if (accept(std::move(*start.policy), start.warnings, "start")) return true;
+  } else {
+    reject(start.errors, "start");
+  }
   std::optional<Policy> cached = load_cached(cache_path());
   if (!cached) return false;
   log_warning("policy directory rejected; enforcing the last good policy " + cached->sha256);
@@ -136,9 +155,11 @@ bool PolicyManager::accept(Policy policy, const std::vector<std::string>& warnin
       log_error("applying policy to " + s->name() + " failed: " + e.what());
     }
   }
-  // Cache the merged document (what would be re-loaded at a broken boot), atomically.
+  // Cache the merged document (what would be re-loaded at a broken boot), atomically. At a boot
+  // it is usually what the cache holds already: skip the write and its fsyncs (before READY=1).
   try {
-    atomic_write(cache_path(), policy.effective.dump(2) + "\n", 0644);
+    const std::string cached = policy.effective.dump(2) + "\n";
+    if (read_small_file(cache_path()) != cached) atomic_write(cache_path(), cached, 0644);
   } catch (const AtomicWriteError& e) {
     log_warning(std::string("cannot cache the applied policy: ") + e.what());
   }

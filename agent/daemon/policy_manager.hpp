@@ -21,21 +21,35 @@ struct FleetInForce {
   std::vector<PolicyFile> files;
 };
 
+// The policy directory as loaded once at start (without fleet files): the seat id comes from it
+// and PolicyManager::load_initial() puts it in force, so start-up (before READY=1) loads, merges,
+// validates and hashes the directory once, not once per use (issue 18).
+struct StartupLoad {
+  std::optional<Policy> policy;  // nullopt: unusable, `errors` say why
+  std::vector<std::string> errors, warnings;
+};
+StartupLoad load_policy_directory(const DaemonOptions& opts);
+
 // The seat id events are recorded under, known before the first event is recorded: --seat-id,
 // else report.seat_id of the policy directory (when it loads and validates), else that of the
 // cached last good policy (<state_dir>/last-good-policy.json), else the hostname.
-SeatIdentity resolve_seat_identity(const DaemonOptions& opts);
+SeatIdentity resolve_seat_identity(const DaemonOptions& opts, const StartupLoad& start);
 // For an accepted policy (nullptr: none): --seat-id, else its report.seat_id, else the hostname.
 SeatIdentity seat_identity_for(const DaemonOptions& opts, const Policy* policy);
 
 class PolicyManager {
  public:
-  PolicyManager(DaemonContext& ctx, std::vector<std::unique_ptr<Service>>& services);
+  PolicyManager(DaemonContext& ctx, std::vector<std::unique_ptr<Service>>& services,
+                StartupLoad start = {});
 
   // Loads and applies. Returns true when the new policy is in force.
   bool reload(const std::string& reason);
-  // Start-up: reload(), else the cached last good policy. False when neither is usable.
+  // Start-up: the directory as loaded at start (loaded again only to merge a fleet bundle set
+  // since), else the cached last good policy. False when neither is usable.
   bool load_initial();
+  // The directory's policy as loaded at start, until load_initial() (fleet restore reads its
+  // pins); nullptr when it did not load.
+  const Policy* local_at_start() const { return start_.policy ? &*start_.policy : nullptr; }
 
   const std::optional<Policy>& current() const { return current_; }
 
@@ -65,6 +79,7 @@ class PolicyManager {
 
   DaemonContext& ctx_;
   std::vector<std::unique_ptr<Service>>& services_;
+  StartupLoad start_;  // emptied by load_initial()
   std::optional<Policy> current_;
   UnixMillis applied_at_ = 0;
   nlohmann::json last_rejected_;

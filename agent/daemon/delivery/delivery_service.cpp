@@ -44,7 +44,9 @@ class DeliveryService : public Service {
       : ctx_(ctx),
         spool_(&ctx.events.spool()),
         heartbeat_(ctx.loop, CLOCK_MONOTONIC, 100'000, "delivery: heartbeat",
-                   [this](std::uint64_t) { on_heartbeat(); }) {
+                   [this](std::uint64_t) { on_heartbeat(); }),
+        start_(ctx.loop, CLOCK_MONOTONIC, 1000, "delivery: start the sender",
+               [this](std::uint64_t) { start_sender(); }) {
     if (!spool_) throw std::runtime_error("delivery: the event spool is not open");
     SeatKey key = SeatKey::load_or_create(ctx.options.state_dir + "/seat.key");
     notify_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -101,7 +103,9 @@ class DeliveryService : public Service {
     cfg.batch_max_events = std::max<std::uint32_t>(1, p.report.batch_max_events);
     cfg.seat_id = ctx_.reporter.seat().seat_id;  // PolicyManager set it before apply()
     sender_->configure(std::move(cfg));
-    sender_->start();
+    // At start-up the sender (its thread, the seatlock-uplink child, the first connection)
+    // starts from the loop, so after READY=1: delivery is not enforcement (docs/boot.md).
+    if (!started_ && !start_.armed() && start_.arm_in(0) < 0) start_sender();
     heartbeat_ms_ = std::max<std::int64_t>(1000, p.report.heartbeat_ms);
     arm_heartbeat();
   }
@@ -119,6 +123,7 @@ class DeliveryService : public Service {
   }
 
   void stop() override {
+    start_.disarm();
     sender_->stop();
     heartbeat_.disarm();
   }
@@ -180,6 +185,11 @@ class DeliveryService : public Service {
     return 0;
   }
 
+  void start_sender() {
+    started_ = true;
+    sender_->start();
+  }
+
   void arm_heartbeat() {
     (void)heartbeat_.arm_in(static_cast<std::uint64_t>(heartbeat_ms_) * 1000);  // failure logged
   }
@@ -200,6 +210,8 @@ class DeliveryService : public Service {
   Spool* spool_;
   std::unique_ptr<Sender> sender_;
   OneShotTimer heartbeat_;
+  OneShotTimer start_;  // the sender's start, from the loop (after READY=1)
+  bool started_ = false;
   int notify_fd_ = -1;
   EventSource notify_src_;
   std::int64_t heartbeat_ms_ = 300'000;

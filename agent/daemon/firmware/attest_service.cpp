@@ -103,7 +103,10 @@ class AttestService : public Service {
     std::lock_guard lk(mu_);
     if (rounds_done_ == 0) state_ = "attesting";
     cfg_ = std::move(cfg);
-    kicked_ = true;  // attest now (start and reload)
+    // Attest now (reload); at start-up from the loop, so after READY=1: a round is TPM and
+    // collector work, not enforcement (docs/boot.md).
+    if (!started_ && (timer_.armed() || timer_.arm_in(0) == 0)) return;
+    kicked_ = true;
     cv_.notify_all();
   }
 
@@ -250,6 +253,7 @@ class AttestService : public Service {
   }
 
   void kick() {
+    started_ = true;
     std::lock_guard lk(mu_);
     kicked_ = true;
     cv_.notify_all();
@@ -258,6 +262,7 @@ class AttestService : public Service {
   DaemonContext& ctx_;
   // Loop-thread state.
   bool enabled_ = false;
+  bool started_ = false;  // the first round was kicked (from the loop)
   std::int64_t interval_ms_ = 0;
   std::string tcti_;
   attest::UnattestedGate gate_;

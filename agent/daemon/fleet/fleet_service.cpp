@@ -74,7 +74,9 @@ class FleetService : public Service {
         policy_(policy),
         store_(ctx.options.state_dir),
         expiry_(ctx.loop, CLOCK_REALTIME, 100'000, "fleet: bundle expiry",
-                [this](std::uint64_t) { on_expiry(); }) {
+                [this](std::uint64_t) { on_expiry(); }),
+        start_(ctx.loop, CLOCK_MONOTONIC, 1000, "fleet: start the long-poll",
+               [this](std::uint64_t) { start_poll(); }) {
     notify_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (notify_fd_ < 0) throw std::runtime_error("fleet: eventfd failed");
     try {
@@ -120,7 +122,9 @@ class FleetService : public Service {
     cfg.tls.cert_file = p.report.cert_file;
     cfg.tls.key_file = p.report.key_file;
     if (!p.report.token_file.empty()) cfg.tls.token = read_token(p.report.token_file);
-    client_->configure(std::move(cfg), cursor_);
+    // At start-up the long-poll begins from the loop, so after READY=1 (docs/boot.md).
+    pending_ = std::move(cfg);
+    if (started_ || (!start_.armed() && start_.arm_in(0) < 0)) start_poll();
     if (!start_notice_.is_null()) {  // what restore() found, once the event log is running
       json n = std::move(start_notice_);
       start_notice_ = nullptr;
@@ -150,6 +154,7 @@ class FleetService : public Service {
   }
 
   void stop() override {
+    start_.disarm();
     if (client_) client_->stop();
     expiry_.disarm();
   }
@@ -165,14 +170,10 @@ class FleetService : public Service {
     cursor_ = highest_;
     if (doc.empty()) return;
     fleet::SeatTrust trust;
-    try {
-      PolicyLoadResult local =
-          load_policy(read_policy_dir(ctx_.options.policy_dir), load_options());
-      if (!local.policy) return;  // PolicyManager falls back to the cached last good policy
-      trust.fleet_keys = local.policy->report.fleet_keys;
-    } catch (const std::exception&) {
-      return;
-    }
+    // The directory as seatlockd loaded it at start (not loaded again before READY=1).
+    const Policy* local = policy_.local_at_start();
+    if (!local) return;  // PolicyManager falls back to the cached last good policy
+    trust.fleet_keys = local->report.fleet_keys;
     trust.seat_id = ctx_.reporter.seat().seat_id;
     trust.highest_seen = stored ? stored - 1 : 0;  // the stored one itself is not a replay
     trust.now = now_millis();
@@ -313,6 +314,12 @@ class FleetService : public Service {
     ctx_.reporter.report(std::move(e));
   }
 
+  void start_poll() {
+    started_ = true;
+    if (pending_) client_->configure(std::move(*pending_), cursor_);
+    pending_.reset();
+  }
+
   // A timer at the expiry of the bundle in force (wall clock: expiry is a date).
   void arm_expiry() {
     const FleetInForce& f = policy_.fleet();
@@ -346,6 +353,9 @@ class FleetService : public Service {
   PolicyManager& policy_;
   FleetStore store_;
   OneShotTimer expiry_;
+  OneShotTimer start_;  // the long-poll's start, from the loop (after READY=1)
+  bool started_ = false;
+  std::optional<PollConfig> pending_;  // for start_poll()
   std::unique_ptr<PolicyPollClient> client_;
   int notify_fd_ = -1;
   EventSource notify_src_;

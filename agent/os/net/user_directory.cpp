@@ -9,7 +9,17 @@
 
 namespace seatlock::net {
 
+void SystemUserDirectory::enumerate() {
+  if (enumerated_) return;
+  enumerated_ = true;
+  setpwent();
+  while (passwd* pw = getpwent()) accounts_.emplace(pw->pw_name, Account{pw->pw_uid, pw->pw_gid});
+  endpwent();
+}
+
 std::optional<std::uint32_t> SystemUserDirectory::uid_of(const std::string& user) {
+  enumerate();
+  if (auto it = accounts_.find(user); it != accounts_.end()) return it->second.uid;
   std::vector<char> buf(16384);
   passwd pw{}, *res = nullptr;
   if (getpwnam_r(user.c_str(), &pw, buf.data(), buf.size(), &res) != 0 || !res) return std::nullopt;
@@ -26,12 +36,10 @@ std::optional<std::vector<std::uint32_t>> SystemUserDirectory::members_of(
   std::set<std::uint32_t> uids;
   for (char** m = res->gr_mem; m && *m; ++m)
     if (auto uid = uid_of(*m)) uids.insert(*uid);
-  gid_t gid = res->gr_gid;
   // Users whose primary group is this one are not listed in gr_mem.
-  setpwent();
-  while (passwd* pw = getpwent())
-    if (pw->pw_gid == gid) uids.insert(pw->pw_uid);
-  endpwent();
+  enumerate();
+  for (const auto& [name, account] : accounts_)
+    if (account.gid == res->gr_gid) uids.insert(account.uid);
   return std::vector<std::uint32_t>(uids.begin(), uids.end());
 }
 
