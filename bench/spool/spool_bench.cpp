@@ -6,7 +6,7 @@
 // ::post, not waiting for the disk). Prints figures; not a test.
 //   bench_spool [DIR] [GROUP_EVENTS] [PRODUCER_SCALE] [PART...]
 // PART: serial (one-by-one and group commit), append, sink, submit, reporter; all of them when
-// none given.
+// none given. Not in "all": inflight (reporter with max_in_flight 16384 / 4096 / 2048 / 1024).
 //
 // A producer that waits for durability has at most one event in flight, so N such producers
 // store at most N / (commit latency) events a second, and a commit cannot be faster than one
@@ -153,9 +153,12 @@ void bench_submit(const std::string& path, int threads, std::size_t each, std::s
 // Producers calling Reporter::report() over the ResilientSink over the Spool, as seatlockd's do:
 // report() returns without waiting, the sink's drainer settles the commits. Rate = events until
 // the last is durable (flush()); latency = report() call to the drainer seeing its commit done.
-void bench_reporter(const std::string& path, int threads, std::size_t each) {
+void bench_reporter(const std::string& path, int threads, std::size_t each,
+                    std::size_t max_in_flight = BacklogLimits{}.max_in_flight) {
   Spool spool(path, 4ULL << 30);
-  ResilientSink sink(spool);
+  BacklogLimits limits;
+  limits.max_in_flight = max_in_flight;
+  ResilientSink sink(spool, limits);
   std::vector<double> lat;
   lat.reserve(threads * each);
   sink.on_durable([&](std::size_t events, ResilientSink::Clock::time_point submitted) {
@@ -177,10 +180,10 @@ void bench_reporter(const std::string& path, int threads, std::size_t each) {
   const auto wall = Clock::now() - t0;
   const double cpu = cpu_now() - c0;
   std::printf(
-      "reporter/sink %3d producers, report() -> post(): %6zu events %8.0f events/s wall %8.0f "
-      "events/CPU-s  submit->durable p50 %7.0f us  p99 %7.0f us  (%s)\n",
-      threads, lat.size(), rate(lat.size(), wall), lat.size() / cpu, pct(lat, 50), pct(lat, 99),
-      sink.status()["state"].get<std::string>().c_str());
+      "reporter/sink %3d producers, report() -> post(), max_in_flight %5zu: %6zu events %8.0f "
+      "events/s wall %8.0f events/CPU-s  submit->durable p50 %7.0f us  p99 %7.0f us  (%s)\n",
+      threads, max_in_flight, lat.size(), rate(lat.size(), wall), lat.size() / cpu, pct(lat, 50),
+      pct(lat, 99), sink.status()["state"].get<std::string>().c_str());
 }
 
 // The file system DIR is on: tmpfs never waits for a disk.
@@ -289,6 +292,12 @@ int main(int argc, char** argv) {
     if (run("reporter"))
       bench_reporter(fresh(dir, "bench-threads.db"), threads,
                      std::max<std::size_t>(1, scale * 40'000 / 100 / threads));
+  // The sink's back-pressure bound against latency and throughput (BacklogLimits::max_in_flight).
+  if (std::find(parts.begin(), parts.end(), "inflight") != parts.end())
+    for (std::size_t max_in_flight : {16384, 4096, 2048, 1024})
+      for (int threads : {1, 8, 64})
+        bench_reporter(fresh(dir, "bench-threads.db"), threads,
+                       std::max<std::size_t>(1, scale * 40'000 / 100 / threads), max_in_flight);
   for (const char* n : {"bench-one.db", "bench-group.db", "bench-threads.db"}) fresh(dir, n);
   return 0;
 }

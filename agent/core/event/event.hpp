@@ -1,6 +1,7 @@
 #pragma once
 // The evidence record: one JSON object per finding (schema "seatlock.event/1").
 // See docs/events.md for the field list and the canonical serialisation auditors verify.
+#include <cstddef>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -51,6 +52,10 @@ std::vector<std::string> event_from_json(const nlohmann::json& j, Event& out);
 // white space, UTF-8 kept as is, numbers as integers. It is what `prev` hashes chain over.
 std::string canonical_bytes(const nlohmann::json& j);
 std::string canonical_bytes(const Event& e);
+// canonical_bytes(e) appended to `out` (the spool writes them into a buffer with room to spare),
+// and about how long they are (for reserve()).
+void append_canonical_bytes(std::string& out, const Event& e);
+std::size_t canonical_size_hint(const Event& e);
 // sha256 hex of canonical_bytes(e): the value the next event carries as `prev`.
 std::string chain_hash(const Event& e);
 

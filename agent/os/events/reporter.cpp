@@ -1,5 +1,6 @@
 #include "os/events/reporter.hpp"
 
+#include <pthread.h>
 #include <sys/random.h>
 #include <unistd.h>
 
@@ -7,10 +8,37 @@
 
 namespace seatlock {
 
+namespace {
+
+// Random bytes for ids, fetched 25 ids at a time: one getrandom() per event was a syscall on
+// every report(). Per thread, so no lock. 250 bytes: getrandom() returns requests up to 256
+// bytes whole, signals or not. initial-exec: the library is -fPIC but only ever linked into
+// executables, and the default (general-dynamic) model would make seatlock-usbd need ld-linux
+// for __tls_get_addr.
+struct RandomPool {
+  unsigned char bytes[250] = {};
+  std::size_t used = sizeof bytes;
+};
+[[gnu::tls_model("initial-exec")]] constinit thread_local RandomPool pool;
+
+// A forked child must not hand out its parent's bytes (ids are the dedup key end to end).
+void forget_pool_in_child() {
+  pool.used = sizeof pool.bytes;
+}
+
+}  // namespace
+
 std::string new_event_id(UnixMillis now) {
-  unsigned char r[10];
-  if (getrandom(r, sizeof r, 0) != static_cast<ssize_t>(sizeof r))
-    throw std::runtime_error("getrandom failed");
+  static const int atfork = pthread_atfork(nullptr, nullptr, forget_pool_in_child);
+  (void)atfork;
+  constexpr std::size_t kPerId = 10;
+  if (pool.used + kPerId > sizeof pool.bytes) {
+    if (getrandom(pool.bytes, sizeof pool.bytes, 0) != static_cast<ssize_t>(sizeof pool.bytes))
+      throw std::runtime_error("getrandom failed");
+    pool.used = 0;
+  }
+  const unsigned char* r = pool.bytes + pool.used;
+  pool.used += kPerId;
   return make_uuid_v7(now, r);
 }
 

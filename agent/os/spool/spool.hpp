@@ -117,6 +117,9 @@ class Spool : public EventSink {
     // Like wait(), but a failed commit does not throw: `error` is set and the events come back
     // as drafts (id and time filled, seq 0, prev empty: not stored), so the caller can keep them.
     std::vector<Event> wait(std::exception_ptr& error);
+    // Whether the commit that takes these events has finished (stored or failed): wait() would
+    // return at once. Never commits anything itself.
+    bool ready() const;
 
    private:
     friend class Spool;
@@ -230,6 +233,7 @@ class Spool : public EventSink {
   std::mutex queue_mu_;               // the committer's queue
   std::condition_variable queue_cv_;  // wakes the committer
   std::vector<Request*> queue_;
+  std::vector<Request*> spare_queue_;  // empty; the next queue_ (see commit_queue)
   std::uint64_t taken_ = 0;  // groups the committer took; queued requests belong to taken_ + 1
   bool committer_idle_ = false;
   bool busy_ = false;  // a group is being committed (by the committer or a waiting caller)

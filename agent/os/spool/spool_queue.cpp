@@ -42,6 +42,12 @@ std::vector<Event> Spool::Pending::wait(std::exception_ptr& error) {
   return std::move(req->drafts);
 }
 
+bool Spool::Pending::ready() const {
+  if (!req_) return false;
+  std::lock_guard lk(spool_->done_mu_);
+  return spool_->done_ >= req_->group;
+}
+
 Spool::Prepared::Prepared(std::unique_ptr<Request> req) : req_(std::move(req)) {}
 Spool::Prepared::Prepared(Prepared&& other) noexcept = default;
 Spool::Prepared::~Prepared() = default;
@@ -103,8 +109,11 @@ Spool::Pending Spool::enqueue(std::unique_ptr<Request>& req) {
 
 void Spool::commit_queue(std::unique_lock<std::mutex>& lk) {
   busy_ = true;
+  // The queue goes on in the buffer of the group before (cleared, its capacity kept): growing a
+  // fresh vector to thousands of one-event requests on every commit showed in the profile.
   std::vector<Request*> group;
   group.swap(queue_);
+  queue_.swap(spare_queue_);
   std::uint64_t number = ++taken_;
   lk.unlock();
   // Whatever queues from here on belongs to the next group.
@@ -116,6 +125,8 @@ void Spool::commit_queue(std::unique_lock<std::mutex>& lk) {
   done_cv_[number % 2].notify_all();
   lk.lock();
   busy_ = false;
+  group.clear();
+  spare_queue_.swap(group);
 }
 
 void Spool::wait_done(const Request& req) {
