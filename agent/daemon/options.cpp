@@ -6,8 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "core/util/args.hpp"
-#include "seatlock/version.hpp"
+#include "os/base/program_args.hpp"
 
 namespace seatlock {
 namespace {
@@ -31,46 +30,26 @@ durable evidence. Runs in the foreground (systemd Type=notify).
   --control-uid UID      also allow this uid on the control socket (tests only)
   --version, --help
 )";
+const ProgramInfo kProgram{"seatlockd", kUsage};
 
 [[noreturn]] void bad(const std::string& msg) {
-  std::fprintf(stderr, "seatlockd: %s\n%s", msg.c_str(), kUsage);
-  std::exit(2);
+  exit_usage(kProgram, msg);
 }
 
 }  // namespace
 
 DaemonOptions parse_daemon_options(int argc, char** argv) {
-  std::vector<std::string> words(argv + 1, argv + argc);
-  for (auto& w : words)
-    if (w == "-h") w = "--help";
+  std::set<std::string> flags = kSeatPathFlags;
+  flags.insert({"control-socket", "lease-root", "usbd-socket", "netns", "network-mode",
+                "components", "control-uid"});
+  const ArgParser args = parse_program_args(argc, argv, kProgram, flags);
   try {
-    const ArgParser args(words,
-                         {"policy-dir", "state-dir", "control-socket", "sysfs", "dev", "lease-root",
-                          "udev-rules-dir", "usbd-socket", "netns", "network-mode", "components",
-                          "seat-id", "control-uid"},
-                         {"help", "version"});
-    if (args.has("help")) {
-      std::fputs(kUsage, stdout);
-      std::exit(0);
-    }
-    if (args.has("version")) {
-      std::printf("seatlockd %s\n", kVersion);
-      std::exit(0);
-    }
     DaemonOptions o;
-    auto take = [&](const char* name, std::string& into) {
-      if (auto v = args.get(name)) into = *v;
-    };
-    take("policy-dir", o.policy_dir);
-    take("state-dir", o.state_dir);
-    take("control-socket", o.control_socket);
-    take("sysfs", o.sysfs_root);
-    take("dev", o.dev_root);
-    take("lease-root", o.lease_root);
-    take("udev-rules-dir", o.udev_rules_dir);
-    take("usbd-socket", o.usbd_socket);
-    take("netns", o.netns);
-    take("seat-id", o.seat_id);
+    take_seat_paths(args, o);
+    args.take("control-socket", o.control_socket);
+    args.take("lease-root", o.lease_root);
+    args.take("usbd-socket", o.usbd_socket);
+    args.take("netns", o.netns);
     if (auto m = args.get("network-mode")) {
       if (*m == "audit")
         o.network_mode_override = Mode::Audit;

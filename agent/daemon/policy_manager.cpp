@@ -159,7 +159,7 @@ bool PolicyManager::accept(Policy policy, const std::vector<std::string>& warnin
   // it is usually what the cache holds already: skip the write and its fsyncs (before READY=1).
   try {
     const std::string cached = policy.effective.dump(2) + "\n";
-    if (read_small_file(cache_path()) != cached) atomic_write(cache_path(), cached, 0644);
+    atomic_write_if_changed(cache_path(), cached, 0644);
   } catch (const AtomicWriteError& e) {
     log_warning(std::string("cannot cache the applied policy: ") + e.what());
   }

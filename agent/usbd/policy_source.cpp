@@ -41,7 +41,8 @@ std::optional<Policy> policy_from_document(const std::string& text, std::string&
 }
 
 void save_handed_policy(const std::string& state_dir, const Policy& policy) {
-  atomic_write(handed_policy_path(state_dir), policy.effective.dump(1) + "\n", 0600);
+  // seatlockd hands the same policy at each of its starts: no rewrite (and fsyncs) then.
+  atomic_write_if_changed(handed_policy_path(state_dir), policy.effective.dump(1) + "\n", 0600);
 }
 
 StartupPolicy load_startup_policy(const std::string& state_dir, const std::string& policy_dir) {

@@ -5,8 +5,7 @@
 #include <sstream>
 #include <vector>
 
-#include "core/util/args.hpp"
-#include "seatlock/version.hpp"
+#include "os/base/program_args.hpp"
 
 namespace seatlock {
 namespace {
@@ -29,43 +28,23 @@ Runs in the foreground (systemd Type=notify).
   --components usb       accepted for seatlockd's command line; only "usb" is valid
   --version, --help
 )";
+const ProgramInfo kProgram{"seatlock-usbd", kUsage};
 
 [[noreturn]] void bad(const std::string& msg) {
-  std::fprintf(stderr, "seatlock-usbd: %s\n%s", msg.c_str(), kUsage);
-  std::exit(2);
+  exit_usage(kProgram, msg);
 }
 
 }  // namespace
 
 UsbdOptions parse_usbd_options(int argc, char** argv) {
-  std::vector<std::string> words(argv + 1, argv + argc);
-  for (auto& w : words)
-    if (w == "-h") w = "--help";
+  std::set<std::string> flags = kSeatPathFlags;
+  flags.insert({"socket", "control-socket", "components", "event-queue-max"});
+  const ArgParser args = parse_program_args(argc, argv, kProgram, flags);
   try {
-    const ArgParser args(words,
-                         {"policy-dir", "state-dir", "socket", "control-socket", "sysfs", "dev",
-                          "udev-rules-dir", "seat-id", "components", "event-queue-max"},
-                         {"help", "version"});
-    if (args.has("help")) {
-      std::fputs(kUsage, stdout);
-      std::exit(0);
-    }
-    if (args.has("version")) {
-      std::printf("seatlock-usbd %s\n", kVersion);
-      std::exit(0);
-    }
     UsbdOptions o;
-    auto take = [&](const char* name, std::string& into) {
-      if (auto v = args.get(name)) into = *v;
-    };
-    take("policy-dir", o.policy_dir);
-    take("state-dir", o.state_dir);
-    take("control-socket", o.socket);
-    take("socket", o.socket);
-    take("sysfs", o.sysfs_root);
-    take("dev", o.dev_root);
-    take("udev-rules-dir", o.udev_rules_dir);
-    take("seat-id", o.seat_id);
+    take_seat_paths(args, o);
+    args.take("control-socket", o.socket);
+    args.take("socket", o.socket);
     if (auto n = args.number("event-queue-max")) {
       if (*n == 0 || *n > 1'000'000) bad("--event-queue-max takes 1 to 1000000");
       o.event_queue_max = static_cast<std::size_t>(*n);

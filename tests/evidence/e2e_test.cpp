@@ -93,23 +93,24 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "seatlockd SIGKILLed during a burst of 10,000 events: the collector holds every stored event "
-    "once",
+    "seatlockd SIGKILLed during a burst of events: the collector holds every stored event once",
     "[e2e][crash]") {
   DeliveringSeat rig("seat-e2e-2");
   SeatDaemon& seat = rig.seat;
   const std::string& db = rig.db;
   seat.start();
 
-  std::atomic<bool> burst_finished{false};
+  // Batches of 1,000 until the daemon dies under them: a fixed 10,000 could all be stored
+  // before the kill once the spool got fast, and the test would no longer kill mid-burst.
+  std::atomic<bool> burst_interrupted{false};
   std::thread burst([&] {
     try {
-      seat.ctl("events.inject",
-               {{"count", 10000}, {"kind", "usb.blocked"}, {"severity", "high"}, {"batch", 25}},
-               600'000);
-      burst_finished = true;
+      for (int i = 0; i < 500; ++i)
+        seat.ctl("events.inject",
+                 {{"count", 1000}, {"kind", "usb.blocked"}, {"severity", "high"}, {"batch", 25}},
+                 600'000);
     } catch (const std::exception&) {
-      // the daemon dies under it
+      burst_interrupted = true;  // the daemon died under it
     }
   });
   // Kill once part of the burst is durable and part of it delivered. (The loop thread is busy
@@ -128,7 +129,7 @@ TEST_CASE(
   seat.kill9();
   burst.join();
   REQUIRE(midway);
-  CHECK_FALSE(burst_finished);  // the burst really was interrupted
+  CHECK(burst_interrupted);  // the burst really was interrupted
   std::size_t stored_at_kill = seat.spool_events().size();
   CHECK(stored_at_kill > 1500);
 

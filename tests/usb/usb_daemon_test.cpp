@@ -6,6 +6,7 @@
 
 #include "support/events.hpp"
 #include "support/process.hpp"
+#include "usb/seat_dirs.hpp"
 #include "usb/usb_testbed.hpp"
 
 using namespace seatlock::test;
@@ -13,19 +14,12 @@ using nlohmann::json;
 
 namespace {
 
-struct UsbDaemon {
+struct UsbDaemon : SeatDirs {
   UsbTestbed& tb;
-  std::string dir = make_temp_dir("usbd");
-  std::string policy_dir = dir + "/policy.d";
-  std::string state_dir = dir + "/state";
-  std::string rules_dir = dir + "/rules.d";
   std::string socket = dir + "/control.sock";
   std::unique_ptr<Child> child;
 
-  explicit UsbDaemon(UsbTestbed& t, const std::string& usb_section = "") : tb(t) {
-    std::filesystem::create_directories(policy_dir);
-    std::filesystem::copy_file(std::string(SEATLOCK_SOURCE_DIR) + "/policy/default/00-default.json",
-                               policy_dir + "/00-default.json");
+  explicit UsbDaemon(UsbTestbed& t, const std::string& usb_section = "") : SeatDirs("usbd"), tb(t) {
     if (!usb_section.empty())
       write_file(policy_dir + "/90-seat.json", "{\"usb\": " + usb_section + "}\n");
     start();

@@ -118,13 +118,7 @@ TEST_CASE("hub with a keyboard and a stick behind it", "[usb][umockdev]") {
 
 TEST_CASE("exception by serial: match, wrong serial, expiry while plugged", "[usb][umockdev]") {
   UsbPolicy p;
-  UsbException x;
-  x.vid = "0951";
-  x.pid = "1666";
-  x.serial = "E0D55EA573DCF450E97B0C5A";
-  x.until = kNow + 7'200'000;
-  x.ticket = "IT-123";
-  x.source = "policy.d/80-usb-exception-IT-123.json";
+  UsbException x = kingston_exception("IT-123", kNow + 7'200'000);
   p.exceptions = {x};
 
   UsbHarness h;
@@ -297,12 +291,7 @@ TEST_CASE("read-only exception: the block device is set read-only (BLKROSET)",
   std::filesystem::create_symlink(loop, dir + "/dev/sdb");
 
   UsbPolicy p;
-  UsbException x;
-  x.vid = "0951";
-  x.pid = "1666";
-  x.serial = "E0D55EA573DCF450E97B0C5A";
-  x.until = kNow + 3'600'000;
-  x.ticket = "IT-77";
+  UsbException x = kingston_exception("IT-77", kNow + 3'600'000);
   x.read_only = true;
   p.exceptions = {x};
   UsbEnforcerOptions o;

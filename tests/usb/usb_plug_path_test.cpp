@@ -122,13 +122,7 @@ TEST_CASE("a plugged device's event still names it by serial, maker, product and
 TEST_CASE("an exception for one serial admits that device on plug but not its twin",
           "[usb][umockdev]") {
   UsbPolicy p;
-  UsbException x;
-  x.vid = "0951";
-  x.pid = "1666";
-  x.serial = "E0D55EA573DCF450E97B0C5A";
-  x.until = kNow + 3'600'000;
-  x.ticket = "IT-77";
-  x.source = "policy.d/80-usb-exception-IT-77.json";
+  UsbException x = kingston_exception("IT-77", kNow + 3'600'000);
   p.exceptions = {x};
 
   UsbHarness h;

@@ -30,6 +30,18 @@ class MemorySink : public EventSink {
   std::vector<Event> events;
 };
 
+// An exception for the serial of catalog::kingston_stick() (0951:1666), for `ticket`.
+inline UsbException kingston_exception(const std::string& ticket, UnixMillis until) {
+  UsbException x;
+  x.vid = "0951";
+  x.pid = "1666";
+  x.serial = "E0D55EA573DCF450E97B0C5A";
+  x.until = until;
+  x.ticket = ticket;
+  x.source = "policy.d/80-usb-exception-" + ticket + ".json";
+  return x;
+}
+
 struct UsbHarness {
   explicit UsbHarness(UsbEnforcerOptions extra = {}) {
     extra.sys_root = tb.sys_root();

@@ -22,6 +22,7 @@
 
 #include "support/events.hpp"
 #include "support/process.hpp"
+#include "usb/seat_dirs.hpp"
 #include "usb/usb_testbed.hpp"
 
 using namespace seatlock::test;
@@ -32,23 +33,14 @@ namespace {
 // A policy usbd would enforce if it came back on its own: nothing blocked, only reported.
 const char* kAuditPolicy = "{\"usb\": {\"mode\": \"audit\"}}\n";
 
-struct Seat {
+struct Seat : SeatDirs {
   UsbTestbed& tb;
-  std::string dir = make_temp_dir("usbdc");
-  std::string policy_dir = dir + "/policy.d";
-  std::string state_dir = dir + "/state";
-  std::string rules_dir = dir + "/rules.d";
   std::string socket = dir + "/control.sock";
   std::string usbd_socket = dir + "/usbd.sock";  // seatlockd's default: next to its socket
   std::unique_ptr<Child> seatlockd;
   std::unique_ptr<Child> usbd;  // one the test started (as the unit would)
 
-  explicit Seat(UsbTestbed& t) : tb(t) {
-    std::filesystem::create_directories(policy_dir);
-    std::filesystem::create_directories(state_dir);
-    std::filesystem::copy_file(std::string(SEATLOCK_SOURCE_DIR) + "/policy/default/00-default.json",
-                               policy_dir + "/00-default.json");
-  }
+  explicit Seat(UsbTestbed& t) : SeatDirs("usbdc"), tb(t) {}
   ~Seat() {
     seatlockd.reset();
     usbd.reset();
@@ -69,19 +61,7 @@ struct Seat {
   }
   void start_usbd(std::vector<std::string> extra = {}) {
     std::filesystem::remove(usbd_socket);
-    std::vector<std::string> argv = {binary_path("agent/daemon/seatlock-usbd"),
-                                     "--policy-dir",
-                                     policy_dir,
-                                     "--state-dir",
-                                     state_dir,
-                                     "--socket",
-                                     usbd_socket,
-                                     "--sysfs",
-                                     tb.sys_root(),
-                                     "--dev",
-                                     dir + "/dev",
-                                     "--udev-rules-dir",
-                                     rules_dir};
+    std::vector<std::string> argv = usbd_command(usbd_socket, tb.sys_root());
     argv.insert(argv.end(), extra.begin(), extra.end());
     usbd = std::make_unique<Child>(argv, dir + "/usbd.log");
     REQUIRE(wait_until([&] { return std::filesystem::exists(usbd_socket); }));

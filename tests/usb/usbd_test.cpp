@@ -2,6 +2,7 @@
 // testbed: it locks the seat on its own, takes a policy over its channel and keeps it, keeps
 // events for seatlockd and says how many it had to drop, and links nothing but the C++ runtime.
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include <thread>
 
 #include "support/process.hpp"
+#include "usb/seat_dirs.hpp"
 #include "usb/usb_testbed.hpp"
 
 using namespace seatlock::test;
@@ -68,41 +70,21 @@ class ChannelClient {
   int id_ = 0;
 };
 
-struct Usbd {
+struct Usbd : SeatDirs {
   UsbTestbed& tb;
-  std::string dir = make_temp_dir("usbd");
-  std::string policy_dir = dir + "/policy.d";
-  std::string state_dir = dir + "/state";
-  std::string rules_dir = dir + "/rules.d";
   std::string socket = dir + "/usbd.sock";
   std::string log = dir + "/usbd.log";
   std::vector<std::string> extra;
   std::unique_ptr<Child> child;
 
-  explicit Usbd(UsbTestbed& t, std::vector<std::string> more = {}) : tb(t), extra(std::move(more)) {
-    std::filesystem::create_directories(policy_dir);
-    std::filesystem::create_directories(state_dir);
-    std::filesystem::copy_file(std::string(SEATLOCK_SOURCE_DIR) + "/policy/default/00-default.json",
-                               policy_dir + "/00-default.json");
+  explicit Usbd(UsbTestbed& t, std::vector<std::string> more = {})
+      : SeatDirs("usbd"), tb(t), extra(std::move(more)) {
     start();
   }
   void start() {
     std::filesystem::remove(socket);
-    std::vector<std::string> argv = {binary_path("agent/daemon/seatlock-usbd"),
-                                     "--policy-dir",
-                                     policy_dir,
-                                     "--state-dir",
-                                     state_dir,
-                                     "--socket",
-                                     socket,
-                                     "--sysfs",
-                                     tb.sys_root(),
-                                     "--dev",
-                                     dir + "/dev",
-                                     "--udev-rules-dir",
-                                     rules_dir,
-                                     "--seat-id",
-                                     "cc-test-usbd"};
+    std::vector<std::string> argv = usbd_command(socket, tb.sys_root());
+    argv.insert(argv.end(), {"--seat-id", "cc-test-usbd"});
     argv.insert(argv.end(), extra.begin(), extra.end());
     child = std::make_unique<Child>(argv, log);
     REQUIRE(wait_until([&] { return std::filesystem::exists(socket); }));
@@ -182,6 +164,31 @@ TEST_CASE("seatlock-usbd enforces a policy handed over its channel and keeps it 
   CHECK(tb.authorized("1-1:1.0") == "0");
   ChannelClient c(d.socket);
   CHECK(c.request({{"op", "status"}})["result"]["policy"]["source"] == "handed");
+}
+
+TEST_CASE("seatlock-usbd does not rewrite the kept policy when seatlockd hands the same one",
+          "[usb][usbd][umockdev]") {
+  UsbTestbed tb;
+  Usbd d(tb);
+  const std::string kept = d.state_dir + "/usbd-policy.json";
+  auto inode = [&] {
+    struct stat st {};
+    return ::stat(kept.c_str(), &st) == 0 ? st.st_ino : ino_t(0);
+  };
+  const json policy = {{"usb", {{"mode", "enforce"}, {"allow_classes", {"hub", "hid"}}}}};
+  ChannelClient c(d.socket);
+  REQUIRE(c.connected());
+  REQUIRE(c.request({{"op", "policy"}, {"policy", policy}})["ok"] == true);
+  const ino_t first = inode();
+  REQUIRE(first != 0);
+  // seatlockd's next start hands the same policy: no rewrite (no fsyncs on the boot path).
+  REQUIRE(c.request({{"op", "policy"}, {"policy", policy}})["ok"] == true);
+  CHECK(inode() == first);
+  // A different one is kept.
+  json audio = policy;
+  audio["usb"]["allow_classes"].push_back("audio");
+  REQUIRE(c.request({{"op", "policy"}, {"policy", audio}})["ok"] == true);
+  CHECK(inode() != first);
 }
 
 TEST_CASE("seatlock-usbd checks a policy for seatlockd without putting it in force",

@@ -12,12 +12,6 @@ namespace seatlock::net {
 
 namespace {
 
-std::string hex_mark() {
-  std::ostringstream o;
-  o << "0x" << std::hex << kDnsGuardMark;
-  return o.str();
-}
-
 // "meta l4proto 6 th dport { 443, 8000-8080 } " or "" (every protocol and port).
 std::string proto_ports(const DomainRule& r) {
   if (r.proto == "any" && r.ports.empty()) return "";
@@ -71,7 +65,7 @@ std::string dns_zone_chains(int priority_offset) {
   const std::string from_resolver = "meta l4proto { 6, 17 } th sport 53";
   const std::string priority = std::to_string(-300 + priority_offset);
   std::string out = "  chain dns_zone_out {\n    type filter hook output priority " + priority +
-                    "; policy accept;\n    meta mark " + hex_mark() + zone;
+                    "; policy accept;\n    meta mark " + nft_hex32(kDnsGuardMark) + zone;
   for (const char* f : {"ip saddr @dnsres4 ", "ip6 saddr @dnsres6 "})
     out += std::string("    ") + f + from_resolver + zone;
   // Only what is addressed to the seat itself: a forwarded flow's replies (a container's
@@ -125,7 +119,7 @@ std::string domain_set_definitions(const NetRules& rules, UnixMillis now) {
 std::string dns_guard_rules(const NetRules& rules, bool with_log) {
   if (rules.dns_guard_port == 0) return "";
   const bool enforce = rules.mode == Mode::Enforce;
-  const std::string mark = hex_mark();
+  const std::string mark = nft_hex32(kDnsGuardMark);
   // Queries the nat chain redirected to the guard: their output interface is still the one
   // routed before the redirect (the hook state keeps it), so `oifname "lo"` does not see them.
   std::string out;
@@ -203,7 +197,7 @@ std::string dns_redirect_chain(const NetRules& rules, bool owned_table, int prio
   if (rules.dns_guard_port == 0) return "";
   if (!owned_table && rules.mode != Mode::Enforce) return "";
   const std::string port = std::to_string(rules.dns_guard_port);
-  const std::string unmarked = "    meta mark != " + hex_mark() + " ";
+  const std::string unmarked = "    meta mark != " + nft_hex32(kDnsGuardMark) + " ";
   std::string out = "  chain dns_redirect {\n    type nat hook output priority " +
                     std::to_string(-100 + priority_offset) + "; policy accept;\n" + unmarked +
                     "udp dport 53 redirect to :" + port + "\n" + unmarked +

@@ -10,12 +10,6 @@ namespace seatlock::net {
 
 namespace {
 
-std::string hex(std::uint32_t v) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "0x%08x", v);
-  return buf;
-}
-
 std::uint32_t stamp_of(std::uint32_t g) {
   return (g << 16) & kGenerationCtMask;
 }
@@ -24,7 +18,7 @@ std::uint32_t stamp_of(std::uint32_t g) {
 // a second early: the exception's own element was timed from another `now` (an earlier apply),
 // and a generation that outlived it by a few milliseconds would let its flows pass that long.
 std::string gen_element(const CompiledRuleset& c, UnixMillis now) {
-  std::string e = hex(stamp_of(c.generation));
+  std::string e = nft_hex32(stamp_of(c.generation));
   if (c.next_expiry)
     e += " timeout " + nft_duration(std::max<UnixMillis>(1, *c.next_expiry - now - 1000));
   return e;
@@ -32,8 +26,8 @@ std::string gen_element(const CompiledRuleset& c, UnixMillis now) {
 
 std::string stamp_elements(const CompiledRuleset& c) {
   const std::uint32_t s = stamp_of(c.generation);
-  return hex(0) + " : " + hex(s) + ", " + hex(kDomainFlowCtMark) + " : " +
-         hex(kDomainFlowCtMark | s);
+  return nft_hex32(0) + " : " + nft_hex32(s) + ", " + nft_hex32(kDomainFlowCtMark) + " : " +
+         nft_hex32(kDomainFlowCtMark | s);
 }
 
 }  // namespace
@@ -49,12 +43,12 @@ std::uint32_t seed_generation(UnixMillis now) {
 std::string generation_fast_path() {
   // Only a mark that is exactly ours (generation, maybe the domain bit) matches.
   // The named counter shows in `seatlockctl net status` (packets decided by their connection).
-  return "    ct mark and " + hex(~kDomainFlowCtMark) + " @gen counter name " + kDecidedCounter +
-         " accept\n";
+  return "    ct mark and " + nft_hex32(~kDomainFlowCtMark) + " @gen counter name " +
+         kDecidedCounter + " accept\n";
 }
 
 std::string generation_clear() {
-  return "ct mark set ct mark and " + hex(~kGenerationCtMask) + " ";
+  return "ct mark set ct mark and " + nft_hex32(~kGenerationCtMask) + " ";
 }
 
 std::string generation_definitions(const CompiledRuleset& c) {
@@ -67,8 +61,8 @@ std::string generation_definitions(const CompiledRuleset& c) {
          // The stamp keeps the domain bit (the map's key) and is skipped when another user of
          // the ct mark set a bit: that flow stays checked packet by packet.
          "  chain accepted {\n    ct mark and " +
-         hex(~(kDomainFlowCtMark | kGenerationCtMask)) + " == 0 ct mark set ct mark and " +
-         hex(kDomainFlowCtMark) + " map @stamp\n    accept\n  }\n";
+         nft_hex32(~(kDomainFlowCtMark | kGenerationCtMask)) + " == 0 ct mark set ct mark and " +
+         nft_hex32(kDomainFlowCtMark) + " map @stamp\n    accept\n  }\n";
 }
 
 std::string generation_update(const CompiledRuleset& c, UnixMillis now) {

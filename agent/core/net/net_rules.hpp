@@ -4,6 +4,7 @@
 // `net close`). It is what the ruleset compiler consumes, and it is stored as JSON in the
 // fallback file so `seatlockctl net load-fallback` can recompile it at boot without NSS.
 #include <cstdint>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -21,6 +22,13 @@ inline constexpr std::uint16_t kLogGroup = 4711;
 // upstream sockets) reach the resolvers of network.dns.
 inline constexpr std::uint16_t kDnsGuardPort = 5399;
 inline constexpr std::uint32_t kDnsGuardMark = 0x534c0053;  // "SL\0S"
+
+// A mark or mask as nft writes it: "0x534c0053".
+inline std::string nft_hex32(std::uint32_t v) {
+  char buf[11];
+  std::snprintf(buf, sizeof buf, "0x%08x", v);
+  return buf;
+}
 
 struct Endpoint {
   std::string address;  // IP literal

@@ -41,6 +41,10 @@ class ArgParser {
   explicit ArgParser(const std::vector<std::string>& argv, const ArgSpec& spec);
 
   std::optional<std::string> get(const std::string& name) const;  // the last value given
+  // Sets `into` to the last value given; leaves it (the default) when the flag is absent.
+  void take(const std::string& name, std::string& into) const {
+    if (auto v = get(name)) into = *v;
+  }
   // Every value of a flag given more than once, in command-line order (none: empty).
   std::vector<std::string> all(const std::string& name) const;
   // The value; a missing or empty one is a UsageError ("--name is required").

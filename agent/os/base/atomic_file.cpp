@@ -6,6 +6,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <vector>
 
 namespace seatlock {
@@ -105,6 +107,16 @@ void atomic_write(const std::string& path, std::string_view content,
     fail("cannot rename " + tmp.name() + " to " + path, errno);
   tmp.renamed();
   sync_directory(directory_of(path), path);
+}
+
+bool atomic_write_if_changed(const std::string& path, std::string_view content, mode_t mode) {
+  std::ifstream in(path, std::ios::binary);
+  if (in) {
+    const std::string held((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (held == content) return false;
+  }
+  atomic_write(path, content, mode);
+  return true;
 }
 
 }  // namespace seatlock

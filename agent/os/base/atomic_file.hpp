@@ -42,4 +42,8 @@ inline void atomic_write(const std::string& path, std::string_view content, mode
   atomic_write(path, content, o);
 }
 
+// atomic_write() unless `path` holds `content` already (a cache rewritten at every start: no
+// write and no fsyncs on the boot path). Returns whether it wrote.
+bool atomic_write_if_changed(const std::string& path, std::string_view content, mode_t mode);
+
 }  // namespace seatlock
