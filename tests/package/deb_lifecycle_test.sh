@@ -79,6 +79,9 @@ fi
 deb2=$(ls "$work"/v2/seatlock_"$v2"_*.deb)
 cdeb2=$(ls "$work"/v2/seatlock-collector_"$v2"_*.deb)
 pass "rebuilt $(basename "$deb2")"
+# The compiled tree (about 2 GB) is not needed past this point; the test command goes on to an
+# ASan build, and CI machines' disks can be small. A tree passed in for reuse stays.
+[[ -z ${SEATLOCK_PKG_REUSE_BUILD:-} ]] && rm -rf "$builddir"
 
 # --- lintian ---------------------------------------------------------------------------------
 step "lintian"

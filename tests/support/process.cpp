@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <stdexcept>
 
@@ -91,9 +92,47 @@ int Child::stop(int sig, int timeout_ms) {
   return status_;
 }
 
+namespace {
+
+// Directories make_temp_dir handed out, removed when the test process exits (not when a forked
+// child exits: it would pull them from under its parent), never through something mounted there.
+struct TempDirRegistry {
+  pid_t owner = getpid();
+  std::mutex lock;
+  std::vector<std::string> dirs;
+  ~TempDirRegistry() {
+    if (getpid() != owner) return;
+    for (const auto& dir : dirs)
+      if (!has_mount_under(dir)) {
+        std::error_code ec;
+        std::filesystem::remove_all(dir, ec);
+      }
+  }
+  static bool has_mount_under(const std::string& dir) {
+    std::ifstream info("/proc/self/mountinfo");
+    for (std::string line; std::getline(info, line);) {
+      std::istringstream fields(line);
+      std::string id, parent, devno, root, point;
+      fields >> id >> parent >> devno >> root >> point;
+      if (point == dir || point.rfind(dir + "/", 0) == 0) return true;
+    }
+    return false;
+  }
+};
+
+TempDirRegistry& temp_dirs() {
+  static TempDirRegistry registry;
+  return registry;
+}
+
+}  // namespace
+
 std::string make_temp_dir(const std::string& tag) {
   std::string templ = "/tmp/seatlock-" + tag + "-XXXXXX";
   if (!mkdtemp(templ.data())) throw std::runtime_error("mkdtemp");
+  TempDirRegistry& registry = temp_dirs();
+  std::lock_guard<std::mutex> hold(registry.lock);
+  registry.dirs.push_back(templ);
   return templ;
 }
 

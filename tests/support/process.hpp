@@ -36,6 +36,7 @@ class Child {
 template <class Pred>
 bool wait_until(Pred pred, int timeout_ms = 10'000);
 
+// /tmp/seatlock-<tag>-XXXXXX, removed when the process that made it exits.
 std::string make_temp_dir(const std::string& tag);
 std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& text);
