@@ -1,6 +1,7 @@
 // Producers that hand events over without waiting (Reporter::report -> ResilientSink::post):
 // every event is stored exactly once and in each producer's order, a failed commit does not
-// reorder or lose what was in flight behind it, and flush/destruction leave nothing in flight.
+// reorder or lose what was in flight behind it (nor the details post() frees early), and
+// flush/destruction leave nothing in flight.
 #include <sqlite3.h>
 
 #include <catch2/catch.hpp>
@@ -164,4 +165,79 @@ TEST_CASE("events still in flight are stored when the sink is flushed or destroy
   CHECK(rows.size() == 2 * kProducers * kEach);
   CHECK(gap_free(rows));
   CHECK(chain_problem(rows) == "");
+}
+
+namespace {
+
+// Details of every kind a producer can hand over: nesting, escapes, UTF-8, signs, fractions.
+Event rich(int n) {
+  Event e = numbered(0, n);
+  e.details["nested"] = {{"list", {1, -2, 3.25, true, nullptr, "x\"y\\z\n"}},
+                         {"map", {{"b", "\xc3\xbc"}, {"a", {{"deep", n}}}}}};
+  e.details["negative"] = -n - 1;
+  e.time = now_millis();
+  e.id = new_event_id(e.time);
+  return e;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "events posted behind a failed commit or while the spool is degraded are stored with "
+    "exactly the details they were posted with",
+    "[spool]") {
+  TempDir dir("submit-details");
+  const std::string path = dir.file("spool.db");
+  Spool spool(path);
+  ResilientSink sink(spool);
+  REQUIRE(sink.append(draft("agent.started")).seq == 1);
+  constexpr int kEvents = 30;
+  std::vector<Event> sent;
+  for (int n = 0; n < kEvents; ++n) sent.push_back(rich(n));
+  // As above: the first commit fails, and the events posted meanwhile follow it into the
+  // backlog (their commits are refused); then events posted while degraded go there directly.
+  OtherConnection other(path);
+  other.exec("BEGIN IMMEDIATE");
+  other.exec("CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.id = '" + sent[0].id +
+             "' BEGIN SELECT RAISE(ABORT, 'no room'); END");
+  const std::uint64_t started = spool.commits_started();
+  sink.post(sent[0]);
+  REQUIRE(seatlock::test::wait_until([&] { return spool.commits_started() > started; }, 5'000));
+  for (int n = 1; n < kEvents / 2; ++n) sink.post(sent[n]);
+  other.exec("COMMIT");
+  sink.flush();
+  REQUIRE(sink.degraded());
+  for (int n = kEvents / 2; n < kEvents; ++n) sink.post(sent[n]);
+  CHECK(sink.status()["backlog_events"] == kEvents + 1);
+
+  other.exec("DROP TRIGGER refuse");
+  REQUIRE(sink.retry());
+  auto rows = spool.query({});
+  REQUIRE(rows.size() == kEvents + 3);
+  for (int n = 0; n < kEvents; ++n) {
+    INFO("event " << n);
+    const SpooledEvent& row = rows[n + 2];
+    REQUIRE(row.id == sent[n].id);
+    Event expected = sent[n];
+    expected.seq = row.seq;
+    expected.prev = nlohmann::json::parse(row.body)["prev"];
+    CHECK(row.body == canonical_bytes(expected));
+  }
+  CHECK(chain_problem(rows) == "");
+}
+
+TEST_CASE("drafts prepared and handed back without being submitted keep their details", "[spool]") {
+  TempDir dir("submit-take-back");
+  Spool spool(dir.file("spool.db"));
+  std::vector<Event> drafts{rich(1), rich(2)};
+  const std::vector<Event> before = drafts;
+  auto prepared = spool.prepare(drafts);
+  prepared.drop_details();
+  auto back = std::move(prepared).take_drafts();
+  REQUIRE(back.size() == 2);
+  for (std::size_t i = 0; i < back.size(); ++i) {
+    CHECK(back[i].details == before[i].details);
+    CHECK(canonical_bytes(back[i]) == canonical_bytes(before[i]));
+  }
+  CHECK(spool.stats().head_seq == 0);
 }

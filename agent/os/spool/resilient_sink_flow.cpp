@@ -71,6 +71,7 @@ void ResilientSink::store_or_queue(std::vector<Event> drafts, std::vector<Event>
   std::string error;
   try {
     prepared.emplace(prepare(drafts));
+    if (!result) prepared->drop_details();  // post(): nobody looks at the stored events
   } catch (const std::exception& ex) {
     error = ex.what();  // drafts are still ours
   }

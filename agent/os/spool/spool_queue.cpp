@@ -34,18 +34,19 @@ std::vector<Event> Spool::Pending::wait(std::exception_ptr& error) {
   spool_->wait_done(*req_);
   auto req = std::move(req_);
   error = req->error;
-  if (error)
+  if (error) {
     for (Event& e : req->drafts) {  // the failed commit had numbered them already
       e.seq = 0;
       e.prev.clear();
     }
+    restore_details(*req);
+  }
   return std::move(req->drafts);
 }
 
 bool Spool::Pending::ready() const {
   if (!req_) return false;
-  std::lock_guard lk(spool_->done_mu_);
-  return spool_->done_ >= req_->group;
+  return spool_->done_.load(std::memory_order_acquire) >= req_->group;
 }
 
 Spool::Prepared::Prepared(std::unique_ptr<Request> req) : req_(std::move(req)) {}
@@ -55,7 +56,25 @@ Spool::Prepared::~Prepared() = default;
 std::vector<Event> Spool::Prepared::take_drafts() && {
   if (!req_) return {};
   auto req = std::move(req_);
+  restore_details(*req);
   return std::move(req->drafts);
+}
+
+void Spool::Prepared::drop_details() {
+  if (!req_) return;
+  for (Event& e : req_->drafts) e.details = nlohmann::json();
+  req_->details_dropped = true;
+}
+
+void Spool::restore_details(Request& req) {
+  if (!req.details_dropped) return;
+  req.details_dropped = false;
+  for (std::size_t i = 0; i < req.drafts.size(); ++i) {
+    // The template or the filled body: either is the event's canonical JSON, details first.
+    auto j = nlohmann::json::parse(req.prepared[i].text, nullptr, /*allow_exceptions=*/false);
+    req.drafts[i].details =
+        j.is_object() && j.contains("details") ? std::move(j["details"]) : nlohmann::json::object();
+  }
 }
 
 Spool::Prepared Spool::prepare(std::vector<Event>& drafts) {
@@ -120,7 +139,7 @@ void Spool::commit_queue(std::unique_lock<std::mutex>& lk) {
   commit_group(group);
   {
     std::lock_guard done_lk(done_mu_);
-    done_ = number;
+    done_.store(number, std::memory_order_release);
   }
   done_cv_[number % 2].notify_all();
   lk.lock();
@@ -130,6 +149,7 @@ void Spool::commit_queue(std::unique_lock<std::mutex>& lk) {
 }
 
 void Spool::wait_done(const Request& req) {
+  if (done_.load(std::memory_order_acquire) >= req.group) return;  // its commit has ended
   {
     std::unique_lock lk(queue_mu_);
     if (!busy_ && req.group == taken_ + 1) {  // still queued, and no commit in progress
@@ -141,7 +161,7 @@ void Spool::wait_done(const Request& req) {
     }
   }
   std::unique_lock lk(done_mu_);
-  done_cv_[req.group % 2].wait(lk, [&] { return done_ >= req.group; });
+  done_cv_[req.group % 2].wait(lk, [&] { return done_.load() >= req.group; });
 }
 
 std::uint64_t Spool::commits_started() {
