@@ -265,3 +265,21 @@ TEST_CASE("killing seatlockd leaves the fallback table closed, load-fallback res
   CHECK_FALSE(lab.tcp_ok(kUserB, "10.99.0.80", 443));
   CHECK(std::filesystem::exists(lab.state_dir() + "/netlock.nft"));
 }
+
+TEST_CASE("loopback traffic passes the owned table and the fallback table alone", "[net][netns]") {
+  NetLab lab;
+  lab.write_policy("50-lab.json", lab_policy());
+  lab.start_daemon();
+  lab.serve_in_seat({7070});  // a local service no allow or inbound entry names
+  // Loopback is accepted by its interface index before any allowlist: 127.0.0.1 and the
+  // seat's own address (routed over lo) alike, while a remote port the policy omits is denied.
+  CHECK(lab.tcp_ok(kUserA, "127.0.0.1", 7070));
+  CHECK(lab.tcp_ok(kUserA, "10.99.0.1", 7070));
+  CHECK_FALSE(lab.tcp_ok(kUserA, "10.99.0.2", 9090));
+  lab.kill_daemon(SIGKILL);
+  REQUIRE(must("ip netns exec " + lab.seat() + " nft list tables").find("seatlock_fallback") !=
+          std::string::npos);
+  CHECK(lab.tcp_ok(kUserA, "127.0.0.1", 7070));
+  CHECK(lab.tcp_ok(kUserA, "10.99.0.1", 7070));
+  CHECK_FALSE(lab.tcp_ok(kUserA, "10.99.0.2", 9090));
+}

@@ -50,7 +50,7 @@ TEST_CASE("the input chain admits only network.inbound sources after the essenti
   const std::string in = input_chain(r, true, 0);
   CHECK(has(in, "type filter hook input priority filter; policy drop;"));
   const std::vector<std::string> order = {
-      "iifname \"lo\" accept",
+      "meta iif \"lo\" accept",
       "ct direction reply accept",
       "ct state related meta l4proto { 1, 58 } accept",
       "udp sport 67 udp dport 68 accept",

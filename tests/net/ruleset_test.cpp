@@ -226,19 +226,33 @@ TEST_CASE("each chain accepts a connection of the current generation first and s
   r.inbound = {{ssh.to, ssh.ports, ssh.proto, ""}};
   auto c = compile_ruleset(r, kNow);
   const std::string t = full_transaction(r, c);
-  const std::string fast = "ct mark and 0xdfffffff @gen counter name connection_decided accept";
-  for (const std::string& chain :
-       {output_chain(r, true, 0), input_chain(r, true, 0), forward_chain(r, true, 0)}) {
-    INFO(chain);
-    const auto at = chain.find(fast);
-    REQUIRE(at != std::string::npos);
-    // Nothing but loopback is accepted before it.
-    std::string before = chain.substr(0, at);
-    for (const std::string lo : {"oifname \"lo\" accept", "iifname \"lo\" accept"})
-      if (auto p = before.find(lo); p != std::string::npos) before.erase(p, lo.size());
-    CHECK(before.find("accept") == std::string::npos);
-    CHECK(chain.find("goto accepted") > at);
+  // The owned table counts what its early rule accepts (`net status`); the fallback table's
+  // early rule is the same lookup without a counter.
+  const std::string counted = "ct mark and 0xdfffffff @gen counter name connection_decided accept";
+  const std::string uncounted = "ct mark and 0xdfffffff @gen accept";
+  for (const bool owned : {true, false}) {
+    const int priority = owned ? 0 : 10;
+    for (const std::string& chain :
+         {output_chain(r, owned, priority), input_chain(r, owned, priority),
+          forward_chain(r, owned, priority)}) {
+      INFO(chain);
+      const auto at = chain.find(owned ? counted : uncounted);
+      REQUIRE(at != std::string::npos);
+      CHECK((chain.find("counter name connection_decided") != std::string::npos) == owned);
+      // Nothing but loopback (by its index, never re-created) is accepted before it.
+      std::string before = chain.substr(0, at);
+      for (const std::string lo : {"meta oif \"lo\" accept", "meta iif \"lo\" accept"})
+        if (auto p = before.find(lo); p != std::string::npos) before.erase(p, lo.size());
+      CHECK(before.find("accept") == std::string::npos);
+      CHECK(before.find("ifname") == std::string::npos);
+      CHECK(chain.find("goto accepted") > at);
+    }
   }
+  // The counter object exists in the owned table only, so `net status` lists no idle twin.
+  const auto fallback_at = t.find("table inet seatlock_fallback {");
+  REQUIRE(fallback_at != std::string::npos);
+  CHECK(t.find("counter connection_decided { }") < fallback_at);
+  CHECK(t.find("counter connection_decided { }", fallback_at) == std::string::npos);
   CHECK(output_chain(r, true, 0).find("ip daddr @any4 goto accepted") != std::string::npos);
   CHECK(input_chain(r, true, 0).find("@in4 goto accepted") != std::string::npos);
   // The stamp keeps the domain bit and leaves flows with someone else's mark bits alone.
@@ -252,4 +266,5 @@ TEST_CASE("each chain accepts a connection of the current generation first and s
   const std::string audit = full_transaction(r, compile_ruleset(r, kNow));
   CHECK(audit.find("drop") == std::string::npos);
   CHECK(audit.find("@gen counter name connection_decided accept") != std::string::npos);
+  CHECK(audit.find("@gen accept") != std::string::npos);
 }

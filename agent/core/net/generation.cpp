@@ -40,23 +40,23 @@ std::uint32_t seed_generation(UnixMillis now) {
   return static_cast<std::uint32_t>((now < 0 ? -now : now) % kGenerationCount) + 1;
 }
 
-std::string generation_fast_path() {
+std::string generation_fast_path(bool counted) {
   // Only a mark that is exactly ours (generation, maybe the domain bit) matches.
   // The named counter shows in `seatlockctl net status` (packets decided by their connection).
-  return "    ct mark and " + nft_hex32(~kDomainFlowCtMark) + " @gen counter name " +
-         kDecidedCounter + " accept\n";
+  return "    ct mark and " + nft_hex32(~kDomainFlowCtMark) + " @gen " +
+         (counted ? std::string("counter name ") + kDecidedCounter + " " : std::string()) +
+         "accept\n";
 }
 
 std::string generation_clear() {
   return "ct mark set ct mark and " + nft_hex32(~kGenerationCtMask) + " ";
 }
 
-std::string generation_definitions(const CompiledRuleset& c) {
+std::string generation_definitions(const CompiledRuleset& c, bool counted) {
   const UnixMillis now = c.compiled_at;
-  return std::string("  counter ") + kDecidedCounter +
-         " { }\n  set gen {\n    type mark\n    flags timeout\n    elements = { " +
-         gen_element(c, now) + " }\n  }\n  map stamp {\n    type mark : mark\n    elements = { " +
-         stamp_elements(c) +
+  return (counted ? std::string("  counter ") + kDecidedCounter + " { }\n" : std::string()) +
+         "  set gen {\n    type mark\n    flags timeout\n    elements = { " + gen_element(c, now) +
+         " }\n  }\n  map stamp {\n    type mark : mark\n    elements = { " + stamp_elements(c) +
          " }\n  }\n"
          // The stamp keeps the domain bit (the map's key) and is skipped when another user of
          // the ct mark set a bit: that flow stays checked packet by packet.

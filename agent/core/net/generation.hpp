@@ -25,17 +25,20 @@ std::uint32_t next_generation(std::uint32_t g);
 // unlikely to reuse the one the kernel's conntrack marks still carry.
 std::uint32_t seed_generation(UnixMillis now);
 
-// The named counter of the packets the early rule accepted.
+// The named counter of the packets the owned table's early rule accepted.
 inline constexpr const char* kDecidedCounter = "connection_decided";
-// The early rule ("    ct mark and ... @gen counter name connection_decided accept\n").
-std::string generation_fast_path();
+// The early rule ("    ct mark and ... @gen counter name connection_decided accept\n"); the
+// fallback table's (`counted` false) has no counter: a counter costs every packet of every
+// decided connection, and the owned table's already shows how many there are.
+std::string generation_fast_path(bool counted);
 // What an accepting rule ends with instead of "accept": stamp, then accept.
 inline constexpr const char* kAcceptAndStamp = "goto accepted";
 // The rule an enforce-mode drop runs first: clears the generation, so a denied flow's stale
 // stamp cannot match again when the counter wraps.
 std::string generation_clear();
-// Set `gen`, map `stamp` and chain `accepted` (part of each table's definition).
-std::string generation_definitions(const CompiledRuleset& compiled);
+// Set `gen`, map `stamp` and chain `accepted` (part of each table's definition), and with
+// `counted` (the owned table) the counter of the early rule.
+std::string generation_definitions(const CompiledRuleset& compiled, bool counted);
 // Commands that put `compiled.generation` (with its timeout at compiled.next_expiry) in force
 // in both tables in place.
 std::string generation_update(const CompiledRuleset& compiled, UnixMillis now);
