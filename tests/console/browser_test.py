@@ -53,9 +53,10 @@ def make_driver(width=1280, height=800, downloads=None):
         opts.add_experimental_option("prefs", {"download.default_directory": downloads,
                                                "download.prompt_for_download": False})
     # The viewer is in a call center in China: the pages must show its zone and offset, not the
-    # collector's (UTC here).
+    # collector's (UTC here). TMPDIR: with --disable-dev-shm-usage chromium keeps its shared
+    # memory files in the temp dir, and left them in /tmp; the rig's directory is removed.
     service = ChromeService(executable_path="/usr/bin/chromedriver",
-                            env=dict(os.environ, TZ="Asia/Shanghai"))
+                            env=dict(os.environ, TZ="Asia/Shanghai", TMPDIR=console.dir))
     d = webdriver.Chrome(options=opts, service=service)
     if downloads:
         d.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": downloads})

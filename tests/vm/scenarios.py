@@ -231,6 +231,10 @@ class Suite:
     def s6_kill_daemon(self):
         serial = "SLVM-S6-AFTERKILL"
         restarts0 = self.g("systemctl show -p NRestarts --value seatlockd")[1].strip()
+        # The USB enforcer is its own unit (seatlock-usbd.service): seatlockd's death and restart
+        # must leave it running, the same process throughout.
+        usbd0 = self.g("systemctl show -p MainPID --value seatlock-usbd")[1].strip()
+        check(usbd0 not in ("", "0"), f"seatlock-usbd is not running: MainPID {usbd0!r}")
         mark = self.kmsg_mark()
         rc, out = self.g("systemctl kill -s KILL seatlockd && echo killed")
         check(rc == 0, f"could not kill seatlockd: {out}")
@@ -242,7 +246,9 @@ class Suite:
         check(rc == 0, f"seatlockd was not restarted automatically: {out.strip()[-600:]}")
         ev = self.wait_event("usb.blocked", serial)
         self.vm.unplug("s6")
-        return f"no block device while down; restarted; usb.blocked id {ev[0]['id']}"
+        usbd1 = self.g("systemctl show -p MainPID --value seatlock-usbd")[1].strip()
+        check(usbd1 == usbd0, f"seatlock-usbd did not outlive seatlockd's restart: pid {usbd0} -> {usbd1}")
+        return f"no block device while down; restarted; usbd pid {usbd0} kept; usb.blocked id {ev[0]['id']}"
 
     def s9_udev_layer_alone(self):
         """seatlockd stopped by IT: the udev layer alone decides (under usbcore.authorized_default=0
