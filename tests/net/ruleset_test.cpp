@@ -268,3 +268,27 @@ TEST_CASE("each chain accepts a connection of the current generation first and s
   CHECK(audit.find("@gen counter name connection_decided accept") != std::string::npos);
   CHECK(audit.find("@gen accept") != std::string::npos);
 }
+
+TEST_CASE("a flow a user's exception accepted is never stamped, so it cannot outlive the expiry",
+          "[net][unit]") {
+  // The exception element's kernel timeout counts from the compile, so it can outlive `until`
+  // by as long as the transaction took; the expiry meanwhile puts a new generation in force. A
+  // stamp in that window made the flow pass for good (found by the ASan CI run, session 13).
+  NetRules r;
+  r.allow = {rule("10.0.0.0/8")};
+  r.exceptions = {
+      {"T-1", {"alice"}, {}, {1001}, {rule("0.0.0.0/0", {{443, 443}}, "tcp")}, kNow + 60'000, "a"}};
+  auto c = compile_ruleset(r, kNow);
+  for (const bool owned : {true, false}) {
+    const std::string out = output_chain(r, owned, owned ? 0 : 10);
+    INFO(out);
+    for (const char* set : {"@exc4", "@exc6", "@excany4", "@excany6"}) {
+      const auto at = out.find(std::string(set) + " ");
+      REQUIRE(at != std::string::npos);
+      const std::string rule_text = out.substr(at, out.find('\n', at) - at);
+      CHECK(rule_text == std::string(set) + " accept");
+    }
+    // The allowlist, which does not expire, still stamps.
+    CHECK(out.find("@base4 goto accepted") != std::string::npos);
+  }
+}
