@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 #include <map>
+#include <memory>
 #include <optional>
 #include <thread>
 
@@ -49,6 +50,21 @@ class OtherConnection {
  private:
   sqlite3* db_ = nullptr;
 };
+
+// Another connection holds the write lock and refuses `first` (as a full disk would); `first`
+// is posted and its commit has started, waiting for the lock, when this returns: what is
+// posted next goes into later commits. COMMIT on the connection lets that commit go on, and fail.
+std::unique_ptr<OtherConnection> fail_commit_of(const Event& first, Spool& spool,
+                                                ResilientSink& sink, const std::string& path) {
+  auto other = std::make_unique<OtherConnection>(path);
+  other->exec("BEGIN IMMEDIATE");
+  other->exec("CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.id = '" + first.id +
+              "' BEGIN SELECT RAISE(ABORT, 'no room'); END");
+  const std::uint64_t started = spool.commits_started();
+  sink.post(first);
+  REQUIRE(seatlock::test::wait_until([&] { return spool.commits_started() > started; }, 5'000));
+  return other;
+}
 
 }  // namespace
 
@@ -107,24 +123,17 @@ TEST_CASE(
     e.id = new_event_id(e.time);
     sent.push_back(e);
   }
-  // Another connection holds the write lock and refuses the first event (as a full disk
-  // would): the commit that takes it waits for the lock, then fails. The events submitted
-  // while it waits go into later commits, which would succeed if the spool let them.
-  OtherConnection other(path);
-  other.exec("BEGIN IMMEDIATE");
-  other.exec("CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.id = '" + sent[0].id +
-             "' BEGIN SELECT RAISE(ABORT, 'no room'); END");
-  const std::uint64_t started = spool.commits_started();
-  sink.post(sent[0]);
-  REQUIRE(seatlock::test::wait_until([&] { return spool.commits_started() > started; }, 5'000));
+  // The commit that takes the first event fails; the events submitted while it waits go into
+  // later commits, which would succeed if the spool let them.
+  auto other = fail_commit_of(sent[0], spool, sink, path);
   for (int n = 1; n < kEvents; ++n) sink.post(sent[n]);
-  other.exec("COMMIT");
+  other->exec("COMMIT");
   sink.flush();
   CHECK(sink.degraded());
   CHECK(sink.status()["backlog_events"] == kEvents + 1);  // spool.degraded in front
   CHECK(spool.stats().head_seq == 1);
 
-  other.exec("DROP TRIGGER refuse");
+  other->exec("DROP TRIGGER refuse");
   REQUIRE(sink.retry());
   auto rows = spool.query({});
   REQUIRE(rows.size() == kEvents + 3);
@@ -196,21 +205,15 @@ TEST_CASE(
   for (int n = 0; n < kEvents; ++n) sent.push_back(rich(n));
   // As above: the first commit fails, and the events posted meanwhile follow it into the
   // backlog (their commits are refused); then events posted while degraded go there directly.
-  OtherConnection other(path);
-  other.exec("BEGIN IMMEDIATE");
-  other.exec("CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.id = '" + sent[0].id +
-             "' BEGIN SELECT RAISE(ABORT, 'no room'); END");
-  const std::uint64_t started = spool.commits_started();
-  sink.post(sent[0]);
-  REQUIRE(seatlock::test::wait_until([&] { return spool.commits_started() > started; }, 5'000));
+  auto other = fail_commit_of(sent[0], spool, sink, path);
   for (int n = 1; n < kEvents / 2; ++n) sink.post(sent[n]);
-  other.exec("COMMIT");
+  other->exec("COMMIT");
   sink.flush();
   REQUIRE(sink.degraded());
   for (int n = kEvents / 2; n < kEvents; ++n) sink.post(sent[n]);
   CHECK(sink.status()["backlog_events"] == kEvents + 1);
 
-  other.exec("DROP TRIGGER refuse");
+  other->exec("DROP TRIGGER refuse");
   REQUIRE(sink.retry());
   auto rows = spool.query({});
   REQUIRE(rows.size() == kEvents + 3);
