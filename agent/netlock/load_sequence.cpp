@@ -71,11 +71,11 @@ std::string lockdown_transaction() {
          " {\n"
          "  chain output {\n"
          "    type filter hook output priority filter + 10; policy drop;\n"
-         "    oifname \"lo\" accept\n"
+         "    meta oif \"lo\" accept\n"  // by index, as in the compiled chains
          "  }\n"
          "  chain input {\n"
          "    type filter hook input priority filter + 10; policy drop;\n"
-         "    iifname \"lo\" accept\n"
+         "    meta iif \"lo\" accept\n"
          "  }\n"
          "  chain forward {\n"
          "    type filter hook forward priority filter + 10; policy drop;\n"

@@ -3,11 +3,8 @@
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <sched.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -18,6 +15,8 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+
+#include "support/own_netns.hpp"
 
 namespace seatlock::testing {
 namespace {
@@ -55,17 +54,7 @@ std::map<std::string, std::string> read_sysctl_file(const std::string& path) {
 }
 
 void enter_own_netns(const std::map<std::string, std::string>& settings) {
-  if (unshare(CLONE_NEWNET) != 0)
-    throw std::runtime_error(std::string("unshare(CLONE_NEWNET): ") + std::strerror(errno) +
-                             " (the storm runs in its own network namespace: run as root)");
-  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  ifreq ifr{};
-  std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
-  bool up = fd >= 0 && ioctl(fd, SIOCGIFFLAGS, &ifr) == 0 &&
-            (ifr.ifr_flags |= IFF_UP, ioctl(fd, SIOCSIFFLAGS, &ifr) == 0);
-  int err = errno;
-  if (fd >= 0) close(fd);
-  if (!up) throw std::runtime_error(std::string("bringing lo up: ") + std::strerror(err));
+  enter_own_network_namespace();
   // /proc/sys/net resolves to the namespace of the process that opens it: this one's.
   for (const auto& [key, value] : settings) {
     std::ofstream out(proc_sys_path(key));

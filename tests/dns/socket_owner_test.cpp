@@ -1,5 +1,7 @@
 // Who asked: the owner of a client socket by its address and port, through sock_diag and through
-// /proc/net (os/dns/socket_owner). Real sockets of this process on the loopback.
+// /proc/net (os/dns/socket_owner). Real sockets of this process on the loopback of a network
+// namespace of its own: a test asserts that a port is nobody's, and on the host's loopback
+// another test's socket could hold that number (seen once at ctest -j2).
 #include "os/dns/socket_owner.hpp"
 
 #include <arpa/inet.h>
@@ -7,9 +9,21 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#define CATCH_CONFIG_EXTERNAL_INTERFACES  // the listener below
 #include <catch2/catch.hpp>
 
+#include "support/own_netns.hpp"
+
 using namespace seatlock;
+
+// Every test case starts in a fresh namespace with only lo, before it opens any socket.
+struct OwnNetworkNamespace : Catch::TestEventListenerBase {
+  using TestEventListenerBase::TestEventListenerBase;
+  void testCaseStarting(const Catch::TestCaseInfo&) override {
+    seatlock::testing::enter_own_network_namespace();
+  }
+};
+CATCH_REGISTER_LISTENER(OwnNetworkNamespace)
 
 namespace {
 

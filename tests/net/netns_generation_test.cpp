@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <future>
 #include <regex>
+#include <set>
 #include <string>
 
 #include "core/util/time.hpp"
@@ -18,13 +19,22 @@ using seatlock::test::wait_until;
 
 namespace {
 
-// The generation element of the owned table's `gen` set ("0x00010000"), "" if none.
+// The generation the `decided` chains of both tables compare with ("0x00010000"): both must
+// say the same, else one table would let stale flows pass; and each base chain jumps to it.
 std::string generation(const NetLab& lab) {
-  CmdResult r = lab.in_seat("nft list set inet seatlock gen");
-  REQUIRE(r.status == 0);
-  std::smatch m;
-  return std::regex_search(r.out, m, std::regex("elements = \\{ (0x[0-9a-f]{8})")) ? m[1].str()
-                                                                                   : "";
+  std::set<std::string> seen;
+  for (const char* table : {"seatlock", "seatlock_fallback"}) {
+    CmdResult r = lab.in_seat(std::string("nft list chain inet ") + table + " decided");
+    REQUIRE(r.status == 0);
+    std::smatch m;
+    REQUIRE(std::regex_search(r.out, m, std::regex("ct mark & 0xdfffffff == (0x[0-9a-f]{8})")));
+    seen.insert(m[1].str());
+    for (const char* chain : {"output", "input", "forward"})
+      CHECK(lab.in_seat(std::string("nft list chain inet ") + table + " " + chain)
+                .out.find("jump decided") != std::string::npos);
+  }
+  REQUIRE(seen.size() == 1);
+  return *seen.begin();
 }
 
 // `probe hold` as `user` in the background, its progress in `log`.

@@ -122,4 +122,8 @@ TEST_CASE("seatlock-netlock with no file and no seatlockctl loads the lockdown t
   CHECK(r.out.find("lockdown table") != std::string::npos);
   CHECK_FALSE(lab.tcp_ok(kUserB, "10.99.0.2", 8080));
   CHECK(lab.in_seat("nft list table inet seatlock_fallback").status == 0);
+  // Loopback (matched by its index) still works: local services, the seat's own address.
+  lab.serve_in_seat({7070});
+  CHECK(lab.tcp_ok(kUserB, "127.0.0.1", 7070));
+  CHECK(lab.tcp_ok(kUserB, "10.99.0.1", 7070));
 }

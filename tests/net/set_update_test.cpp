@@ -58,10 +58,7 @@ TEST_CASE("a new exception is two element adds, one per table, and nothing else"
   CHECK(new_c.generation == old_c.generation);
   CHECK(*t ==
         "add element inet seatlock exc4 { 1002 . 198.51.100.7 . 6 . 443 timeout 1h }\n"
-        "add element inet seatlock_fallback exc4 { 1002 . 198.51.100.7 . 6 . 443 timeout 1h }\n" +
-            generation_update(new_c, kNow));
-  CHECK(has(*t, "flush set inet seatlock_fallback gen\nadd element inet seatlock_fallback gen { "));
-  CHECK(has(*t, " timeout 59s }\n"));  // the gen element ends before the first exception
+        "add element inet seatlock_fallback exc4 { 1002 . 198.51.100.7 . 6 . 443 timeout 1h }\n");
   // Reusing the previous pieces writes the same tables as a fresh compile.
   CHECK(new_c.sets == compile_ruleset(after, kNow).sets);
   // Nothing changed: nothing to run.
@@ -84,16 +81,39 @@ TEST_CASE("a revoked exception is deleted and one past its until is left to the 
         "delete element inet seatlock exc4 { 1001 . 198.51.100.7-198.51.100.7 . 6 . 443-443 }\n"
         "delete element inet seatlock_fallback exc4 { 1001 . 198.51.100.7-198.51.100.7 . 6 . "
         "443-443 }\n" +
-            generation_update(new_c, kNow));
-  // At its expiry the recompile drops it too, but the kernel removed it already.
+            generation_update(new_c));
+  // At its expiry the recompile drops it too, but the kernel removed it already, and its flows
+  // were never stamped: nothing to write, and live allowlist flows keep their fast path.
   const UnixMillis later = kNow + 60'000;
   CompiledRuleset expired = compile_ruleset(before, later, before, old_c);
   CHECK(expired.exception_elements == 0);
-  // The kernel timed the gen element out with it: only a new generation, now without timeout.
-  auto t = set_update_transaction(old_c, expired, later);
-  CHECK(t == generation_update(expired, later));
-  CHECK(expired.generation == next_generation(old_c.generation));
-  CHECK_FALSE(has(generation_update(expired, later), "timeout"));
+  CHECK(set_update_transaction(old_c, expired, later) == std::string());
+  CHECK(expired.generation == old_c.generation);
+}
+
+TEST_CASE("a new generation refills each table's decided chain with the new constant",
+          "[net][set_update]") {
+  NetRules rules = lab_rules();
+  CompiledRuleset c = compile_ruleset(rules, kNow);
+  c.generation = 5;
+  const std::string t = generation_update(c);
+  CHECK(t ==
+        "flush map inet seatlock stamp\n"
+        "add element inet seatlock stamp { 0x00000000 : 0x00050000, 0x20000000 : 0x20050000 }\n"
+        "flush chain inet seatlock decided\n"
+        "add rule inet seatlock decided ct mark and 0xdfffffff == 0x00050000 counter name "
+        "connection_decided accept\n"
+        "flush map inet seatlock_fallback stamp\n"
+        "add element inet seatlock_fallback stamp { 0x00000000 : 0x00050000, 0x20000000 : "
+        "0x20050000 }\n"
+        "flush chain inet seatlock_fallback decided\n"
+        "add rule inet seatlock_fallback decided ct mark and 0xdfffffff == 0x00050000 accept\n");
+  // A fresh compile of the same generation writes the same rule into each table.
+  const std::string full = full_transaction(rules, c);
+  CHECK(full.find("  chain decided {\n    ct mark and 0xdfffffff == 0x00050000 counter name "
+                  "connection_decided accept\n  }\n") != std::string::npos);
+  CHECK(full.find("  chain decided {\n    ct mark and 0xdfffffff == 0x00050000 accept\n  }\n") !=
+        std::string::npos);
 }
 
 TEST_CASE("an allow entry replaces only the merged elements it touches", "[net][set_update]") {

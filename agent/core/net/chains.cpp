@@ -68,7 +68,7 @@ std::string output_chain(const NetRules& rules, bool with_log, int priority_offs
     // compares 16 bytes on every packet of the table: 43 ns against 14 (docs/network.md).
     << "    meta oif \"lo\" accept\n"
     // A connection accepted under the current generation: decided already.
-    << generation_fast_path(with_log)
+    << generation_fast_path()
     // Replies of connections the remote side opened pass only where the input chain admits
     // that peer and local port (the same sets): a listener cannot answer anyone else, even on
     // a connection conntrack knew before these rules. Connections the seat opened are
@@ -122,7 +122,7 @@ std::string output_chain(const NetRules& rules, bool with_log, int priority_offs
 std::string input_chain(const NetRules& rules, bool with_log, int priority_offset) {
   std::ostringstream o;
   o << chain_head("input", rules, priority_offset) << "    meta iif \"lo\" accept\n"
-    << generation_fast_path(with_log)
+    << generation_fast_path()
     // Replies of connections the seat opened: the output chain checks those connections.
     << "    ct direction reply accept\n"
     << "    ct state related meta l4proto { 1, 58 } accept\n"
@@ -153,7 +153,7 @@ std::string forward_chain(const NetRules& rules, bool with_log, int priority_off
   // Forwarded packets (containers, VMs, bridges with br_netfilter) have no local socket, so
   // `meta skuid` is empty: only the seat-wide allowlist applies, never a user's exception.
   o << chain_head("forward", rules, priority_offset)
-    << generation_fast_path(with_log)
+    << generation_fast_path()
     // Replies of forwarded flows whose original direction passed the checks below (again after
     // every change that takes something away).
     << "    ct direction reply accept\n"

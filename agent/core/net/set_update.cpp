@@ -110,13 +110,14 @@ std::optional<std::string> set_update_transaction(const CompiledRuleset& before,
   std::string deletes, adds;
   for (const auto& [set, elements] : gone) element_command(deletes, "delete", set, elements);
   for (const auto& [set, elements] : added) element_command(adds, "add", set, elements);
-  // The kernel dropped the old `gen` element at before.next_expiry: flows are being checked
-  // packet by packet, and what ended there may have allowed some of them.
-  const bool gen_gone = before.next_expiry && *before.next_expiry <= now;
-  after.generation =
-      gone.empty() && !gen_gone ? before.generation : next_generation(before.generation);
-  if (changes == 0 && !gen_gone && before.next_expiry == after.next_expiry) return std::string();
-  return deletes + adds + generation_update(after, now);
+  // Only a delete takes something away that a stamped flow may have passed by. (The elements the
+  // kernel timed out are exceptions', whose flows are never stamped.)
+  if (gone.empty()) {
+    after.generation = before.generation;
+    return adds;
+  }
+  after.generation = next_generation(before.generation);
+  return deletes + adds + generation_update(after);
 }
 
 }  // namespace seatlock::net

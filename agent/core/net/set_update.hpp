@@ -26,10 +26,9 @@ inline constexpr std::size_t kMaxInPlaceChanges = 2000;
 // transaction fails as a whole and the caller replaces the tables instead.
 // Pieces `after` shares with `before` (compile_ruleset() reused them) are not looked at; the
 // others are compared box by box, and only the boxes that differ are written out.
-// The generation (generation.hpp) is written whenever anything changes; it is bumped (in
-// `after.generation`) when an element is deleted or the kernel timed the old one out (an
-// exception or the closure ended): every live flow is then checked again at its next packet. A
-// change that only adds keeps it, so live flows keep their fast path.
+// When an element is deleted the generation (generation.hpp) is bumped (in `after.generation`)
+// and put in force in the same transaction: every live flow is then checked again at its next
+// packet. A change that only adds keeps the generation, so live flows keep their fast path.
 std::optional<std::string> set_update_transaction(const CompiledRuleset& before,
                                                   CompiledRuleset& after, UnixMillis now);
 
