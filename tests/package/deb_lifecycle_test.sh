@@ -181,6 +181,8 @@ expect_contains "installed seatlock-uplink refuses to run without seatlockd" "st
 # libnftables (and the C/C++ runtime), and the nft modules are loaded ahead by modules-load.d.
 netlock_unit=$(cat "$root/lib/systemd/system/seatlock-netlock.service" 2>/dev/null)
 expect_contains "netlock unit runs the loader" "ExecStart=/usr/libexec/seatlock/seatlock-netlock" "$netlock_unit"
+expect_match "netlock loads its table after the nft modules are loaded" \
+  "^After=.*systemd-modules-load.service" "$netlock_unit"
 expect_eq "the loader links only libnftables and the C/C++ runtime" \
   "libc.so.6 libgcc_s.so.1 libnftables.so.1 libstdc++.so.6" \
   "$(readelf -d "$root/usr/libexec/seatlock/seatlock-netlock" 2>&1 | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | sort | xargs)"
@@ -208,7 +210,7 @@ expect_contains "installed seatlock-usbd runs in the root" "usage: seatlock-usbd
   "$(in_root /usr/libexec/seatlock/seatlock-usbd --help 2>&1 || true)"
 modules_conf=$(grep -v '^#' "$root/usr/lib/modules-load.d/seatlock.conf" 2>/dev/null | xargs)
 expect_eq "modules-load.d lists the nft modules the tables use" \
-  "nf_tables nft_ct nft_limit nft_log nfnetlink_log" "$modules_conf"
+  "nf_tables nft_ct nft_limit nft_log nfnetlink_log nft_objref" "$modules_conf"
 for page in man8/seatlockd.8 man8/seatlockctl.8 man5/seatlock-policy.5 man8/seatlock-collector.8; do
   expect_file "$root/usr/share/man/$page.gz"
 done
