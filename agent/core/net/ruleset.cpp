@@ -255,7 +255,6 @@ CompiledRuleset compile(const NetRules& given, UnixMillis now, const NetRules* b
                         const CompiledRuleset* previous) {
   CompiledRuleset out;
   out.generation = previous ? previous->generation : seed_generation(now);
-  out.compiled_at = now;
   out.closed = closed_at(given, now);
   out.closure = closure_in_force(given, now);
   if (out.closure && out.closure->until) out.next_expiry = *out.closure->until;

@@ -86,7 +86,6 @@ struct CompiledRuleset {
   // seeds it from the clock, a compile with `before` keeps before's, set_update_transaction()
   // bumps it when the change takes something away, and seatlockd bumps it on every replace.
   std::uint32_t generation = 1;
-  UnixMillis compiled_at = 0;  // `now` of the compile (the gen element's timeout is relative)
 };
 
 // The management path sets (docs/network.md "Management path"): "addr . proto . port",
