@@ -1,6 +1,7 @@
 #include "server.hpp"
 
 #include <malloc.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -306,7 +307,14 @@ class Server {
 }  // namespace
 
 int serve(const ServeOptions& opts) {
-  // SIGTERM/SIGINT/SIGHUP are taken by the io_context (asio::signal_set, in Server).
+  // SIGTERM/SIGINT/SIGHUP are taken by the io_context (asio::signal_set, in Server), and only
+  // while this thread waits for them: blocked here, every thread started below inherits the
+  // block. Once a stop began, a repeated signal stays pending instead of killing the process
+  // after asio has put the default action back (Server's destructor) and before exit.
+  sigset_t control_signals;
+  sigemptyset(&control_signals);
+  for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&control_signals, s);
+  pthread_sigmask(SIG_BLOCK, &control_signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
   mallopt(M_ARENA_MAX, 2);  // a few I/O threads: keep freed request buffers from piling up
   raise_fd_limit();
@@ -391,7 +399,9 @@ int serve(const ServeOptions& opts) {
   for (int i = 0; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
   if (console_server)
     std::fprintf(stderr, "seatlock-collector: console listening on %s\n", console_bound.c_str());
+  pthread_sigmask(SIG_UNBLOCK, &control_signals, nullptr);
   server.wait_for_stop_signal();
+  pthread_sigmask(SIG_BLOCK, &control_signals, nullptr);
   std::size_t left = server.drain();
   if (console_server) left += console_server->drain();
   if (left)

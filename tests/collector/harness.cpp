@@ -176,6 +176,17 @@ int CollectorProcess::stop(int sig) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+int CollectorProcess::stop_repeating(int sig) {
+  if (pid_ <= 0) return -1;
+  int status = 0;
+  while (waitpid(pid_, &status, WNOHANG) != pid_) {
+    kill(pid_, sig);
+    usleep(100);
+  }
+  pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 namespace {
 
 size_t collect(char* p, size_t sz, size_t n, void* ud) {

@@ -47,6 +47,9 @@ class CollectorProcess {
   std::string url(const std::string& path = "/v1/events") const;
   // Sends `sig` and waits; returns the exit status, or 128 + the signal that ended it.
   int stop(int sig = 15);
+  // Sends `sig` again and again (every 100 us) until the process has exited, as an operator
+  // who presses Ctrl-C twice or a `kill` after `systemctl stop` does; returns as stop() does.
+  int stop_repeating(int sig = 15);
   pid_t pid() const { return pid_; }
   int port() const { return port_; }
   // Still running (not exited or crashed)?

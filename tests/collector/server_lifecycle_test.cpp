@@ -149,6 +149,30 @@ TEST_CASE("SIGTERM lets a batch in flight finish: it is answered 200 and stored"
   CHECK(lines == 7);
 }
 
+// Regression (stop 27's CI): a second SIGTERM that came while the collector was closing its
+// store, after asio had put back the default action, killed it: exit 143 instead of 0, which
+// systemd reports as a failed stop.
+TEST_CASE("SIGTERM or SIGINT repeated during shutdown still ends in a clean exit 0",
+          "[collector][server]") {
+  int sig = GENERATE(SIGTERM, SIGINT);
+  Fixture fx;
+  auto c = std::make_unique<CollectorProcess>(fx.db, fx.pki);
+  auto cert = fx.pki.seat("cc-01");
+  SeatSim seat("cc-01");
+  REQUIRE(
+      post_events(c->url(), fx.pki.ca, {cert.cert, cert.key, ""}, seat.post(seat.make(5))).status ==
+      200);
+  INFO("signal " << sig);
+  CHECK(c->stop_repeating(sig) == 0);
+  c.reset();
+
+  CliResult q = run_cli({"query", "--db", fx.db, "--seat", "cc-01", "--json"});
+  REQUIRE(q.exit_code == 0);
+  std::size_t lines = 0;
+  for (char ch : q.out) lines += ch == '\n';
+  CHECK(lines == 5);
+}
+
 TEST_CASE("a policy long-poll is held until its wait passes, then answered 204",
           "[collector][server]") {
   Fixture fx;
