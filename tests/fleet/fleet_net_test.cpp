@@ -198,8 +198,9 @@ struct Rig {
                        std::to_string(collector->port) + "'")
                .status == 0;
   }
-  std::string nft_base4() const {
-    return nt::sh("ip netns exec " + lab.seat() + " nft list set inet seatlock base4").out;
+  // "set inet seatlock ess4", "chain inet seatlock allow_out", ... as the kernel holds it.
+  std::string nft_list(const std::string& what) const {
+    return nt::sh("ip netns exec " + lab.seat() + " nft list " + what).out;
   }
 };
 
@@ -227,8 +228,12 @@ TEST_CASE(
   CHECK(closed_after < std::chrono::seconds(5));
   CHECK(rig.crm());                  // essential
   CHECK(rig.collector_reachable());  // the management path
-  CHECK(rig.nft_base4().find(kWeb) == std::string::npos);
-  CHECK(rig.nft_base4().find(kEssential) != std::string::npos);
+  // Closed, the allowlist rules look only in the essential sets, which lack the web entry.
+  const std::string allow_out = rig.nft_list("chain inet seatlock allow_out");
+  CHECK(allow_out.find("@ess4") != std::string::npos);
+  CHECK(allow_out.find("@base4") == std::string::npos);
+  CHECK(rig.nft_list("set inet seatlock ess4").find(kWeb) == std::string::npos);
+  CHECK(rig.nft_list("set inet seatlock ess4").find(kEssential) != std::string::npos);
   REQUIRE(t::wait_until([&] { return rig.acked(2); }, 20'000));
 
   json s = rig.lab.net_status();

@@ -2,7 +2,9 @@
 // survive a new exception, an expiry and close/open, and each change takes effect at once.
 // Needs root; namespaces only (netns_lab.hpp).
 #include <catch2/catch.hpp>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "core/util/time.hpp"
 #include "netns_lab.hpp"
@@ -81,4 +83,63 @@ TEST_CASE("an added exception and its expiry and close and open keep the tables'
   CHECK(lab.tcp_ok(kUserB, "10.99.0.2", 8080));
   CHECK(denied_packets(lab) >= while_closed);
   CHECK(lab.daemon_log().find("in place") != std::string::npos);
+}
+
+namespace {
+
+// The "ruleset applied" lines of the daemon's log, oldest first.
+std::vector<std::string> applied_lines(const NetLab& lab) {
+  std::vector<std::string> out;
+  std::istringstream log(lab.daemon_log());
+  for (std::string line; std::getline(log, line);)
+    if (line.find("ruleset applied") != std::string::npos) out.push_back(line);
+  return out;
+}
+
+}  // namespace
+
+// Regression (issue 18): closing took 10,000 elements out of the allow sets, more than an
+// in-place update may change, so both tables were replaced and their counters started again
+// from zero.
+TEST_CASE("net close and open at 10,000 allow entries are in place and keep the counters",
+          "[net][netns]") {
+  NetLab lab;
+  json allow = json::array(
+      {{{"to", "10.99.0.2/32"}, {"ports", {8080}}, {"proto", "tcp"}},
+       {{"to", "10.99.0.80/32"}, {"ports", {443}}, {"proto", "tcp"}, {"essential", true}}});
+  // Filler that does not merge: adjacent /24s alternate between two ports.
+  for (int i = 0; i < 10'000; ++i)
+    allow.push_back(
+        {{"to", "100." + std::to_string(64 + i / 256) + "." + std::to_string(i % 256) + ".0/24"},
+         {"ports", {22 + 2 * (i % 2)}},
+         {"proto", "tcp"}});
+  json network = {{"mode", "enforce"},
+                  {"allow", allow},
+                  {"dns", {"10.99.0.53"}},
+                  {"addresses", {{"sl0", "10.99.0.1/24"}}}};
+  lab.write_policy("50-lab.json", {{"network", network}});
+  lab.start_daemon();
+
+  for (int i = 0; i < 3; ++i) CHECK_FALSE(lab.tcp_ok(kUserB, "10.99.0.80", 8443));
+  const std::int64_t counted = denied_packets(lab);
+  REQUIRE(counted >= 3);
+
+  REQUIRE(lab.ctl("net close").status == 0);
+  CHECK_FALSE(lab.tcp_ok(kUserB, "10.99.0.2", 8080));
+  CHECK(lab.tcp_ok(kUserB, "10.99.0.80", 443));  // essential
+  const std::int64_t while_closed = denied_packets(lab);
+  CHECK(while_closed >= counted + 1);  // a replaced table would count from zero
+  auto lines = applied_lines(lab);
+  REQUIRE_FALSE(lines.empty());
+  INFO(lines.back());
+  CHECK(lines.back().find(", closed, ") != std::string::npos);
+  CHECK(lines.back().find(", in place, ") != std::string::npos);
+
+  REQUIRE(lab.ctl("net open").status == 0);
+  CHECK(lab.tcp_ok(kUserB, "10.99.0.2", 8080));
+  CHECK(denied_packets(lab) >= while_closed);
+  lines = applied_lines(lab);
+  INFO(lines.back());
+  CHECK(lines.back().find(", closed, ") == std::string::npos);
+  CHECK(lines.back().find(", in place, ") != std::string::npos);
 }

@@ -58,10 +58,20 @@ TEST_CASE("closed: only essential allow entries and the management path stay", "
   auto check_closed = [&](const NetRules& rules) {
     auto c = compile_ruleset(rules, kNow);
     CHECK(c.closed);
-    const std::string base4 = set_block(c.sets, "base4");
-    CHECK(has(base4, "10.99.0.80 . 6 . 8080"));  // essential
-    CHECK(has(base4, "10.99.0.80 . 17 . 8080"));
-    CHECK_FALSE(has(base4, "10.99.0.54"));  // suspended
+    // The chains look in the essential sets: the essential entry, not the suspended one. The
+    // seat-wide sets keep everything, so `net open` changes only which sets are looked in.
+    const std::string ess4 = set_block(c.sets, "ess4");
+    CHECK(has(ess4, "10.99.0.80 . 6 . 8080"));  // essential
+    CHECK(has(ess4, "10.99.0.80 . 17 . 8080"));
+    CHECK_FALSE(has(ess4, "10.99.0.54"));  // suspended
+    CHECK(has(set_block(c.sets, "base4"), "10.99.0.54 . "));
+    for (const std::string& allow : {c.allow_out, c.allow_fwd}) {
+      CHECK(has(allow, "ip daddr . meta l4proto . th dport @ess4 goto accepted"));
+      CHECK(has(allow, "ip6 daddr @essany6 goto accepted"));
+      CHECK_FALSE(has(allow, "@base4"));
+      CHECK_FALSE(has(allow, "@any4"));
+      CHECK_FALSE(has(allow, "@exc"));
+    }
     CHECK(c.suspended_allow == 1);
     CHECK(c.active.empty());  // exceptions suspended
     CHECK(c.exception_elements == 0);
@@ -113,7 +123,11 @@ TEST_CASE("the management path is accepted first in every output chain, closed o
         REQUIRE(mgmt != std::string::npos);
         CHECK(t.find("ip6 daddr . meta l4proto . th dport @mgmt6 accept") != std::string::npos);
         CHECK(mgmt < t.find("@planned4"));
-        CHECK(mgmt < t.find("@base4 goto accepted"));
+        CHECK(mgmt < t.find("    jump allow_out\n"));
+        const auto allow_at = t.find("  chain allow_out {\n");
+        REQUIRE(allow_at != std::string::npos);
+        const std::string allow = t.substr(allow_at, t.find("\n  }\n", allow_at) - allow_at);
+        CHECK(has(allow, closed ? "@ess4 goto accepted" : "@base4 goto accepted"));
         CHECK(has(set_block(t, "mgmt4"), "10.99.0.2 . 6 . 8443"));
       }
     }

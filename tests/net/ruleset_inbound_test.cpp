@@ -105,8 +105,11 @@ TEST_CASE("forwarded traffic gets the seat-wide allowlist, never a user's except
   NetRules r;
   const std::string fwd = forward_chain(r, true, 0);
   CHECK(has(fwd, "type filter hook forward priority filter; policy drop;"));
-  CHECK(has(fwd, "ip daddr . meta l4proto . th dport @base4 goto accepted"));
-  CHECK(has(fwd, "ip6 daddr @any6 goto accepted"));
+  CHECK(has(fwd, "    jump allow_fwd\n"));
+  const std::string allow = allow_forward_rules(r);
+  CHECK(has(allow, "ip daddr . meta l4proto . th dport @base4 goto accepted"));
+  CHECK(has(allow, "ip6 daddr @any6 goto accepted"));
+  CHECK_FALSE(has(allow, "skuid"));
   CHECK(has(fwd, "udp sport 68 udp dport 67 ip daddr @dhcp4 accept"));
   CHECK(has(fwd, "log group 4711 prefix \"sl-fwd-deny \""));
   CHECK(has(fwd, "counter name forward_denied drop"));

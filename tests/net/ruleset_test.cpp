@@ -141,7 +141,12 @@ TEST_CASE("exceptions become uid concatenations with timeouts, expired ones are 
     auto closed = compile_ruleset(r, kNow);
     CHECK(closed.exception_elements == 0);
     CHECK(closed.active.empty());
-    CHECK(set_block(closed.sets, "exc4").find("elements") == std::string::npos);
+    // The elements stay, their kernel timeouts running, so `net open` adds none; no rule of
+    // allow_out looks at them while closed.
+    CHECK(set_block(closed.sets, "exc4")
+              .find("1001 . 0.0.0.0-255.255.255.255 . 6 . 443 timeout 2h") != std::string::npos);
+    CHECK(c.allow_out.find("@exc4 accept") != std::string::npos);
+    CHECK(closed.allow_out.find("@exc") == std::string::npos);
     REQUIRE(closed.next_expiry);
     CHECK(*closed.next_expiry == kNow + 60'000);
   }
@@ -263,7 +268,8 @@ TEST_CASE("each chain accepts a connection of the current generation first and s
   REQUIRE(fallback_at != std::string::npos);
   CHECK(t.find("counter connection_decided { }") < fallback_at);
   CHECK(t.find("counter connection_decided { }", fallback_at) == std::string::npos);
-  CHECK(output_chain(r, true, 0).find("ip daddr @any4 goto accepted") != std::string::npos);
+  CHECK(c.allow_out.find("ip daddr @any4 goto accepted") != std::string::npos);
+  CHECK(c.allow_fwd.find("ip daddr @any4 goto accepted") != std::string::npos);
   CHECK(input_chain(r, true, 0).find("@in4 goto accepted") != std::string::npos);
   // The stamp keeps the domain bit and leaves flows with someone else's mark bits alone.
   CHECK(t.find("ct mark and 0xd000ffff == 0 ct mark set ct mark and 0x20000000 map @stamp\n"
@@ -290,8 +296,11 @@ TEST_CASE("a flow a user's exception accepted is never stamped, so it cannot out
   r.exceptions = {
       {"T-1", {"alice"}, {}, {1001}, {rule("0.0.0.0/0", {{443, 443}}, "tcp")}, kNow + 60'000, "a"}};
   auto c = compile_ruleset(r, kNow);
-  for (const bool owned : {true, false}) {
-    const std::string out = output_chain(r, owned, owned ? 0 : 10);
+  const std::string t = full_transaction(r, c);
+  for (const char* table : {"table inet seatlock {", "table inet seatlock_fallback {"}) {
+    const auto table_at = t.find(table);
+    REQUIRE(table_at != std::string::npos);
+    const std::string out = t.substr(table_at);  // its allow_out chain comes first
     INFO(out);
     for (const char* set : {"@exc4", "@exc6", "@excany4", "@excany6"}) {
       const auto at = out.find(std::string(set) + " ");

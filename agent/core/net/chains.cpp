@@ -47,14 +47,21 @@ std::string deny_tail(const NetRules& rules, bool with_log, const char* enforce_
   return out;
 }
 
-// The seat-wide egress allowlist (destination . protocol . port, or destination alone).
-// Accepting a new connection stamps the generation into its ct mark (generation.hpp).
-std::string base_allow() {
+// The seat-wide egress allowlist (destination . protocol . port, or destination alone): all of
+// it (base*, any*) while open, its essential entries (ess*, essany*) while closed. Accepting a
+// new connection stamps the generation into its ct mark (generation.hpp).
+std::string seat_wide_allow(bool closed) {
+  const std::string port_set = closed ? "ess" : "base", addr_set = closed ? "essany" : "any";
   std::string out;
-  for (const char* match :
-       {"ip daddr . meta l4proto . th dport @base4", "ip6 daddr . meta l4proto . th dport @base6",
-        "ip daddr @any4", "ip6 daddr @any6"})
-    out += std::string("    ") + match + " " + kAcceptAndStamp + "\n";
+  for (int family : {4, 6}) {
+    const std::string daddr = family == 4 ? "ip daddr " : "ip6 daddr ";
+    const std::string f = std::to_string(family);
+    out += "    " + daddr + ". meta l4proto . th dport @" + port_set + f + " " + kAcceptAndStamp +
+           "\n";
+  }
+  for (int family : {4, 6})
+    out += std::string("    ") + (family == 4 ? "ip daddr @" : "ip6 daddr @") + addr_set +
+           std::to_string(family) + " " + kAcceptAndStamp + "\n";
   return out;
 }
 
@@ -104,17 +111,7 @@ std::string output_chain(const NetRules& rules, bool with_log, int priority_offs
     if (with_log) o << m << limit;
     o << m << source_verdict << "\n";
   }
-  o << dns_guard_rules(rules, with_log)
-    << base_allow()
-    // A user's exception accepts without stamping: its flows are checked on every packet and
-    // stop the moment the kernel drops the element. Its timeout counts from the compile, so it
-    // can outlive `until` by as long as the transaction took; a flow stamped meanwhile with the
-    // generation the expiry put in force passed for good (ASan CI run, session 13).
-    << "    meta skuid . ip daddr . meta l4proto . th dport @exc4 accept\n"
-    << "    meta skuid . ip6 daddr . meta l4proto . th dport @exc6 accept\n"
-    << "    meta skuid . ip daddr @excany4 accept\n"
-    << "    meta skuid . ip6 daddr @excany6 accept\n"
-    << domain_allow_rules(rules, true)
+  o << dns_guard_rules(rules, with_log) << "    jump allow_out\n"
     << deny_tail(rules, with_log, kPrefixDenied, kPrefixAudit, "denied") << "  }\n";
   return o.str();
 }
@@ -165,10 +162,28 @@ std::string forward_chain(const NetRules& rules, bool with_log, int priority_off
     << "    icmpv6 type { nd-router-solicit, nd-router-advert, nd-neighbor-solicit, "
        "nd-neighbor-advert, mld-listener-query, mld-listener-report, mld2-listener-report } "
        "accept\n"
-    << kIcmpErrors << dns_guard_forward_rules(rules, with_log) << base_allow()
-    << domain_allow_rules(rules, false)
+    << kIcmpErrors << dns_guard_forward_rules(rules, with_log) << "    jump allow_fwd\n"
     << deny_tail(rules, with_log, kPrefixForward, kPrefixForwardAudit, "forward_denied") << "  }\n";
   return o.str();
+}
+
+std::string allow_out_rules(const NetRules& rules) {
+  std::string out = seat_wide_allow(rules.closed);
+  if (!rules.closed)
+    // A user's exception accepts without stamping: its flows are checked on every packet and
+    // stop the moment the kernel drops the element. Its timeout counts from the compile, so it
+    // can outlive `until` by as long as the transaction took; a flow stamped meanwhile with the
+    // generation the expiry put in force passed for good (ASan CI run, session 13).
+    out +=
+        "    meta skuid . ip daddr . meta l4proto . th dport @exc4 accept\n"
+        "    meta skuid . ip6 daddr . meta l4proto . th dport @exc6 accept\n"
+        "    meta skuid . ip daddr @excany4 accept\n"
+        "    meta skuid . ip6 daddr @excany6 accept\n";
+  return out + domain_allow_rules(rules, true);
+}
+
+std::string allow_forward_rules(const NetRules& rules) {
+  return seat_wide_allow(rules.closed) + domain_allow_rules(rules, false);
 }
 
 std::string filter_chains(const NetRules& rules, bool with_log, int priority_offset) {
@@ -180,8 +195,10 @@ std::string filter_chains(const NetRules& rules, bool with_log, int priority_off
 
 std::string table_definition(const std::string& table, bool owner, const CompiledRuleset& compiled,
                              const std::string& chain) {
+  // The allow chains before the base chains that jump to them, after `accepted` they go to.
   return "table inet " + table + " {\n" + (owner ? "  flags owner;\n" : "") + compiled.sets +
-         generation_definitions(compiled, owner) + chain + "}\n";
+         generation_definitions(compiled, owner) + "  chain allow_out {\n" + compiled.allow_out +
+         "  }\n  chain allow_fwd {\n" + compiled.allow_fwd + "  }\n" + chain + "}\n";
 }
 
 // The chains were written by compile_ruleset() for the state the sets were compiled for (closed

@@ -99,10 +99,11 @@ std::string domain_set_definitions(const NetRules& rules, UnixMillis now) {
     if (x.allow_domains.empty()) continue;
     for (std::size_t i = 0; i < x.allow_domains.size(); ++i)
       for (int family : {4, 6}) dynamic_set(o, domain_set_name(family, e, i), family);
-    // The uids lose access at `until` in the kernel, even with seatlockd gone.
+    // The uids lose access at `until` in the kernel, even with seatlockd gone. Filled while
+    // closed too: no rule looks at it then (allow_out_rules), so open needs no new element.
     o << "  set " << domain_uid_set_name(e) << " {\n    type uid\n    flags timeout\n";
     std::set<std::uint32_t> uids(x.uids.begin(), x.uids.end());
-    if (!rules.closed && x.until > now && !uids.empty()) {
+    if (x.until > now && !uids.empty()) {
       o << "    elements = { ";
       std::size_t n = 0;
       for (std::uint32_t uid : uids)

@@ -18,9 +18,12 @@ namespace {
 
 constexpr std::int64_t kForever = std::numeric_limits<std::int64_t>::max();
 
-// Which allowlist a box belongs to: the seat-wide egress sets, a uid's exception sets, or the
-// inbound sets (matched on the source address and the local port).
-enum class SetKind { Base, Exception, Inbound };
+// Which allowlist a box belongs to: the seat-wide egress sets, a uid's exception sets, the
+// inbound sets (matched on the source address and the local port), or the essential sets: the
+// seat-wide entries that stay while the internet is closed. Those are in the seat-wide sets
+// too, and both are always filled: close and open swap which sets chain `allow_out` looks in,
+// so neither deletes or adds an element (docs/network.md "Close and open").
+enum class SetKind { Base, Exception, Inbound, Essential };
 
 // Boxes are collected per set piece (ruleset.hpp SetPieceKey).
 using BoxMap = std::map<SetPieceKey, std::vector<Box>>;
@@ -71,12 +74,14 @@ std::string proto_number(const std::string& name) {
   return name;  // already numeric
 }
 
+// Into the seat-wide and the essential sets (resolvers, NTP and the collector stay when closed).
 void add_host(BoxMap& boxes, const std::string& address, const std::string& proto,
               std::uint16_t port) {
   auto a = parse_address(address);
   if (!a) throw std::invalid_argument("not an IP address: " + address);
-  boxes[piece_key(SetKind::Base, a->family, proto, -1)].push_back(
-      {a->first, a->last, port, port, kForever});
+  for (SetKind kind : {SetKind::Base, SetKind::Essential})
+    boxes[piece_key(kind, a->family, proto, -1)].push_back(
+        {a->first, a->last, port, port, kForever});
 }
 
 std::string port_text(const Box& b) {
@@ -124,13 +129,14 @@ void management_sets(std::ostringstream& o, const NetRules& rules, std::size_t& 
   }
 }
 
-// Set names: base4/base6 (addr . proto . port), any4/any6 (addr), exc4/exc6 and excany4/excany6
-// (uid . ...), in4/in6 and inany4/inany6 (source addr ...). All exist in every table so a chain
-// never refers to a missing set.
+// Set names: base4/base6 (addr . proto . port), any4/any6 (addr), ess4/ess6 and essany4/essany6
+// (the same types), exc4/exc6 and excany4/excany6 (uid . ...), in4/in6 and inany4/inany6
+// (source addr ...). All exist in every table so a chain never refers to a missing set.
 std::string set_name(int family, SetKind kind, bool any) {
-  std::string n = kind == SetKind::Exception ? (any ? "excany" : "exc")
-                  : kind == SetKind::Inbound ? (any ? "inany" : "in")
-                                             : (any ? "any" : "base");
+  std::string n = kind == SetKind::Exception   ? (any ? "excany" : "exc")
+                  : kind == SetKind::Inbound   ? (any ? "inany" : "in")
+                  : kind == SetKind::Essential ? (any ? "essany" : "ess")
+                                               : (any ? "any" : "base");
   return n + (family == 4 ? "4" : "6");
 }
 
@@ -141,7 +147,8 @@ std::string set_type(int family, SetKind kind, bool any) {
   return t;
 }
 
-constexpr SetKind kKinds[] = {SetKind::Base, SetKind::Exception, SetKind::Inbound};
+constexpr SetKind kKinds[] = {SetKind::Base, SetKind::Essential, SetKind::Exception,
+                              SetKind::Inbound};
 
 // DHCP destinations: the broadcast address and the lease servers (v4); the All DHCP Relay
 // Agents and Servers group (v6, which clients always use unless a server asks for unicast).
@@ -203,10 +210,11 @@ bool same_list(const std::vector<T>& a, const std::vector<T>& b, Eq eq) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), eq);
 }
 
-// Everything the base and inbound pieces are made of (the effective closed state included).
-bool same_seat_wide_input(const NetRules& a, bool a_closed, const NetRules& b, bool b_closed) {
-  return a_closed == b_closed && (a.dns_guard_port == 0) == (b.dns_guard_port == 0) &&
-         a.dns == b.dns && a.ntp == b.ntp && same_list(a.collector, b.collector, same_endpoint) &&
+// Everything the base, essential and inbound pieces are made of (not the closed state: they
+// are the same closed or open).
+bool same_seat_wide_input(const NetRules& a, const NetRules& b) {
+  return (a.dns_guard_port == 0) == (b.dns_guard_port == 0) && a.dns == b.dns && a.ntp == b.ntp &&
+         same_list(a.collector, b.collector, same_endpoint) &&
          same_list(a.inbound, b.inbound, same_inbound) && same_list(a.allow, b.allow, same_rule);
 }
 
@@ -272,14 +280,15 @@ CompiledRuleset compile(const NetRules& given, UnixMillis now, const NetRules* b
     if (rules.closed && !d.essential) ++out.suspended_allow;
   BoxMap boxes;
   // The seat-wide and inbound sets: taken over as they are when none of their input changed.
-  const bool reuse_seat_wide =
-      previous && same_seat_wide_input(rules, out.closed, *before_rules, previous->closed);
+  const bool reuse_seat_wide = previous && same_seat_wide_input(rules, *before_rules);
   if (reuse_seat_wide) {
     for (const auto& [key, piece] : previous->pieces)
       if (static_cast<SetKind>(key.kind) != SetKind::Exception) out.pieces.emplace(key, piece);
   } else {
-    for (const auto& rule : rules.allow)
-      if (!rules.closed || rule.essential) add_rule(boxes, SetKind::Base, rule, -1, kForever);
+    for (const auto& rule : rules.allow) {
+      add_rule(boxes, SetKind::Base, rule, -1, kForever);
+      if (rule.essential) add_rule(boxes, SetKind::Essential, rule, -1, kForever);
+    }
     for (const auto& in : rules.inbound)
       add_rule(boxes, SetKind::Inbound, {in.from, in.ports, in.proto, in.comment}, -1, kForever);
     // The resolvers and the collector stay in the base sets too (the forward chain's allowlist:
@@ -296,8 +305,9 @@ CompiledRuleset compile(const NetRules& given, UnixMillis now, const NetRules* b
   for (const auto& e : rules.exceptions) {
     if (e.until <= now) continue;
     if (!out.next_expiry || e.until < *out.next_expiry) out.next_expiry = e.until;
-    if (rules.closed) continue;
-    out.active.push_back({e.ticket, e.users, e.groups, e.uids.size(), e.until, e.source});
+    // Its elements stay while closed (with their kernel timeouts), unused by the chains.
+    if (!rules.closed)
+      out.active.push_back({e.ticket, e.users, e.groups, e.uids.size(), e.until, e.source});
     for (std::uint32_t uid : std::set<std::uint32_t>(e.uids.begin(), e.uids.end()))
       for (const auto& rule : e.allow) add_rule(boxes, SetKind::Exception, rule, uid, e.until);
   }
@@ -312,11 +322,16 @@ CompiledRuleset compile(const NetRules& given, UnixMillis now, const NetRules* b
     else
       out.pieces.emplace(key, make_piece(key, std::move(list), before));
   }
+  // What the chains use: while closed the essential sets stand for the seat-wide ones and the
+  // exceptions' elements are not looked at.
   for (const auto& [key, piece] : out.pieces) {
     const auto kind = static_cast<SetKind>(key.kind);
-    (kind == SetKind::Exception ? out.exception_elements
-     : kind == SetKind::Inbound ? out.inbound_elements
-                                : out.base_elements) += piece->merged.size();
+    if (kind == SetKind::Inbound)
+      out.inbound_elements += piece->merged.size();
+    else if (kind == (out.closed ? SetKind::Essential : SetKind::Base))
+      out.base_elements += piece->merged.size();
+    else if (kind == SetKind::Exception && !out.closed)
+      out.exception_elements += piece->merged.size();
   }
 
   // `sets` is the full text, `skeleton` the same without the allow sets' elements.
@@ -360,6 +375,8 @@ CompiledRuleset compile(const NetRules& given, UnixMillis now, const NetRules* b
   both(rest.str());
   out.owned_chains = filter_chains(rules, true, 0);
   out.fallback_chains = filter_chains(rules, false, 10);
+  out.allow_out = allow_out_rules(rules);
+  out.allow_fwd = allow_forward_rules(rules);
   return out;
 }
 

@@ -71,6 +71,11 @@ struct CompiledRuleset {
   // the sets were compiled for (`closed`).
   std::string owned_chains;
   std::string fallback_chains;
+  // The rules of chains `allow_out` and `allow_fwd` (the same in both tables), where the output
+  // and forward chains look up the allowlists: the only text that differs between closed and
+  // open, so set_update_transaction() rewrites just these chains for close and open.
+  std::string allow_out;
+  std::string allow_fwd;
   std::size_t base_elements = 0;        // elements in the base allow sets after merging
   std::size_t exception_elements = 0;   // elements in the exception sets after merging
   std::size_t inbound_elements = 0;     // elements in the inbound sets after merging
@@ -110,6 +115,11 @@ std::string output_chain(const NetRules& rules, bool with_log, int priority_offs
 std::string input_chain(const NetRules& rules, bool with_log, int priority_offset);
 std::string forward_chain(const NetRules& rules, bool with_log, int priority_offset);
 std::string filter_chains(const NetRules& rules, bool with_log, int priority_offset);  // all three
+// The rules ("    ...\n" each) of chain `allow_out` (output: seat-wide, exceptions, domains) and
+// `allow_fwd` (forward: seat-wide and domains). Open: the seat-wide sets (base*, any*); closed:
+// the essential sets (ess*, essany*) and essential domain entries, no exceptions.
+std::string allow_out_rules(const NetRules& rules);
+std::string allow_forward_rules(const NetRules& rules);
 
 // "table inet NAME { [flags owner;] sets chain }"
 std::string table_definition(const std::string& table, bool owner, const CompiledRuleset& compiled,

@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 #include <tuple>
+#include <utility>
 
 #include "core/net/generation.hpp"
 #include "core/net/nft_duration.hpp"
@@ -60,6 +61,48 @@ void element_command(std::string& out, const char* verb, const std::string& set,
   }
 }
 
+// The rule lines of an allow chain ("    rule\n" each), without their indent.
+std::vector<std::string> rule_lines(const std::string& chain) {
+  std::vector<std::string> out;
+  for (std::size_t at = 0; at < chain.size();) {
+    std::size_t end = chain.find('\n', at);
+    if (end == std::string::npos) end = chain.size();
+    std::size_t first = chain.find_first_not_of(' ', at);
+    if (first < end) out.push_back(chain.substr(first, end - first));
+    at = end + 1;
+  }
+  return out;
+}
+
+// The rule that accepts at least what `rule` does: the same rule on the seat-wide sets for one on
+// the essential sets (compile_ruleset() puts every essential element in both), else itself.
+std::string covering_rule(std::string rule) {
+  for (const auto& [from, to] : {std::pair<std::string, std::string>{"@essany", "@any"},
+                                 std::pair<std::string, std::string>{"@ess", "@base"}})
+    if (auto at = rule.find(from); at != std::string::npos)
+      return rule.replace(at, from.size(), to);
+  return rule;
+}
+
+// Rewrites chain `name` in both tables when its rules changed; true when something is taken
+// away: a rule went and nothing accepts as much (close; not open, whose seat-wide rules cover
+// the essential ones). A connection it accepted may no longer be allowed: a new generation
+// re-checks it.
+bool rewrite_allow_chain(std::string& out, const char* name, const std::string& before,
+                         const std::string& after) {
+  if (before == after) return false;
+  const auto old_rules = rule_lines(before), new_rules = rule_lines(after);
+  for (const char* table : {kOwnedTable, kFallbackTable}) {
+    const std::string chain = std::string(" inet ") + table + " " + name;
+    out += "flush chain" + chain + "\n";
+    for (const auto& rule : new_rules) out += "add rule" + chain + " " + rule + "\n";
+  }
+  const std::set<std::string> kept(new_rules.begin(), new_rules.end());
+  return std::any_of(old_rules.begin(), old_rules.end(), [&](const std::string& r) {
+    return kept.count(r) == 0 && kept.count(covering_rule(r)) == 0;
+  });
+}
+
 }  // namespace
 
 std::optional<std::string> set_update_transaction(const CompiledRuleset& before,
@@ -110,9 +153,12 @@ std::optional<std::string> set_update_transaction(const CompiledRuleset& before,
   std::string deletes, adds;
   for (const auto& [set, elements] : gone) element_command(deletes, "delete", set, elements);
   for (const auto& [set, elements] : added) element_command(adds, "add", set, elements);
+  // Close and open: only the allow chains' rules differ (which sets they look in).
+  bool rule_gone = rewrite_allow_chain(adds, "allow_out", before.allow_out, after.allow_out);
+  if (rewrite_allow_chain(adds, "allow_fwd", before.allow_fwd, after.allow_fwd)) rule_gone = true;
   // Only a delete takes something away that a stamped flow may have passed by. (The elements the
   // kernel timed out are exceptions', whose flows are never stamped.)
-  if (gone.empty()) {
+  if (gone.empty() && !rule_gone) {
     after.generation = before.generation;
     return adds;
   }
