@@ -181,6 +181,9 @@ void in_place_changes(Nft& nft, NetRules rules, int runs) {
       for (int leg = 0; leg < 2; ++leg) {
         const NetRules& to = leg == 0 ? next : current;
         const UnixMillis at = leg == 0 ? now : t;
+        // Untimed, between changes, as `seatlockctl net status` does in seatlockd (a listing
+        // once made every later transaction of the same nft context fetch all set elements).
+        counter_packets(nft);
         auto t0 = Clock::now();
         double c0 = cpu_ms();
         CompiledRuleset c = compile_ruleset(to, at, leg == 0 ? current : next, in_force);

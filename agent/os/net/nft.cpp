@@ -4,14 +4,26 @@
 
 namespace seatlock::net {
 
-Nft::Nft() : ctx_(nft_ctx_new(NFT_CTX_DEFAULT)) {
+namespace {
+
+nft_ctx* buffered_context(unsigned output_flags) {
+  nft_ctx* ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+  if (!ctx) return nullptr;
+  nft_ctx_buffer_output(ctx);
+  nft_ctx_buffer_error(ctx);
+  nft_ctx_output_set_flags(ctx, output_flags);
+  return ctx;
+}
+
+}  // namespace
+
+Nft::Nft() : ctx_(buffered_context(0)) {
   if (!ctx_) throw NftError("nft_ctx_new failed");
-  nft_ctx_buffer_output(ctx_);
-  nft_ctx_buffer_error(ctx_);
 }
 
 Nft::~Nft() {
   nft_ctx_free(ctx_);
+  if (list_ctx_) nft_ctx_free(list_ctx_);
 }
 
 void Nft::run(const std::string& commands) {
@@ -22,12 +34,12 @@ void Nft::run(const std::string& commands) {
 }
 
 nlohmann::json Nft::list_json(const std::string& command) {
-  unsigned flags = nft_ctx_output_get_flags(ctx_);
-  nft_ctx_output_set_flags(ctx_, flags | NFT_CTX_OUTPUT_JSON);
-  int rc = nft_run_cmd_from_buffer(ctx_, command.c_str());
-  nft_ctx_output_set_flags(ctx_, flags);
-  std::string out = nft_ctx_get_output_buffer(ctx_);
-  std::string err = nft_ctx_get_error_buffer(ctx_);
+  // Made on first use: the boot oneshot never lists.
+  if (!list_ctx_ && !(list_ctx_ = buffered_context(NFT_CTX_OUTPUT_JSON)))
+    throw NftError("nft_ctx_new failed");
+  int rc = nft_run_cmd_from_buffer(list_ctx_, command.c_str());
+  std::string out = nft_ctx_get_output_buffer(list_ctx_);
+  std::string err = nft_ctx_get_error_buffer(list_ctx_);
   if (rc != 0) throw NftError(err.empty() ? "nft " + command + " failed" : err);
   auto j = nlohmann::json::parse(out, nullptr, false);
   if (j.is_discarded() || !j.contains("nftables"))
