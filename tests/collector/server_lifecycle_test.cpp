@@ -50,6 +50,15 @@ long thread_count(pid_t pid) {
   return -1;
 }
 
+// Events of `seat` in the store, as `seatlock-collector query` lists them (one per line).
+std::size_t stored_events(const std::string& db, const std::string& seat) {
+  CliResult q = run_cli({"query", "--db", db, "--seat", seat, "--json"});
+  REQUIRE(q.exit_code == 0);
+  std::size_t lines = 0;
+  for (char ch : q.out) lines += ch == '\n';
+  return lines;
+}
+
 void raise_fd_limit() {
   rlimit rl{};
   getrlimit(RLIMIT_NOFILE, &rl);
@@ -142,11 +151,7 @@ TEST_CASE("SIGTERM lets a batch in flight finish: it is answered 200 and stored"
   CHECK(c->stop() == 0);
   c.reset();
 
-  CliResult q = run_cli({"query", "--db", fx.db, "--seat", "cc-01", "--json"});
-  REQUIRE(q.exit_code == 0);
-  std::size_t lines = 0;
-  for (char ch : q.out) lines += ch == '\n';
-  CHECK(lines == 7);
+  CHECK(stored_events(fx.db, "cc-01") == 7);
 }
 
 // Regression (stop 27's CI): a second SIGTERM that came while the collector was closing its
@@ -166,11 +171,7 @@ TEST_CASE("SIGTERM or SIGINT repeated during shutdown still ends in a clean exit
   CHECK(c->stop_repeating(sig) == 0);
   c.reset();
 
-  CliResult q = run_cli({"query", "--db", fx.db, "--seat", "cc-01", "--json"});
-  REQUIRE(q.exit_code == 0);
-  std::size_t lines = 0;
-  for (char ch : q.out) lines += ch == '\n';
-  CHECK(lines == 5);
+  CHECK(stored_events(fx.db, "cc-01") == 5);
 }
 
 TEST_CASE("a policy long-poll is held until its wait passes, then answered 204",
