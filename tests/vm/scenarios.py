@@ -357,7 +357,7 @@ class Suite:
         # The guest agent answers early in boot: the unit timestamps are read once boot is over.
         self.g("systemctl is-system-running --wait", timeout=300)
         rc, order = self.g("""
-            for u in seatlock-netlock systemd-networkd seatlockd; do
+            for u in seatlock-netlock systemd-networkd seatlock-usbd seatlockd systemd-user-sessions; do
               echo "$u start=$(systemctl show -p ExecMainStartTimestampMonotonic --value $u.service)" \
                    "active=$(systemctl show -p ActiveEnterTimestampMonotonic --value $u.service)" \
                    "result=$(systemctl show -p Result --value $u.service)"
@@ -368,15 +368,23 @@ class Suite:
             parts = line.split()
             if len(parts) == 4 and parts[1].startswith("start="):
                 vals[parts[0]] = (int(parts[1][6:] or 0), int(parts[2][7:] or 0), parts[3][7:])
-        check(set(vals) == {"seatlock-netlock", "systemd-networkd", "seatlockd"}, f"unit states: {order}")
+        check(set(vals) == {"seatlock-netlock", "systemd-networkd", "seatlock-usbd", "seatlockd",
+                            "systemd-user-sessions"}, f"unit states: {order}")
         net_active = vals["seatlock-netlock"][1]
         check(vals["seatlock-netlock"][2] == "success" and net_active > 0,
               f"the fail-closed table unit did not succeed: {order.strip()}")
         check(net_active <= vals["seatlockd"][0], f"seatlockd started before the firewall was closed: {order}")
         check(net_active <= vals["systemd-networkd"][0], f"the network came up before the firewall: {order}")
+        # Nobody can log in before the USB lockdown (usbd's READY=1), the table and seatlockd's
+        # READY=1 are in force: the units' order as packaged (docs/boot.md).
+        login = vals["systemd-user-sessions"][0]
+        usb_active, agent_active = vals["seatlock-usbd"][1], vals["seatlockd"][1]
+        check(0 < usb_active <= login and net_active <= login and 0 < agent_active <= login,
+              f"log-in was possible before the lockdown was in force: {order}")
         after_boot = len(self.collector.wait_for("usb.blocked", lambda e: mentions(e, serial), 60, count=2)) - 1
         return (f"usb.blocked after boot: {max(after_boot, 0)}; "
                 f"fallback table active at {net_active / 1e6:.2f}s, networkd {vals['systemd-networkd'][0] / 1e6:.2f}s,"
+                f" usbd ready {usb_active / 1e6:.2f}s, log-in from {login / 1e6:.2f}s,"
                 f" seatlockd {vals['seatlockd'][0] / 1e6:.2f}s; {out.split(chr(10))[0]}")
 
 
