@@ -10,7 +10,10 @@ more images with seatlock, N rounds, and reports per image the medians of
   usess   systemd-user-sessions.service active (guest monotonic)
   netlock / seatlockd  how long each unit was activating
 and the difference to plain Debian, plus `systemd-analyze critical-chain
-systemd-user-sessions.service` and the nf modules loaded, from the last round.
+systemd-user-sessions.service` and the nf modules loaded, from the last round. Where the CPU
+went: the guest's user/system/irq/idle split until the shell (its /proc/stat, printed by the
+autologin profile) and every unit's CPU to the end of the boot (cgroup accounting); the units
+that differ from plain Debian by 0.1 s or more are listed.
 
 Each image first gets one unmeasured boot on its own disk overlay, which installs the autologin
 (and a patch tree, if any) and lets seatlockd write its state (netlock.nft), as on a seat that
@@ -46,7 +49,7 @@ ExecStart=
 ExecStart=-/sbin/agetty --autologin root --keep-baud 115200,57600,38400,9600 - $TERM
 EOF
 cat > /root/.bash_profile <<'EOF'
-echo "SL-BOOT-SHELL $(cut -d' ' -f1 /proc/uptime)"
+echo "SL-BOOT-SHELL $(cut -d' ' -f1 /proc/uptime) $(head -1 /proc/stat)"
 EOF
 """
 UNIT_TIMES = """
@@ -55,6 +58,10 @@ for u in systemd-user-sessions.service seatlock-netlock.service seatlockd.servic
   printf '%s ' $u; systemctl show -P InactiveExitTimestampMonotonic $u | tr '\\n' ' '
   systemctl show -P ActiveEnterTimestampMonotonic $u
 done
+"""
+UNITS_CPU = r"""
+systemctl show -p Id -p CPUUsageNSec -- $(systemctl list-units --all --plain --no-legend \
+  --type=service,scope,socket,mount,slice | awk '{print $1}')
 """
 
 
@@ -99,18 +106,28 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def guest_cpu_split(stat):
+    """The guest's /proc/stat cpu line (all vCPUs) in seconds: where its time went until then."""
+    if len(stat) < 8 or stat[0] != "cpu":
+        return None
+    user, nice, system, idle, iowait, irq, softirq = (int(v) / 100 for v in stat[1:8])
+    return {"user": user + nice, "system": system, "irq": irq + softirq, "idle": idle,
+            "iowait": iowait}
+
+
 class Panicked(VmError):
     pass
 
 
 def wait_marker(path, deadline):
+    """(guest uptime, guest CPU split) when the autologin shell started."""
     while time.monotonic() < deadline:
         try:
             with open(path, "rb") as f:
                 text = f.read().decode(errors="replace")
             for line in text.splitlines():
                 if line.startswith(MARK + " "):
-                    return float(line.split()[1])
+                    return float(line.split()[1]), guest_cpu_split(line.split()[2:])
             if "Kernel panic" in text:
                 raise Panicked(text[text.index("Kernel panic"):][:200])
         except FileNotFoundError:
@@ -161,7 +178,7 @@ def measured_boot(vm, label, attempts=3):
 def boot_once(vm):
     t0 = time.monotonic()
     vm.start(keep_disk=True)
-    shell = wait_marker(vm._path("console.log"), t0 + 600)
+    shell, split = wait_marker(vm._path("console.log"), t0 + 600)
     host = time.monotonic() - t0
     cpu = cpu_seconds(vm.proc.pid)
     vm.wait_booted(timeout=600)
@@ -172,7 +189,8 @@ def boot_once(vm):
         if len(parts) == 3:
             start, active = int(parts[1] or 0), int(parts[2] or 0)
             times[parts[0]] = (start / 1e6, active / 1e6)
-    r = {"shell": shell, "host": host, "cpu": cpu, "usess": times["systemd-user-sessions.service"][1]}
+    r = {"shell": shell, "host": host, "cpu": cpu, "usess": times["systemd-user-sessions.service"][1],
+         "guest": split}
     for unit, key in (("seatlock-netlock.service", "netlock"), ("seatlockd.service", "seatlockd"),
                       ("systemd-modules-load.service", "modload")):
         s, a = times.get(unit, (0, 0))
@@ -181,6 +199,13 @@ def boot_once(vm):
     for unit, key in (("seatlock-netlock.service", "netlock_cpu"), ("seatlockd.service", "seatlockd_cpu")):
         out = vm.run(f"systemctl show -P CPUUsageNSec {unit}")[1].strip()
         r[key] = int(out) / 1e9 if out.isdigit() else None
+    # Every unit's CPU (cgroup accounting, to the end of boot): where an image's excess goes.
+    r["units_cpu"] = {}
+    for block in vm.ok(UNITS_CPU, timeout=120).split("\n\n"):
+        props = dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
+        ns = props.get("CPUUsageNSec", "")
+        if "Id" in props and ns.isdigit() and int(ns) > 0:
+            r["units_cpu"][props["Id"]] = int(ns) / 1e9
     r["chain"] = vm.ok("systemd-analyze critical-chain systemd-user-sessions.service 2>&1 | tail -n +3")
     r["mods"] = vm.ok("lsmod | awk 'NR>1 && /^(nf|nft|x_|ip6?t|xt)/ {print $1}' | sort | tr '\\n' ' '")
     r["journal"] = vm.ok("journalctl -b -o short-monotonic --no-pager -u seatlock-netlock -u seatlockd"
@@ -199,6 +224,39 @@ def run_rounds(vms, order, runs, results):
                 f"seatlockd {fmt(r['seatlockd'])} s, unit CPU netlock {fmt(r['netlock_cpu'])} s / "
                 f"seatlockd {fmt(r['seatlockd_cpu'])} s, modules-load {fmt(r['modload'])} s; "
                 f"load {os.getloadavg()[0]:.1f}")
+
+
+def report_cpu_split(results):
+    """Where each image's guest CPU went, against plain Debian: the guest's own split until the
+    shell, and the units whose CPU (to the end of boot) differs by 0.1 s or more."""
+    def split_med(rs, key):
+        return med([r["guest"][key] for r in rs if r.get("guest")])
+
+    def unit_med(rs, unit):
+        return med([r.get("units_cpu", {}).get(unit, 0.0) for r in rs])
+
+    plain = results["plain"]
+    say("\nguest CPU until the shell (medians, s; both vCPUs):")
+    say("| image | user | system | irq | busy | vs plain | idle |")
+    say("|---|---|---|---|---|---|---|")
+    busy0 = None
+    for label, rs in results.items():
+        parts = {k: split_med(rs, k) for k in ("user", "system", "irq", "idle")}
+        if None in parts.values():
+            continue
+        busy = parts["user"] + parts["system"] + parts["irq"]
+        busy0 = busy if label == "plain" else busy0
+        say(f"| {label} | {parts['user']:.2f} | {parts['system']:.2f} | {parts['irq']:.2f} |"
+            f" {busy:.2f} | {'' if busy0 is None or label == 'plain' else f'{busy - busy0:+.2f}'} |"
+            f" {parts['idle']:.2f} |")
+    units = sorted({u for rs in results.values() for r in rs for u in r.get("units_cpu", {})})
+    for label, rs in results.items():
+        if label == "plain":
+            continue
+        diffs = [(unit_med(rs, u) - unit_med(plain, u), u) for u in units]
+        diffs = sorted((d for d in diffs if abs(d[0]) >= 0.1), reverse=True)
+        say(f"[{label}] unit CPU to the end of boot vs plain (medians): " +
+            (", ".join(f"{u} {d:+.2f} s" for d, u in diffs) or "no unit differs by 0.1 s"))
 
 
 def med(values):
@@ -260,6 +318,7 @@ def main():
             f" {m['cpu'] - base['cpu']:+.2f} s | {fmt(m['host'])} s | {fmt(m['usess'])} s |"
             f" {fmt(m['netlock'])} s | {fmt(m['seatlockd'])} s | {fmt(m['netlock_cpu'])} s |"
             f" {fmt(m['seatlockd_cpu'])} s |")
+    report_cpu_split(results)
     for label, rs in results.items():
         say(f"\n[{label}] nf modules: {rs[-1]['mods']}\n[{label}] critical chain "
             f"(last round):\n{rs[-1]['chain']}")

@@ -256,3 +256,34 @@ TEST_CASE("a restart with the same policy does not rewrite the cached last good 
   CHECK(read_file(cache).find("video") != std::string::npos);
   CHECK(daemon->stop() == 0);
 }
+
+TEST_CASE(
+    "a damaged seat key does not keep seatlockd from enforcing and delivery says why it waits",
+    "[daemon][boot]") {
+  BootLab lab;
+  write_file(lab.policy_dir + "/50-report.json",
+             R"({"report": {"collector": "https://127.0.0.1:8443", "heartbeat": "1h"}})");
+  std::filesystem::create_directories(lab.state_dir);
+  write_file(lab.state_dir + "/seat.key", "not a key\n");
+  NotifySocket notify(lab.dir + "/notify");
+  auto daemon = lab.start(notify.path);
+  // The key is delivery's, read after READY=1: the lockdown does not depend on it.
+  REQUIRE(notify.wait_ready(daemon->pid()));
+  CHECK(lab.nft_table_in_force());
+  std::string error;
+  CHECK(wait_until(
+      [&] {
+        RunResult st = lab.ctl({"--json", "status"});
+        if (st.exit_code != 0) return false;
+        error = json::parse(st.out)["components"]["delivery"].value("last_error", "");
+        return !error.empty();
+      },
+      10'000));
+  CHECK(error.find("seat key") != std::string::npos);
+  CHECK(error.find("not a PEM private key") != std::string::npos);
+  // The events wait in the spool for a key that works; the file is IT's to look at, not
+  // replaced behind their back.
+  CHECK(read_file(lab.state_dir + "/seat.key") == "not a key\n");
+  INFO(read_file(lab.dir + "/seatlockd.log"));
+  CHECK(daemon->stop() == 0);
+}

@@ -166,29 +166,35 @@ TEST_CASE("seatlock-usbd enforces a policy handed over its channel and keeps it 
   CHECK(c.request({{"op", "status"}})["result"]["policy"]["source"] == "handed");
 }
 
-TEST_CASE("seatlock-usbd does not rewrite the kept policy when seatlockd hands the same one",
+TEST_CASE("seatlock-usbd rewrites neither its kept policy nor its udev rules for the same policy",
           "[usb][usbd][umockdev]") {
   UsbTestbed tb;
   Usbd d(tb);
   const std::string kept = d.state_dir + "/usbd-policy.json";
-  auto inode = [&] {
+  const std::string rules = d.rules_dir + "/70-seatlock-usb.rules";
+  auto inode_of = [](const std::string& path) {
     struct stat st {};
-    return ::stat(kept.c_str(), &st) == 0 ? st.st_ino : ino_t(0);
+    return ::stat(path.c_str(), &st) == 0 ? st.st_ino : ino_t(0);
   };
+  auto inode = [&] { return inode_of(kept); };
   const json policy = {{"usb", {{"mode", "enforce"}, {"allow_classes", {"hub", "hid"}}}}};
   ChannelClient c(d.socket);
   REQUIRE(c.connected());
   REQUIRE(c.request({{"op", "policy"}, {"policy", policy}})["ok"] == true);
-  const ino_t first = inode();
+  const ino_t first = inode(), first_rules = inode_of(rules);
   REQUIRE(first != 0);
-  // seatlockd's next start hands the same policy: no rewrite (no fsyncs on the boot path).
+  REQUIRE(first_rules != 0);
+  // seatlockd's next start hands the same policy: no rewrite (no fsyncs on the boot path), and
+  // no new rules file, which would make udevd re-read all its rules.
   REQUIRE(c.request({{"op", "policy"}, {"policy", policy}})["ok"] == true);
   CHECK(inode() == first);
-  // A different one is kept.
+  CHECK(inode_of(rules) == first_rules);
+  // A different one is kept, and its rules written.
   json audio = policy;
   audio["usb"]["allow_classes"].push_back("audio");
   REQUIRE(c.request({{"op", "policy"}, {"policy", audio}})["ok"] == true);
   CHECK(inode() != first);
+  CHECK(inode_of(rules) != first_rules);
 }
 
 TEST_CASE("seatlock-usbd checks a policy for seatlockd without putting it in force",

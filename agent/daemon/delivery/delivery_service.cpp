@@ -48,7 +48,6 @@ class DeliveryService : public Service {
         start_(ctx.loop, CLOCK_MONOTONIC, 1000, "delivery: start the sender",
                [this](std::uint64_t) { start_sender(); }) {
     if (!spool_) throw std::runtime_error("delivery: the event spool is not open");
-    SeatKey key = SeatKey::load_or_create(ctx.options.state_dir + "/seat.key");
     notify_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (notify_fd_ < 0) throw std::runtime_error("delivery: eventfd failed");
     try {
@@ -58,8 +57,11 @@ class DeliveryService : public Service {
       close(notify_fd_);
       throw;
     }
+    // The seat key is the sender's to load, on its thread after READY=1 (docs/boot.md).
     sender_ = std::make_unique<Sender>(
-        *spool_, std::move(key), [this](Event e) { post_notice(std::move(e)); }, ctx.http);
+        *spool_,
+        [path = ctx.options.state_dir + "/seat.key"] { return SeatKey::load_or_create(path); },
+        [this](Event e) { post_notice(std::move(e)); }, ctx.http);
     ctx.control.add("delivery.status", [this](const nlohmann::json&) { return status(); });
     ctx.control.add("delivery.flush", [this](const nlohmann::json&) {
       sender_->kick();

@@ -24,8 +24,8 @@ bool is_delivery_notice(const std::string& kind) {
 
 }  // namespace
 
-Sender::Sender(Spool& spool, SeatKey key, Notify notify, HttpClient& http)
-    : spool_(spool), key_(std::move(key)), notify_(std::move(notify)), http_(http) {}
+Sender::Sender(Spool& spool, KeyLoader load_key, Notify notify, HttpClient& http)
+    : spool_(spool), load_key_(std::move(load_key)), notify_(std::move(notify)), http_(http) {}
 
 Sender::~Sender() {
   stop();
@@ -102,6 +102,11 @@ void Sender::sleep_ms(std::int64_t ms) {
 
 void Sender::run() {
   std::uint64_t seen = 0;
+  try {
+    (void)seat_key();  // made on the first start, collector or not (seatlockd(8))
+  } catch (const std::exception& e) {
+    set_state("idle", std::string("local: ") + e.what());  // post() tries again
+  }
   while (!stopping_) {
     bool configured;
     {
@@ -127,16 +132,22 @@ void Sender::run() {
   }
 }
 
+const SeatKey& Sender::seat_key() {
+  if (!key_) key_.emplace(load_key_());
+  return *key_;
+}
+
 HttpResult Sender::post(const std::vector<SpooledEvent>& rows, const SenderConfig& cfg) {
   std::string body;
   for (const auto& r : rows) (body += r.body) += '\n';
   const std::uint64_t last = rows.back().seq;
   const std::string head_hash = sha256_hex(rows.back().body);
-  const std::string sig = key_.sign(chain_head_message(rows.back().seat_id, last, head_hash));
+  const SeatKey& key = seat_key();
+  const std::string sig = key.sign(chain_head_message(rows.back().seat_id, last, head_hash));
   std::vector<std::string> headers = {
       "Content-Type: application/x-ndjson",
       "Content-Encoding: gzip",
-      "X-Seatlock-Key: " + key_.public_b64(),
+      "X-Seatlock-Key: " + key.public_b64(),
       "X-Seatlock-Chain-Head: " + std::to_string(last) + " " + head_hash,
       "X-Seatlock-Signature: " + base64_encode(sig),
   };

@@ -40,8 +40,12 @@ struct SenderConfig {
 class Sender {
  public:
   using Notify = std::function<void(Event draft)>;
+  // Loads (or makes) the seat key. Called by the worker before its first signature, so neither
+  // OpenSSL's key decoding nor a damaged key file stands between seatlockd and READY=1 (a
+  // failure is a local error: the rows wait, and it is tried again after the backoff).
+  using KeyLoader = std::function<SeatKey()>;
   // `http` does the transfers (seatlockd: UplinkClient); it outlives the sender.
-  Sender(Spool& spool, SeatKey key, Notify notify, HttpClient& http);
+  Sender(Spool& spool, KeyLoader load_key, Notify notify, HttpClient& http);
   ~Sender();  // stops the worker
 
   void configure(SenderConfig cfg);
@@ -63,9 +67,11 @@ class Sender {
   void auth_failed(long status, const std::string& reason);
   void sleep_ms(std::int64_t ms);
   void set_state(const std::string& state, const std::string& error = "");
+  const SeatKey& seat_key();  // worker thread only
 
   Spool& spool_;
-  SeatKey key_;
+  KeyLoader load_key_;
+  std::optional<SeatKey> key_;  // worker-owned, loaded on first use
   Notify notify_;
   HttpClient& http_;
 
