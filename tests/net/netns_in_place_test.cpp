@@ -2,6 +2,8 @@
 // survive a new exception, an expiry and close/open, and each change takes effect at once.
 // Needs root; namespaces only (netns_lab.hpp).
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -141,5 +143,48 @@ TEST_CASE("net close and open at 10,000 allow entries are in place and keep the 
   lines = applied_lines(lab);
   INFO(lines.back());
   CHECK(lines.back().find(", closed, ") == std::string::npos);
+  CHECK(lines.back().find(", in place, ") != std::string::npos);
+}
+
+// Regression (issue 18): a seat's DHCP client writes its lease just after seatlockd's start at
+// boot; the new lease server replaced both tables (their counters started again from zero).
+TEST_CASE("a new DHCP lease server is let through in place and the counters stay", "[net][netns]") {
+  NetLab lab;
+  lab.serve_in_remote({67});
+  const std::string leases = lab.dir() + "/leases";
+  std::filesystem::create_directories(leases + "/var/lib/dhcp");
+  const auto write_lease = [&](const std::string& server) {
+    std::ofstream(leases + "/var/lib/dhcp/dhclient.sl0.leases")
+        << "lease {\n  interface \"sl0\";\n  fixed-address 10.99.0.1;\n"
+           "  option dhcp-server-identifier "
+        << server << ";\n}\n";
+  };
+  write_lease("10.99.0.53");
+  lab.write_policy(
+      "50-lab.json",
+      {{"network",
+        {{"mode", "enforce"},
+         {"allow",
+          json::array({{{"to", "10.99.0.2/32"}, {"ports", {8080}}, {"proto", "tcp"}}})}}}});
+  lab.start_daemon({"--lease-root", leases});
+  const std::string renew = lab.probe() + " --src 10.99.0.1 --sport 68 udp ";
+  CHECK(lab.in_seat(renew + "10.99.0.53 67 700").status == 0);
+  CHECK(lab.in_seat(renew + "10.99.0.54 67 700").status != 0);
+  for (int i = 0; i < 3; ++i) CHECK_FALSE(lab.tcp_ok(kUserB, "10.99.0.80", 443));
+  const std::int64_t counted = denied_packets(lab);
+  REQUIRE(counted >= 3);
+
+  // The client moves to another server and configures an address: seatlockd reads the lease.
+  write_lease("10.99.0.54");
+  must("ip -n " + lab.seat() + " addr add 10.99.0.9/24 dev sl0");
+  CHECK(wait_until(
+      [&] { return lab.net_status()["rules"]["dhcp_servers"] == json::array({"10.99.0.54"}); },
+      5000));
+  CHECK(lab.in_seat(renew + "10.99.0.54 67 700").status == 0);
+  CHECK(lab.in_seat(renew + "10.99.0.53 67 700").status != 0);
+  CHECK(denied_packets(lab) >= counted);
+  const auto lines = applied_lines(lab);
+  REQUIRE_FALSE(lines.empty());
+  CHECK(lines.back().find("DHCP lease changed") != std::string::npos);
   CHECK(lines.back().find(", in place, ") != std::string::npos);
 }

@@ -109,6 +109,38 @@ TEST_CASE("a revoked exception is deleted and one past its until is left to the 
   CHECK(expired.generation == old_c.generation);
 }
 
+// Regression (issue 18): the lease servers were written into the set definitions, so the lease
+// a seat's DHCP client takes just after seatlockd's start replaced both tables (~250 ms of a TCG
+// seat's boot, counters reset).
+TEST_CASE("a new DHCP lease server is an element update of set dhcp4 in both tables",
+          "[net][set_update]") {
+  NetRules before = lab_rules();
+  CompiledRuleset old_c = compile_ruleset(before, kNow);
+  NetRules leased = before;
+  leased.dhcp_servers = {"10.0.0.1"};
+  CompiledRuleset leased_c = compile_ruleset(leased, kNow, before, old_c);
+  auto t = set_update_transaction(old_c, leased_c, kNow);
+  REQUIRE(t);
+  CHECK(*t ==
+        "add element inet seatlock dhcp4 { 10.0.0.1 }\n"
+        "add element inet seatlock_fallback dhcp4 { 10.0.0.1 }\n");
+  CHECK(leased_c.generation == old_c.generation);
+  CHECK(leased_c.sets == compile_ruleset(leased, kNow).sets);
+
+  // Another server: the old one goes (a new generation re-checks flows to it), the broadcast
+  // address stays.
+  NetRules moved = leased;
+  moved.dhcp_servers = {"10.0.0.2"};
+  CompiledRuleset moved_c = compile_ruleset(moved, kNow, leased, leased_c);
+  auto m = set_update_transaction(leased_c, moved_c, kNow);
+  REQUIRE(m);
+  CHECK(has(*m, "delete element inet seatlock dhcp4 { 10.0.0.1 }\n"));
+  CHECK(has(*m, "delete element inet seatlock_fallback dhcp4 { 10.0.0.1 }\n"));
+  CHECK(has(*m, "add element inet seatlock dhcp4 { 10.0.0.2 }\n"));
+  CHECK_FALSE(has(*m, "255.255.255.255"));
+  CHECK(moved_c.generation == next_generation(leased_c.generation));
+}
+
 TEST_CASE("a new generation refills each table's decided chain with the new constant",
           "[net][set_update]") {
   NetRules rules = lab_rules();

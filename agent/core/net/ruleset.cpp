@@ -152,17 +152,26 @@ constexpr SetKind kKinds[] = {SetKind::Base, SetKind::Essential, SetKind::Except
 
 // DHCP destinations: the broadcast address and the lease servers (v4); the All DHCP Relay
 // Agents and Servers group (v6, which clients always use unless a server asks for unicast).
-void dhcp_sets(std::ostringstream& o, const NetRules& rules) {
+std::vector<std::string> dhcp4_elements(const NetRules& rules) {
   std::set<std::string> v4 = {"255.255.255.255"};
   for (const auto& s : rules.dhcp_servers) {
     auto a = parse_address(s);
     if (!a || a->family != 4) throw std::invalid_argument("not an IPv4 address: " + s);
     v4.insert(format_range(*a));
   }
-  o << "  set dhcp4 {\n    type ipv4_addr\n    elements = { ";
-  std::size_t i = 0;
-  for (const auto& a : v4) o << a << (++i < v4.size() ? ", " : " ");
-  o << "}\n  }\n  set dhcp6 {\n    type ipv6_addr\n    elements = { ff02::1:2 }\n  }\n";
+  return {v4.begin(), v4.end()};
+}
+
+// `v4` null: the definitions without dhcp4's elements (the skeleton), so that a new lease server
+// is an element update, not a replace of both tables.
+std::string dhcp_set_definitions(const std::vector<std::string>* v4) {
+  std::string o = "  set dhcp4 {\n    type ipv4_addr\n";
+  if (v4) {
+    o += "    elements = { ";
+    for (std::size_t i = 0; i < v4->size(); ++i) o += (*v4)[i] + (i + 1 < v4->size() ? ", " : " ");
+    o += "}\n";
+  }
+  return o + "  }\n  set dhcp6 {\n    type ipv6_addr\n    elements = { ff02::1:2 }\n  }\n";
 }
 
 void planned_lists(const NetRules& rules, std::vector<std::string>& planned4,
@@ -370,9 +379,11 @@ CompiledRuleset compile(const NetRules& given, UnixMillis now, const NetRules* b
   std::ostringstream rest;
   management_sets(rest, rules, out.management_elements);
   planned_sets(rest, rules);
-  dhcp_sets(rest, rules);
-  rest << domain_set_definitions(rules, now);
   both(rest.str());
+  out.dhcp4 = dhcp4_elements(rules);
+  o += dhcp_set_definitions(&out.dhcp4);
+  skeleton += dhcp_set_definitions(nullptr);
+  both(domain_set_definitions(rules, now));
   out.owned_chains = filter_chains(rules, true, 0);
   out.fallback_chains = filter_chains(rules, false, 10);
   out.allow_out = allow_out_rules(rules);

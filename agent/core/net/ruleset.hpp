@@ -67,6 +67,9 @@ struct CompiledRuleset {
   // `sets` with those sets left empty: what set_update_transaction() compares.
   std::map<SetPieceKey, std::shared_ptr<const SetPiece>> pieces;
   std::string skeleton;
+  // The elements of set dhcp4 (sorted; not in `skeleton`): the broadcast address and the lease
+  // servers, which a DHCP client may change at any time (at boot, just after seatlockd's start).
+  std::vector<std::string> dhcp4;
   // The chains of the owned table (logging) and of the fallback table, written for the state
   // the sets were compiled for (`closed`).
   std::string owned_chains;

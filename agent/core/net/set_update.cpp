@@ -1,6 +1,7 @@
 #include "core/net/set_update.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <set>
 #include <tuple>
@@ -150,6 +151,12 @@ std::optional<std::string> set_update_transaction(const CompiledRuleset& before,
     }
     if (changes > kMaxInPlaceChanges) return std::nullopt;
   }
+  // The lease servers (sorted lists of single addresses).
+  std::set_difference(before.dhcp4.begin(), before.dhcp4.end(), after.dhcp4.begin(),
+                      after.dhcp4.end(), std::back_inserter(gone["dhcp4"]));
+  std::set_difference(after.dhcp4.begin(), after.dhcp4.end(), before.dhcp4.begin(),
+                      before.dhcp4.end(), std::back_inserter(added["dhcp4"]));
+  if (gone["dhcp4"].empty()) gone.erase("dhcp4");
   std::string deletes, adds;
   for (const auto& [set, elements] : gone) element_command(deletes, "delete", set, elements);
   for (const auto& [set, elements] : added) element_command(adds, "add", set, elements);
